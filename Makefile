@@ -1,0 +1,37 @@
+# One-command workflows. `make run` = install + build index over corpus/ + start the app.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+INDEX  ?= index
+CORPUS ?= corpus
+PORT   ?= 8501
+
+.PHONY: install test lint run ingest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	# CPU build of torch first (an unpinned torch would pull a multi-GB CUDA build).
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check rag tests app.py
+
+ingest: $(STAMP)
+	$(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
+
+run: $(STAMP)
+	test -f $(INDEX)/manifest.json || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+
+bench: $(STAMP)
+	$(PY) -m pytest -q -m slow -s
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,78 @@
+"""Cite: a retrieved clause -> its citation line and the sentences that answer the query.
+
+Citations read 《title》 › heading path › label（文号，date）. Highlights are (start, end)
+offsets into the clause text of the sentence(s) sharing most words with the query;
+`mark_html` escapes every piece of document text before wrapping highlights in <mark>.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from .index import DocInfo
+from .split import Clause
+from .tokens import tokenize
+
+_SENTENCE = re.compile(r"[^。；;！!？?\n]+(?:[。；;！!？?][”’」』）)]*)?")
+
+
+def citation(doc: DocInfo, clause: Clause) -> str:
+    """《title》 › path › label, with 文号 and date when known."""
+    parts = [f"《{doc.title}》", *clause.headings]
+    if clause.label:
+        parts.append(clause.label + (f"（续{clause.part}）" if clause.part else ""))
+    line = " › ".join(parts)
+    extra = [x for x in (doc.doc_number, doc.date) if x]
+    return line + (f"（{'，'.join(extra)}）" if extra else "")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `text`, split at 。；！？ and line breaks."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        s, e = m.start(), m.end()
+        while s < e and text[s].isspace():
+            s += 1
+        if e > s:
+            spans.append((s, e))
+    return spans
+
+
+def highlight(text: str, query: str, ratio: float = 0.7) -> tuple[tuple[int, int], ...]:
+    """Spans of the sentence(s) of `text` most related to `query`.
+
+    A sentence scores the summed length of the distinct query words it contains;
+    sentences within `ratio` of the best are marked. Empty when nothing matches.
+    """
+    q = {t for t in tokenize(query) if len(t) > 1 or not t.isascii()}
+    if not q:
+        return ()
+    scored = []
+    for s, e in sentence_spans(text):
+        words = set(tokenize(text[s:e]))
+        scored.append((sum(len(t) for t in q & words), s, e))
+    best = max((sc for sc, _, _ in scored), default=0)
+    if best <= 0:
+        return ()
+    return tuple((s, e) for sc, s, e in scored if sc >= ratio * best)
+
+
+def mark(text: str, spans: tuple[tuple[int, int], ...], before: str = "【", after: str = "】") -> str:
+    """`text` with each span wrapped in `before`/`after` (plain text)."""
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        out += [text[pos:s], before, text[s:e], after]
+        pos = e
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def mark_html(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """HTML of `text`, every piece escaped, highlights in <mark>, line breaks kept."""
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        out += [html.escape(text[pos:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
+        pos = e
+    out.append(html.escape(text[pos:]))
+    return "".join(out).replace("\n", "<br>")

