@@ -7,7 +7,6 @@ offsets into the clause text of the sentence(s) sharing most words with the quer
 
 from __future__ import annotations
 
-import html
 import re
 
 from .index import DocInfo
@@ -68,11 +67,20 @@ def mark(text: str, spans: tuple[tuple[int, int], ...], before: str = "【", aft
     return "".join(out)
 
 
-def mark_html(text: str, spans: tuple[tuple[int, int], ...]) -> str:
+_ENTITIES = {c: f"&#{ord(c)};" for c in "&<>\"'\\`*_[]()#!|~$:"}
+
+
+def escape_html(text: str) -> str:
+    """`text` safe inside HTML that a Markdown renderer also sees: HTML-escaped, and the
+    Markdown-significant characters turned into entities so they show literally."""
+    return "".join(_ENTITIES.get(c, c) for c in text)
+
+
+def mark_html(text: str, spans: tuple[tuple[int, int], ...] = ()) -> str:
     """HTML of `text`, every piece escaped, highlights in <mark>, line breaks kept."""
     out, pos = [], 0
     for s, e in sorted(spans):
-        out += [html.escape(text[pos:s]), "<mark>", html.escape(text[s:e]), "</mark>"]
+        out += [escape_html(text[pos:s]), "<mark>", escape_html(text[s:e]), "</mark>"]
         pos = e
-    out.append(html.escape(text[pos:]))
+    out.append(escape_html(text[pos:]))
     return "".join(out).replace("\n", "<br>")

@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -71,17 +71,29 @@ def _key(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
+Progress = Callable[[int, int], None]  # (done, total)
+
+
 def embed_in_batches(
-    embedder: Embedder, texts: Sequence[str], batch_size: int = 32, show_progress: bool = True, desc: str = "embed"
+    embedder: Embedder,
+    texts: Sequence[str],
+    batch_size: int = 32,
+    show_progress: bool = True,
+    progress: Progress | None = None,
 ) -> np.ndarray:
-    """Passage embeddings of `texts`, batched by similar length, in input order."""
+    """Passage embeddings of `texts`, batched by similar length, in input order.
+
+    `progress(done, total)` is called after each batch (for UIs without a terminal).
+    """
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    with tqdm(total=len(texts), desc=desc, unit="clause", disable=not show_progress) as bar:
+    with tqdm(total=len(texts), desc="embed", unit="clause", disable=not show_progress) as bar:
         for b in range(0, len(order), batch_size):
             idx = order[b : b + batch_size]
             out[idx] = embedder.embed_passages([texts[i] for i in idx])
             bar.update(len(idx))
+            if progress:
+                progress(min(b + batch_size, len(texts)), len(texts))
     return out
 
 
@@ -122,6 +134,7 @@ class ClauseIndex:
         reuse: ClauseIndex | None = None,
         batch_size: int = 32,
         show_progress: bool = True,
+        progress: Progress | None = None,
     ) -> ClauseIndex:
         """Split, embed and index `documents`.
 
@@ -132,6 +145,7 @@ class ClauseIndex:
                 embedded text is unchanged are taken from it instead of recomputed.
             batch_size: clauses per embedding call.
             show_progress: show tqdm progress bars.
+            progress: called as progress(done, total) while embedding.
         """
         docs: dict[str, DocInfo] = {}
         clauses: list[Clause] = []
@@ -160,7 +174,7 @@ class ClauseIndex:
             logger.info("reusing %d clause vectors, embedding %d", len(hit), len(todo))
         t0 = time.perf_counter()
         if todo:
-            vectors[todo] = embed_in_batches(embedder, [texts[i] for i in todo], batch_size, show_progress)
+            vectors[todo] = embed_in_batches(embedder, [texts[i] for i in todo], batch_size, show_progress, progress)
         dense_s = time.perf_counter() - t0
         dense = faiss.IndexFlatIP(embedder.dim)
         if len(vectors):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
-from .index import ClauseIndex, IndexLoadError, exists
+from .index import ClauseIndex, IndexLoadError, Progress, exists
 from .load import LoadError, load_paths
 
 logger = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def ingest(
     spec: EmbedderSpec | None = None,
     show_progress: bool = True,
     batch_size: int = 32,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Index the documents under `paths` into `index_dir` (replacing what it held).
 
@@ -61,7 +62,9 @@ def ingest(
             logger.warning("not reusing the existing index: %s", exc)
     spec = spec or (previous.spec if previous else DEFAULT_SPEC)
     embedder = make_embedder(spec)
-    index = ClauseIndex.build(docs, embedder, reuse=previous, batch_size=batch_size, show_progress=show_progress)
+    index = ClauseIndex.build(
+        docs, embedder, reuse=previous, batch_size=batch_size, show_progress=show_progress, progress=progress
+    )
     index.save(index_dir)
     timings = index.manifest.get("timings", {})
     return IngestReport(
