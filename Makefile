@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check rag tests app.py
 	$(PY) -m pytest -q
 
 lint: $(STAMP)

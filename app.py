@@ -30,8 +30,12 @@ if not exists(INDEX_DIR):
     st.info(f"`{INDEX_DIR}/` 中还没有索引，正在从 `{CORPUS_DIR}/` 建立…")
     bar = st.progress(0.0, text="向量化条款…")
     try:
-        report = ingest([CORPUS_DIR], INDEX_DIR, show_progress=False,
-                        progress=lambda done, total: bar.progress(done / total, text=f"向量化条款 {done}/{total}"))
+        report = ingest(
+            [CORPUS_DIR],
+            INDEX_DIR,
+            show_progress=False,
+            progress=lambda done, total: bar.progress(done / total, text=f"向量化条款 {done}/{total}"),
+        )
     except ValueError as exc:
         st.error(f"无法建立索引：{exc}")
         st.stop()

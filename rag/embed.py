@@ -121,7 +121,8 @@ class SentenceTransformerEmbedder:
         prompts = getattr(self._model, "prompts", {}) or {}
         self._q = spec.query_prompt or prompts.get("query", "")
         self._p = spec.passage_prompt or prompts.get("document", prompts.get("passage", ""))
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
         vecs = self._model.encode(

@@ -59,7 +59,10 @@ class DocInfo:
 
     @classmethod
     def from_document(cls, doc: Document, n_clauses: int) -> DocInfo:
-        return cls(**{f.name: getattr(doc, f.name) for f in fields(cls) if f.name != "n_clauses"}, n_clauses=n_clauses)
+        return cls(
+            **{f.name: getattr(doc, f.name) for f in fields(cls) if f.name != "n_clauses"},
+            n_clauses=n_clauses,
+        )
 
 
 def passage_text(title: str, clause: Clause) -> str:
@@ -180,7 +183,11 @@ class ClauseIndex:
         if len(vectors):
             dense.add(vectors)
         manifest = {
-            "timings": {"lexical_s": round(lexical_s, 3), "dense_s": round(dense_s, 3), "embedded": len(todo)},
+            "timings": {
+                "lexical_s": round(lexical_s, 3),
+                "dense_s": round(dense_s, 3),
+                "embedded": len(todo),
+            },
         }
         return cls(embedder.spec, embedder.dim, docs, clauses, keys, dense, bm25, manifest)
 

@@ -77,4 +77,3 @@ def ingest(
         dense_seconds=float(timings.get("dense_s", 0.0)),
         index_dir=str(index_dir),
     )
-

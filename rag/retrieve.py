@@ -31,14 +31,27 @@ _TYPE_WORDS = (
 )  # fmt: skip
 
 
+FUSIONS = ("score", "rrf")
+
+
 @dataclass(frozen=True)
 class SearchConfig:
-    """Fusion settings: reciprocal-rank constant, per-side weights, candidates per side."""
+    """Fusion settings.
 
-    rrf_k: int = 60
-    dense_weight: float = 2.0
+    fusion "score": weighted sum of per-side normalised scores (dense cosine min-max
+    scaled over its candidates, BM25 divided by its best); "rrf": weighted reciprocal
+    rank with constant `rrf_k`. `candidates` is how many each side contributes.
+    """
+
+    fusion: str = "score"
+    dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    rrf_k: int = 60
     candidates: int = 100
+
+    def __post_init__(self) -> None:
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"unknown fusion {self.fusion!r}; choose one of {list(FUSIONS)}")
 
 
 @dataclass(frozen=True)
@@ -202,18 +215,25 @@ class Searcher:
                 return []
         fused: dict[int, float] = {}
         n = max(cfg.candidates, k)
+        sides: list[tuple[float, np.ndarray, np.ndarray]] = []  # (weight, ids, normalised scores)
         if mode in ("hybrid", "lexical"):
             scores = self.index.lexical_scores(query)
             if mask is not None:
                 scores = np.where(mask, scores, 0)
             top = np.argsort(-scores)[:n]
-            for r, i in enumerate(i for i in top if scores[i] > 0):
-                fused[int(i)] = fused.get(int(i), 0.0) + cfg.lexical_weight / (cfg.rrf_k + r + 1)
+            top = top[scores[top] > 0]
+            if len(top):
+                sides.append((cfg.lexical_weight, top, scores[top] / scores[top[0]]))
         if mode in ("hybrid", "dense"):
             qvec = self.embedder.embed_queries([query])[0]
-            _, ids = self.index.dense_search(qvec, n, mask)
-            for r, i in enumerate(ids):
-                fused[int(i)] = fused.get(int(i), 0.0) + cfg.dense_weight / (cfg.rrf_k + r + 1)
+            dscores, ids = self.index.dense_search(qvec, n, mask)
+            if len(ids):
+                span = float(dscores[0] - dscores[-1]) or 1.0
+                sides.append((cfg.dense_weight, ids, (dscores - dscores[-1]) / span))
+        for weight, ids, norm in sides:
+            for r, (i, sc) in enumerate(zip(ids, norm)):
+                part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
+                fused[int(i)] = fused.get(int(i), 0.0) + weight * float(part)
         refs = self.clause_refs(query, allowed)
         order = sorted(fused, key=lambda i: -fused[i])
         ref_set = set(refs)
@@ -222,6 +242,6 @@ class Searcher:
         for rank, i in enumerate(ranked[:k], start=1):
             c = self.index.clauses[i]
             d = self.index.docs[c.doc_id]
-            score = fused.get(i, 0.0) + (1.0 if i in ref_set else 0.0)  # named clauses rank first
+            score = fused.get(i, 0.0) + (10.0 if i in ref_set else 0.0)  # named clauses rank first
             hits.append(Hit(rank, score, c, d, citation(d, c), highlight(c.text, query), i in ref_set))
         return hits

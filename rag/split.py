@@ -71,7 +71,7 @@ class _Unit:
 
 def _display(label: str, line: str) -> str:
     """Short name of a heading for a path: its label and title up to the first comma."""
-    rest = line[len(label):].strip(" \u3000")
+    rest = line[len(label) :].strip(" \u3000")
     cut = _HEAD_CUT.search(rest)
     rest = rest[: cut.start()] if cut else rest
     return (label + rest[:40]).strip()
@@ -203,9 +203,12 @@ def split_clauses(
     pending: list[tuple[int, int, int]] = []
     for i, u in enumerate(units):
         nxt = units[i + 1] if i + 1 < len(units) else None
-        heading_only = len(u.lines) == 1 and nxt is not None and (
-            u.kind in ("part", "heading")
-            or (u.kind == "item" and nxt.path[: len(u.path) + 1] == (*u.path, u.name))
+        heading_only = (
+            len(u.lines) == 1
+            and nxt is not None
+            and (
+                u.kind in ("part", "heading") or (u.kind == "item" and nxt.path[: len(u.path) + 1] == (*u.path, u.name))
+            )
         )
         if heading_only:
             pending.extend(u.lines)

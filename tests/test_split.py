@@ -91,7 +91,7 @@ def test_long_clause_splits_at_sentence_ends_with_path_repeated():
     assert {c.label for c in cs} == {"1."} and [c.part for c in cs] == list(range(len(cs)))
     assert all(c.headings == ("一、总体要求", "（一）工作目标") for c in cs)
     assert all(c.text.endswith("。") for c in cs)
-    assert "".join(c.text for c in cs).replace("\n", "").replace(" ", "") == text[text.index("一"):].replace(
+    assert "".join(c.text for c in cs).replace("\n", "").replace(" ", "") == text[text.index("一") :].replace(
         "\n", ""
     ).replace(" ", "")
 

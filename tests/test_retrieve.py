@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import pytest
+
+from rag.cite import citation, highlight, mark, mark_html
+from rag.index import ClauseIndex
+from rag.load import load_file, load_paths
+from rag.retrieve import Filters, Searcher, cn_number, doc_type, normalise_title, ref_labels
+from tests.conftest import CIVIL_CODE, GETIHU, REPO, SAMPLE, needs_shared
+
+
+def test_cn_number_and_ref_labels():
+    assert [cn_number(n) for n in (1, 10, 15, 20, 54, 100, 101, 110, 204, 1260)] == [
+        "一", "十", "十五", "二十", "五十四", "一百", "一百零一", "一百一十", "二百零四", "一千二百六十",
+    ]  # fmt: skip
+    assert ref_labels("民法典第54条和第五十五条") == ["第五十四条", "第五十五条"]
+    assert ref_labels("没有条文") == []
+
+
+def test_titles_and_types():
+    assert normalise_title("中华人民共和国民法典") == "民法典"
+    assert normalise_title("个体工商户条例(2016-02-06)") == "个体工商户条例"
+    assert doc_type("个体工商户条例") == "条例"
+    assert doc_type("中华人民共和国民法典") == "法律"
+    assert doc_type("2023年市场监管工作要点") == "要点"
+    assert doc_type("最高人民法院关于审理劳动争议案件适用法律问题的解释（一）") == "司法解释"
+
+
+@pytest.fixture(scope="module")
+def law_searcher(fake_embedder):
+    docs, errors = load_paths([CIVIL_CODE, GETIHU])
+    assert not errors
+    return Searcher(ClauseIndex.build(docs, fake_embedder, show_progress=False), fake_embedder)
+
+
+@needs_shared
+@pytest.mark.parametrize(
+    "query,title,label",
+    [
+        ("民法典第五十四条", "中华人民共和国民法典", "第五十四条"),
+        ("个体工商户条例第二条", "个体工商户条例", "第二条"),
+        ("《中华人民共和国民法典》第1260条是怎么规定的", "中华人民共和国民法典", "第一千二百六十条"),
+        ("个体工商户条例 第 8 条", "个体工商户条例", "第八条"),
+    ],
+)
+def test_named_clause_comes_first(law_searcher, query, title, label):
+    for mode in ("hybrid", "lexical"):
+        top = law_searcher.search(query, k=3, mode=mode)[0]
+        assert (top.doc.title, top.clause.label, top.exact_ref) == (title, label, True)
+
+
+@needs_shared
+def test_article_without_document_is_not_guessed(law_searcher):
+    hits = law_searcher.search("第二条", k=3, mode="lexical")
+    assert not any(h.exact_ref for h in hits)
+
+
+@needs_shared
+def test_filters_restrict_results(law_searcher):
+    getihu = next(d.doc_id for d in law_searcher.index.docs.values() if d.title == "个体工商户条例")
+    hits = law_searcher.search("登记", k=10, filters=Filters(doc_ids=(getihu,)))
+    assert hits and all(h.doc.doc_id == getihu for h in hits)
+    hits = law_searcher.search("登记", k=10, filters=Filters(doc_type="法律"))
+    assert hits and all(h.doc.title == "中华人民共和国民法典" for h in hits)
+    hits = law_searcher.search("登记", k=10, filters=Filters(folder=str(CIVIL_CODE)))
+    assert hits and all("民法典" in h.doc.source for h in hits)
+    # with one document in scope, a bare 第八条 names that document's article
+    top = law_searcher.search("第八条", k=1, filters=Filters(doc_ids=(getihu,)))[0]
+    assert top.clause.label == "第八条" and top.exact_ref
+
+
+def test_search_rejects_bad_arguments(fake_embedder):
+    s = Searcher(ClauseIndex.build([load_file(SAMPLE)], fake_embedder, show_progress=False), fake_embedder)
+    with pytest.raises(ValueError, match="mode"):
+        s.search("x", mode="fuzzy")
+    with pytest.raises(ValueError, match="k must"):
+        s.search("x", k=0)
+    assert s.search("   ") == []
+
+
+def test_citation_and_highlight(fake_embedder):
+    doc = load_file(REPO / "tests" / "data" / "policy_small.txt")
+    idx = ClauseIndex.build([doc], fake_embedder, show_progress=False)
+    c = next(c for c in idx.clauses if c.label == "1.")
+    assert citation(idx.docs[doc.doc_id], c) == (
+        "《2023年市场监管工作要点》 › 一、强化监管执法 › (一)完善双随机机制 › 1.（2023-02-01）"
+    )
+    spans = highlight(c.text, "双随机抽查比例是多少")
+    assert [c.text[s:e] for s, e in spans] == ["1.双随机抽查比例不低于5%。"]
+    assert mark("甲乙丙", ((1, 2),)) == "甲【乙】丙"
+    assert mark_html("<b>x</b>\n1", ((0, 3),)) == "<mark>&#60;b&#62;</mark>x&#60;/b&#62;<br>1"
