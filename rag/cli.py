@@ -11,7 +11,7 @@ import time
 from .cite import mark
 from .embed import parse_spec
 from .index import ClauseIndex, IndexLoadError, resolve
-from .pipeline import ingest
+from .pipeline import IndexBusyError, complete_dense, ingest, remove, status
 from .retrieve import MODES, Filters, Searcher
 
 DEFAULT_INDEX = "index"
@@ -20,16 +20,43 @@ DEFAULT_INDEX = "index"
 def _cmd_ingest(args: argparse.Namespace) -> int:
     spec = parse_spec(args.embedder, args.query_prompt, args.passage_prompt) if args.embedder else None
     try:
-        rep = ingest(args.paths, args.index, spec=spec, show_progress=not args.quiet, batch_size=args.batch_size)
-    except ValueError as exc:
+        rep = ingest(
+            args.paths, args.index, spec=spec, background=args.background,
+            show_progress=not args.quiet, batch_size=args.batch_size,
+        )  # fmt: skip
+    except (ValueError, IndexBusyError) as exc:
         print(f"rag ingest: {exc}", file=sys.stderr)
         return 2
     for f in rep.failures:
         print(f"  skipped {f.source}: {f.reason}", file=sys.stderr)
     print(
         f"indexed {rep.documents} documents, {rep.clauses} clauses into {rep.index_dir}/ in {rep.seconds:.1f}s "
-        f"({rep.embedded} clauses embedded, {rep.clauses - rep.embedded} reused); {len(rep.failures)} failures"
+        f"({rep.added} added, {rep.changed} changed, {rep.removed} removed, {rep.unchanged} unchanged; "
+        f"{rep.embedded} clauses embedded); {len(rep.failures)} failures"
     )
+    print(f"searchable (lexical tier) after {rep.searchable_after:.1f}s")
+    if rep.background_pid:
+        print(
+            f"transformer tier continues in the background (pid {rep.background_pid}); "
+            f"progress: rag info --index {args.index}"
+        )
+    return 0
+
+
+def _cmd_complete(args: argparse.Namespace) -> int:
+    n = complete_dense(args.index, batch_size=args.batch_size, show_progress=not args.quiet)
+    print(f"transformer tier complete ({n} clauses embedded)")
+    return 0
+
+
+def _cmd_remove(args: argparse.Namespace) -> int:
+    try:
+        gone = remove(args.index, args.targets)
+    except (ValueError, IndexBusyError, IndexLoadError) as exc:
+        print(f"rag remove: {exc}", file=sys.stderr)
+        return 2
+    for d in gone:
+        print(f"removed {d.doc_id} {d.title} [{d.source}]")
     return 0
 
 
@@ -46,9 +73,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if index is None:
         return 2
     filters = Filters(tuple(args.doc or ()), args.folder, args.type)
+    searcher = Searcher(index)
     t0 = time.perf_counter()
-    hits = Searcher(index).search(args.question, k=args.k, filters=filters, mode=args.mode)
+    hits = searcher.search(args.question, k=args.k, filters=filters, mode=args.mode)
     ms = (time.perf_counter() - t0) * 1000
+    tiers = "+".join(searcher.tiers_for(args.mode))
     if args.json:
         print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
         return 0
@@ -59,7 +88,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(f"[{h.rank}] {h.citation}  (score {h.score:.4f})")
         print("    " + mark(h.clause.text, h.highlights).replace("\n", "\n    "))
         print(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]\n")
-    print(f"{len(hits)} hits in {ms:.0f} ms ({args.mode})", file=sys.stderr)
+    note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
+    print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
     return 0
 
 
@@ -73,6 +103,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"embedder:   {index.spec.id}  dim {index.dim}")
     print(f"documents:  {len(index.docs)}")
     print(f"clauses:    {len(index)}")
+    tiers = ", ".join(f"{t} {'complete' if ok else 'pending'}" for t, ok in index.tiers.items())
+    print(f"tiers:      {tiers}")
+    ann = m.get("dense_index") or {}
+    if ann:
+        print(f"dense:      {ann.get('kind')}  recall@10 vs exact {ann.get('recall_at_10'):.3f}")
+    st = status(args.index)
+    if st and st.get("state") == "embedding":
+        eta = f", ETA {st['eta_s'] / 60:.1f} min" if st.get("eta_s") is not None else ""
+        run = "running" if st["running"] else "stopped; rerun the ingest to resume"
+        print(f"embedding:  {st['done']}/{st['total']} clauses{eta} ({run}, pid {st['pid']})")
     if args.docs:
         for d in sorted(index.docs.values(), key=lambda d: d.source):
             print(f"  {d.doc_id}  {d.n_clauses:5d}  {d.title}  [{d.source}]")
@@ -91,8 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--query-prompt", help="prompt prepended to queries (sentence-transformers)")
     pi.add_argument("--passage-prompt", help="prompt prepended to passages (sentence-transformers)")
     pi.add_argument("--batch-size", type=int, default=32)
+    pi.add_argument("--background", action="store_true", help="return once searchable; embed in the background")
     pi.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     pi.set_defaults(func=_cmd_ingest)
+
+    pc = sub.add_parser("complete", help="finish the transformer tier of an index (what --background runs)")
+    pc.add_argument("--index", default=DEFAULT_INDEX)
+    pc.add_argument("--batch-size", type=int, default=32)
+    pc.add_argument("-q", "--quiet", action="store_true")
+    pc.set_defaults(func=_cmd_complete)
+
+    pr = sub.add_parser("remove", help="drop documents (doc_id, file or folder) from the index")
+    pr.add_argument("targets", nargs="+", metavar="DOC")
+    pr.add_argument("--index", default=DEFAULT_INDEX)
+    pr.set_defaults(func=_cmd_remove)
 
     ps = sub.add_parser("search", help="find the clauses that answer QUESTION")
     ps.add_argument("question")

