@@ -119,6 +119,41 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate, read_questions, score
+
+    index = _load(args)
+    if index is None:
+        return 2
+    try:
+        questions = read_questions(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"rag eval: {exc}", file=sys.stderr)
+        return 2
+    ks = tuple(sorted(set(args.k or [10, 100])))
+    m = evaluate(Searcher(index), questions, ks=ks, mode=args.mode)
+    groups = {"all": m}
+    for kind in sorted({q.kind for q in m.by_query if q.kind}):
+        groups[kind] = score([q for q in m.by_query if q.kind == kind], ks)
+    if args.by_query:
+        with open(args.by_query, "w", encoding="utf-8") as f:
+            for q in m.by_query:
+                f.write(json.dumps({"qid": q.qid, "query": q.query, "kind": q.kind, "ranks": q.ranks,
+                                    "ms": round(q.ms, 1)}, ensure_ascii=False) + "\n")  # fmt: skip
+    if args.json:
+        print(json.dumps({name: g.to_dict() for name, g in groups.items()}, ensure_ascii=False, indent=1))
+        return 0
+    cols = [f"R@{k}" for k in ks] + ["MRR@10", "nDCG@10", "miss", "ms/q", "n"]
+    print("| set | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for name, g in groups.items():
+        vals = [f"{g.recall[k]:.3f}" for k in ks] + [f"{g.mrr_10:.3f}", f"{g.ndcg_10:.3f}", f"{g.miss_share:.3f}",
+                                                      f"{g.ms_per_query:.0f}", str(g.queries)]  # fmt: skip
+        print(f"| {name} | " + " | ".join(vals) + " |")
+    print(f"tiers: {'+'.join(Searcher(index).tiers_for(args.mode))}", file=sys.stderr)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from .bench import main as bench_main
 
@@ -162,6 +197,15 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
     ps.add_argument("--json", action="store_true", help="print hits as JSON")
     ps.set_defaults(func=_cmd_search)
+
+    pe = sub.add_parser("eval", help="score retrieval on a labelled JSONL question file")
+    pe.add_argument("file")
+    pe.add_argument("--index", default=DEFAULT_INDEX)
+    pe.add_argument("-k", type=int, action="append", help="recall cut-offs (repeatable; default 10 and 100)")
+    pe.add_argument("--mode", choices=MODES, default="hybrid")
+    pe.add_argument("--json", action="store_true", help="print metrics as JSON")
+    pe.add_argument("--by-query", metavar="FILE", help="write per-query ranks as JSONL")
+    pe.set_defaults(func=_cmd_eval)
 
     pb = sub.add_parser("bench", help="speed and size figures (see rag bench -- --help)", add_help=False)
     pb.add_argument("rest", nargs=argparse.REMAINDER)

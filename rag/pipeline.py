@@ -277,6 +277,8 @@ def _embed_missing(
         embedder = make_embedder(spec)
         items = sorted(todo.items(), key=lambda kv: len(kv[1]))  # similar lengths batch well
         t0 = time.perf_counter()
+        total_chars = sum(len(t) for _, t in items)
+        chars = 0
         with tqdm(total=len(items), desc="embed", unit="clause", disable=not show_progress) as bar:
             for b in range(0, len(items), batch_size):
                 batch = items[b : b + batch_size]
@@ -284,8 +286,9 @@ def _embed_missing(
                 cache.put_vectors(spec.id, [k for k, _ in batch], vecs)  # a checkpoint
                 bar.update(len(batch))
                 done = min(b + batch_size, len(items))
+                chars += sum(len(t) for _, t in batch)
                 elapsed = time.perf_counter() - t0
-                eta = round(elapsed / done * (len(items) - done), 1)
+                eta = round(elapsed / chars * (total_chars - chars), 1)  # by characters: batches grow longer
                 write_status(index_dir, state="embedding", done=done, total=len(items), eta_s=eta)
                 if progress:
                     progress(done, len(items))

@@ -198,8 +198,12 @@ class Searcher:
         have = tuple(t for t in wanted if self.index.tiers[t])
         return have or ("lexical",)
 
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[Hit]:
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", marks: bool = True
+    ) -> list[Hit]:
         """Top-k clauses for `query`, using the tiers `tiers_for(mode)` names.
+
+        `marks=False` skips marking the relevant sentences (for evaluation runs).
 
         Raises:
             ValueError: an unknown mode or k < 1.
@@ -227,7 +231,8 @@ class Searcher:
             scores = self.index.lexical_scores(query)
             if mask is not None:
                 scores = np.where(mask, scores, 0)
-            top = np.argsort(-scores)[:n]
+            top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+            top = top[np.argsort(-scores[top])]
             top = top[scores[top] > 0]
             if len(top):
                 sides.append((cfg.lexical_weight, top, scores[top] / scores[top[0]]))
@@ -250,5 +255,6 @@ class Searcher:
             c = self.index.clauses[i]
             d = self.index.docs[c.doc_id]
             score = fused.get(i, 0.0) + (10.0 if i in ref_set else 0.0)  # named clauses rank first
-            hits.append(Hit(rank, score, c, d, citation(d, c), highlight(c.text, query), i in ref_set))
+            marked = highlight(c.text, query) if marks else ()
+            hits.append(Hit(rank, score, c, d, citation(d, c), marked, i in ref_set))
         return hits
