@@ -16,13 +16,15 @@ from .tokens import tokenize
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+(?:[。；;！!？?][”’」』）)]*)?")
 
 
-def citation(doc: DocInfo, clause: Clause) -> str:
-    """《title》 › path › label, with 文号 and date when known."""
+def citation(doc: DocInfo, clause: Clause, superseded_by: str | None = None) -> str:
+    """《title》 › path › label, with 文号 and date when known, and a note on an older version."""
     parts = [f"《{doc.title}》", *clause.headings]
     if clause.label:
         parts.append(clause.label + (f"（续{clause.part}）" if clause.part else ""))
     line = " › ".join(parts)
     extra = [x for x in (doc.doc_number, doc.date) if x]
+    if superseded_by:
+        extra.append(f"已被{superseded_by}版取代")
     return line + (f"（{'，'.join(extra)}）" if extra else "")
 
 

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from .embed import Embedder, EmbedderSpec
-from .load import Document
+from .load import Document, normalise_title
 from .split import CHUNKER_VERSION, Clause, split_clauses
 from .tokens import tokenize
 
@@ -63,6 +63,27 @@ class DocInfo:
             **{f.name: getattr(doc, f.name) for f in fields(cls) if f.name != "n_clauses"},
             n_clauses=n_clauses,
         )
+
+
+def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, str]:
+    """doc_id -> doc_id of its current version, for documents with a newer dated version.
+
+    Versions share a title (ignoring 中华人民共和国 and dates); the newest date is current.
+    Documents of one title and one date (the parts of a code) are not versions of each other.
+    """
+    groups: dict[str, list[DocInfo]] = {}
+    for d in docs:
+        groups.setdefault(normalise_title(d.title), []).append(d)
+    out = {}
+    for group in groups.values():
+        dated = [d for d in group if d.date]
+        if len({d.date for d in dated}) < 2:
+            continue
+        newest = max(dated, key=lambda d: d.date)
+        for d in dated:
+            if d.date < newest.date:
+                out[d.doc_id] = newest.doc_id
+    return out
 
 
 def passage_text(title: str, clause: Clause) -> str:
@@ -183,6 +204,7 @@ class ClauseIndex:
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(clauses):
             self._by_doc.setdefault(c.doc_id, []).append(i)
+        self.superseded = superseded_versions(docs.values())
 
     @property
     def tiers(self) -> dict[str, bool]:

@@ -142,6 +142,16 @@ def find_issuer(header: str) -> str | None:
     return m.group(1) if m else None
 
 
+_TITLE_DATE = re.compile(r"[（(]\d{4}[-年.]\d{1,2}[-月.]\d{1,2}日?[)）]")
+
+
+def normalise_title(title: str) -> str:
+    """Title without 《》, a leading 中华人民共和国, a parenthesised date or spaces."""
+    t = _TITLE_DATE.sub("", title).strip().strip("《》")
+    t = re.sub(r"^中华人民共和国", "", t)
+    return re.sub(r"\s+", "", t)
+
+
 def title_from_stem(stem: str) -> str:
     """File stem without a trailing (YYYY-MM-DD) version date."""
     return _FILE_DATE_RE.sub("", stem).strip() or stem

@@ -17,6 +17,7 @@ import numpy as np
 from .cite import citation, highlight
 from .embed import Embedder, make_embedder
 from .index import ClauseIndex, DocInfo
+from .load import normalise_title
 from .split import Clause
 
 MODES = ("hybrid", "dense", "lexical")
@@ -24,7 +25,6 @@ MODES = ("hybrid", "dense", "lexical")
 _CN_DIGITS = "零一二三四五六七八九"
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _REF = re.compile(rf"第\s*([{_CN_NUM}\d]+)\s*条(之[{_CN_NUM}]+)?")
-_DATE_SUFFIX = re.compile(r"[（(]\d{4}[-年.]\d{1,2}[-月.]\d{1,2}日?[)）]")
 _TYPE_WORDS = (
     "司法解释", "解释", "法典", "法", "条例", "规定", "办法", "细则", "规则", "决定", "决议", "通知", "意见",
     "方案", "计划", "要点", "规划", "纲要", "讲话", "报告", "批复", "答复", "公告", "标准",
@@ -61,6 +61,7 @@ class Filters:
     doc_ids: tuple[str, ...] = ()
     folder: str | None = None
     doc_type: str | None = None
+    superseded: bool = False  # also search older versions of documents
 
     def active(self) -> bool:
         return bool(self.doc_ids or self.folder or self.doc_type)
@@ -69,6 +70,8 @@ class Filters:
         out = []
         folder = Path(self.folder).resolve() if self.folder else None
         for d in index.docs.values():
+            if not self.superseded and d.doc_id in index.superseded:
+                continue
             if self.doc_ids and d.doc_id not in self.doc_ids:
                 continue
             if folder and folder not in Path(d.source).resolve().parents:
@@ -90,6 +93,7 @@ class Hit:
     citation: str
     highlights: tuple[tuple[int, int], ...] = field(default=())
     exact_ref: bool = False
+    superseded_by: str | None = None  # date of the current version, when this one is older
 
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
@@ -99,6 +103,7 @@ class Hit:
             "citation": self.citation, "source": d.source, "start": c.start, "end": c.end,
             "highlights": [list(h) for h in self.highlights], "date": d.date, "doc_number": d.doc_number,
             "issuer": d.issuer, "exact_ref": self.exact_ref,
+            "version": f"superseded by the {self.superseded_by} version" if self.superseded_by else "current",
         }  # fmt: skip
 
 
@@ -111,13 +116,6 @@ def doc_type(title: str) -> str:
         if t.endswith(w) or re.search(rf"{w}(（[^）]*）|\([^)]*\))?$", t):
             return "法律" if w in ("法", "法典") else w
     return "其他"
-
-
-def normalise_title(title: str) -> str:
-    """Title without 《》, a leading 中华人民共和国, a parenthesised date or spaces."""
-    t = _DATE_SUFFIX.sub("", title).strip().strip("《》")
-    t = re.sub(r"^中华人民共和国", "", t)
-    return re.sub(r"\s+", "", t)
 
 
 def cn_number(n: int) -> str:
@@ -165,6 +163,14 @@ class Searcher:
         if self._embedder is None:
             self._embedder = make_embedder(self.index.spec)
         return self._embedder
+
+    def _same_clause(self, doc_id: str, clause: Clause) -> int | None:
+        """Index of the clause with the same label (and part) in another version of its document."""
+        for i in self.index._by_doc.get(doc_id, []):
+            c = self.index.clauses[i]
+            if c.label == clause.label and c.part == clause.part:
+                return i
+        return None
 
     def named_docs(self, query: str) -> list[str]:
         """Documents whose title the question names (longest titles win over their substrings)."""
@@ -218,7 +224,8 @@ class Searcher:
         cfg = self.config
         mask = None
         allowed: set[str] | None = None
-        if filters is not None and filters.active():
+        filters = filters or Filters()
+        if filters.active() or (self.index.superseded and not filters.superseded):
             allowed = set(filters.allowed_docs(self.index))
             mask = self.index.mask_for(allowed)
             if not mask.any():
@@ -247,6 +254,15 @@ class Searcher:
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
                 fused[int(i)] = fused.get(int(i), 0.0) + weight * float(part)
         refs = self.clause_refs(query, allowed)
+        for i in list(fused):  # an older version never outranks the current one of the same clause
+            current = self.index.superseded.get(self.index.clauses[i].doc_id)
+            if current:
+                twin = self._same_clause(current, self.index.clauses[i])
+                fused[i] = (
+                    min(fused[i] * 0.5, fused.get(twin, fused[i]) * 0.999) if twin is not None else fused[i] * 0.5
+                )
+                if twin is not None and twin not in fused:
+                    fused[twin] = fused[i] / 0.999
         order = sorted(fused, key=lambda i: -fused[i])
         ref_set = set(refs)
         ranked = refs + [i for i in order if i not in ref_set]
@@ -256,5 +272,7 @@ class Searcher:
             d = self.index.docs[c.doc_id]
             score = fused.get(i, 0.0) + (10.0 if i in ref_set else 0.0)  # named clauses rank first
             marked = highlight(c.text, query) if marks else ()
-            hits.append(Hit(rank, score, c, d, citation(d, c), marked, i in ref_set))
+            newer = self.index.superseded.get(c.doc_id)
+            newer_date = self.index.docs[newer].date if newer else None
+            hits.append(Hit(rank, score, c, d, citation(d, c, newer_date), marked, i in ref_set, newer_date))
         return hits

@@ -89,3 +89,28 @@ def test_citation_and_highlight(fake_embedder):
     assert [c.text[s:e] for s, e in spans] == ["1.双随机抽查比例不低于5%。"]
     assert mark("甲乙丙", ((1, 2),)) == "甲【乙】丙"
     assert mark_html("<b>x</b>\n1", ((0, 3),)) == "<mark>&#60;b&#62;</mark>x&#60;/b&#62;<br>1"
+
+
+def _versions(tmp_path, fake_embedder):
+    old = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款五千元。\n"
+    new = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款一万元。\n"
+    (tmp_path / "某某管理条例(2010-01-01).md").write_text(old, encoding="utf-8")
+    (tmp_path / "某某管理条例(2020-01-01).md").write_text(new, encoding="utf-8")
+    docs, _ = load_paths([tmp_path])
+    return Searcher(ClauseIndex.build(docs, fake_embedder, show_progress=False), fake_embedder)
+
+
+def test_superseded_versions_are_kept_but_never_outrank_the_current(tmp_path, fake_embedder):
+    s = _versions(tmp_path, fake_embedder)
+    assert len(s.index.docs) == 2 and len(s.index.superseded) == 1
+    for q in ("罚款五千元", "第二条罚款", "某某管理条例第二条", "为了加强管理"):
+        hits = s.search(q, k=5)
+        assert hits and all(h.doc.date == "2020-01-01" and h.superseded_by is None for h in hits), q
+        both = s.search(q, k=5, filters=Filters(superseded=True))
+        dates = [(h.clause.label, h.doc.date) for h in both]
+        for label in {lb for lb, _ in dates}:
+            mine = [d for lb, d in dates if lb == label]
+            assert mine[0] == "2020-01-01", (q, dates)  # current first for each article
+    old = next(h for h in s.search("罚款五千元", k=5, filters=Filters(superseded=True)) if h.doc.date == "2010-01-01")
+    assert old.to_dict()["version"] == "superseded by the 2020-01-01 version"
+    assert "已被2020-01-01版取代" in old.citation
