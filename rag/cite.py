@@ -8,6 +8,7 @@ offsets into the clause text of the sentence(s) sharing most words with the quer
 from __future__ import annotations
 
 import re
+from difflib import SequenceMatcher
 
 from .index import DocInfo
 from .split import Clause
@@ -57,6 +58,14 @@ def highlight(text: str, query: str, ratio: float = 0.7) -> tuple[tuple[int, int
     if best <= 0:
         return ()
     return tuple((s, e) for sc, s, e in scored if sc >= ratio * best)
+
+
+def shared_spans(draft: str, text: str, min_len: int = 4) -> tuple[tuple[int, int], ...]:
+    """Spans of `text` that also occur in `draft` (at least `min_len` characters): shared wording."""
+    sm = SequenceMatcher(None, text, draft, autojunk=False)
+    return tuple(
+        (b.a, b.a + b.size) for b in sm.get_matching_blocks() if b.size >= min_len and text[b.a : b.a + b.size].strip()
+    )
 
 
 def mark(text: str, spans: tuple[tuple[int, int], ...], before: str = "【", after: str = "】") -> str:

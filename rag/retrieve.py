@@ -24,6 +24,7 @@ MODES = ("hybrid", "dense", "lexical")
 
 _CN_DIGITS = "零一二三四五六七八九"
 _CN_NUM = "零〇一二三四五六七八九十百千两"
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,})[”\"」』]")
 _REF = re.compile(rf"第\s*([{_CN_NUM}\d]+)\s*条(之[{_CN_NUM}]+)?")
 _TYPE_WORDS = (
     "司法解释", "解释", "法典", "法", "条例", "规定", "办法", "细则", "规则", "决定", "决议", "通知", "意见",
@@ -61,10 +62,11 @@ class Filters:
     doc_ids: tuple[str, ...] = ()
     folder: str | None = None
     doc_type: str | None = None
+    year: str | None = None
     superseded: bool = False  # also search older versions of documents
 
     def active(self) -> bool:
-        return bool(self.doc_ids or self.folder or self.doc_type)
+        return bool(self.doc_ids or self.folder or self.doc_type or self.year)
 
     def allowed_docs(self, index: ClauseIndex) -> list[str]:
         out = []
@@ -77,6 +79,8 @@ class Filters:
             if folder and folder not in Path(d.source).resolve().parents:
                 continue
             if self.doc_type and doc_type(d.title) != self.doc_type:
+                continue
+            if self.year and not (d.date or "").startswith(str(self.year)):
                 continue
             out.append(d.doc_id)
         return out
@@ -135,6 +139,11 @@ def cn_number(n: int) -> str:
         elif out:
             zero = True
     return out
+
+
+def quoted_phrases(query: str) -> list[str]:
+    """Phrases the question puts in quotes ("…", “…”, 「…」): they must occur verbatim."""
+    return [m.group(1).strip() for m in _QUOTED.finditer(query) if m.group(1).strip()]
 
 
 def ref_labels(query: str) -> list[str]:
@@ -228,8 +237,12 @@ class Searcher:
         if filters.active() or (self.index.superseded and not filters.superseded):
             allowed = set(filters.allowed_docs(self.index))
             mask = self.index.mask_for(allowed)
-            if not mask.any():
-                return []
+        phrases = quoted_phrases(query)
+        if phrases:  # exact-phrase search: only clauses containing every quoted phrase
+            exact = np.fromiter((all(p in c.text for p in phrases) for c in self.index.clauses), bool)
+            mask = exact if mask is None else mask & exact
+        if mask is not None and not mask.any():
+            return []
         fused: dict[int, float] = {}
         n = max(cfg.candidates, k)
         sides: list[tuple[float, np.ndarray, np.ndarray]] = []  # (weight, ids, normalised scores)
