@@ -31,7 +31,8 @@ def get_searcher(index_dir: str, generation: str) -> Searcher:
     return Searcher(ClauseIndex.load(index_dir))
 
 
-def run_ingest(label: str, paths: list[str]) -> None:
+def run_ingest(label: str, paths: list[str]) -> list[tuple[str, str]]:
+    """Ingest with a progress bar; returns (level, message) lines to show."""
     bar = st.progress(0.0, text=label)
     try:
         report = ingest(
@@ -39,21 +40,34 @@ def run_ingest(label: str, paths: list[str]) -> None:
             progress=lambda done, total: bar.progress(done / total, text=f"{label} {done}/{total}"),
         )  # fmt: skip
     except (ValueError, IndexBusyError) as exc:
-        st.error(f"无法建立索引：{exc}")
-        st.stop()
-    bar.empty()
-    for f in report.failures:
-        st.warning(f"未能读取 {f.source}：{f.reason}")
-    st.success(f"已索引 {report.documents} 个文件、{report.clauses} 个条款。")
+        return [("error", f"无法建立索引：{exc}")]
+    finally:
+        bar.empty()
+    notes = [("warning", f"未能读取 {f.source}：{f.reason}") for f in report.failures]
+    return notes + [("success", f"已索引 {report.documents} 个文件、{report.clauses} 个条款。")]
+
+
+def show_notes(notes: list[tuple[str, str]]) -> None:
+    for level, text in notes:
+        getattr(st, level)(escape_html(text))
 
 
 if not exists(INDEX_DIR):
     st.info(f"`{INDEX_DIR}/` 中还没有索引，正在从 `{CORPUS_DIR}/` 建立…")
-    run_ingest("向量化条款", [CORPUS_DIR])
+    notes = run_ingest("向量化条款", [CORPUS_DIR])
+    show_notes(notes)
+    if not exists(INDEX_DIR):
+        st.stop()
 
 searcher = get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
 index = searcher.index
 titles = {d.doc_id: d.title for d in index.docs.values()}
+
+
+def add_to_basket(clause_ids: list[str]) -> None:
+    for cid in clause_ids:
+        if cid not in st.session_state.basket:
+            st.session_state.basket.append(cid)
 
 
 def show_hit(h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
@@ -63,11 +77,7 @@ def show_hit(h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         st.code(h.citation, language=None)  # the code block carries a copy button
-        cols = st.columns([1, 1, 4])
-        if cols[0].button("加入学习材料", key=f"add-{key}"):
-            if h.clause.clause_id not in st.session_state.basket:
-                st.session_state.basket.append(h.clause.clause_id)
-            st.toast("已加入学习材料")
+        st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
         with st.expander("在文档中查看"):
             whole = st.checkbox("显示全文", key=f"whole-{key}")
             around = index.doc_clauses(h.doc.doc_id) if whole else index.neighbours(h.clause, n=3)
@@ -159,20 +169,24 @@ with library:
     ups = st.file_uploader(f"上传文件（.txt .md .html .docx .pdf，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
                            accept_multiple_files=True)  # fmt: skip
     if ups and st.button("导入上传的文件"):
-        stored = []
+        notes, stored = [], []
         for up in ups:
             try:
                 path = store(CORPUS_DIR, up.name, up.getvalue())
-                st.success(escape_html(f"已保存 {path.name}"))
+                notes.append(("success", f"已保存 {path.name}"))
                 stored.append(str(path))
             except UploadError as exc:
-                st.error(escape_html(f"已拒绝：{exc}"))
+                notes.append(("error", f"已拒绝：{exc}"))
         if stored:
-            run_ingest("导入新文件", stored)
+            notes += run_ingest("导入新文件", stored)
+        st.session_state.flash = notes
+        st.rerun()
     gone = st.selectbox("移除文件", ["", *titles], format_func=lambda d: titles.get(d, "（选择）"))
     if gone and st.button("移除"):
         try:
             remove(INDEX_DIR, [gone])
-            st.success("已移除。")
+            st.session_state.flash = [("success", f"已从索引中移除《{titles[gone]}》（文件本身仍在文库文件夹中）。")]
         except (ValueError, IndexBusyError) as exc:
-            st.error(escape_html(str(exc)))
+            st.session_state.flash = [("error", str(exc))]
+        st.rerun()
+    show_notes(st.session_state.pop("flash", []))

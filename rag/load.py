@@ -220,9 +220,19 @@ def _read_pdf(path: Path) -> tuple[str, str | None]:
     return "\n".join(pages), meta_title
 
 
+_NUMBERED = re.compile(
+    rf"^(第[{_CN_NUM}\d]+[条章节编篇]|[{_CN_NUM}]+、|[(（][{_CN_NUM}]+[)）]|\d+[.．、]|[(（]\d+[)）]|[①-⑳])"
+)
+
+
 def _first_line_title(text: str) -> str | None:
+    """The first short line before any numbered clause, if the text opens with one."""
     for line in text.splitlines()[:40]:
         s = line.strip().lstrip("#").strip()
+        if not s:
+            continue
+        if _NUMBERED.match(s):
+            return None  # the body starts without a title line
         if 2 <= len(s) <= 60 and not re.match(r"^(当前位置|您的位置|你的位置|时间|日期|来源)", s):
             return s
     return None

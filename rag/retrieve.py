@@ -115,7 +115,7 @@ def doc_type(title: str) -> str:
     """Document type from its title's ending (法, 条例, 办法, 通知, 要点, …), else 其他."""
     if re.search(r"最高人民(法院|检察院)", title) and re.search(r"解释|规定|批复|决定", title):
         return "司法解释"
-    t = normalise_title(title)
+    t = re.sub(r"\d+篇$", "", normalise_title(title))  # "…工作计划3篇": a collection of 计划
     for w in _TYPE_WORDS:
         if t.endswith(w) or re.search(rf"{w}(（[^）]*）|\([^)]*\))?$", t):
             return "法律" if w in ("法", "法典") else w

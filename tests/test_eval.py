@@ -28,11 +28,11 @@ def test_metrics_by_hand():
 
 def test_question_file_formats(tmp_path):
     f = tmp_path / "q.jsonl"
-    f.write_text(
-        json.dumps({"query": "q1", "relevant": [{"law": "中华人民共和国民法典", "article": "第五十四条"}]}) + "\n"
-        + json.dumps({"query": "q2", "relevant": [{"title": "某要点(2020-01-01)", "label": "1.", "path": "一、"}]}) + "\n",
-        encoding="utf-8",
-    )  # fmt: skip
+    lines = [
+        {"query": "q1", "relevant": [{"law": "中华人民共和国民法典", "article": "第五十四条"}]},
+        {"query": "q2", "relevant": [{"title": "某要点(2020-01-01)", "label": "1.", "path": "一、"}]},
+    ]
+    f.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
     a, b = read_questions(f)
     assert (a.relevant[0].title, a.relevant[0].label) == ("民法典", "第五十四条")
     assert (b.relevant[0].title, b.relevant[0].path) == ("某要点", "一、")

@@ -1,0 +1,268 @@
+"""The app in a real browser: Debian's Chromium driven by Playwright, the app on a free localhost port.
+
+Screenshots of each view go to tests/artifacts/. Set RAG_SKIP_BROWSER=1 to skip on a machine
+without Chromium (CI installs it in .ci/run).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from rag.embed import parse_spec
+from rag.pipeline import ingest
+from tests.conftest import REPO, SAMPLE
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = REPO / "tests" / "artifacts"
+CITE_8 = "《2022年教育系统党建工作计划3篇》 › 篇1 › 一、依法行政工作 › (三)加强“互联网+监管”平台应用 › 8."
+
+pytestmark = pytest.mark.skipif(os.environ.get("RAG_SKIP_BROWSER") == "1", reason="RAG_SKIP_BROWSER=1")
+
+HOSTILE = (
+    """关于测试恶意内容的通知
+
+一、脚本<script>window.__pwned = 1; alert("xss-script")</script>不得执行。
+
+二、图片<img src=x onerror="window.__pwned = 2; alert('xss-img')">不得加载。
+
+三、链接[点我](javascript:alert('xss-link'))不得生效，<a href="javascript:alert('xss-a')">点我</a>也不得生效。
+
+四、标记 **粗体** 与 <b>加粗</b> 以及 <iframe src="javascript:alert(1)"></iframe> 原样显示。
+
+五、超长行："""
+    + "很长的一行" * 4000
+    + "\n"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class App:
+    """A Streamlit server for one test module, stopped at teardown."""
+
+    def __init__(self, index_dir: Path, corpus_dir: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "RAG_INDEX": str(index_dir), "RAG_CORPUS": str(corpus_dir)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(self.port),
+             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--server.fileWatcherType", "none"],
+            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError("streamlit did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} missing: apt-get install chromium fonts-noto-cjk (or RAG_SKIP_BROWSER=1)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def sample_app(sample_index_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("app")
+    corpus = root / "library"
+    corpus.mkdir()
+    shutil.copy(SAMPLE, corpus / SAMPLE.name)
+    index = root / "index"
+    shutil.copytree(sample_index_dir, index)
+    app = App(index, corpus)
+    yield app, root
+    app.stop()
+
+
+def _page(browser, app: App):
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(app.url)
+    page.get_by_role("tab", name="问答").wait_for(timeout=60_000)
+    return page, dialogs
+
+
+def _ask(page, question: str) -> None:
+    box = page.get_by_label("问题")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_ask_precedent_and_study_pack(browser, sample_app, tmp_path):
+    app, _ = sample_app
+    page, dialogs = _page(browser, app)
+    _ask(page, "双随机抽查比例要达到多少？")
+    page.get_by_text(CITE_8).first.wait_for(timeout=60_000)
+    assert page.locator("mark").first.inner_text().startswith("8.进一步完善")
+    page.screenshot(path=str(ARTIFACTS / "ask.png"), full_page=False)
+    page.get_by_text("在文档中查看").first.click()
+    page.get_by_text("9.加强民政事务的日常监管").first.wait_for(timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "ask-context.png"))
+
+    page.get_by_role("button", name="加入学习材料").first.click()
+    page.get_by_text("学习材料：1 条").wait_for(timeout=20_000)
+
+    page.get_by_role("tab", name="措辞参考").click()
+    area = page.get_by_label("粘贴草稿句子或段落（用引号“…”可检索原文短语）")
+    area.fill("要进一步完善双随机一公开抽查工作机制，合理确定随机抽查的比例和频次")
+    area.press("Control+Enter")
+    shared = page.locator("mark:visible", has_text=re.compile("^合理确定随机抽查的比例和频次$"))
+    shared.first.wait_for(timeout=60_000)  # the shared wording is marked, not the whole sentence
+    page.screenshot(path=str(ARTIFACTS / "precedent.png"))
+
+    page.get_by_role("tab", name="学习材料").click()
+    page.get_by_role("button", name="导出 DOCX").wait_for(timeout=20_000)
+    page.screenshot(path=str(ARTIFACTS / "study-pack.png"))
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="导出 DOCX").click()
+    out = tmp_path / "pack.docx"
+    dl.value.save_as(out)
+    d = docx.Document(str(out))
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "8.进一步完善“双随机、一公开”抽查工作机制" in text
+    assert CITE_8 in text
+    assert d.tables and d.tables[-1].rows[1].cells[0].text == "2022年教育系统党建工作计划3篇"
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="导出 Markdown").click()
+    md = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert md.startswith("# 学习材料") and CITE_8 in md
+    assert not dialogs
+    page.close()
+
+
+def _upload(page, files) -> None:
+    page.get_by_role("tab", name="文库").click()
+    page.locator("input[type=file]").set_input_files(files)
+    page.get_by_role("button", name="导入上传的文件").click()
+
+
+def test_upload_then_find(browser, sample_app):
+    app, root = sample_app
+    page, dialogs = _page(browser, app)
+    page.get_by_role("tab", name="文库").click()
+    page.screenshot(path=str(ARTIFACTS / "library.png"))
+    body = "一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n2.发现问题及时上报。\n".encode()
+    _upload(page, [{"name": "河长制工作要点.txt", "mimeType": "text/plain", "buffer": body}])
+    page.get_by_text("已索引").first.wait_for(timeout=120_000)
+    assert (root / "library" / "河长制工作要点.txt").read_bytes() == body
+    page.screenshot(path=str(ARTIFACTS / "library-uploaded.png"))
+    page.get_by_role("tab", name="问答").click()
+    _ask(page, "巡河频次每月几次")
+    page.get_by_text("《河长制工作要点》 › 一、总体要求 › 1.").first.wait_for(timeout=60_000)
+    assert not dialogs
+    page.close()
+
+
+def test_hostile_uploads_refused_and_app_keeps_working(browser, sample_app, tmp_path_factory):
+    app, root = sample_app
+    huge = tmp_path_factory.mktemp("upload") / "huge.txt"  # over Playwright's 50 MB buffer limit: a file
+    with open(huge, "wb") as f:
+        f.truncate(100 * 1024 * 1024)
+    page, dialogs = _page(browser, app)
+    before = {p for p in root.rglob("*") if p.is_file()} | {p for p in root.parent.iterdir()}
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", "<w:document/>")
+        z.writestr("word/padding.bin", b"\0" * (200 * 1024 * 1024))
+    cases = [
+        ({"name": "bomb.docx", "mimeType": "application/octet-stream", "buffer": bomb.getvalue()}, "zip bomb"),
+        ({"name": "renamed.pdf", "mimeType": "application/pdf", "buffer": b"\x7fELF" + bytes(range(256)) * 20},
+         "not a PDF"),
+        ({"name": "empty.txt", "mimeType": "text/plain", "buffer": b""}, "empty"),
+        (str(huge), "over the"),
+        ({"name": "../../evil.txt", "mimeType": "text/plain", "buffer": "第一条 越界写入测试。".encode()}, None),
+    ]  # fmt: skip
+    for n, (payload, reason) in enumerate(cases, 1):
+        page.reload()
+        page.get_by_role("tab", name="问答").wait_for(timeout=60_000)
+        _upload(page, [payload])
+        if reason:
+            page.get_by_text(reason).first.wait_for(timeout=120_000)
+        else:
+            page.get_by_text("已索引").first.wait_for(timeout=120_000)
+        page.screenshot(path=str(ARTIFACTS / f"upload-{n}.png"))
+    after = {p for p in root.rglob("*") if p.is_file()} | {p for p in root.parent.iterdir()}
+    new = {p for p in after - before if "index" not in p.relative_to(root.parent).parts[1:2]}
+    assert {p.name for p in new if p.is_file()} <= {"evil.txt"}
+    assert all(root / "library" in p.parents for p in new if p.is_file())
+    assert not (root.parent / "evil.txt").exists() and not (root / "evil.txt").exists()
+    page.get_by_role("tab", name="问答").click()
+    _ask(page, "双随机抽查比例要达到多少？")
+    page.get_by_text(CITE_8).first.wait_for(timeout=60_000)
+    assert not dialogs
+    page.close()
+
+
+def test_hostile_document_text_is_shown_literally(browser, tmp_path):
+    lib = tmp_path / "library"
+    lib.mkdir()
+    (lib / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    (lib / "hostile.html").write_text(
+        "<html><body><h1>恶意网页</h1><p>第一段&lt;script&gt;alert('escaped')&lt;/script&gt;不得执行。</p>"
+        "<script>alert('page-script')</script></body></html>", encoding="utf-8")  # fmt: skip
+    ingest([lib], tmp_path / "index", parse_spec("hash:64"), show_progress=False)
+    app = App(tmp_path / "index", lib)
+    try:
+        page, dialogs = _page(browser, app)
+        for q in ("脚本不得执行", "图片不得加载", "链接不得生效", "标记原样显示", "超长行", "第一段不得执行"):
+            _ask(page, q)
+            page.wait_for_timeout(1500)
+        _ask(page, "脚本 图片 链接 标记")
+        page.get_by_text("不得执行").first.wait_for(timeout=60_000)
+        page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+        shown = page.inner_text("body")
+        assert '<script>window.__pwned = 1; alert("xss-script")</script>' in shown
+        assert "<img src=x onerror=" in shown
+        assert "[点我](javascript:alert('xss-link'))" in shown
+        assert "**粗体**" in shown and "<b>加粗</b>" in shown
+        assert page.evaluate("window.__pwned") is None
+        assert page.locator("main img[src='x'], main iframe, main a[href^='javascript']").count() == 0
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280 + 20  # the very long line wraps instead of widening the page
+        assert not dialogs
+        page.close()
+    finally:
+        app.stop()
