@@ -12,7 +12,7 @@ from .cite import mark
 from .embed import parse_spec
 from .index import ClauseIndex, IndexLoadError, resolve
 from .pipeline import IndexBusyError, complete_dense, ingest, remove, status
-from .retrieve import MODES, Filters, Searcher
+from .retrieve import MODES, Filters, Searcher, parse_config
 
 DEFAULT_INDEX = "index"
 
@@ -131,7 +131,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(f"rag eval: {exc}", file=sys.stderr)
         return 2
     ks = tuple(sorted(set(args.k or [10, 100])))
-    m = evaluate(Searcher(index), questions, ks=ks, mode=args.mode)
+    try:
+        config = parse_config(args.set or [])
+    except ValueError as exc:
+        print(f"rag eval: {exc}", file=sys.stderr)
+        return 2
+    m = evaluate(Searcher(index, config=config), questions, ks=ks, mode=args.mode)
     groups = {"all": m}
     for kind in sorted({q.kind for q in m.by_query if q.kind}):
         groups[kind] = score([q for q in m.by_query if q.kind == kind], ks)
@@ -205,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--mode", choices=MODES, default="hybrid")
     pe.add_argument("--json", action="store_true", help="print metrics as JSON")
     pe.add_argument("--by-query", metavar="FILE", help="write per-query ranks as JSONL")
+    pe.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. title_weight=0.3")
     pe.set_defaults(func=_cmd_eval)
 
     pb = sub.add_parser("bench", help="speed and size figures (see rag bench -- --help)", add_help=False)

@@ -24,6 +24,7 @@ MODES = ("hybrid", "dense", "lexical")
 
 _CN_DIGITS = "零一二三四五六七八九"
 _CN_NUM = "零〇一二三四五六七八九十百千两"
+_FILLERS = re.compile(r"请问|我想问一下|我想问|想咨询一下|咨询一下|怎么办|应该怎么处理|该怎么办|吗[？?]?$|[？?！!]")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,})[”\"」』]")
 _REF = re.compile(rf"第\s*([{_CN_NUM}\d]+)\s*条(之[{_CN_NUM}]+)?")
 _TYPE_WORDS = (
@@ -49,10 +50,35 @@ class SearchConfig:
     lexical_weight: float = 1.0
     rrf_k: int = 60
     candidates: int = 100
+    title_weight: float = 0.0  # boost for clauses of documents whose title matches the question
+    clean_query: bool = False  # split "a/b/c" alternatives and drop question fillers before searching
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {self.fusion!r}; choose one of {list(FUSIONS)}")
+
+
+def parse_config(settings: list[str], base: SearchConfig | None = None) -> SearchConfig:
+    """A SearchConfig from NAME=VALUE strings (CLI/eval).
+
+    Raises:
+        ValueError: an unknown name (the message lists the valid ones) or a bad value.
+    """
+    from dataclasses import fields, replace
+
+    types = {f.name: f.type for f in fields(SearchConfig)}
+    changes: dict = {}
+    for item in settings:
+        name, _, value = item.partition("=")
+        if name not in types:
+            raise ValueError(f"unknown search setting {name!r}; available: {sorted(types)}")
+        kind = str(types[name])
+        cast = {"bool": lambda v: v.lower() in ("1", "true", "yes"), "int": int, "float": float}.get(kind, str)
+        try:
+            changes[name] = cast(value)
+        except ValueError as exc:
+            raise ValueError(f"{name}={value!r}: expected {kind}") from exc
+    return replace(base or SearchConfig(), **changes)
 
 
 @dataclass(frozen=True)
@@ -141,6 +167,11 @@ def cn_number(n: int) -> str:
     return out
 
 
+def clean_query(query: str) -> str:
+    """A question without '/' joins and consultation fillers (请问, 怎么办, 吗？)."""
+    return _FILLERS.sub(" ", query.replace("/", " ").replace("／", " ")).strip() or query
+
+
 def quoted_phrases(query: str) -> list[str]:
     """Phrases the question puts in quotes ("…", “…”, 「…」): they must occur verbatim."""
     return [m.group(1).strip() for m in _QUOTED.finditer(query) if m.group(1).strip()]
@@ -163,6 +194,7 @@ class Searcher:
         self.index = index
         self.config = config or SearchConfig()
         self._embedder = embedder
+        self._title_bm25 = None
         self._titles: dict[str, list[str]] = {}
         for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
             self._titles.setdefault(normalise_title(d.title), []).append(d.doc_id)
@@ -172,6 +204,28 @@ class Searcher:
         if self._embedder is None:
             self._embedder = make_embedder(self.index.spec)
         return self._embedder
+
+    def _title_boosts(self, query: str, candidates: dict[int, float]) -> dict[int, float]:
+        """Per candidate clause, how well its document's title matches the question (0..1)."""
+        if self._title_bm25 is None:
+            import bm25s
+
+            from .tokens import tokenize
+
+            self._title_docs = list(self._titles)
+            self._title_bm25 = bm25s.BM25()
+            self._title_bm25.index([tokenize(t) or [""] for t in self._title_docs], show_progress=False)
+        from .tokens import tokenize
+
+        toks = [t for t in tokenize(query) if t in self._title_bm25.vocab_dict]
+        if not toks:
+            return {}
+        scores = self._title_bm25.get_scores(toks)
+        best = float(scores.max())
+        if best <= 0:
+            return {}
+        by_doc = {d: float(scores[j]) / best for j, t in enumerate(self._title_docs) for d in self._titles[t]}
+        return {i: by_doc.get(self.index.clauses[i].doc_id, 0.0) for i in candidates}
 
     def _same_clause(self, doc_id: str, clause: Clause) -> int | None:
         """Index of the clause with the same label (and part) in another version of its document."""
@@ -247,8 +301,9 @@ class Searcher:
         n = max(cfg.candidates, k)
         sides: list[tuple[float, np.ndarray, np.ndarray]] = []  # (weight, ids, normalised scores)
         tiers = self.tiers_for(mode)
+        text = clean_query(query) if cfg.clean_query else query
         if "lexical" in tiers:
-            scores = self.index.lexical_scores(query)
+            scores = self.index.lexical_scores(text)
             if mask is not None:
                 scores = np.where(mask, scores, 0)
             top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
@@ -257,7 +312,7 @@ class Searcher:
             if len(top):
                 sides.append((cfg.lexical_weight, top, scores[top] / scores[top[0]]))
         if "dense" in tiers:
-            qvec = self.embedder.embed_queries([query])[0]
+            qvec = self.embedder.embed_queries([text])[0]
             dscores, ids = self.index.dense_search(qvec, n, mask)
             if len(ids):
                 span = float(dscores[0] - dscores[-1]) or 1.0
@@ -267,6 +322,9 @@ class Searcher:
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
                 fused[int(i)] = fused.get(int(i), 0.0) + weight * float(part)
         refs = self.clause_refs(query, allowed)
+        if cfg.title_weight and fused:
+            for i, boost in self._title_boosts(text, fused).items():
+                fused[i] += cfg.title_weight * boost
         for i in list(fused):  # an older version never outranks the current one of the same clause
             current = self.index.superseded.get(self.index.clauses[i].doc_id)
             if current:
