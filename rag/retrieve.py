@@ -52,6 +52,8 @@ class SearchConfig:
     candidates: int = 100
     title_weight: float = 0.0  # boost for clauses of documents whose title matches the question
     clean_query: bool = False  # split "a/b/c" alternatives and drop question fillers before searching
+    rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
+    rerank_top: int = 30
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -195,6 +197,8 @@ class Searcher:
         self.config = config or SearchConfig()
         self._embedder = embedder
         self._title_bm25 = None
+        self._cross = None
+        self._qcache: dict[str, np.ndarray] = {}
         self._titles: dict[str, list[str]] = {}
         for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
             self._titles.setdefault(normalise_title(d.title), []).append(d.doc_id)
@@ -204,6 +208,31 @@ class Searcher:
         if self._embedder is None:
             self._embedder = make_embedder(self.index.spec)
         return self._embedder
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The query's embedding, memoised (repeated questions and evaluation sweeps)."""
+        vec = self._qcache.get(text)
+        if vec is None:
+            vec = self.embedder.embed_queries([text])[0]
+            if len(self._qcache) >= 4096:
+                self._qcache.pop(next(iter(self._qcache)))
+            self._qcache[text] = vec
+        return vec
+
+    def _rerank(self, query: str, order: list[int]) -> list[int]:
+        """Re-order the top `rerank_top` candidates by the cross-encoder's score."""
+        if self._cross is None:
+            from sentence_transformers import CrossEncoder
+
+            self._cross = CrossEncoder(self.config.rerank_model, device="cpu")
+        head, tail = order[: self.config.rerank_top], order[self.config.rerank_top :]
+        docs = self.index.docs
+        pairs = [(query, f"{docs[self.index.clauses[i].doc_id].title} {self.index.clauses[i].text}") for i in head]
+        scores = np.asarray(self._cross.predict(pairs, show_progress_bar=False), dtype=np.float32).reshape(
+            len(head), -1
+        )
+        ranked = [head[j] for j in np.argsort(-scores[:, -1], kind="stable")]
+        return ranked + tail
 
     def _title_boosts(self, query: str, candidates: dict[int, float]) -> dict[int, float]:
         """Per candidate clause, how well its document's title matches the question (0..1)."""
@@ -312,7 +341,7 @@ class Searcher:
             if len(top):
                 sides.append((cfg.lexical_weight, top, scores[top] / scores[top[0]]))
         if "dense" in tiers:
-            qvec = self.embedder.embed_queries([text])[0]
+            qvec = self.query_vector(text)
             dscores, ids = self.index.dense_search(qvec, n, mask)
             if len(ids):
                 span = float(dscores[0] - dscores[-1]) or 1.0
@@ -335,6 +364,8 @@ class Searcher:
                 if twin is not None and twin not in fused:
                     fused[twin] = fused[i] / 0.999
         order = sorted(fused, key=lambda i: -fused[i])
+        if cfg.rerank_model and order:
+            order = self._rerank(text, order)
         ref_set = set(refs)
         ranked = refs + [i for i in order if i not in ref_set]
         hits = []
