@@ -48,9 +48,7 @@ def throughput(paths: list[str], n: int = 2000) -> list[tuple[str, str]]:
     docs, _ = load_paths(paths)
     texts: list[str] = []
     for d in docs:
-        texts += [
-            passage_text(d.title, c) for c in split_clauses(d.text, doc_id=d.doc_id, base_headings=d.base_headings)
-        ]
+        texts += [passage_text(d, c) for c in split_clauses(d.text, doc_id=d.doc_id, base_headings=d.base_headings)]
     rng = np.random.default_rng(0)
     texts = [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)]
     t0 = time.perf_counter()

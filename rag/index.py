@@ -55,6 +55,7 @@ class DocInfo:
     date: str | None = None
     doc_number: str | None = None
     issuer: str | None = None
+    titled: bool = True
     n_clauses: int = 0
 
     @classmethod
@@ -86,8 +87,13 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, str]:
     return out
 
 
-def passage_text(title: str, clause: Clause) -> str:
-    """What gets embedded and BM25-indexed for a clause: its title and path, then its text."""
+def passage_text(doc: Document | DocInfo, clause: Clause) -> str:
+    """What gets embedded and BM25-indexed for a clause: its document's title and its path, then its text.
+
+    A title taken from the file name is left out, so renaming a file changes no clause's
+    indexed text (and re-embeds nothing).
+    """
+    title = doc.title if doc.titled else ""
     return f"{title} {' '.join(clause.headings)}\n{clause.text}"
 
 
@@ -253,13 +259,12 @@ class ClauseIndex:
         """
         docs: dict[str, DocInfo] = {}
         clauses: list[Clause] = []
-        titles: list[str] = []
+        texts: list[str] = []
         for doc in documents:
             cs = split_clauses(doc.text, doc_id=doc.doc_id, base_headings=doc.base_headings)
             docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
             clauses.extend(cs)
-            titles.extend([doc.title] * len(cs))
-        texts = [passage_text(t, c) for t, c in zip(titles, clauses)]
+            texts.extend(passage_text(doc, c) for c in cs)
         tokens = [tokenize(t) for t in tqdm(texts, desc="tokenise", unit="clause", disable=not show_progress)]
         vectors = embed_in_batches(embedder, texts, batch_size, show_progress, progress)
         keys = [clause_key(t) for t in texts]

@@ -47,6 +47,7 @@ class Document:
     doc_number: str | None = None
     issuer: str | None = None
     base_headings: tuple[str, ...] = field(default=())
+    titled: bool = True  # the title is stated in the document (not taken from its file name)
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,9 @@ def load_file(path: str | Path) -> Document:
 
     kept = cleaned_text(text)
     echoed = echoed_title_lines(text)
-    title = title or (echoed[0] if echoed else None) or _first_line_title(kept) or title_from_stem(path.stem)
+    title = title or (echoed[0] if echoed else None) or _first_line_title(kept)
+    titled = title is not None
+    title = title or title_from_stem(path.stem)
     header = kept[:_HEADER_CHARS]
     raw_header = text.split("<!-- INFO END -->", 1)[0] if "<!-- INFO END -->" in text else text[:_HEADER_CHARS]
     file_date = _FILE_DATE_RE.search(path.name)
@@ -294,6 +297,7 @@ def load_file(path: str | Path) -> Document:
         doc_number=find_doc_number(raw_header[:_HEADER_CHARS]) or find_doc_number(header[:200]),
         issuer=find_issuer(raw_header),
         base_headings=base,
+        titled=titled,
     )
 
 

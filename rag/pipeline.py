@@ -222,7 +222,7 @@ def ingest(
         if not clauses:
             reasons = "; ".join(f"{e.source}: {e.reason}" for e in failures) or "no supported files found"
             raise ValueError(f"nothing to index under {', '.join(map(str, paths))} ({reasons})")
-        texts = [passage_text(docs[c.doc_id].title, c) for c in clauses]
+        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
         keys = [clause_key(t) for t in texts]
         t1 = time.perf_counter()
         with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
@@ -302,7 +302,7 @@ def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: b
         if idx.dense is not None:
             write_status(index_dir, state="complete", done=0, total=0)
             return 0
-        texts = [passage_text(idx.docs[c.doc_id].title, c) for c in idx.clauses]
+        texts = [passage_text(idx.docs[c.doc_id], c) for c in idx.clauses]
         n, _ = _embed_missing(index_dir, idx.spec, idx.keys, texts, batch_size, show_progress, None)
         with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
             have = cache.vectors(idx.spec.id, idx.keys)
@@ -344,7 +344,7 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
         keys = [idx.keys[i] for i in keep]
         with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
             have = cache.tokens(keys)
-        texts = [passage_text(docs[c.doc_id].title, c) for c in clauses]
+        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
         tokens = [have.get(k) or tokenize(t) for k, t in zip(keys, texts)]
         all_vectors = idx.vectors()
         vectors = all_vectors[keep] if all_vectors is not None else None
