@@ -100,7 +100,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     m = index.manifest
     print(f"index:      {resolve(args.index)}")
     print(f"created:    {m.get('created')}  (format {m.get('format_version')}, rag {m.get('rag_version')})")
-    print(f"embedder:   {index.spec.id}  dim {index.dim}")
+    print(f"embedder:   {index.spec.id}" + (f"  dim {index.dim}" if index.dim else ""))
     print(f"documents:  {len(index.docs)}")
     print(f"clauses:    {len(index)}")
     tiers = ", ".join(f"{t} {'complete' if ok else 'pending'}" for t, ok in index.tiers.items())

@@ -52,6 +52,7 @@ class SearchConfig:
     candidates: int = 100
     title_weight: float = 0.0  # boost for clauses of documents whose title matches the question
     clean_query: bool = False  # split "a/b/c" alternatives and drop question fillers before searching
+    doc_weight: float = 0.0  # boost clauses of documents that many strong candidates come from
     rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
     rerank_top: int = 30
 
@@ -354,6 +355,15 @@ class Searcher:
         if cfg.title_weight and fused:
             for i, boost in self._title_boosts(text, fused).items():
                 fused[i] += cfg.title_weight * boost
+        if cfg.doc_weight and fused:
+            top = max(fused.values())
+            per_doc: dict[str, float] = {}
+            for i, v in fused.items():  # a document's evidence: the sum of its candidates' scores
+                d = self.index.clauses[i].doc_id
+                per_doc[d] = per_doc.get(d, 0.0) + v / top
+            best = max(per_doc.values())
+            for i in fused:
+                fused[i] += cfg.doc_weight * top * per_doc[self.index.clauses[i].doc_id] / best
         for i in list(fused):  # an older version never outranks the current one of the same clause
             current = self.index.superseded.get(self.index.clauses[i].doc_id)
             if current:
