@@ -102,3 +102,24 @@ def test_faiss_file_is_faiss_format(built, tmp_path):
     built.save(tmp_path)
     idx = faiss.read_index(str(resolve(tmp_path) / "dense.faiss"))
     assert idx.ntotal == len(built) and idx.d == 64
+
+
+def test_ann_above_threshold_reaches_its_reported_recall():
+    from rag.index import make_dense
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((100, 32)).astype(np.float32)
+    x = centres[rng.integers(100, size=20_000)] + rng.standard_normal((20_000, 32)).astype(np.float32)
+    faiss.normalize_L2(x)
+    index, info = make_dense(x, threshold=1_000)
+    assert info["kind"].startswith("ivf") and info["recall_at_10"] >= 0.97
+    q = centres[rng.integers(100, size=200)] + rng.standard_normal((200, 32)).astype(np.float32)
+    faiss.normalize_L2(q)
+    exact = faiss.IndexFlatIP(32)
+    exact.add(x)
+    _, want = exact.search(q, 10)
+    _, got = index.search(q, 10)
+    recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(want, got)])
+    assert recall >= 0.9
+    small, info = make_dense(x[:500], threshold=1_000)
+    assert info == {"kind": "flat", "recall_at_10": 1.0} and small.ntotal == 500
