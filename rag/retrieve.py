@@ -49,9 +49,9 @@ class SearchConfig:
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
     rrf_k: int = 60
-    candidates: int = 100
+    candidates: int = 300
     title_weight: float = 0.0  # boost for clauses of documents whose title matches the question
-    clean_query: bool = False  # split "a/b/c" alternatives and drop question fillers before searching
+    clean_query: bool = True  # split "a/b/c" alternatives and drop question fillers before searching
     doc_weight: float = 0.0  # boost clauses of documents that many strong candidates come from
     rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
     rerank_top: int = 30
