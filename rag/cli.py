@@ -204,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--mode", choices=MODES, default="hybrid")
     pe.add_argument("--json", action="store_true", help="print metrics as JSON")
     pe.add_argument("--by-query", metavar="FILE", help="write per-query ranks as JSONL")
-    pe.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. title_weight=0.3")
+    pe.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. fusion=rrf")
     pe.set_defaults(func=_cmd_eval)
 
     sub.add_parser("bench", help="speed and size figures (rag bench --help)", add_help=False)

@@ -173,8 +173,6 @@ def table(
     rows.append(("hybrid, score fusion 1:1, 100 candidates a side", run(plain)))
     rows.append(("+ 300 candidates a side", run(replace(plain, candidates=300))))
     rows.append(("+ query cleaning (= the default)", run(default)))
-    rows.append(("+ title prior (title_weight 0.2)", run(replace(default, title_weight=0.2))))
-    rows.append(("+ document evidence (doc_weight 0.1)", run(replace(default, doc_weight=0.1))))
     # fusion weight chosen on one half of the questions, measured on the other (2-fold)
     halves = [questions[0::2], questions[1::2]]
     grid = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]

@@ -50,9 +50,7 @@ class SearchConfig:
     lexical_weight: float = 1.0
     rrf_k: int = 60
     candidates: int = 300
-    title_weight: float = 0.0  # boost for clauses of documents whose title matches the question
     clean_query: bool = True  # split "a/b/c" alternatives and drop question fillers before searching
-    doc_weight: float = 0.0  # boost clauses of documents that many strong candidates come from
     rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
     rerank_top: int = 30
 
@@ -197,8 +195,8 @@ class Searcher:
         self.index = index
         self.config = config or SearchConfig()
         self._embedder = embedder
-        self._title_bm25 = None
         self._cross = None
+        self._default_scope: tuple[set[str], np.ndarray] | None = None
         self._qcache: dict[str, np.ndarray] = {}
         self._titles: dict[str, list[str]] = {}
         for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
@@ -234,28 +232,6 @@ class Searcher:
         )
         ranked = [head[j] for j in np.argsort(-scores[:, -1], kind="stable")]
         return ranked + tail
-
-    def _title_boosts(self, query: str, candidates: dict[int, float]) -> dict[int, float]:
-        """Per candidate clause, how well its document's title matches the question (0..1)."""
-        if self._title_bm25 is None:
-            import bm25s
-
-            from .tokens import tokenize
-
-            self._title_docs = list(self._titles)
-            self._title_bm25 = bm25s.BM25()
-            self._title_bm25.index([tokenize(t) or [""] for t in self._title_docs], show_progress=False)
-        from .tokens import tokenize
-
-        toks = [t for t in tokenize(query) if t in self._title_bm25.vocab_dict]
-        if not toks:
-            return {}
-        scores = self._title_bm25.get_scores(toks)
-        best = float(scores.max())
-        if best <= 0:
-            return {}
-        by_doc = {d: float(scores[j]) / best for j, t in enumerate(self._title_docs) for d in self._titles[t]}
-        return {i: by_doc.get(self.index.clauses[i].doc_id, 0.0) for i in candidates}
 
     def _same_clause(self, doc_id: str, clause: Clause) -> int | None:
         """Index of the clause with the same label (and part) in another version of its document."""
@@ -319,8 +295,14 @@ class Searcher:
         allowed: set[str] | None = None
         filters = filters or Filters()
         if filters.active() or (self.index.superseded and not filters.superseded):
-            allowed = set(filters.allowed_docs(self.index))
-            mask = self.index.mask_for(allowed)
+            if filters == Filters():  # the default scope: computed once per index
+                if self._default_scope is None:
+                    docs = set(filters.allowed_docs(self.index))
+                    self._default_scope = (docs, self.index.mask_for(docs))
+                allowed, mask = self._default_scope
+            else:
+                allowed = set(filters.allowed_docs(self.index))
+                mask = self.index.mask_for(allowed)
         phrases = quoted_phrases(query)
         if phrases:  # exact-phrase search: only clauses containing every quoted phrase
             exact = np.fromiter((all(p in c.text for p in phrases) for c in self.index.clauses), bool)
@@ -352,18 +334,6 @@ class Searcher:
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
                 fused[int(i)] = fused.get(int(i), 0.0) + weight * float(part)
         refs = self.clause_refs(query, allowed)
-        if cfg.title_weight and fused:
-            for i, boost in self._title_boosts(text, fused).items():
-                fused[i] += cfg.title_weight * boost
-        if cfg.doc_weight and fused:
-            top = max(fused.values())
-            per_doc: dict[str, float] = {}
-            for i, v in fused.items():  # a document's evidence: the sum of its candidates' scores
-                d = self.index.clauses[i].doc_id
-                per_doc[d] = per_doc.get(d, 0.0) + v / top
-            best = max(per_doc.values())
-            for i in fused:
-                fused[i] += cfg.doc_weight * top * per_doc[self.index.clauses[i].doc_id] / best
         for i in list(fused):  # an older version never outranks the current one of the same clause
             current = self.index.superseded.get(self.index.clauses[i].doc_id)
             if current:
