@@ -182,8 +182,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 def _sha256(path: str) -> str:
     import hashlib
+    from pathlib import Path
 
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _cmd_adapt(args: argparse.Namespace) -> int:

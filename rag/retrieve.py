@@ -1,7 +1,8 @@
 """Retrieve: a question -> ranked `Hit`s from a `ClauseIndex`.
 
-Hybrid: BM25 and dense candidates fused by weighted reciprocal rank (weights in
-`SearchConfig`). A question that names a clause ("民法典第五十四条", or "第八条" with a
+Hybrid: BM25 and dense candidates fused by weighted normalised scores or reciprocal rank
+(`SearchConfig`); the query vector goes through a query adapter (`adapt.py`) when one
+applies. A question that names a clause ("民法典第五十四条", or "第八条" with a
 document named or only one document in scope) gets that clause first. Filters restrict
 by document, folder and document type.
 """

@@ -29,7 +29,8 @@ def test_training_recovers_a_hidden_rotation_for_unseen_clauses():
     targets = rng.permutation(n)
     queries = _unit(vectors[targets] @ rotation + 0.05 * rng.normal(size=(n, d)))
     seen, unseen = targets[:300], targets[300:]  # the held-out questions ask about clauses never trained on
-    w = train(queries[:300], [[int(t)] for t in seen], vectors, TrainSettings(epochs=100, lr=0.03, l2=0.0, batch_size=300))
+    settings = TrainSettings(epochs=100, lr=0.03, l2=0.0, batch_size=300)
+    w = train(queries[:300], [[int(t)] for t in seen], vectors, settings)
     adapter = QueryAdapter(w, "hash:bigram-16")
     before = np.mean(_top1(queries[300:], vectors) == unseen)
     after = np.mean(_top1(adapter.apply(queries[300:]), vectors) == unseen)
