@@ -126,9 +126,12 @@ def _page(browser, app: App):
 
 
 def _ask(page, question: str) -> None:
+    """Type a question, submit it, and wait until the app has finished answering it."""
     box = page.get_by_label("问题")
     box.fill(question)
     box.press("Enter")
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
 
 
 def test_ask_precedent_and_study_pack(browser, sample_app, tmp_path):
@@ -247,19 +250,23 @@ def test_hostile_document_text_is_shown_literally(browser, tmp_path):
     app = App(tmp_path / "index", lib)
     try:
         page, dialogs = _page(browser, app)
-        for q in ("脚本不得执行", "图片不得加载", "链接不得生效", "标记原样显示", "超长行", "第一段不得执行"):
+        literal = {  # each question, and hostile text its answer must show as plain text
+            "脚本不得执行": '<script>window.__pwned = 1; alert("xss-script")</script>',
+            "图片不得加载": "<img src=x onerror=",
+            "链接不得生效": "[点我](javascript:alert('xss-link'))",
+            "标记原样显示": "**粗体**",
+            "超长行": "很长的一行",
+            "第一段不得执行": "第一段<script>alert('escaped')</script>",
+        }
+        for q, needle in literal.items():
             _ask(page, q)
-            page.wait_for_timeout(1500)
-        _ask(page, "脚本 图片 链接 标记")
-        page.get_by_text("不得执行").first.wait_for(timeout=60_000)
-        page.screenshot(path=str(ARTIFACTS / "hostile.png"))
-        shown = page.inner_text("body")
-        assert '<script>window.__pwned = 1; alert("xss-script")</script>' in shown
-        assert "<img src=x onerror=" in shown
-        assert "[点我](javascript:alert('xss-link'))" in shown
-        assert "**粗体**" in shown and "<b>加粗</b>" in shown
-        assert page.evaluate("window.__pwned") is None
-        assert page.locator("main img[src='x'], main iframe, main a[href^='javascript']").count() == 0
+            page.get_by_text(needle).locator("visible=true").first.wait_for(timeout=60_000)
+            if q == "标记原样显示":
+                assert "<b>加粗</b>" in page.inner_text("body")
+            if q == "脚本不得执行":
+                page.screenshot(path=str(ARTIFACTS / "hostile.png"))
+            assert page.evaluate("window.__pwned") is None
+            assert page.locator("main img[src='x'], main iframe, main a[href^='javascript']").count() == 0
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 1280 + 20  # the very long line wraps instead of widening the page
         assert not dialogs
