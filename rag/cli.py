@@ -176,7 +176,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         vals = [f"{g.recall[k]:.3f}" for k in ks] + [f"{g.mrr_10:.3f}", f"{g.ndcg_10:.3f}", f"{g.miss_share:.3f}",
                                                       f"{g.ms_per_query:.0f}", str(g.queries)]  # fmt: skip
         print(f"| {name} | " + " | ".join(vals) + " |")
-    print(f"tiers: {'+'.join(Searcher(index).tiers_for(args.mode))}", file=sys.stderr)
+    print(f"tiers: {'+'.join(searcher.tiers_for(args.mode))}", file=sys.stderr)
     return 0
 
 
