@@ -15,6 +15,7 @@ from rag.cite import escape_html, mark_html, shared_spans
 from rag.export import resolve_items, to_docx, to_markdown
 from rag.index import ClauseIndex, exists, resolve
 from rag.pipeline import IndexBusyError, ingest, remove, status
+from rag.readers import supported_suffixes
 from rag.retrieve import MODES, Filters, Hit, Searcher, doc_type
 from rag.upload import MAX_UPLOAD_BYTES, UploadError, store
 
@@ -166,8 +167,9 @@ with library:
     ]  # fmt: skip
     st.dataframe(rows, hide_index=True, use_container_width=True)
     st.caption("检索层：" + "，".join(f"{t}{'完成' if ok else '未完成'}" for t, ok in index.tiers.items()))
-    ups = st.file_uploader(f"上传文件（.txt .md .html .docx .pdf，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
-                           accept_multiple_files=True)  # fmt: skip
+    kinds = supported_suffixes()
+    ups = st.file_uploader(f"上传文件（{' '.join(kinds)}，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
+                           type=[k.lstrip(".") for k in kinds], accept_multiple_files=True)  # fmt: skip
     if ups and st.button("导入上传的文件"):
         notes, stored = [], []
         for up in ups:

@@ -22,7 +22,7 @@ from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
 from .evaluate import QueryResult, Question, score
 from .index import clause_key
 from .load import iter_files, load_file, normalise_title
-from .split import split_clauses
+from .split import split_document
 
 
 def windows(text: str, size: int = 500, overlap: int = 50) -> list[tuple[int, int]]:
@@ -53,7 +53,7 @@ def evaluate_windows(
         except ValueError:
             continue
         title = normalise_title(doc.title)
-        clauses = split_clauses(doc.text, doc_id=doc.doc_id, base_headings=doc.base_headings)
+        clauses = split_document(doc)
         for s, e in windows(doc.text):
             texts.append(doc.text[s:e])
             units.append([(title, c.label) for c in clauses if c.start < e and c.end > s and c.label])

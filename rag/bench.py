@@ -27,7 +27,7 @@ from .embed import make_embedder
 from .index import ClauseIndex, make_dense, passage_text, resolve
 from .load import load_paths
 from .pipeline import ingest
-from .split import split_clauses
+from .split import split_document
 from .tokens import tokenize
 
 
@@ -55,7 +55,7 @@ def throughput(paths: list[str], n: int = 2000) -> list[tuple[str, str]]:
     docs, _ = load_paths(paths)
     texts: list[str] = []
     for d in docs:
-        texts += [passage_text(d, c) for c in split_clauses(d.text, doc_id=d.doc_id, base_headings=d.base_headings)]
+        texts += [passage_text(d, c) for c in split_document(d)]
     rng = np.random.default_rng(0)
     texts = [texts[i] for i in rng.choice(len(texts), size=min(n, len(texts)), replace=False)]
     t0 = time.perf_counter()

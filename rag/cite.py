@@ -17,15 +17,22 @@ from .tokens import tokenize
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+(?:[。；;！!？?][”’」』）)]*)?")
 
 
-def citation(doc: DocInfo, clause: Clause, superseded_by: str | None = None) -> str:
-    """《title》 › path › label, with 文号 and date when known, and a note on an older version."""
+def citation(doc: DocInfo, clause: Clause, superseded_by: DocInfo | None = None) -> str:
+    """《title》 › path › label, with 文号, date and page when known, how the text was read, and what
+    replaced the document when it is no longer current."""
     parts = [f"《{doc.title}》", *clause.headings]
     if clause.label:
         parts.append(clause.label + (f"（续{clause.part}）" if clause.part else ""))
     line = " › ".join(parts)
+    page = doc.page_of(clause.start)
     extra = [x for x in (doc.doc_number, doc.date) if x]
-    if superseded_by:
-        extra.append(f"已被{superseded_by}版取代")
+    if page:
+        extra.append(f"第{page}页")
+    if doc.ocr:
+        extra.append("文字经OCR识别")
+    if superseded_by is not None:
+        ident = "，".join(x for x in (superseded_by.doc_number, superseded_by.date) if x)
+        extra.append(f"已被《{superseded_by.title}》" + (f"（{ident}）" if ident else "") + "取代")
     return line + (f"（{'，'.join(extra)}）" if extra else "")
 
 

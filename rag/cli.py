@@ -12,6 +12,7 @@ from .adapt import TrainSettings
 from .cite import mark
 from .embed import parse_spec
 from .index import ClauseIndex, IndexLoadError, resolve
+from .load import LoadError
 from .pipeline import IndexBusyError, complete_dense, ingest, remove, status
 from .retrieve import MODES, Filters, Searcher, parse_config
 
@@ -28,12 +29,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     except (ValueError, IndexBusyError) as exc:
         print(f"rag ingest: {exc}", file=sys.stderr)
         return 2
-    for f in rep.failures:
-        print(f"  skipped {f.source}: {f.reason}", file=sys.stderr)
+    print_skipped(rep.failures, limit=None if args.verbose else SHOW_SKIPPED)
+    reread = f", {rep.reread} re-read by an improved reader" if rep.reread else ""
     print(
         f"indexed {rep.documents} documents, {rep.clauses} clauses into {rep.index_dir}/ in {rep.seconds:.1f}s "
-        f"({rep.added} added, {rep.changed} changed, {rep.removed} removed, {rep.unchanged} unchanged; "
-        f"{rep.embedded} clauses embedded); {len(rep.failures)} failures"
+        f"({rep.added} added, {rep.changed} changed{reread}, {rep.removed} removed, {rep.unchanged} unchanged; "
+        f"{rep.embedded} clauses embedded); {len(rep.failures)} files not indexed"
     )
     print(f"searchable (lexical tier) after {rep.searchable_after:.1f}s")
     if rep.background_pid:
@@ -122,10 +123,37 @@ def _cmd_info(args: argparse.Namespace) -> int:
         eta = f", ETA {st['eta_s'] / 60:.1f} min" if st.get("eta_s") is not None else ""
         run = "running" if st["running"] else "stopped; rerun the ingest to resume"
         print(f"embedding:  {st['done']}/{st['total']} clauses{eta} ({run}, pid {st['pid']})")
+    skipped = [LoadError(r["source"], r["reason"]) for r in m.get("skipped", [])]
+    print(f"not indexed: {len(skipped)} files")
+    print_skipped(skipped, limit=None if args.docs else SHOW_SKIPPED)
     if args.docs:
         for d in sorted(index.docs.values(), key=lambda d: d.source):
-            print(f"  {d.doc_id}  {d.n_clauses:5d}  {d.title}  [{d.source}]")
+            extra = "".join(f"  {x}" for x in (d.doc_number, d.date, d.kind + ("/OCR" if d.ocr else "")) if x)
+            version = index.superseded.get(d.doc_id)
+            note = f"  [superseded: {version.reason}]" if version else ""
+            print(safe(f"  {d.doc_id}  {d.n_clauses:5d}  {d.title}{extra}  [{d.source}]{note}"))
     return 0
+
+
+SHOW_SKIPPED = 20
+
+
+def print_skipped(skipped, limit: int | None = SHOW_SKIPPED) -> None:
+    """Each file left out, by name with its reason (the first `limit`, then a count by reason)."""
+    for e in skipped[:limit]:
+        print(safe(f"  not indexed: {e.source}: {e.reason}"), file=sys.stderr)
+    rest = skipped[limit:] if limit is not None else []
+    if rest:
+        by: dict[str, int] = {}
+        for e in rest:
+            by[e.reason] = by.get(e.reason, 0) + 1
+        summary = "; ".join(f"{n} × {r}" for r, n in sorted(by.items(), key=lambda kv: -kv[1]))
+        print(safe(f"  … and {len(rest)} more ({summary}); rag info --docs lists them all"), file=sys.stderr)
+
+
+def safe(text: str) -> str:
+    """Document text made safe for a terminal: control characters (escape sequences) shown as code points."""
+    return "".join(c if c.isprintable() or c in "\t" else f"\\x{ord(c):02x}" for c in text)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -224,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--batch-size", type=int, default=32)
     pi.add_argument("--background", action="store_true", help="return once searchable; embed in the background")
     pi.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    pi.add_argument("-v", "--verbose", action="store_true", help="list every file not indexed (default: the first 20)")
     pi.set_defaults(func=_cmd_ingest)
 
     pc = sub.add_parser("complete", help="finish the transformer tier of an index (what --background runs)")

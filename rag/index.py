@@ -9,6 +9,7 @@ last complete one in place. Nothing is pickled: JSON/JSONL, numpy and FAISS's ow
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import logging
@@ -16,8 +17,9 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import NamedTuple
 
 import bm25s
 import faiss
@@ -27,7 +29,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .embed import Embedder, EmbedderSpec
 from .load import Document, normalise_title
-from .split import CHUNKER_VERSION, Clause, split_clauses
+from .split import CHUNKER_VERSION, Clause, split_document
 from .tokens import tokenize
 
 logger = logging.getLogger(__name__)
@@ -57,6 +59,12 @@ class DocInfo:
     issuer: str | None = None
     titled: bool = True
     n_clauses: int = 0
+    reader: str = ""  # reader/version;layout/version that extracted it
+    pages: tuple[int, ...] = ()  # start offset of each page in the extracted text
+    ocr: bool = False
+    repeals: tuple[str, ...] = ()
+    revised: bool = False
+    meta: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_document(cls, doc: Document, n_clauses: int) -> DocInfo:
@@ -65,25 +73,62 @@ class DocInfo:
             n_clauses=n_clauses,
         )
 
+    @classmethod
+    def from_json(cls, rec: dict) -> DocInfo:
+        known = {f.name for f in fields(cls)}
+        rec = {k: v for k, v in rec.items() if k in known}
+        for k in ("pages", "repeals"):
+            rec[k] = tuple(rec.get(k) or ())
+        return cls(**rec)
 
-def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, str]:
-    """doc_id -> doc_id of its current version, for documents with a newer dated version.
+    def page_of(self, offset: int) -> int | None:
+        """1-based page number of a text offset, for paged formats."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
 
-    Versions share a title (ignoring 中华人民共和国 and dates); the newest date is current.
-    Documents of one title and one date (the parts of a code) are not versions of each other.
+
+class Supersession(NamedTuple):
+    """Why a document is no longer current: the document that replaced it and the evidence."""
+
+    by: str  # doc_id of the replacing document
+    reason: str
+
+
+def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
+    """doc_id -> what replaced it, for documents that are no longer current.
+
+    The strongest evidence is a document that says so: "《…》（甬民发〔2021〕15号）同时废止" names
+    the title or the 文号 of the one it repeals (never a newer one). Otherwise documents with the
+    same real title (ignoring 中华人民共和国, dates and 修订/修正 marks) and the same issuer
+    where known are versions of one another: the latest date is current, or, on the same date,
+    the one marked 修订/修正. Documents of one title and one date with no revision mark (the
+    parts of a code) are not versions of each other.
     """
-    groups: dict[str, list[DocInfo]] = {}
+    docs = list(docs)
+    out: dict[str, Supersession] = {}
+    by_title: dict[str, list[DocInfo]] = {}
+    by_number: dict[str, list[DocInfo]] = {}
     for d in docs:
-        groups.setdefault(normalise_title(d.title), []).append(d)
-    out = {}
-    for group in groups.values():
-        dated = [d for d in group if d.date]
-        if len({d.date for d in dated}) < 2:
+        by_title.setdefault(normalise_title(d.title), []).append(d)
+        if d.doc_number:
+            by_number.setdefault(d.doc_number, []).append(d)
+    for a in docs:
+        for ref in a.repeals:
+            for b in by_number.get(ref, []) + by_title.get(normalise_title(ref), []):
+                if b.doc_id != a.doc_id and not (a.date and b.date and b.date > a.date) and b.doc_id not in out:
+                    what = f"《{a.title}》" + (f"（{a.doc_number}）" if a.doc_number else "")
+                    out[b.doc_id] = Supersession(a.doc_id, f"{what}明确废止了它（“{ref}”）")
+    for group in by_title.values():
+        issuers = {d.issuer for d in group if d.issuer}
+        if len(group) < 2 or len(issuers) > 1:
             continue
-        newest = max(dated, key=lambda d: d.date)
+        dated = [d for d in group if d.date]
+        if len({(d.date, d.revised) for d in dated}) < 2:
+            continue
+        newest = max(dated, key=lambda d: (d.date, d.revised))
         for d in dated:
-            if d.date < newest.date:
-                out[d.doc_id] = newest.doc_id
+            if d.doc_id not in out and (d.date, d.revised) < (newest.date, newest.revised):
+                why = "修订版" if newest.revised and newest.date == d.date else f"{newest.date} 的新版本"
+                out[d.doc_id] = Supersession(newest.doc_id, f"同名文件《{newest.title}》有{why}")
     return out
 
 
@@ -261,7 +306,7 @@ class ClauseIndex:
         clauses: list[Clause] = []
         texts: list[str] = []
         for doc in documents:
-            cs = split_clauses(doc.text, doc_id=doc.doc_id, base_headings=doc.base_headings)
+            cs = split_document(doc)
             docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
             clauses.extend(cs)
             texts.extend(passage_text(doc, c) for c in cs)
@@ -431,7 +476,7 @@ class ClauseIndex:
         docs = {}
         with open(d / "documents.jsonl", encoding="utf-8") as f:
             for line in f:
-                info = DocInfo(**json.loads(line))
+                info = DocInfo.from_json(json.loads(line))
                 docs[info.doc_id] = info
         clauses, keys = [], []
         with open(d / "clauses.jsonl", encoding="utf-8") as f:

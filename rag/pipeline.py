@@ -33,8 +33,8 @@ from tqdm.auto import tqdm
 from .cache import CACHE_FILE, ClauseCache
 from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
 from .index import ClauseIndex, DocInfo, IndexLoadError, Progress, clause_key, exists, make_dense, passage_text
-from .load import LoadError, iter_files, load_file
-from .split import Clause, split_clauses
+from .load import LoadError, extraction_tag, load_file, scan
+from .split import Clause, split_document
 from .tokens import tokenize
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class IngestReport:
     changed: int = 0
     removed: int = 0
     unchanged: int = 0
+    reread: int = 0  # unchanged files read again because their reader improved
     embedded: int = 0
     seconds: float = 0.0
     searchable_after: float = 0.0
@@ -137,25 +138,34 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
             else:  # another folder's document: kept as it is
                 docs[info.doc_id] = info
                 clauses[info.doc_id] = previous.doc_clauses(info.doc_id)
-    counts = {"added": 0, "changed": 0, "unchanged": 0}
+    counts = {"added": 0, "changed": 0, "unchanged": 0, "reread": 0}
     seen: set[Path] = set()
-    files = list(iter_files(p for p in paths if Path(p).exists()))
+    files, skipped = scan(p for p in paths if Path(p).exists())
+    failures += skipped
+    if previous is not None:  # what earlier ingests of other folders left out stays listed
+        failures += [LoadError(r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
+                     if not _under(Path(r["source"]).resolve(), roots)]  # fmt: skip
     for f in tqdm(files, desc="load", unit="file", disable=not show_progress):
         src = f.resolve()
         seen.add(src)
         old = prev_by_path.get(src)
         try:
-            if old is not None and old.sha256 == hashlib.sha256(f.read_bytes()).hexdigest():
-                docs[old.doc_id] = old
-                clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
-                counts["unchanged"] += 1
-                continue
+            if old is not None and old.sha256 == hashlib.sha256(data := f.read_bytes()).hexdigest():
+                if old.reader == extraction_tag(f, data):
+                    docs[old.doc_id] = old
+                    clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
+                    counts["unchanged"] += 1
+                    continue
+                counts["reread"] += 1  # the same file, read by an improved reader
             doc = load_file(f)
         except (OSError, ValueError) as exc:
             logger.warning("%s: %s", f, exc)
             failures.append(LoadError(str(f), str(exc)))
             continue
-        cs = split_clauses(doc.text, doc_id=doc.doc_id, base_headings=doc.base_headings)
+        cs = split_document(doc)
+        if not cs:
+            failures.append(LoadError(str(f), "no clauses: the document has no body text after cleaning"))
+            continue
         docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
         clauses[doc.doc_id] = cs
         counts["changed" if old is not None else "added"] += 1
@@ -213,7 +223,10 @@ def ingest(
                 logger.warning("rebuilding from scratch: %s", exc)
         spec = spec or (previous.spec if previous else DEFAULT_SPEC)
         docs, clauses, failures, counts = _plan(previous, paths, show_progress)
-        untouched = counts["added"] == counts["changed"] == counts["removed"] == 0
+        same_skips = previous is not None and {(e.source, e.reason) for e in failures} == {
+            (r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
+        }
+        untouched = counts["added"] == counts["changed"] == counts["removed"] == 0 and same_skips
         if untouched and previous is not None and previous.spec == spec and previous.dense is not None:
             return IngestReport(
                 documents=len(docs), clauses=len(clauses), failures=tuple(failures), unchanged=counts["unchanged"],
@@ -230,7 +243,8 @@ def ingest(
             lexical_s = time.perf_counter() - t1
             have = cache.vectors(spec.id, keys)
         missing = sum(1 for k in set(keys) if k not in have)
-        base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens)
+        skipped = [{"source": e.source, "reason": e.reason} for e in failures]
+        base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens, manifest={"skipped": skipped})
         searchable = None
         if missing >= LEXICAL_FIRST_MIN or background:
             dim = previous.dim if previous is not None and previous.spec == spec else 0
@@ -348,5 +362,6 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
         tokens = [have.get(k) or tokenize(t) for k, t in zip(keys, texts)]
         all_vectors = idx.vectors()
         vectors = all_vectors[keep] if all_vectors is not None else None
-        ClauseIndex.from_parts(idx.spec, idx.dim, docs, clauses, keys, tokens, vectors).save(index_dir)
+        manifest = {"skipped": idx.manifest.get("skipped", [])}
+        ClauseIndex.from_parts(idx.spec, idx.dim, docs, clauses, keys, tokens, vectors, manifest).save(index_dir)
         return gone

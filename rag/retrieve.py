@@ -127,7 +127,8 @@ class Hit:
     citation: str
     highlights: tuple[tuple[int, int], ...] = field(default=())
     exact_ref: bool = False
-    superseded_by: str | None = None  # date of the current version, when this one is older
+    superseded_by: DocInfo | None = None  # the document that replaced this one, when it is not current
+    superseded_why: str | None = None  # the evidence: a repeal clause, or a newer or revised version
 
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
@@ -137,8 +138,22 @@ class Hit:
             "citation": self.citation, "source": d.source, "start": c.start, "end": c.end,
             "highlights": [list(h) for h in self.highlights], "date": d.date, "doc_number": d.doc_number,
             "issuer": d.issuer, "exact_ref": self.exact_ref,
-            "version": f"superseded by the {self.superseded_by} version" if self.superseded_by else "current",
+            "current": self.superseded_by is None, "version": self.version(),
+            "replaced_by": None if self.superseded_by is None else {
+                "doc_id": self.superseded_by.doc_id, "title": self.superseded_by.title,
+                "doc_number": self.superseded_by.doc_number, "date": self.superseded_by.date,
+                "why": self.superseded_why},
+            "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind,
         }  # fmt: skip
+
+
+    def version(self) -> str:
+        """'current', or what replaced this document and why."""
+        if self.superseded_by is None:
+            return "current"
+        b = self.superseded_by
+        number = f"（{b.doc_number}）" if b.doc_number else ""
+        return f"superseded by 《{b.title}》{number}: {self.superseded_why}"
 
 
 def doc_type(title: str) -> str:
@@ -352,7 +367,7 @@ class Searcher:
         for i in list(fused):  # an older version never outranks the current one of the same clause
             current = self.index.superseded.get(self.index.clauses[i].doc_id)
             if current:
-                twin = self._same_clause(current, self.index.clauses[i])
+                twin = self._same_clause(current.by, self.index.clauses[i])
                 fused[i] = (
                     min(fused[i] * 0.5, fused.get(twin, fused[i]) * 0.999) if twin is not None else fused[i] * 0.5
                 )
@@ -370,6 +385,7 @@ class Searcher:
             score = fused.get(i, 0.0) + (10.0 if i in ref_set else 0.0)  # named clauses rank first
             marked = highlight(c.text, query) if marks else ()
             newer = self.index.superseded.get(c.doc_id)
-            newer_date = self.index.docs[newer].date if newer else None
-            hits.append(Hit(rank, score, c, d, citation(d, c, newer_date), marked, i in ref_set, newer_date))
+            by = self.index.docs[newer.by] if newer else None
+            why = newer.reason if newer else None
+            hits.append(Hit(rank, score, c, d, citation(d, c, by), marked, i in ref_set, by, why))
         return hits

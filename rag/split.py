@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .clean import clean_spans, iter_lines
+from .load import Document
 
 CHUNKER_VERSION = 1
 MAX_CHARS = 600
@@ -24,7 +25,10 @@ _CN = "零〇一二三四五六七八九十百千两"
 _ARTICLE = re.compile(rf"^第[{_CN}\d]+条(?:之[{_CN}]+)?(?=[\s\u3000]|$)")
 _LEGAL_HEADING = re.compile(rf"^第[{_CN}\d]+(编|分编|章|节)(?=[\s\u3000]|$)")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
-_PART = re.compile(rf"^(?:.{{0,60}}?(篇\s*[\d{_CN}]+)|(第[\d{_CN}]+篇)[^。；]{{0,40}})$")
+_PART = re.compile(rf"^(?:.{{0,60}}?(篇\s*[\d{_CN}]+)|(第[\d{_CN}]+篇)[^。；]{{0,40}}|(附\s*件\s*\d{{0,2}})\s*[:：]?)$")
+_NOTE = re.compile(r"^\[(尾?注\d+)\]\s")  # a footnote's text, after the paragraph that cites it
+_CAPTION = re.compile(r"^(附?表\s*\d|.{0,40}(表|清单|一览|名单|目录)$)")
+_CAPTION_MAX = 60
 # Item styles in their conventional order of nesting (GB/T 9704: 一、 (一) 1. (1));
 # 一是/一要 paragraphs sit under whatever numbered level they appear in.
 _ITEM_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -62,7 +66,7 @@ class Clause:
 
 @dataclass
 class _Unit:
-    kind: str  # "part" | "heading" | "article" | "item" | "text"
+    kind: str  # "part" | "heading" | "article" | "item" | "text" | "caption" | "thead" | "row" | "note"
     label: str
     path: tuple[str, ...]  # ancestors' display names
     lines: list[tuple[int, int, int]]  # (start, end, block) of stripped non-blank lines
@@ -93,7 +97,7 @@ def _classify(s: str, legal: bool) -> tuple[str, str, str]:
         return "article", "", m.group(0)
     m = _PART.match(s)
     if m:
-        return "part", "", (m.group(1) or m.group(2)).replace(" ", "")
+        return "part", "", (m.group(1) or m.group(2) or m.group(3)).replace(" ", "")
     if not legal:
         for style, rx in _ITEM_STYLES:
             m = rx.match(s)
@@ -117,14 +121,42 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -
     headings: list[tuple[int, str]] = []  # (rank, display)
     items: list[tuple[int, str]] = []  # (rank, display)
     part: str | None = None
+    body: _Unit | None = None  # the last unit of running text (not a table row or a note)
+    rows = 0  # rows of the current table so far
     for s, e, b in lines:
         line = text[s:e]
         kind, key, label = _classify(line, legal)
-        if kind == "text":
-            if units:
-                units[-1].lines.append((s, e, b))
+        if kind == "text" and "\t" in line:  # a table row: a clause of its own, caption and header as context
+            cur = (*base, *([part] if part else []), *(h[1] for h in headings), *(i[1] for i in items))
+            if rows == 0:
+                caption = _caption(text, units)
+                if caption is not None:
+                    units.append(caption)
+                head = "｜".join(c.strip() for c in line.split("\t"))[:60]
+                table_path = (*cur, caption.name) if caption is not None else cur
+                units.append(_Unit("thead", "表头", table_path, [(s, e, b)], head))
+                table_path = (*table_path, head)
             else:
-                units.append(_Unit("text", "", base, [(s, e, b)]))
+                units.append(_Unit("row", f"第{rows}行", table_path, [(s, e, b)]))
+            rows += 1
+            continue
+        rows = 0
+        m = _NOTE.match(line) if kind == "text" else None
+        if m:  # tied to the clause that cites it
+            cite = next((u for u in reversed(units) if f"[{m.group(1)}]" in "".join(text[x:y] for x, y, _ in u.lines)
+                         and u.kind != "note"), body)  # fmt: skip
+            path = (*cite.path, cite.name or cite.label) if cite is not None else base
+            units.append(_Unit("note", m.group(1), tuple(p for p in path if p), [(s, e, b)]))
+            continue
+        if kind == "text":
+            if units and units[-1] is body:
+                units[-1].lines.append((s, e, b))
+            elif body is not None:  # text after a table or a note: the unit it belongs to goes on
+                body = _Unit("text", body.label, body.path, [(s, e, b)], body.name)
+                units.append(body)
+            else:
+                body = _Unit("text", "", base, [(s, e, b)])
+                units.append(body)
             continue
         name = label
         if kind == "part":
@@ -146,8 +178,24 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -
             if kind == "item":
                 name = _display(label, line)
                 items.append((rank, name))
-        units.append(_Unit(kind, label, path, [(s, e, b)], name))
+        body = _Unit(kind, label, path, [(s, e, b)], name)
+        units.append(body)
     return units
+
+
+def _caption(text: str, units: list[_Unit]) -> _Unit | None:
+    """The line just before a table, taken out of the unit it ended, when it reads as the table's caption."""
+    if not units or units[-1].kind not in ("text", "item", "heading", "part", "article"):
+        return None
+    u = units[-1]
+    s, e, b = u.lines[-1]
+    line = text[s:e]
+    if len(line) > _CAPTION_MAX or "。" in line or not _CAPTION.match(line) or (len(u.lines) == 1 and u.label):
+        return None
+    u.lines.pop()
+    if not u.lines:
+        units.pop()
+    return _Unit("caption", "", u.path if u.kind == "text" else (*u.path, u.name or u.label), [(s, e, b)], line)
 
 
 def _pieces(text: str, lines: list[tuple[int, int, int]], max_chars: int) -> list[tuple[int, int]]:
@@ -187,6 +235,11 @@ def split_long(text: str, start: int, end: int, max_chars: int = MAX_CHARS) -> l
     return [(s, e) for s, e in out if e > s]
 
 
+def split_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Clause]:
+    """The clauses of a loaded document: its body spans (cleaned, 公文 zones left out), split."""
+    return split_clauses(doc.text, doc.spans, doc.doc_id, doc.base_headings, max_chars)
+
+
 def split_clauses(
     text: str,
     spans: Sequence[tuple[int, int]] | None = None,
@@ -207,7 +260,13 @@ def split_clauses(
             len(u.lines) == 1
             and nxt is not None
             and (
-                u.kind in ("part", "heading") or (u.kind == "item" and nxt.path[: len(u.path) + 1] == (*u.path, u.name))
+                u.kind in ("part", "heading", "caption")
+                or (u.kind == "thead" and nxt.kind == "row")
+                or (
+                    u.kind == "item"
+                    and nxt.kind not in ("note", "caption", "thead", "row")
+                    and nxt.path[: len(u.path) + 1] == (*u.path, u.name)
+                )
             )
         )
         if heading_only:

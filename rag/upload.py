@@ -14,11 +14,12 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from .load import SUPPORTED_SUFFIXES, decode_bytes
+from .readers import reader_for, supported_suffixes
+from .readers.plain import decode_bytes
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_DOCX_UNPACKED = 100 * 1024 * 1024
-MAX_DOCX_RATIO = 100
+MAX_ZIP_UNPACKED = 100 * 1024 * 1024
+MAX_ZIP_RATIO = 100
 
 
 class UploadError(ValueError):
@@ -40,40 +41,53 @@ def safe_name(name: str) -> str:
 
 
 def check_content(name: str, data: bytes) -> None:
-    """Refuse what is empty, too big, or not what its extension says.
+    """Refuse what is empty, too big, of a type no reader takes, or not what its extension says.
 
     Raises:
         UploadError: with the file name and the reason.
     """
     suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UploadError(f"{name}: type {suffix or '(none)'} not accepted; allowed: {', '.join(SUPPORTED_SUFFIXES)}")
+    allowed = supported_suffixes()
+    if suffix not in allowed:
+        raise UploadError(f"{name}: type {suffix or '(none)'} not accepted; allowed: {', '.join(allowed)}")
     if not data:
         raise UploadError(f"{name}: the file is empty")
     if len(data) > MAX_UPLOAD_BYTES:
         raise UploadError(f"{name}: {len(data) / 1e6:.0f} MB is over the {MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
-    if suffix == ".pdf":
-        if not data.lstrip()[:5] == b"%PDF-":
-            raise UploadError(f"{name}: not a PDF (no %PDF header)")
-    elif suffix == ".docx":
-        _check_docx(name, data)
-    else:
+    reader = reader_for(name, data)
+    if reader.sniff is not None and not reader.sniff(data):
+        raise UploadError(f"{name}: not a {reader.name.upper()} file ({_mismatch(reader.name, data)})")
+    if reader.name in ("txt", "md"):
         try:
             decode_bytes(data)
         except ValueError as exc:
             raise UploadError(f"{name}: {exc}") from exc
+    if data.startswith(b"PK\x03\x04"):
+        _check_zip(name, data)
+    missing = reader.available()
+    if missing:
+        raise UploadError(f"{name}: cannot be read on this server: {missing}")
 
 
-def _check_docx(name: str, data: bytes) -> None:
+def _mismatch(kind: str, data: bytes) -> str:
+    """Why bytes are not the format their name says, in a user's words."""
+    if kind == "pdf":
+        return "no %PDF header"
+    if kind in ("docx", "ofd"):
+        if not data.startswith(b"PK\x03\x04"):
+            return "not a zip archive"
+        return "no word/document.xml" if kind == "docx" else "no OFD.xml"
+    return "its content is another format; renamed from another type?"
+
+
+def _check_zip(name: str, data: bytes) -> None:
+    """A .docx or .ofd is a zip: refuse one that unpacks far beyond its size (a zip bomb)."""
     try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        infos = z.infolist()
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except zipfile.BadZipFile as exc:
-        raise UploadError(f"{name}: not a .docx (not a zip archive)") from exc
-    if "word/document.xml" not in {i.filename for i in infos}:
-        raise UploadError(f"{name}: not a .docx (no word/document.xml)")
+        raise UploadError(f"{name}: not a valid zip archive ({exc})") from exc
     unpacked = sum(i.file_size for i in infos)
-    if unpacked > MAX_DOCX_UNPACKED or unpacked > MAX_DOCX_RATIO * max(len(data), 1):
+    if unpacked > MAX_ZIP_UNPACKED or unpacked > MAX_ZIP_RATIO * max(len(data), 1):
         raise UploadError(f"{name}: refused, unpacks to {unpacked / 1e6:.0f} MB (a zip bomb?)")
 
 

@@ -120,7 +120,8 @@ def test_bad_files_reported_by_name_rest_loaded(tmp_path):
     docs, errors = load_paths([tmp_path, tmp_path / "missing.txt"])
     assert [d.title for d in docs] == ["关于加强市场监管工作的通知"]
     reasons = {e.source.rsplit("/", 1)[-1]: e.reason for e in errors}
-    assert set(reasons) == {"empty.txt", "fake.pdf", "broken.docx", "binary.txt", "missing.txt"}
+    assert set(reasons) == {"empty.txt", "fake.pdf", "broken.docx", "binary.txt", "missing.txt", "ignored.xyz"}
+    assert reasons["ignored.xyz"] == "unsupported file type .xyz"  # nothing is skipped without a word
     assert reasons["empty.txt"] == "empty file"
     assert "no such file" in reasons["missing.txt"]
     assert "pdf" in reasons["fake.pdf"] and "docx" in reasons["broken.docx"]

@@ -44,7 +44,7 @@ def test_store_accepts_good_files_inside_the_library(tmp_path):
     "name,data,reason",
     [
         ("empty.txt", b"", "empty"),
-        ("fake.pdf", b"\x7fELF\x02\x01binary" * 50, "not a PDF"),
+        ("fake.pdf", b"\x7fELF\x02\x01binary" * 50, "not a PDF file .no %PDF header"),
         ("fake.docx", b"plain text", "not a zip"),
         ("nodoc.docx", None, "word/document.xml"),
         ("bomb.docx", "bomb", "zip bomb"),

@@ -38,8 +38,9 @@ def by_name(name: str) -> Reader:
 def reader_for(path: str | Path, data: bytes) -> Reader:
     """The reader for a file, from its content where it is telling, else its suffix.
 
-    The file's bytes are sniffed first: a file whose content is another supported format than its suffix says (a .doc that is
-    really a .docx, a .wps saved as Word 97) goes to the reader of its content.
+    The file's bytes are sniffed first: a file whose content is another supported format than
+    its suffix says (a .doc that is really a .docx, a .wps saved as Word 97) goes to the reader
+    of its content.
 
     Raises:
         ValueError: no reader takes this suffix and the content is not recognised.
