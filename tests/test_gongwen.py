@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from rag.clean import clean_spans
+from rag.gongwen import analyse, date_line, repeals
+from rag.index import ClauseIndex, superseded_versions
+from rag.load import load_file, load_paths
+from rag.retrieve import Filters, Searcher
+from rag.split import split_document
+from tests import gwfixtures as gw
+
+
+def _analyse(lines):
+    t = gw.text(lines)
+    return t, analyse(t, clean_spans(t))
+
+
+def test_red_header_notice_identity_is_its_own():
+    t, st = _analyse(gw.NOTICE_2022)
+    assert st.title == "宁波市民政局关于印发2022年全市民政系统依法行政工作要点的通知"
+    assert (st.doc_number, st.issuer, st.date) == ("甬民发〔2022〕12号", "宁波市民政局", "2022-03-01")
+    assert st.official
+    assert st.meta["份号"] == "000123" and st.meta["密级"] == "机密★1年" and st.meta["紧急程度"] == "特急"
+    assert st.meta["签发人"] == "张三"
+    assert st.meta["主送"] == "各区（县、市）民政局，局机关各处室"
+    assert st.meta["附件说明"] == "附件：1.重点任务分工表 2.工作进度安排"
+    assert st.meta["附注"] == "（此件公开发布）"
+    assert st.meta["抄送"] == "抄送：市委办公厅，市人大常委会办公厅。"
+    assert st.meta["印发"] == "宁波市民政局办公室　　2022年3月2日印发"
+    body = "\n".join(t[s:e] for s, e in st.body)
+    # numbers and dates the body quotes are never the document's own; metadata zones are not body
+    gone_lines = ("宁波市民政局文件", "签发人", "各区（县、市）", "附件：", "2.工作进度安排", "2022年3月1日", "抄送")
+    for gone in (*gone_lines, "3月2日印发"):
+        assert gone not in body, gone
+    assert "国发〔2019〕18号" in body and "2022年6月30日" in body
+
+
+def test_red_header_notice_clauses(tmp_path):
+    f = tmp_path / "notice.txt"
+    f.write_text(gw.text(gw.NOTICE_2022), encoding="utf-8")
+    doc = load_file(f)
+    assert (doc.title, doc.doc_number, doc.issuer, doc.date) == (
+        "宁波市民政局关于印发2022年全市民政系统依法行政工作要点的通知",
+        "甬民发〔2022〕12号",
+        "宁波市民政局",
+        "2022-03-01",
+    )
+    cs = split_document(doc)
+    view = [(c.label, c.headings) for c in cs]
+    assert view == [
+        ("", ()),
+        ("1.", ("一、依法行政工作", "（一）强化统筹协调")),
+        ("注1", ("一、依法行政工作", "（一）强化统筹协调", "1.双随机抽查比例要达到20%以上[注1]")),
+        ("2.", ("一、依法行政工作", "（一）强化统筹协调")),
+        ("（二）", ("一、依法行政工作",)),
+        ("二、", ()),
+        ("第1行", ("附件1", "重点任务分工表", "序号｜任务｜牵头单位")),
+        ("第2行", ("附件1", "重点任务分工表", "序号｜任务｜牵头单位")),
+    ]
+    assert cs[2].text == "[注1] 比例按年度抽查对象总数计算。"
+    assert cs[5].text == "二、法治宣传教育\n落实“谁执法谁普法”普法责任制。"  # no 附件说明, no signature glued on
+    assert cs[6].text == "附件1\n重点任务分工表\n序号\t任务\t牵头单位\n1\t双随机抽查\t执法处"
+    assert cs[7].text == "2\t案卷评查\t法规处"  # 抄送/印发 are not glued to the last row
+    assert all(doc.text[c.start : c.end] == c.text for c in cs)
+
+
+def test_plain_notice_without_red_header():
+    lines = ["关于开展检查的通知", "各区市场监管局：", "一、检查范围", "全部企业。", "某某市市场监督管理局"]
+    lines.append("2023年3月1日")
+    t, st = _analyse(lines)
+    assert (st.title, st.issuer, st.date) == ("关于开展检查的通知", "某某市市场监督管理局", "2023-03-01")
+    assert st.meta["主送"] == "各区市场监管局"
+    assert [t[s:e] for s, e in st.body] == ["一、检查范围\n全部企业。"]
+
+
+def test_a_preamble_ending_with_a_colon_is_not_an_addressee():
+    lines = ["某某条例修正案", "为了惩治犯罪，对刑法作如下补充修改：", "一、在刑法第一条后增加一条。"]
+    _, st = _analyse(lines)
+    assert "主送" not in st.meta
+
+
+def test_date_lines_and_repeal_statements():
+    assert date_line("二〇二二年三月一日") == "2022-03-01"
+    assert date_line("2022年12月31日") == "2022-12-31"
+    assert date_line("于2022年6月30日前完成") is None
+    assert repeals("原《宁波市民政行政执法工作规范》（甬民发〔2021〕15号）同时废止。") == (
+        "宁波市民政行政执法工作规范", "甬民发〔2021〕15号",
+    )  # fmt: skip
+    assert repeals("《甲办法》自2020年1月1日起不再执行；其他规定继续有效。") == ("甲办法",)
+    assert repeals("对不符合条件的，予以废止。") == ()  # a rule about repealing, not a repeal
+    assert repeals("依照《乙法》的规定处理。") == ()
+
+
+def test_revision_repeals_its_predecessor_and_an_unrelated_notice_stays(tmp_path, fake_embedder):
+    for name, lines in [("rules-2021.txt", gw.RULES_2021), ("rules-2023.txt", gw.RULES_2023),
+                        ("visit-2024.txt", gw.UNRELATED_2024)]:  # fmt: skip
+        (tmp_path / name).write_text(gw.text(lines), encoding="utf-8")
+    docs, errors = load_paths([tmp_path])
+    assert not errors
+    by = {d.source.rsplit("/", 1)[-1]: d for d in docs}
+    assert by["rules-2023.txt"].revised and by["rules-2023.txt"].repeals == (
+        "宁波市民政局关于印发宁波市民政行政执法工作规范的通知", "甬民发〔2021〕15号",
+    )  # fmt: skip
+    idx = ClauseIndex.build(docs, fake_embedder, show_progress=False)
+    sup = superseded_versions(idx.docs.values())
+    old, new, other = (by[n].doc_id for n in ("rules-2021.txt", "rules-2023.txt", "visit-2024.txt"))
+    assert set(sup) == {old} and sup[old].by == new and "明确废止" in sup[old].reason  # the 2024 notice: nothing
+    s = Searcher(idx, fake_embedder)
+    hits = s.search("双随机抽查比例不低于多少", k=5)
+    texts = [h.clause.text for h in hits]
+    assert any("30%" in t for t in texts) and not any("20%" in t for t in texts)  # the repealed figure is not served
+    both = s.search("双随机抽查比例不低于多少", k=5, filters=Filters(superseded=True))
+    old_hit = next(h for h in both if "20%" in h.clause.text)
+    assert not old_hit.to_dict()["current"] and old_hit.to_dict()["replaced_by"]["doc_number"] == "甬民发〔2023〕8号"
+    new_title = "宁波市民政局关于印发宁波市民政行政执法工作规范（2023年修订）的通知"
+    assert f"已被《{new_title}》（甬民发〔2023〕8号，2023-05-10）取代" in old_hit.citation
+    assert other not in sup and new not in sup
