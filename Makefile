@@ -6,7 +6,21 @@ INDEX  ?= index
 CORPUS ?= corpus
 PORT   ?= 8501
 
-.PHONY: install test run ingest bench eval adapter clean
+.PHONY: install install-system test run ingest bench eval adapter clean
+
+# Debian packages the readers and the browser tests use: LibreOffice for .doc/.wps, poppler's tools,
+# libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots.
+# Installed only when missing (as root, or through sudo).
+DEB_PACKAGES := libreoffice-writer-nogui poppler-utils libgl1 libglib2.0-0 chromium fonts-noto-cjk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+install-system:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null; \
+	fi
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -15,19 +29,19 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) install-system
 
-test: $(STAMP)
+test: $(STAMP) install-system
 	$(VENV)/bin/ruff check rag tests app.py
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check rag tests app.py
 
-ingest: $(STAMP)
+ingest: $(STAMP) install-system
 	$(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 
-run: $(STAMP)
+run: $(STAMP) install-system
 	test -f $(INDEX)/manifest.json || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
