@@ -76,6 +76,8 @@ def show_hit(h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
     with st.container(border=True):
         st.markdown(f"**{h.rank}.** {escape_html(h.citation)}", unsafe_allow_html=True)
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
+        if h.superseded_by is not None:
+            st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         st.code(h.citation, language=None)  # the code block carries a copy button
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
@@ -162,10 +164,17 @@ with study:
 with library:
     rows = [
         {"文件": d.title, "类型": doc_type(d.title), "日期": d.date or "", "文号": d.doc_number or "",
-         "条款": d.n_clauses, "版本": "已被取代" if d.doc_id in index.superseded else "现行", "路径": d.source}
+         "发文机关": d.issuer or "", "条款": d.n_clauses, "格式": d.kind + ("（OCR）" if d.ocr else ""),
+         "版本": f"已被取代：{index.superseded[d.doc_id].reason}" if d.doc_id in index.superseded else "现行",
+         "路径": d.source}
         for d in sorted(index.docs.values(), key=lambda d: d.source)
     ]  # fmt: skip
     st.dataframe(rows, hide_index=True, use_container_width=True)
+    skipped = index.manifest.get("skipped", [])
+    if skipped:
+        with st.expander(f"未收录的文件（{len(skipped)}）：每个文件都有原因"):
+            st.dataframe([{"文件": r["source"], "原因": r["reason"]} for r in skipped], hide_index=True,
+                         use_container_width=True)  # fmt: skip
     st.caption("检索层：" + "，".join(f"{t}{'完成' if ok else '未完成'}" for t, ok in index.tiers.items()))
     kinds = supported_suffixes()
     ups = st.file_uploader(f"上传文件（{' '.join(kinds)}，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
