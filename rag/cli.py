@@ -14,6 +14,7 @@ from .embed import parse_spec
 from .index import ClauseIndex, IndexLoadError, resolve
 from .load import LoadError
 from .pipeline import IndexBusyError, complete_dense, ingest, remove, status
+from .readers import READERS
 from .retrieve import MODES, Filters, Searcher, parse_config
 
 DEFAULT_INDEX = "index"
@@ -136,6 +137,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 SHOW_SKIPPED = 20
+
+
+def _cmd_formats(args: argparse.Namespace) -> int:
+    for r in READERS:
+        missing = r.available()
+        state = "ready" if missing is None else f"NOT AVAILABLE: {missing}"
+        print(f"{r.name:6s} {' '.join(r.suffixes):38s} reader v{r.version}  needs {r.needs}  [{state}]")
+    return 0
 
 
 def print_skipped(skipped, limit: int | None = SHOW_SKIPPED) -> None:
@@ -297,6 +306,9 @@ def build_parser() -> argparse.ArgumentParser:
     pa.set_defaults(func=_cmd_adapt)
 
     sub.add_parser("bench", help="speed and size figures (rag bench --help)", add_help=False)
+
+    pfm = sub.add_parser("formats", help="the file formats this installation reads, and what each needs")
+    pfm.set_defaults(func=_cmd_formats)
 
     pf = sub.add_parser("info", help="describe an index")
     pf.add_argument("--index", default=DEFAULT_INDEX)
