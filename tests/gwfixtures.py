@@ -80,3 +80,65 @@ UNRELATED_2024 = [
 
 def text(lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
+
+
+def notice_docx(folder, auto: bool = True):
+    """NOTICE_2022 as a Word file: the 红头 in a text box, 一、/（一）/1. as automatic numbering (or typed),
+    the footnote as a real footnote, the 分工表 as a table. Returns the path."""
+    from tests import docgen as dg
+
+    numbering = dg.abstract_num(
+        1,
+        dg.lvl(0, "chineseCounting", "%1、", suff="nothing"),
+        dg.lvl(1, "chineseCounting", "（%2）", suff="nothing"),
+        dg.lvl(2, "decimal", "%3.", suff="nothing"),
+    ) + dg.num(1, 1)
+    labels = {"一、": 0, "二、": 0, "（一）": 1, "（二）": 1, "1.": 2, "2.": 2}
+    body, rows, footnotes = [], [], {}
+    for line in NOTICE_2022:
+        if "\t" in line:
+            rows.append([dg.p(c) for c in line.split("\t")])
+            continue
+        if line.startswith("[注1]"):
+            footnotes[1] = dg.p(line.removeprefix("[注1] "))
+            continue
+        if line == "宁波市民政局文件":
+            body.append(dg.p("", inner=dg.textbox_drawingml(dg.p(line))))
+            continue
+        if rows and line.startswith("抄送"):
+            body.append(dg.table(rows))
+            rows = []
+        label = next((k for k in labels if line.startswith(k) and not line.startswith("2.工作进度")), None)
+        text = line[len(label):] if label and auto else line
+        num_id = 1 if label and auto else None
+        ilvl = labels[label] if label and auto else None
+        if "[注1]" in text:
+            before, after = text.split("[注1]")
+            body.append(dg.p(before, num_id=num_id, ilvl=ilvl,
+                             inner=dg.run(inner='<w:footnoteReference w:id="2"/>') + dg.run(after)))
+        else:
+            body.append(dg.p(text, num_id=num_id, ilvl=ilvl))
+    footnotes = {2: footnotes[1]}
+    name = "notice-auto.docx" if auto else "notice-typed.docx"
+    return dg.write_docx(folder / name, "".join(body), numbering=numbering if auto else None, footnotes=footnotes)
+
+
+def lo_convert(paths, fmt: str, outdir):
+    """Convert files with LibreOffice headless (one process for all), as an office's Word would save them."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise RuntimeError("LibreOffice (soffice) is not installed: make install-system")
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = (outdir / ".lo-profile").resolve()
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", fmt,
+         "--outdir", str(outdir.resolve()), *(str(Path(p).resolve()) for p in paths)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    shutil.rmtree(profile, ignore_errors=True)
+    return [outdir / f"{Path(p).stem}.{fmt}" for p in paths]

@@ -1,0 +1,94 @@
+"""The same document in the formats offices keep gives the same clauses: labels, heading paths, texts,
+and the same identity (title, 文号, issuer, date).
+
+Fixtures are built here: the 红头 notice as typed .txt, as .docx with typed numbering and with Word's
+automatic numbering (红头 in a text box, a real footnote, a table), as .doc and .wps saved by LibreOffice;
+the policy and regulation pairs of `tests.docgen` through .doc as well.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from rag.load import load_file, load_paths
+from rag.split import split_document
+from tests import docgen
+from tests import gwfixtures as gw
+
+
+def _view(doc):
+    return [(c.label, c.headings, c.text) for c in split_document(doc)]
+
+
+def _ident(doc):
+    return (doc.title, doc.doc_number, doc.issuer, doc.date)
+
+
+@pytest.fixture(scope="module")
+def notice_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("notice")
+    (d / "notice.txt").write_text(gw.text(gw.NOTICE_2022), encoding="utf-8")
+    typed, auto = gw.notice_docx(d, auto=False), gw.notice_docx(d, auto=True)
+    doc_dir = d / "lo"
+    (doc,) = gw.lo_convert([auto], "doc", doc_dir)
+    wps = shutil.copy(doc, d / "notice-auto.wps")
+    return {"txt": d / "notice.txt", "docx-typed": typed, "docx-auto": auto, "doc": doc, "wps": wps}
+
+
+def test_notice_same_clauses_and_identity_in_every_format(notice_files):
+    base = load_file(notice_files["txt"])
+    assert _ident(base) == ("宁波市民政局关于印发2022年全市民政系统依法行政工作要点的通知", "甬民发〔2022〕12号",
+                            "宁波市民政局", "2022-03-01")  # fmt: skip
+    want = _view(base)
+    assert len(want) == 8
+    for kind, path in notice_files.items():
+        doc = load_file(path)
+        assert _ident(doc) == _ident(base), kind
+        assert _view(doc) == want, kind
+        assert doc.meta["主送"] == "各区（县、市）民政局，局机关各处室", kind
+        assert doc.meta["抄送"].startswith("抄送：市委办公厅"), kind
+        assert doc.kind == {"txt": "txt", "doc": "doc", "wps": "doc"}.get(kind, "docx")
+
+
+def _lines(text: str) -> list[str]:
+    return [re.sub(r"\s+", "", ln) for ln in text.splitlines() if ln.strip()]
+
+
+def test_policy_and_regulation_pairs_through_doc(tmp_path):
+    """Typed numbering survives .doc exactly. Automatic numbering in a .doc reads as LibreOffice itself
+    displays that file (its own text export is the oracle): LibreOffice ignores w:lvlRestart and splits
+    lists that share an abstractNum, so a .doc it wrote can number differently from Word's .docx."""
+    typed_policy, auto_policy, typed_reg, auto_reg = files = [*docgen.policy_pair(tmp_path),
+                                                              *docgen.regulation_pair(tmp_path)]  # fmt: skip
+    docs = gw.lo_convert(files, "doc", tmp_path / "doc")
+    assert _view(load_file(docs[0])) == _view(load_file(typed_policy))
+    assert _view(load_file(docs[2])) == _view(load_file(typed_reg))
+    for old in (docs[1], docs[3]):
+        (shown,) = gw.lo_convert([old], "txt:Text (encoded):UTF8", tmp_path / f"txt-{old.stem}")
+        shown = shown.with_suffix(".txt")
+        assert _lines(load_file(old).text) == _lines(shown.read_text(encoding="utf-8-sig")), old.name
+    # Word's semantics for the .docx itself: the same clauses as the typed original
+    assert _view(load_file(auto_policy)) == _view(load_file(typed_policy)) and len(_view(load_file(typed_policy))) == 20
+    assert _view(load_file(auto_reg)) == _view(load_file(typed_reg))
+    arts = [c.label for c in split_document(load_file(auto_reg)) if c.label.startswith("第")]
+    assert arts[0] == "第一条" and arts[-1] == "第二十一条" and len(arts) == 21
+
+
+def test_folder_accounts_for_every_file(tmp_path, notice_files):
+    for p in notice_files.values():
+        shutil.copy(p, tmp_path)
+    (tmp_path / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (tmp_path / "~$notice-auto.docx").write_bytes(b"\x00lock")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "dangling.txt").symlink_to(tmp_path / "gone.txt")
+    docs, errors = load_paths([tmp_path])
+    reasons = {e.source.rsplit("/", 1)[-1]: e.reason for e in errors}
+    assert len(docs) == 5
+    assert reasons == {
+        "photo.heic": "unsupported file type .heic",
+        "~$notice-auto.docx": "an Office lock file (~$…), not a document",
+        "dangling.txt": "broken symbolic link",
+    }
