@@ -6,7 +6,7 @@ INDEX  ?= index
 CORPUS ?= corpus
 PORT   ?= 8501
 
-.PHONY: install install-system test run ingest bench eval adapter clean
+.PHONY: install install-system test run ingest bench bench-formats eval adapter clean
 
 # Debian packages the readers and the browser tests use: LibreOffice for .doc/.wps, poppler's tools,
 # libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots.
@@ -48,6 +48,10 @@ run: $(STAMP) install-system
 # Speed and size table (builds build/laws once: about an hour of embedding on 2 cores).
 bench: $(STAMP)
 	$(VENV)/bin/rag bench --also ../shared/corpora/local-regs
+
+# The same documents in ten formats (50 files): clauses against the typed original, OCR s/page, ingest time.
+bench-formats: $(STAMP) install-system
+	$(PY) -m tests.bench_formats
 
 LAWS ?= ../shared/corpora/laws
 STARD ?= ../shared/eval/stard-train.jsonl
