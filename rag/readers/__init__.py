@@ -17,7 +17,7 @@ __all__ = ["READERS", "Extracted", "Reader", "ReaderUnavailable", "reader_for", 
 READERS: tuple[Reader, ...] = (
     Reader("txt", (".txt",), plain.read_text, 1, "charset-normalizer (encoding detection)"),
     Reader("md", (".md",), plain.read_text, 1, "charset-normalizer"),
-    Reader("html", (".html", ".htm", ".shtml", ".xhtml"), web.read_html, 2, web.NEEDS, web.sniff),
+    Reader("html", (".html", ".htm", ".shtml", ".xhtml"), web.read_html, 3, web.NEEDS, web.sniff),
     Reader("docx", (".docx",), word.read_docx, 3, word.NEEDS, word.sniff),
     Reader("pdf", (".pdf",), pdf.read_pdf, 2, pdf.NEEDS, pdf.sniff),
     Reader("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"), ocr.read_image, 1, ocr.NEEDS, ocr.sniff,
