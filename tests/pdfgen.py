@@ -1,0 +1,473 @@
+"""Fixture builders for the PDF and OCR reader tests: each writes files into a given folder.
+
+- `policy_docx` writes a Word document laid out like a 公文 (A4, 16 pt CJK body text with
+  first-line indents, a centred title that wraps, 文号, numbered headings, 第X条 articles,
+  quotations “…”, a bordered table, a running header and a page-number footer);
+- `docx_to_pdf` exports .docx files to PDF with LibreOffice, as a Word user would;
+- `page_image` renders paragraphs of Chinese text into a page image with Pillow, as a scan;
+- `image_pdf` and `multipage_tiff` wrap page images into an image-only PDF (no text layer) or a
+  multi-page TIFF, as scanners write them.
+
+The source paragraphs are returned with each document so the tests can check that every one
+comes back verbatim as one line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+FONT_DIR = Path("/usr/share/fonts/opentype/noto")
+CJK_SANS = FONT_DIR / "NotoSansCJK-Regular.ttc"
+CJK_SANS_SC = 2  # the face of the collection with Simplified Chinese glyph shapes
+CJK_SERIF = "Noto Serif CJK SC"
+
+TITLE = "宁波市民政局关于进一步规范养老服务机构监督管理工作的通知"
+DOC_NUMBER = "甬民发〔2022〕12号"
+QUOTE = "“双随机、一公开”"
+WRAPPED_QUOTE = "“最多跑一次”"  # laid out across a line break
+
+# The body: (style, text). Styles: title, center, plain (no indent), body (2-character first-line
+# indent), right (right-aligned signature lines), table (the table goes here; text is its caption).
+BODY: list[tuple[str, str]] = [
+    ("title", TITLE),
+    ("center", DOC_NUMBER),
+    ("plain", "各区（县、市）民政局，局属各单位："),
+    (
+        "body",
+        "为深入贯彻落实《国务院办公厅关于推进养老服务发展的意见》（国办发〔2019〕5号）和《浙江省养老服务条例》，"
+        "进一步规范养老服务机构监督管理工作，切实保障老年人合法权益，根据民政部有关规定，结合我市实际，"
+        "现就有关事项通知如下。",
+    ),
+    ("body", "一、总体要求"),
+    (
+        "body",
+        "坚持以人民为中心的发展思想，按照“放管服”改革要求，全面推行" + QUOTE + "监管，"
+        "建立健全以信用为基础的新型监管机制，推动养老服务机构依法依规开展服务，持续提升养老服务质量和安全水平，"
+        "让老年人及其家属放心、安心、舒心。",
+    ),
+    (
+        "body",
+        "深化政务服务改革，各级民政部门要全面落实" + WRAPPED_QUOTE + "改革要求，推行养老服务机构备案"
+        "“一网通办”，做到材料一次提交、信息共享共用。",
+    ),
+    ("body", "二、主要任务"),
+    (
+        "body",
+        "（一）严格落实备案管理。养老服务机构应当在收住老年人后10个工作日内向所在地民政部门备案，"
+        "备案材料包括营业执照、服务场所消防安全检查合格证明和服务管理制度等，民政部门应当在收到材料之日起"
+        "5个工作日内完成核查，并通过“浙里养”平台向社会公开备案信息。",
+    ),
+    (
+        "body",
+        "（二）加强日常监督检查。各地每年对辖区内养老服务机构的双随机抽查比例不低于20%，检查结果于20个工作日内"
+        "在“信用中国（浙江宁波）”网站公示；对存在安全隐患的机构，应当依照ISO 9001质量管理体系的要求督促整改。",
+    ),
+    ("body", "1．对新备案的养老服务机构，应当在备案后6个月内开展一次全面检查。"),
+    ("body", "2．对上年度被投诉举报三次以上的机构，列为重点检查对象，检查频次每年不少于两次。"),
+    ("table", "附表：养老服务机构监督检查事项清单"),
+    ("body", "三、有关规定"),
+    (
+        "body",
+        "第一条　为了规范养老服务机构的监督管理，保障老年人的合法权益，促进养老服务业健康发展，"
+        "根据《中华人民共和国老年人权益保障法》《养老机构管理办法》等法律法规和规章，结合本市实际，制定本规定。",
+    ),
+    (
+        "body",
+        "第二条　本规定适用于本市行政区域内依法登记或者备案、为老年人提供全日集中住宿和照料护理服务的养老服务机构，"
+        "以及提供居家社区养老服务的组织。",
+    ),
+    (
+        "body",
+        "第三条　市民政部门负责全市养老服务机构的监督管理工作；区（县、市）民政部门负责本行政区域内养老服务机构的"
+        "监督管理工作，依照甬民发〔2021〕8号文件的规定落实属地监管责任。",
+    ),
+    ("body", "四、工作要求"),
+    (
+        "body",
+        "各地要高度重视养老服务机构监督管理工作，明确分管领导和责任科室，细化工作措施，确保各项任务落到实处。"
+        "工作中遇到的重要情况和问题，请及时报告市民政局养老服务处（联系电话：0574-87654321）。",
+    ),
+    ("right", "宁波市民政局"),
+    ("right", "2022年3月15日"),
+]
+
+TABLE = [
+    ["序号", "检查事项", "检查依据", "检查方式"],
+    ["1", "备案信息公开情况", "《养老机构管理办法》第九条", "书面检查"],
+    ["2", "消防安全管理", "《消防法》第十六条", "现场检查"],
+    ["3", "服务合同签订", "《养老机构管理办法》第十八条", "书面检查"],
+]
+
+OCR_LINES = [
+    "关于开展养老服务机构专项检查的通知",
+    "各区（县、市）民政局：",
+    "一、检查范围",
+    "双随机抽查比例不低于20%",
+    "第一条　检查结果于20个工作日内公示。",
+]
+
+
+@dataclass(frozen=True)
+class SourceDoc:
+    """A generated document and what a reader must find in it."""
+
+    path: Path
+    paragraphs: list[str]  # every body paragraph and table caption, as typed
+    table: list[list[str]]
+    header: str  # the running header's text
+    footer_examples: list[str]  # the page-number footer as it reads on pages 1..3
+
+
+def _field(paragraph, code: str) -> None:
+    """Append a Word field (PAGE, NUMPAGES) to a paragraph."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    for kind, text in (("begin", None), ("instr", code), ("separate", None), ("text", "1"), ("end", None)):
+        run = paragraph.add_run()
+        if kind == "instr":
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = f" {text} "
+        elif kind == "text":
+            el = OxmlElement("w:t")
+            el.text = text
+        else:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+
+
+def _cjk_font(run, name: str, size_pt: float, bold: bool = False) -> None:
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+
+    run.font.size = Pt(size_pt)
+    run.font.bold = bold
+    run.font.name = "Times New Roman"
+    rpr = run._r.get_or_add_rPr()
+    rfonts = rpr.get_or_add_rFonts()
+    rfonts.set(qn("w:eastAsia"), name)
+
+
+def policy_docx(folder: Path, name: str = "policy.docx", footer: str = "dash", justify: bool = True) -> SourceDoc:
+    """Write the 公文-like test document.
+
+    Args:
+        footer: "dash" for "— N —" page numbers, "of" for "第N页 共M页".
+        justify: justify body paragraphs (两端对齐) as 公文 usually are.
+    """
+    import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
+    d = docx.Document()
+    d.core_properties.title = TITLE
+    sec = d.sections[0]
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(37), Mm(35)
+    sec.left_margin, sec.right_margin = Mm(28), Mm(26)
+    sec.header_distance, sec.footer_distance = Mm(15), Mm(20)
+
+    header_text = TITLE if footer == "dash" else f"宁波市民政局 {DOC_NUMBER}"
+    hp = sec.header.paragraphs[0]
+    hp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _cjk_font(hp.add_run(header_text), CJK_SERIF, 10.5)
+
+    fp = sec.footer.paragraphs[0]
+    fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if footer == "dash":
+        _cjk_font(fp.add_run("— "), CJK_SERIF, 14)
+        _field(fp, "PAGE")
+        _cjk_font(fp.add_run(" —"), CJK_SERIF, 14)
+        examples = [f"— {n} —" for n in (1, 2, 3)]
+    else:
+        _cjk_font(fp.add_run("第"), CJK_SERIF, 10.5)
+        _field(fp, "PAGE")
+        _cjk_font(fp.add_run("页 共"), CJK_SERIF, 10.5)
+        _field(fp, "NUMPAGES")
+        _cjk_font(fp.add_run("页"), CJK_SERIF, 10.5)
+        examples = [f"第{n}页 共" for n in (1, 2, 3)]
+
+    paragraphs: list[str] = []
+    for style, text in BODY:
+        p = d.add_paragraph()
+        fmt = p.paragraph_format
+        fmt.space_before = fmt.space_after = Pt(0)
+        fmt.line_spacing = Pt(28)
+        if style == "title":
+            p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            fmt.line_spacing = Pt(36)
+            fmt.space_after = Pt(12)
+            _cjk_font(p.add_run(text), CJK_SERIF, 22, bold=True)
+        else:
+            if style == "center":
+                p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            elif style == "right":
+                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            elif style in ("body", "table"):
+                p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY if justify else WD_ALIGN_PARAGRAPH.LEFT
+                if style == "body":
+                    fmt.first_line_indent = Pt(32)
+            bold = style == "body" and len(text) < 10 and text[1] == "、"
+            _cjk_font(p.add_run(text), CJK_SERIF, 16, bold=bold)
+        paragraphs.append(text)
+        if style == "table":
+            t = d.add_table(rows=len(TABLE), cols=len(TABLE[0]))
+            t.style = "Table Grid"
+            for r, row in enumerate(TABLE):
+                for c, cell_text in enumerate(row):
+                    cell = t.cell(r, c)
+                    cell.text = ""
+                    _cjk_font(cell.paragraphs[0].add_run(cell_text), CJK_SERIF, 12)
+    path = folder / name
+    d.save(path)
+    return SourceDoc(path, paragraphs, TABLE, header_text, examples)
+
+
+def docx_to_pdf(paths: list[Path], outdir: Path) -> list[Path]:
+    """Export .docx files to PDF with LibreOffice (one process for all of them)."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        raise RuntimeError("LibreOffice (soffice) is not installed")
+    profile = (outdir / "lo-profile").resolve()
+    subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(outdir.resolve()), *(str(p.resolve()) for p in paths)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    out = [outdir / (p.stem + ".pdf") for p in paths]
+    missing = [p for p in out if not p.exists()]
+    if missing:
+        raise RuntimeError(f"LibreOffice did not write {missing}")
+    return out
+
+
+def _wrap(text: str, font: object, width: float, indent: float) -> list[str]:
+    """Break a paragraph into lines no wider than `width` pixels (the first line indented), keeping
+    closing punctuation off the start of a line, as a word processor does."""
+    lines, cur, avail = [], "", width - indent
+    for ch in text:
+        if cur and font.getlength(cur + ch) > avail and ch not in "，。、；：！？）》”’%":
+            carry = cur[-1] if cur[-1] in "“‘（《〔" else ""  # an opening mark does not end a line
+            lines.append(cur[: len(cur) - len(carry)])
+            cur, avail = carry, width
+        cur += ch
+    return [*lines, cur] if cur else lines
+
+
+def page_image(
+    folder: Path,
+    blocks: list[tuple[str, str]],
+    name: str = "scan.png",
+    size_pt: float = 16,
+    dpi: int = 200,
+    page: tuple[float, float] | None = (210, 297),
+    margin_mm: float = 25,
+    footer: str | None = None,
+) -> Path:
+    """Render paragraphs like a printed page scanned at `dpi` into an image file (format from the suffix).
+
+    `blocks` are (style, text) as in BODY: "title" and "center" are centred, "body" has a two-character
+    first-line indent, "right" is right-aligned, "plain" starts at the margin; long paragraphs wrap at
+    the right margin. Text is Noto Sans CJK at `size_pt` points, the title 1.4 times larger. `page` is
+    the paper size in mm (None: just big enough for the text); `footer` is centred at the bottom.
+    """
+    from PIL import Image, ImageDraw, ImageFont
+
+    px = dpi / 72 * size_pt
+    font = ImageFont.truetype(str(CJK_SANS), int(round(px)), index=CJK_SANS_SC)
+    big = ImageFont.truetype(str(CJK_SANS), int(round(px * 1.4)), index=CJK_SANS_SC)
+    m = int(margin_mm / 25.4 * dpi)
+    if page is None:
+        text_width = max(font.getlength(t) + 2 * px for _, t in blocks)
+        width = int(2 * m + text_width)
+    else:
+        width = int(page[0] / 25.4 * dpi)
+        text_width = width - 2 * m
+    placed: list[tuple[float, str, object]] = []  # (x, text, font) per line
+    for style, text in blocks:
+        f = big if style == "title" else font
+        indent = 2 * px if style == "body" else 0
+        for i, line in enumerate(_wrap(text, f, text_width, indent)):
+            w = f.getlength(line)
+            if style in ("title", "center"):
+                x = m + (text_width - w) / 2
+            elif style == "right":
+                x = m + text_width - w
+            else:
+                x = m + (indent if i == 0 else 0)
+            placed.append((x, line, f))
+    pitch = px * 1.75
+    height = int(page[1] / 25.4 * dpi) if page is not None else int(2 * m + pitch * (len(placed) + 1))
+    img = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(img)
+    y = float(m)
+    for x, line, f in placed:
+        draw.text((x, y), line, font=f, fill=0)
+        y += pitch * (1.4 if f is big else 1.0)
+    if footer:
+        draw.text(((width - font.getlength(footer)) / 2, height - m / 2 - px), footer, font=font, fill=0)
+    path = folder / name
+    img.save(path, dpi=(dpi, dpi))
+    return path
+
+
+def multipage_tiff(folder: Path, images: list[Path], name: str = "scan.tif") -> Path:
+    """A multi-page TIFF (one frame per image), as a fax or a document scanner writes."""
+    from PIL import Image
+
+    frames = [Image.open(p).convert("L") for p in images]
+    path = folder / name
+    frames[0].save(path, save_all=True, append_images=frames[1:], compression="tiff_deflate")
+    return path
+
+
+def image_pdf(folder: Path, images: list[Path], name: str = "scan.pdf", dpi: int = 200) -> Path:
+    """An image-only PDF (one page per image, no text layer), as a scanner writes."""
+    from PIL import Image
+
+    frames = [Image.open(p).convert("L") for p in images]
+    path = folder / name
+    frames[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=frames[1:])
+    return path
+
+
+def synthetic_pdf(folder: Path, blocks: list[tuple[str, str]], name: str = "synthetic.pdf", header: str = "") -> Path:
+    """A PDF laid out the way Microsoft Word writes 公文, built with reportlab (no LibreOffice).
+
+    Unlike LibreOffice it writes no space glyphs: Latin word spaces, full-width spaces (第一条　)
+    and the extra room between Chinese and Latin text (12号 with a gap) are only positions.
+    Latin text and quotation marks “” are in Times (shorter boxes than the Chinese font's, another
+    baseline offset), Chinese in STSong; body lines are justified with a two-character first-line
+    indent and wrap with the usual rules (no closing mark at a line start, no opening mark at a
+    line end); paragraphs flow over pages, each page with `header` at the top and "- N -" at the
+    bottom.
+    """
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    size, pitch = 16.0, 28.0
+    left, right, top, bottom = 79.0, A4[0] - 74.0, A4[1] - 105.0, 100.0
+    width = right - left
+
+    def units(text: str) -> list[tuple[str, str, float, float]]:
+        """(text, font, width, gap before) for each unbreakable unit."""
+        out: list[tuple[str, str, float, float]] = []
+        i, pending_space, pending_wide = 0, False, False
+        while i < len(text):
+            ch = text[i]
+            if ch == " ":
+                pending_space, i = True, i + 1
+                continue
+            if ch == "\u3000":  # a full-width space: room, no glyph
+                pending_wide, i = True, i + 1
+                continue
+            if ch.isascii():
+                j = i
+                while j < len(text) and text[j].isascii() and text[j] != " ":
+                    j += 1
+                word, font = text[i:j], "Times-Roman"
+                i = j
+            else:
+                word, font = ch, ("Times-Roman" if ch in "“”" else "STSong-Light")
+                i += 1
+            w = pdfmetrics.stringWidth(word, font, size)
+            gap = 0.0
+            if out:
+                latin_before, latin_now = out[-1][1] == "Times-Roman", font == "Times-Roman"
+                if pending_wide:
+                    gap = size
+                elif pending_space:
+                    gap = 0.25 * size
+                elif latin_before != latin_now and word not in "“”" and out[-1][0] not in "“”":
+                    gap = 0.25 * size  # Word's extra room between Chinese and Latin text: no glyph
+            out.append((word, font, w, gap))
+            pending_space = pending_wide = False
+        return out
+
+    c = canvas.Canvas(str(folder / name), pagesize=A4)
+    c.setTitle("")
+    page_no, y = 1, top
+
+    def furniture() -> None:
+        if header:
+            c.setFont("STSong-Light", 10.5)
+            c.drawCentredString(A4[0] / 2, A4[1] - 50, header)
+        c.setFont("Times-Roman", 14)
+        c.drawCentredString(A4[0] / 2, 50, f"- {page_no} -")
+
+    furniture()
+    for style, text in blocks:
+        us = units(text)
+        indent = 2 * size if style == "body" else 0.0
+        lines: list[list[tuple[str, str, float, float]]] = []
+        cur: list[tuple[str, str, float, float]] = []
+        used, avail = 0.0, width - indent
+        for u in us:
+            need = u[2] + (u[3] if cur else 0.0)
+            if cur and used + need > avail and u[0] not in "，。、；：！？）》”%":
+                carry = [cur.pop()] if cur[-1][0] in "“（《〔" else []
+                lines.append(cur)
+                cur, avail = carry, width
+                used = sum(x[2] + (x[3] if k else 0.0) for k, x in enumerate(cur))
+                need = u[2] + (u[3] if cur else 0.0)
+            cur.append(u)
+            used += need
+        lines.append(cur)
+        for k, line in enumerate(lines):
+            if y < bottom:
+                c.showPage()
+                page_no, y = page_no + 1, top
+                furniture()
+            natural = sum(u[2] + (u[3] if n else 0.0) for n, u in enumerate(line))
+            start = left + (indent if k == 0 else 0.0)
+            if style in ("title", "center"):
+                start = left + (width - natural) / 2
+            elif style == "right":
+                start = right - natural
+            last = k == len(lines) - 1
+            spread = 0.0 if last or style != "body" or len(line) < 2 else (right - start - natural) / (len(line) - 1)
+            x = start
+            for n, (word, font, w, gap) in enumerate(line):
+                if n:
+                    x += gap + spread
+                c.setFont(font, size)
+                c.drawString(x, y, word)
+                x += w
+            y -= pitch
+    c.showPage()
+    c.save()
+    return folder / name
+
+
+def sideways_pdf(
+    folder: Path, lines: list[str], angles: tuple[int, ...] = (90, 270, 180), name: str = "turned.pdf"
+) -> Path:
+    """One page per angle with `lines` set turned by that angle (a landscape table printed sideways),
+    and an upright "- N -" page number at the foot of each page."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    c = canvas.Canvas(str(folder / name))
+    for n, angle in enumerate(angles, 1):
+        c.saveState()
+        c.translate(300, 420)
+        c.rotate(angle)
+        c.setFont("STSong-Light", 16)
+        for i, text in enumerate(lines):
+            c.drawString(-200, -i * 28, text)
+        c.restoreState()
+        c.setFont("Times-Roman", 12)
+        c.drawCentredString(300, 30, f"- {n} -")
+        c.showPage()
+    c.save()
+    return folder / name
