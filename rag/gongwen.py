@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .clean import iter_lines
+from .numerals import cn_int
 
 _CJK = r"\u4e00-\u9fa5"
 _NUM = r"[\d０-９]+"
@@ -66,7 +67,6 @@ REVISED = re.compile(
     r"[(（]\s*(\d{4}\s*年)?\s*(修订|修正|修订版|修正版|第[一二三四五六七八九十]次修订)\s*[)）]|修订稿$|修订版$"
 )
 
-_CN_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0, "○": 0}
 
 
 @dataclass(frozen=True)
@@ -85,24 +85,12 @@ class Structure:
     revised: bool = False  # its title marks a revision (修订/修正)
 
 
-def _cn_int(s: str) -> int:
-    """'2022', '二〇二二', '十二', '二十一' -> int."""
-    if s.isdigit():
-        return int(s)
-    if len(s) == 4 and all(c in _CN_DIGITS for c in s):
-        return int("".join(str(_CN_DIGITS[c]) for c in s))
-    if "十" in s:
-        tens, _, ones = s.partition("十")
-        return (_CN_DIGITS.get(tens, 1) if tens else 1) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return _CN_DIGITS.get(s, 0)
-
-
 def date_line(line: str) -> str | None:
     """YYYY-MM-DD when `line` is only a date (成文日期 in Arabic or Chinese numerals)."""
     m = _DATE_LINE.match(re.sub(r"\s+", "", line))
     if not m:
         return None
-    y, mo, d = _cn_int(m["y"]), _cn_int(m["m"]), _cn_int(m["d"])
+    y, mo, d = (cn_int(m[k]) or 0 for k in ("y", "m", "d"))
     if not (1949 <= y <= 2100 and 1 <= mo <= 12 and 1 <= d <= 31):
         return None
     return f"{y:04d}-{mo:02d}-{d:02d}"

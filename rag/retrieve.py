@@ -20,11 +20,11 @@ from .cite import citation, highlight
 from .embed import Embedder, make_embedder
 from .index import ClauseIndex, DocInfo
 from .load import normalise_title
+from .numerals import cn_number
 from .split import Clause
 
 MODES = ("hybrid", "dense", "lexical")
 
-_CN_DIGITS = "零一二三四五六七八九"
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _FILLERS = re.compile(r"请问|我想问一下|我想问|想咨询一下|咨询一下|怎么办|应该怎么处理|该怎么办|吗[？?]?$|[？?！!]")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,})[”\"」』]")
@@ -165,25 +165,6 @@ def doc_type(title: str) -> str:
         if t.endswith(w) or re.search(rf"{w}(（[^）]*）|\([^)]*\))?$", t):
             return "法律" if w in ("法", "法典") else w
     return "其他"
-
-
-def cn_number(n: int) -> str:
-    """Chinese numeral as used in article numbers: 54 -> 五十四, 101 -> 一百零一."""
-    if n < 10:
-        return _CN_DIGITS[n]
-    if n < 20:
-        return "十" + (_CN_DIGITS[n % 10] if n % 10 else "")
-    out, zero = "", False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit = (n // value) % 10
-        if digit:
-            if zero and out:
-                out += "零"
-            out += _CN_DIGITS[digit] + unit
-            zero = False
-        elif out:
-            zero = True
-    return out
 
 
 def clean_query(query: str) -> str:

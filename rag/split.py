@@ -17,12 +17,15 @@ from dataclasses import dataclass
 
 from .clean import clean_spans, iter_lines
 from .load import Document
+from .numerals import cn_int
 
 CHUNKER_VERSION = 1
 MAX_CHARS = 600
 
 _CN = "零〇一二三四五六七八九十百千两"
 _ARTICLE = re.compile(rf"^第[{_CN}\d]+条(?:之[{_CN}]+)?(?=[\s\u3000]|$)")
+# 第X条 run into its text (PDFs and Word tabs lose the space): taken only as the next article in sequence
+_ARTICLE_RUN_IN = re.compile(rf"^第([{_CN}\d]+)条(?![之规的、和至及或第])")
 _LEGAL_HEADING = re.compile(rf"^第[{_CN}\d]+(编|分编|章|节)(?=[\s\u3000]|$)")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _PART = re.compile(rf"^(?:.{{0,60}}?(篇\s*[\d{_CN}]+)|(第[\d{_CN}]+篇)[^。；]{{0,40}}|(附\s*件\s*\d{{0,2}})\s*[:：]?)$")
@@ -81,7 +84,21 @@ def _display(label: str, line: str) -> str:
     return (label + rest[:40]).strip()
 
 
-def _classify(s: str, legal: bool) -> tuple[str, str, str]:
+def _articles(text: str, lines: list[tuple[int, int, int]]) -> set[int]:
+    """Indices of the lines that open an article: 第X条 and a space, or run into its text when X is
+    the next number in sequence (so a line opening with a cross-reference is not taken for one)."""
+    out, last = set(), 0
+    for k, (s, e, _) in enumerate(lines):
+        line = text[s:e]
+        m = _ARTICLE_RUN_IN.match(line)
+        n = cn_int(m.group(1)) if m else None
+        if _ARTICLE.match(line) or (n is not None and n == last + 1):
+            out.add(k)
+            last = n or last
+    return out
+
+
+def _classify(s: str, legal: bool, article: bool = False) -> tuple[str, str, str]:
     """(kind, style-or-rank, label) of a stripped line."""
     m = _MD_HEADING.match(s)
     if m:
@@ -92,8 +109,8 @@ def _classify(s: str, legal: bool) -> tuple[str, str, str]:
     m = _LEGAL_HEADING.match(s)
     if m:
         return "heading", str(_LEGAL_RANK[m.group(1)]), re.sub(r"[\s\u3000]+", " ", s)
-    m = _ARTICLE.match(s)
-    if m and legal:
+    m = _ARTICLE.match(s) or (_ARTICLE_RUN_IN.match(s) if article else None)
+    if m and legal and article:
         return "article", "", m.group(0)
     m = _PART.match(s)
     if m:
@@ -115,7 +132,8 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -
             if st:
                 lead = len(raw) - len(raw.lstrip())
                 lines.append((ls + lead, ls + lead + len(st), b))
-    legal = sum(1 for s, e, _ in lines if _ARTICLE.match(text[s:e])) >= 2
+    articles = _articles(text, lines)
+    legal = len(articles) >= 2
 
     units: list[_Unit] = []
     headings: list[tuple[int, str]] = []  # (rank, display)
@@ -123,9 +141,9 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -
     part: str | None = None
     body: _Unit | None = None  # the last unit of running text (not a table row or a note)
     rows = 0  # rows of the current table so far
-    for s, e, b in lines:
+    for k, (s, e, b) in enumerate(lines):
         line = text[s:e]
-        kind, key, label = _classify(line, legal)
+        kind, key, label = _classify(line, legal, k in articles)
         if kind == "text" and "\t" in line:  # a table row: a clause of its own, caption and header as context
             cur = (*base, *([part] if part else []), *(h[1] for h in headings), *(i[1] for i in items))
             if rows == 0:
