@@ -92,3 +92,25 @@ def test_folder_accounts_for_every_file(tmp_path, notice_files):
         "~$notice-auto.docx": "an Office lock file (~$…), not a document",
         "dangling.txt": "broken symbolic link",
     }
+
+
+def test_pdf_exported_from_auto_numbered_docx_gives_the_typed_clauses(tmp_path):
+    """The PDF an office exports from an auto-numbered .docx (here LibreOffice's export, page numbers
+    and all) gives the labels, paths and texts of the typed original; texts compared without
+    whitespace, which the PDF's layout decides. The regulation's chapters and articles are two lists,
+    as LibreOffice renders them like Word (it ignores w:lvlRestart, see the .doc test)."""
+    typed_policy, auto_policy = docgen.policy_pair(tmp_path)
+    typed_reg, _ = docgen.regulation_pair(tmp_path)
+    two_lists = docgen.regulation_two_lists(tmp_path)
+    pdfs = gw.lo_convert([auto_policy, two_lists], "pdf", tmp_path / "pdf")
+    for ref, pdf in ((typed_policy, pdfs[0]), (typed_reg, pdfs[1])):
+        want = [(c.label, c.headings, _ws(c.text)) for c in split_document(load_file(ref))]
+        doc = load_file(pdf)
+        got = [(c.label, c.headings, _ws(c.text)) for c in split_document(doc)]
+        assert got == want, pdf.name
+        assert doc.kind == "pdf" and len(doc.pages) >= 1 and doc.title == load_file(ref).title
+        assert not re.search(r"^[—-]\s*\d+\s*[—-]$", doc.text, re.M)  # page numbers are not text
+
+
+def _ws(s: str) -> str:
+    return re.sub(r"\s+", "", s)
