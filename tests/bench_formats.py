@@ -59,14 +59,16 @@ def word(lines: list[str], path: Path, auto: bool) -> Path:
         d.lvl(2, "decimal", "%3.", suff="nothing"),
         d.lvl(3, "decimal", "（%4）", suff="nothing"),
     ) + d.num(1, 1)
+    borders = "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                      for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
     start, stop = 8, lines.index("附件：1.重点任务分工表")
     body, rows = [], []
     for k, line in enumerate(lines):
         if "\t" in line:
             rows.append([d.p(c) for c in line.split("\t")])
             continue
-        if rows:
-            body.append(d.table(rows))
+        if rows:  # a ruled table, as 公文 tables are
+            body.append(d.table(rows).replace("<w:tblPr>", f"<w:tblPr><w:tblBorders>{borders}</w:tblBorders>", 1))
             rows = []
         if k == 3:
             body.append(d.p("", inner=d.textbox_drawingml(d.p(line))))
@@ -78,7 +80,7 @@ def word(lines: list[str], path: Path, auto: bool) -> Path:
         else:
             body.append(d.p(line))
     if rows:
-        body.append(d.table(rows))
+        body.append(d.table(rows).replace("<w:tblPr>", f"<w:tblPr><w:tblBorders>{borders}</w:tblBorders>", 1))
     return d.write_docx(path, "".join(body), numbering=numbering if auto else None)
 
 

@@ -58,6 +58,7 @@ MIN_TEXT_CHARS = 20  # a page with fewer characters than this and a large image 
 OCR_DPI = 200  # render scanned pages at this resolution
 MAX_RENDER_PIXELS = 25_000_000  # a page that would render larger is rendered at a lower resolution
 
+TABLE_GAP = 2.5  # em between two OCR text boxes on one line: cells of a table, joined by a TAB
 # A line starting a numbered item never continues the line before it.
 _CN_NUM = "一二三四五六七八九十百千零〇两"
 ITEM_START = re.compile(
@@ -252,6 +253,8 @@ def layout_text(pages: list[PageLines]) -> tuple[str, tuple[int, ...]]:
             joined = (
                 prev is not None
                 and frame is not None
+                and "\t" not in ln.text
+                and "\t" not in paragraphs[-1]
                 and _continues(prev[0], ln, prev[1], frame, prev[2] == pno, page.ocr or pages[prev[2]].ocr)
             )
             if joined:
@@ -348,6 +351,8 @@ def _line_from_chars(chars: list[dict[str, Any]]) -> Line | None:
             if "run" in c and c["run"] == prev.get("run"):  # one OCR text box: its text has its spaces
                 if _letter(a) and _letter(b) and gap > 0.8 * size:
                     out.append("\u3000")
+            elif "run" in c and gap > TABLE_GAP * size:  # separate OCR boxes far apart: table cells
+                out.append("\t")
             elif _latin(a) and _latin(b):
                 if gap > 0.2 * size:
                     out.append(" ")
