@@ -114,3 +114,26 @@ def test_pdf_exported_from_auto_numbered_docx_gives_the_typed_clauses(tmp_path):
 
 def _ws(s: str) -> str:
     return re.sub(r"\s+", "", s)
+
+
+def test_scanned_notice_reads_by_ocr_with_pages_and_the_same_clauses(tmp_path):
+    """A 2-page 红头 notice exported to PDF, printed and scanned at 200 dpi (an image-only PDF): OCR gives
+    its identity and the typed original's labels, paths and texts (ignoring whitespace), the citation
+    says the text was recognised and on which page."""
+    from rag.cite import citation
+    from rag.index import DocInfo
+    from tests import bench_formats as bf
+
+    lines = bf.notice_lines(1)
+    (tmp_path / "n.txt").write_text(gw.text(lines), encoding="utf-8")
+    auto = bf.word(lines, tmp_path / "n-auto.docx", auto=True)
+    (pdf,) = gw.lo_convert([auto], "pdf", tmp_path)
+    scan, _ = bf.scans(pdf, tmp_path)
+    ref, doc = load_file(tmp_path / "n.txt"), load_file(scan)
+    assert doc.ocr and len(doc.pages) == 2 and _ident(doc) == _ident(ref)
+    want = [(c.label, c.headings, _ws(c.text)) for c in split_document(ref)]
+    got = [(c.label, c.headings, _ws(c.text)) for c in split_document(doc)]
+    assert got == want
+    last = split_document(doc)[-1]
+    info = DocInfo.from_document(doc, len(got))
+    assert info.page_of(last.start) == 2 and "第2页，文字经OCR识别" in citation(info, last)
