@@ -34,6 +34,7 @@ from .cache import CACHE_FILE, ClauseCache
 from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
 from .index import ClauseIndex, DocInfo, IndexLoadError, Progress, clause_key, exists, make_dense, passage_text
 from .load import LoadError, extraction_tag, load_file, scan
+from .readers import ocr
 from .split import Clause, split_document
 from .tokens import tokenize
 
@@ -145,30 +146,36 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
     if previous is not None:  # what earlier ingests of other folders left out stays listed
         failures += [LoadError(r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
                      if not _under(Path(r["source"]).resolve(), roots)]  # fmt: skip
-    for f in tqdm(files, desc="load", unit="file", disable=not show_progress):
-        src = f.resolve()
-        seen.add(src)
-        old = prev_by_path.get(src)
-        try:
-            if old is not None and old.sha256 == hashlib.sha256(data := f.read_bytes()).hexdigest():
-                if old.reader == extraction_tag(f, data):
+    bar = tqdm(files, desc="load", unit="file", disable=not show_progress)
+    with ocr.progress_to(lambda done, total, name: bar.set_postfix_str(f"OCR page {done}/{total}", refresh=True)):
+        for f in bar:
+            src = f.resolve()
+            seen.add(src)
+            old = prev_by_path.get(src)
+            try:
+                if old is not None and old.sha256 == hashlib.sha256(data := f.read_bytes()).hexdigest():
+                    if old.reader == extraction_tag(f, data):
+                        docs[old.doc_id] = old
+                        clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
+                        counts["unchanged"] += 1
+                        continue
+                    counts["reread"] += 1  # the same file, read by an improved reader
+                doc = load_file(f)
+            except (OSError, ValueError) as exc:
+                logger.warning("%s: %s", f, exc)
+                if old is not None:  # nothing lost: a file that cannot be read now keeps what was indexed
                     docs[old.doc_id] = old
                     clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
-                    counts["unchanged"] += 1
-                    continue
-                counts["reread"] += 1  # the same file, read by an improved reader
-            doc = load_file(f)
-        except (OSError, ValueError) as exc:
-            logger.warning("%s: %s", f, exc)
-            failures.append(LoadError(str(f), str(exc)))
-            continue
-        cs = split_document(doc)
-        if not cs:
-            failures.append(LoadError(str(f), "no clauses: the document has no body text after cleaning"))
-            continue
-        docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
-        clauses[doc.doc_id] = cs
-        counts["changed" if old is not None else "added"] += 1
+                    exc = f"{exc} (the version indexed before is kept)"
+                failures.append(LoadError(str(f), str(exc)))
+                continue
+            cs = split_document(doc)
+            if not cs:
+                failures.append(LoadError(str(f), "no clauses: the document has no body text after cleaning"))
+                continue
+            docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
+            clauses[doc.doc_id] = cs
+            counts["changed" if old is not None else "added"] += 1
     counts["removed"] = sum(1 for p in prev_by_path if p not in seen)
     ordered = sorted(docs.values(), key=lambda d: d.source)
     flat = [c for d in ordered for c in clauses[d.doc_id]]

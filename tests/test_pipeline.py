@@ -141,3 +141,48 @@ def test_nothing_loadable_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="empty.txt: empty file"):
         ingest([tmp_path], tmp_path / "idx", HASH, show_progress=False)
     shutil.rmtree(tmp_path / "idx")
+
+
+def test_an_improved_reader_rereads_unchanged_files(tmp_path, monkeypatch):
+    from rag import load
+
+    lib, idx = tmp_path / "lib", tmp_path / "idx"
+    _write(lib, DOCS)
+    ingest([lib], idx, HASH, show_progress=False)
+    assert all(d.reader == "txt/1;layout/1" for d in ClauseIndex.load(idx).docs.values())
+    monkeypatch.setattr(load, "LAYOUT_VERSION", 2)
+    again = ingest([lib], idx, HASH, show_progress=False)
+    assert (again.reread, again.changed, again.unchanged, again.embedded) == (3, 3, 0, 0)  # same clauses: cached
+    assert all(d.reader == "txt/1;layout/2" for d in ClauseIndex.load(idx).docs.values())
+    assert ingest([lib], idx, HASH, show_progress=False).unchanged == 3
+
+
+def test_files_not_indexed_are_listed_and_kept_across_ingests(tmp_path, capsys):
+    from rag.cli import main
+
+    lib, other, idx = tmp_path / "lib", tmp_path / "other", tmp_path / "idx"
+    _write(lib, DOCS)
+    (lib / "scan.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (lib / "empty.txt").write_bytes(b"")
+    _write(other, {"d.txt": "一、总则\n本办法自发布之日起施行。\n"})
+    rep = ingest([lib], idx, HASH, show_progress=False)
+    assert {(os.path.basename(e.source), e.reason) for e in rep.failures} == {
+        ("scan.heic", "unsupported file type .heic"), ("empty.txt", "empty file")}  # fmt: skip
+    ingest([other], idx, HASH, show_progress=False)  # another folder: the first one's list stays
+    skipped = ClauseIndex.load(idx).manifest["skipped"]
+    assert sorted(os.path.basename(r["source"]) for r in skipped) == ["empty.txt", "scan.heic"]
+    assert main(["info", "--index", str(idx)]) == 0
+    out = capsys.readouterr()
+    assert "not indexed: 2 files" in out.out and "scan.heic: unsupported file type .heic" in out.err
+
+
+def test_a_file_that_cannot_be_read_any_more_keeps_its_indexed_version(tmp_path):
+    lib, idx = tmp_path / "lib", tmp_path / "idx"
+    _write(lib, DOCS)
+    ingest([lib], idx, HASH, show_progress=False)
+    (lib / "a.txt").write_bytes(bytes(range(256)) * 4)  # now garbage
+    rep = ingest([lib], idx, HASH, show_progress=False)
+    (fail,) = rep.failures
+    assert fail.source.endswith("a.txt") and "the version indexed before is kept" in fail.reason
+    texts = [c.text for c in ClauseIndex.load(idx).clauses]
+    assert "2.双随机抽查比例不低于5%。" in texts
