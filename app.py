@@ -173,8 +173,8 @@ with library:
     skipped = index.manifest.get("skipped", [])
     if skipped:
         with st.expander(f"未收录的文件（{len(skipped)}）：每个文件都有原因"):
-            st.dataframe([{"文件": r["source"], "原因": r["reason"]} for r in skipped], hide_index=True,
-                         use_container_width=True)  # fmt: skip
+            items = "".join(f"<li>{escape_html(r['source'])}：{escape_html(r['reason'])}</li>" for r in skipped)
+            st.markdown(f"<ul class='skipped'>{items}</ul>", unsafe_allow_html=True)
     st.caption("检索层：" + "，".join(f"{t}{'完成' if ok else '未完成'}" for t, ok in index.tiers.items()))
     kinds = supported_suffixes()
     ups = st.file_uploader(f"上传文件（{' '.join(kinds)}，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",

@@ -273,3 +273,36 @@ def test_hostile_document_text_is_shown_literally(browser, tmp_path):
         page.close()
     finally:
         app.stop()
+
+
+def test_office_folder_formats_versions_and_files_not_indexed(browser, tmp_path):
+    """A folder as a 民政局 keeps it: a 红头 notice as .docx with Word numbering, a rule and its 2023
+    revision that repeals it, an unrelated later notice, and files that cannot be indexed."""
+    from tests import gwfixtures as gw
+
+    lib = tmp_path / "library"
+    lib.mkdir()
+    gw.notice_docx(lib, auto=True)
+    for name, lines in [("rules-2021.txt", gw.RULES_2021), ("rules-2023.txt", gw.RULES_2023),
+                        ("visit-2024.txt", gw.UNRELATED_2024)]:  # fmt: skip
+        (lib / name).write_text(gw.text(lines), encoding="utf-8")
+    (lib / "photo.heic").write_bytes(b"\x00\x00\x00\x18ftypheic")
+    (lib / "blank.txt").write_bytes(b"")
+    ingest([lib], tmp_path / "index", parse_spec("hash:64"), show_progress=False)
+    app = App(tmp_path / "index", lib)
+    try:
+        page, dialogs = _page(browser, app)
+        _ask(page, "双随机抽查比例不低于多少")
+        page.get_by_text("第二条　双随机抽查比例不低于30%").first.wait_for(timeout=60_000)
+        assert "不低于20%" not in page.inner_text("main")  # the repealed figure is not served
+        page.screenshot(path=str(ARTIFACTS / "office-ask.png"))
+        page.get_by_role("tab", name="文库").click()
+        page.get_by_text("未收录的文件（2）").click()
+        page.get_by_text("photo.heic：unsupported file type .heic").wait_for(timeout=20_000)
+        page.get_by_text("blank.txt：empty file").wait_for(timeout=20_000)
+        page.wait_for_timeout(1500)  # the document table draws on a canvas
+        page.screenshot(path=str(ARTIFACTS / "office-library.png"), full_page=True)
+        assert not dialogs
+        page.close()
+    finally:
+        app.stop()
