@@ -10,6 +10,7 @@ never rewrites or shifts a character, so what is kept is kept verbatim.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 INFO_END = "<!-- INFO END -->"  # LawRefBook: end of the header block
 
@@ -60,6 +61,19 @@ def iter_lines(text: str, start: int = 0, end: int | None = None):
         stop = end if nl == -1 else nl
         yield pos, stop
         pos = stop + 1
+
+
+def stripped_lines(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(start, end, span index) of each non-blank line inside `spans`, without its surrounding whitespace."""
+    out: list[tuple[int, int, int]] = []
+    for b, (s0, e0) in enumerate(spans):
+        for ls, le in iter_lines(text, s0, e0):
+            raw = text[ls:le]
+            st = raw.strip()
+            if st:
+                lead = len(raw) - len(raw.lstrip())
+                out.append((ls + lead, ls + lead + len(st), b))
+    return out
 
 
 def echoed_title_lines(text: str, start: int = 0, top: int = 10) -> list[str]:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .clean import iter_lines
+from .clean import stripped_lines
 from .numerals import cn_int
 
 _CJK = r"\u4e00-\u9fa5"
@@ -161,14 +161,7 @@ def repeals(text: str) -> tuple[str, ...]:
 
 def analyse(text: str, spans: Sequence[tuple[int, int]]) -> Structure:
     """Find the 公文 zones among the kept lines of `text` (`spans` from `clean_spans`)."""
-    pos: list[tuple[int, int, int]] = []  # (start, end, kept span it lies in)
-    for b, (s0, e0) in enumerate(spans):
-        for ls, le in iter_lines(text, s0, e0):
-            raw = text[ls:le]
-            st = raw.strip()
-            if st:
-                lead = len(raw) - len(raw.lstrip())
-                pos.append((ls + lead, ls + lead + len(st), b))
+    pos = stripped_lines(text, spans)  # (start, end, kept span it lies in)
     lines = [text[s:e] for s, e, _ in pos]
     n = len(lines)
     meta: dict[str, str] = {}

@@ -15,7 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .clean import clean_spans, iter_lines
+from .clean import clean_spans, stripped_lines
 from .load import Document
 from .numerals import cn_int
 
@@ -124,14 +124,7 @@ def _classify(s: str, legal: bool, article: bool = False) -> tuple[str, str, str
 
 
 def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -> list[_Unit]:
-    lines: list[tuple[int, int, int]] = []
-    for b, (s0, e0) in enumerate(spans):
-        for ls, le in iter_lines(text, s0, e0):
-            raw = text[ls:le]
-            st = raw.strip()
-            if st:
-                lead = len(raw) - len(raw.lstrip())
-                lines.append((ls + lead, ls + lead + len(st), b))
+    lines = stripped_lines(text, spans)
     articles = _articles(text, lines)
     legal = len(articles) >= 2
 
