@@ -104,6 +104,7 @@ with st.sidebar:
     chosen = st.multiselect("限定文件", options=list(titles), format_func=lambda d: titles[d])
     mode = st.selectbox("检索方式", MODES, index=0)
     k = st.slider("条数", 1, 20, 5)
+    old_versions = st.checkbox("包括已被取代的旧版本", help="已废止或已有新版本的文件默认不参与检索")
     st.write(f"学习材料：{len(st.session_state.basket)} 条")
 
 ask, precedent, study, library = st.tabs(["问答", "措辞参考", "学习材料", "文库"])
@@ -111,7 +112,7 @@ ask, precedent, study, library = st.tabs(["问答", "措辞参考", "学习材�
 with ask:
     question = st.text_input("问题", placeholder="例如：双随机抽查比例要达到多少？")
     if question.strip():
-        hits = searcher.search(question, k=k, filters=Filters(doc_ids=tuple(chosen)), mode=mode)
+        hits = searcher.search(question, k=k, filters=Filters(tuple(chosen), superseded=old_versions), mode=mode)
         if "dense" not in searcher.tiers_for(mode) and mode != "lexical":
             st.caption("向量层尚未完成，本次仅用关键词检索。")
         if not hits:
@@ -127,7 +128,8 @@ with precedent:
     years = sorted({(d.date or "")[:4] for d in index.docs.values() if d.date}, reverse=True)
     year = c2.selectbox("年份", ["全部", *years])
     if draft.strip():
-        f = Filters(tuple(chosen), doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year)
+        f = Filters(tuple(chosen), doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
+                    superseded=old_versions)
         hits = searcher.search(draft, k=k, filters=f, mode=mode)
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
@@ -138,7 +140,7 @@ with study:
     topic = st.text_input("主题（把相关条款全部加入）", placeholder="例如：普法宣传教育")
     n_topic = st.slider("最多加入", 1, 50, 10)
     if st.button("加入该主题的条款", disabled=not topic.strip()):
-        for h in searcher.search(topic, k=n_topic, filters=Filters(doc_ids=tuple(chosen)), mode=mode):
+        for h in searcher.search(topic, k=n_topic, filters=Filters(tuple(chosen), superseded=old_versions), mode=mode):
             if h.clause.clause_id not in st.session_state.basket:
                 st.session_state.basket.append(h.clause.clause_id)
     items = resolve_items(index, st.session_state.basket)

@@ -75,7 +75,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     index = _load(args)
     if index is None:
         return 2
-    filters = Filters(tuple(args.doc or ()), args.folder, args.type)
+    filters = Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
     try:
         searcher = Searcher(index, config=parse_config(args.set or []))
     except ValueError as exc:
@@ -94,7 +94,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
     for h in hits:
         print(f"[{h.rank}] {h.citation}  (score {h.score:.4f})")
         print("    " + mark(h.clause.text, h.highlights).replace("\n", "\n    "))
-        print(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]\n")
+        print(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]")
+        if h.superseded_by is not None:
+            print(f"    ! not current: {h.superseded_why}")
+        print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
     return 0
@@ -283,6 +286,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
     ps.add_argument("--folder", help="only documents under this folder")
     ps.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
+    ps.add_argument("--all-versions", action="store_true",
+                    help="also search documents that were superseded (repealed or replaced by a newer version)")
     ps.add_argument("--json", action="store_true", help="print hits as JSON")
     ps.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
     ps.set_defaults(func=_cmd_search)

@@ -1,7 +1,7 @@
 """The app in a real browser: Debian's Chromium driven by Playwright, the app on a free localhost port.
 
 Screenshots of each view go to tests/artifacts/. Set RAG_SKIP_BROWSER=1 to skip on a machine
-without Chromium (CI installs it in .ci/run).
+without Chromium (`make test` installs it: make install-system).
 """
 
 from __future__ import annotations
@@ -296,6 +296,13 @@ def test_office_folder_formats_versions_and_files_not_indexed(browser, tmp_path)
         page.get_by_text("第二条　双随机抽查比例不低于30%").first.wait_for(timeout=60_000)
         assert "不低于20%" not in page.inner_text("main")  # the repealed figure is not served
         page.screenshot(path=str(ARTIFACTS / "office-ask.png"))
+        page.get_by_text("包括已被取代的旧版本").click()
+        page.wait_for_timeout(300)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+        page.get_by_text("第二条　双随机抽查比例不低于20%").first.wait_for(timeout=60_000)  # reachable, and marked
+        page.get_by_text("此文件已不是现行版本").first.wait_for(timeout=20_000)
+        assert "明确废止了它" in page.inner_text("main")
+        page.screenshot(path=str(ARTIFACTS / "office-old-version.png"))
         page.get_by_role("tab", name="文库").click()
         page.get_by_text("未收录的文件（2）").click()
         page.get_by_text("photo.heic：unsupported file type .heic").wait_for(timeout=20_000)

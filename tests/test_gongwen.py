@@ -114,3 +114,18 @@ def test_revision_repeals_its_predecessor_and_an_unrelated_notice_stays(tmp_path
     new_title = "宁波市民政局关于印发宁波市民政行政执法工作规范（2023年修订）的通知"
     assert f"已被《{new_title}》（甬民发〔2023〕8号，2023-05-10）取代" in old_hit.citation
     assert other not in sup and new not in sup
+
+
+def test_cli_search_all_versions_says_what_replaced_a_hit(tmp_path, capsys):
+    from rag.cli import main
+
+    for name, lines in [("rules-2021.txt", gw.RULES_2021), ("rules-2023.txt", gw.RULES_2023)]:
+        (tmp_path / name).write_text(gw.text(lines), encoding="utf-8")
+    idx = str(tmp_path / "idx")
+    assert main(["ingest", str(tmp_path), "--index", idx, "--embedder", "hash:64", "-q"]) == 0
+    assert main(["search", "双随机抽查比例不低于", "--index", idx, "--mode", "lexical"]) == 0
+    out = capsys.readouterr().out
+    assert "不低于30%" in out and "不低于20%" not in out
+    assert main(["search", "双随机抽查比例不低于", "--index", idx, "--mode", "lexical", "--all-versions"]) == 0
+    out = capsys.readouterr().out
+    assert "不低于20%" in out and "! not current: 《宁波市民政局关于印发宁波市民政行政执法工作规范（2023年修订）" in out
