@@ -42,7 +42,7 @@ ingest: $(STAMP) install-system
 	$(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 
 run: $(STAMP) install-system
-	test -f $(INDEX)/manifest.json || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
+	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
 
 # Speed and size table (builds build/laws once: about an hour of embedding on 2 cores).
