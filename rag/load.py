@@ -9,10 +9,12 @@ becomes a `LoadError` naming the file and the reason; the other files still load
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,14 +24,17 @@ from .gongwen import REVISED, analyse, find_date, find_doc_number
 from .readers import Extracted, Reader, ReaderUnavailable, reader_for, supported_suffixes
 from .readers.plain import decode_bytes
 
-__all__ = ["Document", "LoadError", "decode_bytes", "find_date", "find_doc_number", "load_file", "load_paths", "scan"]
+__all__ = [
+    "Document", "LoadError", "decode_bytes", "find_date", "find_doc_number", "load_file", "load_paths",
+    "resolve_path", "scan",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
 LAYOUT_VERSION = 1  # cleaning, 公文 structure, clause splitting: bump to re-extract every document
 SKIPPED_NAMES = {"_index.md"}  # LawRefBook folder stubs carry no text
 MAX_FILE_BYTES = 50 * 1024 * 1024
-
+UPLOAD_TEMP_PREFIX = ".upload-"  # `rag.upload` checks an upload under this name before moving it into place
 
 
 @dataclass(frozen=True)
@@ -118,14 +123,22 @@ def load_file(path: str | Path) -> Document:
             the message says which (`ReaderUnavailable` when a needed program is missing).
     """
     path = Path(path)
-    size = path.stat().st_size
-    if size == 0:
-        raise ValueError("empty file")
-    if size > MAX_FILE_BYTES:
-        raise ValueError(f"file is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
     if path.name.startswith("~$"):
         raise ValueError("an Office lock file (~$…), not a document")
-    data = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise ValueError("empty file")
+        if size > MAX_FILE_BYTES:
+            raise ValueError(f"file is {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB limit")
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(_os_reason(exc)) from exc
+    if len(data) > MAX_FILE_BYTES:  # grew since it was measured
+        raise ValueError(f"file is over the {MAX_FILE_BYTES // 2**20} MB limit")
+    if not data:
+        raise ValueError("empty file")
     reader = reader_for(path, data)
     missing = reader.available()
     if missing:
@@ -141,6 +154,19 @@ def load_file(path: str | Path) -> Document:
         hint = " (a scanned document? images are read by OCR)" if reader.name == "pdf" else ""
         raise ValueError(f"no text could be extracted{hint}")
     return _document(path, data, reader, ex)
+
+
+def _os_reason(exc: OSError) -> str:
+    """A file-system error in a user's words."""
+    if isinstance(exc, FileNotFoundError):
+        return "the file disappeared before it could be read"
+    if isinstance(exc, PermissionError):
+        return "no permission to read the file"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (not followed)"
+    if isinstance(exc, IsADirectoryError):
+        return "a folder, not a file"
+    return f"cannot read the file: {exc.strerror or exc}"
 
 
 def extraction_tag(path: Path, data: bytes) -> str:
@@ -164,7 +190,7 @@ def _document(path: Path, data: bytes, reader: Reader, ex: Extracted) -> Documen
     file_date = _FILE_DATE_RE.search(path.name)
     date = (file_date.group(1) if file_date else None) or ex.meta.get("date") or st.date or find_date(header)
     return Document(
-        doc_id=hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:12],
+        doc_id=hashlib.sha1(str(resolve_path(path)).encode("utf-8")).hexdigest()[:12],
         source=str(path),
         title=title,
         text=text,
@@ -186,38 +212,100 @@ def _document(path: Path, data: bytes, reader: Reader, ex: Extracted) -> Documen
     )
 
 
+def resolve_path(path: str | Path) -> Path:
+    """`path` made absolute with links resolved, never raising: a symbolic-link loop (which
+    `Path.resolve` refuses with RuntimeError on Python 3.11) or an unreadable parent gives the
+    absolute path as written."""
+    p = Path(path)
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(p))
+
+
+def _link_reason(f: Path) -> str | None:
+    """Why a symbolic link is left out (loop, dangling, a folder), or None when it leads to a file."""
+    try:
+        st = f.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (not followed)"
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return "broken symbolic link"
+        return f"symbolic link that cannot be followed: {exc.strerror or exc}"
+    if stat.S_ISDIR(st.st_mode):
+        target = resolve_path(f)
+        if target == resolve_path(f.parent) or target in resolve_path(f.parent).parents:
+            return "symbolic link to a parent folder (a loop; not followed)"
+        return "symbolic link to a folder (not followed)"
+    return None
+
+
 def scan(paths: Iterable[str | Path]) -> tuple[list[Path], list[LoadError]]:
-    """Every file under `paths` (files or folders, recursively, links not followed): the ones a
-    reader takes, sorted, and the others with the reason they are left out. Nothing is skipped silently."""
-    files: list[Path] = []
+    """Every file under `paths` (files or folders, recursively, links to folders not followed):
+    the ones a reader takes, sorted, and the others with the reason they are left out.
+
+    Nothing is skipped silently and nothing raises: symbolic-link loops, links to a parent
+    folder, dangling links, files that disappear during the walk and folders that cannot be
+    read are each listed with their reason; the rest are returned.
+    """
+    files: set[Path] = set()
     skipped: list[LoadError] = []
     suffixes = set(supported_suffixes())
 
+    def skip(f: Path | str, reason: str) -> None:
+        skipped.append(LoadError(str(f), reason))
+
     def consider(f: Path) -> None:
-        if f.is_symlink() and not f.exists():
-            skipped.append(LoadError(str(f), "broken symbolic link"))
-        elif f.is_symlink() and f.is_dir():
-            skipped.append(LoadError(str(f), "symbolic link to a folder (not followed)"))
-        elif not f.is_file():
-            skipped.append(LoadError(str(f), "not a regular file"))
+        try:
+            mode = f.lstat().st_mode
+        except FileNotFoundError:
+            skip(f, "disappeared during the scan")
+            return
+        except OSError as exc:
+            skip(f, f"cannot be examined: {exc.strerror or exc}")
+            return
+        if stat.S_ISLNK(mode):
+            why = _link_reason(f)
+            if why:
+                skip(f, why)
+                return
+            try:
+                mode = f.stat().st_mode
+            except OSError as exc:
+                skip(f, f"cannot be examined: {exc.strerror or exc}")
+                return
+        if not stat.S_ISREG(mode):
+            skip(f, "not a regular file")
         elif f.name in SKIPPED_NAMES:
-            skipped.append(LoadError(str(f), "LawRefBook folder stub (no text)"))
+            skip(f, "LawRefBook folder stub (no text)")
+        elif f.name.startswith(UPLOAD_TEMP_PREFIX):
+            skip(f, "an upload still being checked (temporary file)")
         elif f.suffix.lower() not in suffixes and not _sniffed(f):
-            skipped.append(LoadError(str(f), f"unsupported file type {f.suffix.lower() or '(none)'}"))
+            skip(f, f"unsupported file type {f.suffix.lower() or '(none)'}")
         else:
-            files.append(f)
+            files.add(f)
+
+    def walk_error(exc: OSError) -> None:
+        skip(exc.filename or "?", f"folder cannot be read: {exc.strerror or exc}")
 
     for p in paths:
         p = Path(p)
-        if p.is_dir() and not p.is_symlink():
-            for root, dirs, names in os.walk(p, followlinks=False):
-                dirs.sort()
-                for name in [*names, *(d for d in dirs if (Path(root) / d).is_symlink())]:
-                    consider(Path(root) / name)
-        elif p.exists() or p.is_symlink():
+        try:
+            mode = p.lstat().st_mode
+        except FileNotFoundError:
+            skip(p, "no such file or folder")
+            continue
+        except OSError as exc:
+            skip(p, f"cannot be examined: {exc.strerror or exc}")
+            continue
+        if not stat.S_ISDIR(mode):
             consider(p)
-        else:
-            skipped.append(LoadError(str(p), "no such file or folder"))
+            continue
+        for root, dirs, names in os.walk(p, onerror=walk_error, followlinks=False):
+            dirs.sort()
+            for name in [*names, *(d for d in dirs if os.path.islink(os.path.join(root, d)))]:
+                consider(Path(root) / name)
     return sorted(files), skipped
 
 

@@ -9,8 +9,10 @@ by document, folder and document type.
 
 from __future__ import annotations
 
+import logging
+import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +25,13 @@ from .load import normalise_title
 from .numerals import cn_number
 from .split import Clause
 
+logger = logging.getLogger(__name__)
+
 MODES = ("hybrid", "dense", "lexical")
+MAX_QUERY_CHARS = 2000  # a longer question is cut here (`cap_query`); the rest is ignored
+MAX_K = 1000  # the most hits one search returns
+MAX_CANDIDATES = 100_000
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 _CN_NUM = "零〇一二三四五六七八九十百千两"
 _FILLERS = re.compile(r"请问|我想问一下|我想问|想咨询一下|咨询一下|怎么办|应该怎么处理|该怎么办|吗[？?]?$|[？?！!]")
@@ -38,6 +46,55 @@ _TYPE_WORDS = (
 FUSIONS = ("score", "rrf")
 
 
+def sanitize_query(query: str) -> str:
+    """A question safe for every later step: lone surrogates (undecodable terminal bytes) become
+    U+FFFD, a valid surrogate pair becomes its character, control characters become spaces."""
+    if any("\ud800" <= ch <= "\udfff" for ch in query):
+        query = query.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return _CONTROL.sub(" ", query)
+
+
+def cap_query(query: str) -> tuple[str, bool]:
+    """The question as a search uses it, and whether it was cut.
+
+    The text is sanitised (`sanitize_query`) and cut to `MAX_QUERY_CHARS` characters; the
+    bool is True when something was cut, so a caller can say so ("only the first 2000
+    characters were searched").
+    """
+    query = sanitize_query(query)
+    if len(query) > MAX_QUERY_CHARS:
+        return query[:MAX_QUERY_CHARS], True
+    return query, False
+
+
+def searchable(query: str) -> bool:
+    """True when the question holds a letter, digit or character to search for (not only punctuation/space)."""
+    return any(ch.isalnum() for ch in query)
+
+
+def check_k(k: object) -> int:
+    """`k` as the number of hits to return.
+
+    Raises:
+        ValueError: not a whole number from 1 to `MAX_K`.
+    """
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+        raise ValueError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
+    return int(k)
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+
+
+def _check_weight(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    if not math.isfinite(float(value)) or float(value) < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     """Fusion settings.
@@ -45,6 +102,9 @@ class SearchConfig:
     fusion "score": weighted sum of per-side normalised scores (dense cosine min-max
     scaled over its candidates, BM25 divided by its best); "rrf": weighted reciprocal
     rank with constant `rrf_k`. `candidates` is how many each side contributes.
+
+    Raises:
+        ValueError: a setting out of its range; the message names the setting and the range.
     """
 
     fusion: str = "score"
@@ -60,28 +120,56 @@ class SearchConfig:
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
             raise ValueError(f"unknown fusion {self.fusion!r}; choose one of {list(FUSIONS)}")
+        if self.dense_weight is not None:
+            _check_weight("dense_weight", self.dense_weight)
+        _check_weight("lexical_weight", self.lexical_weight)
+        _check_int("rrf_k", self.rrf_k, 0, 1_000_000)
+        _check_int("candidates", self.candidates, 1, MAX_CANDIDATES)
+        _check_int("rerank_top", self.rerank_top, 1, MAX_CANDIDATES)
+        if not isinstance(self.clean_query, bool):
+            raise ValueError(f"clean_query must be true or false, got {self.clean_query!r}")
+        for name in ("rerank_model", "adapter"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError(f"{name} must be text, got {getattr(self, name)!r}")
+
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off")
+_EXPECTED = {"bool": "bool (true or false)", "int": "int (a whole number)", "float": "float (a number)"}
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in _TRUE or v in _FALSE:
+        return v in _TRUE
+    raise ValueError(value)
 
 
 def parse_config(settings: list[str], base: SearchConfig | None = None) -> SearchConfig:
     """A SearchConfig from NAME=VALUE strings (CLI/eval).
 
     Raises:
-        ValueError: an unknown name (the message lists the valid ones) or a bad value.
+        ValueError: an unknown name (the message lists the valid ones), a malformed item, or a
+            value of the wrong type or out of range (the message names the setting and the range).
     """
-    from dataclasses import fields, replace
-
     types = {f.name: f.type for f in fields(SearchConfig)}
     changes: dict = {}
     for item in settings:
-        name, _, value = item.partition("=")
+        name, eq, value = item.partition("=")
+        name = name.strip()
         if name not in types:
             raise ValueError(f"unknown search setting {name!r}; available: {sorted(types)}")
+        if not eq:
+            raise ValueError(f"{item!r}: expected {name}=VALUE")
         kind = str(types[name]).removesuffix(" | None")
-        cast = {"bool": lambda v: v.lower() in ("1", "true", "yes"), "int": int, "float": float}.get(kind, str)
+        if str(types[name]).endswith("| None") and value.strip().lower() in ("", "none"):
+            changes[name] = None
+            continue
+        cast = {"bool": _bool, "int": int, "float": float}.get(kind, str)
         try:
-            changes[name] = cast(value)
+            changes[name] = cast(value.strip() if kind != "str" else value)
         except ValueError as exc:
-            raise ValueError(f"{name}={value!r}: expected {kind}") from exc
+            raise ValueError(f"{name}={value!r}: expected {_EXPECTED.get(kind, kind)}") from exc
     return replace(base or SearchConfig(), **changes)
 
 
@@ -145,7 +233,6 @@ class Hit:
                 "why": self.superseded_why},
             "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind,
         }  # fmt: skip
-
 
     def version(self) -> str:
         """'current', or what replaced this document and why."""
@@ -291,15 +378,23 @@ class Searcher:
 
         `marks=False` skips marking the relevant sentences (for evaluation runs).
 
+        The question is sanitised and cut to `MAX_QUERY_CHARS` (see `cap_query`, which callers
+        use to tell the user); one with nothing to search for (only punctuation or spaces)
+        returns no hits.
+
         Raises:
-            ValueError: an unknown mode or k < 1.
+            ValueError: an unknown mode, or k not from 1 to `MAX_K`.
         """
         if mode not in MODES:
             raise ValueError(f"unknown search mode {mode!r}; choose one of {list(MODES)}")
-        if k < 1:
-            raise ValueError(f"k must be at least 1, got {k}")
+        k = check_k(k)
+        if not isinstance(query, str):
+            raise ValueError(f"the query must be text, got {type(query).__name__}")
+        query, cut = cap_query(query)
+        if cut:
+            logger.info("query cut to its first %d characters", MAX_QUERY_CHARS)
         query = query.strip()
-        if not query or len(self.index) == 0:
+        if not searchable(query) or len(self.index) == 0:
             return []
         cfg = self.config
         mask = None

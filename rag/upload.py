@@ -1,25 +1,38 @@
 """Upload: bytes from a browser -> a file in the library folder, or a clear refusal.
 
-The type is checked by content, not by name; sizes are capped (and a .docx's unpacked
-size, against zip bombs); the name is reduced to a safe base name, so nothing is ever
-written outside the library folder. Writes go to a temporary name, then `os.replace`.
+The type is checked by content, not by name; sizes are capped (a zip-based .docx/.ofd
+passes the same zip-bomb rule as the readers, `rag.readers.base.check_zip`); the name is
+reduced to a safe base name, so nothing is ever written outside the library folder. The
+bytes are written to a hidden temporary file in the library, parsed there exactly as
+ingest will parse them (`rag.load.load_file`), and only then moved into place: an upload
+that fails to parse never stays in the library.
 """
 
 from __future__ import annotations
 
-import io
+import logging
 import os
 import re
+import secrets
 import unicodedata
-import zipfile
 from pathlib import Path
 
+from .load import UPLOAD_TEMP_PREFIX, load_file
 from .readers import reader_for, supported_suffixes
+from .readers.base import MAX_ZIP_RATIO, MAX_ZIP_UNPACKED, check_zip
 from .readers.plain import decode_bytes
 
+__all__ = [
+    "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "MAX_ZIP_RATIO", "MAX_ZIP_UNPACKED", "TEMP_PREFIX", "UploadError",
+    "check_content", "safe_name", "store",
+]  # fmt: skip
+
+logger = logging.getLogger(__name__)
+
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_ZIP_UNPACKED = 100 * 1024 * 1024
-MAX_ZIP_RATIO = 100
+MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 2**20  # the limit as the page states it ("20 MB"; MiB really)
+_MAX_STEM_BYTES = 200  # a name's stem in UTF-8: room for the temporary prefix under the usual 255-byte limit
+TEMP_PREFIX = UPLOAD_TEMP_PREFIX  # an upload being checked in the library folder; `rag.load.scan` leaves these out
 
 
 class UploadError(ValueError):
@@ -33,11 +46,19 @@ def safe_name(name: str) -> str:
         UploadError: nothing usable is left of the name.
     """
     base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
-    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", base).strip(" .")
+    base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*\ud800-\udfff]", "_", base).strip(" .")
     if not base or base in (".", ".."):
         raise UploadError(f"{name!r}: not a usable file name")
     stem, dot, ext = base.rpartition(".")
-    return (stem[:120] + dot + ext[:10]) if dot else base[:120]
+    return (_fit(stem, 120, _MAX_STEM_BYTES) + dot + ext[:10]) if dot else _fit(base, 120, _MAX_STEM_BYTES)
+
+
+def _fit(text: str, chars: int, size: int) -> str:
+    """`text` cut to at most `chars` characters and `size` bytes of UTF-8 (file systems count bytes)."""
+    text = text[:chars]
+    while len(text.encode("utf-8")) > size:
+        text = text[:-1]
+    return text
 
 
 def check_content(name: str, data: bytes) -> None:
@@ -53,7 +74,7 @@ def check_content(name: str, data: bytes) -> None:
     if not data:
         raise UploadError(f"{name}: the file is empty")
     if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(f"{name}: {len(data) / 1e6:.0f} MB is over the {MAX_UPLOAD_BYTES / 1e6:.0f} MB limit")
+        raise UploadError(f"{name}: {len(data) / 2**20:.1f} MB is over the {MAX_UPLOAD_MB} MB limit")
     reader = reader_for(name, data)
     if reader.name in ("pdf", "docx", "ofd", "image") and reader.sniff is not None and not reader.sniff(data):
         raise UploadError(f"{name}: not a {reader.name.upper()} file ({_mismatch(reader.name, data)})")
@@ -81,21 +102,27 @@ def _mismatch(kind: str, data: bytes) -> str:
 
 
 def _check_zip(name: str, data: bytes) -> None:
-    """A .docx or .ofd is a zip: refuse one that unpacks far beyond its size (a zip bomb)."""
+    """A .docx or .ofd is a zip: the shared zip-bomb rule (`rag.readers.base.check_zip`).
+
+    Raises:
+        UploadError: with the file name and the reason.
+    """
     try:
-        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
-    except zipfile.BadZipFile as exc:
-        raise UploadError(f"{name}: not a valid zip archive ({exc})") from exc
-    unpacked = sum(i.file_size for i in infos)
-    if unpacked > MAX_ZIP_UNPACKED or unpacked > MAX_ZIP_RATIO * max(len(data), 1):
-        raise UploadError(f"{name}: refused, unpacks to {unpacked / 1e6:.0f} MB (a zip bomb?)")
+        check_zip(data, name)
+    except ValueError as exc:
+        raise UploadError(str(exc)) from exc
 
 
 def store(library: str | Path, name: str, data: bytes) -> Path:
-    """Check and write an upload into `library`; returns the path written.
+    """Check, parse and write an upload into `library`; returns the path written.
+
+    The bytes go to a hidden temporary file in the library (`TEMP_PREFIX`…), are loaded
+    there as ingest will load them (`rag.load.load_file`), and are moved into place only
+    when that succeeds; on any failure the temporary file is deleted.
 
     Raises:
-        UploadError: the upload is refused (nothing is written).
+        UploadError: the upload is refused, with the file name and the reader's reason
+            (nothing is left in the library).
     """
     root = Path(library).resolve()
     clean = safe_name(name)
@@ -104,7 +131,24 @@ def store(library: str | Path, name: str, data: bytes) -> Path:
     target = (root / clean).resolve()
     if target.parent != root:
         raise UploadError(f"{name!r}: would be written outside the library")
-    tmp = root / f".upload-{os.getpid()}-{clean}"
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
+    tmp = root / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{Path(clean).suffix}"
+    try:
+        try:
+            tmp.write_bytes(data)
+        except OSError as exc:
+            raise UploadError(f"{clean}: cannot be written to the library: {exc.strerror or exc}") from exc
+        try:
+            load_file(tmp)
+        except (OSError, ValueError) as exc:
+            logger.info("upload %s refused: %s", clean, exc)
+            raise UploadError(f"{clean}: cannot be read: {exc}") from exc
+        except Exception as exc:  # a reader's unexpected failure is still a refusal, never a crash
+            logger.warning("upload %s: reader failed", clean, exc_info=True)
+            raise UploadError(f"{clean}: cannot be read: {type(exc).__name__}: {exc}") from exc
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise UploadError(f"{clean}: cannot be written to the library: {exc.strerror or exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
     return target

@@ -20,10 +20,20 @@ Conventions every reader follows, so the layers above stay format-agnostic:
 from __future__ import annotations
 
 import io
+import posixpath
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# One zip-bomb rule for every zip-based format (.docx, .ofd), in the readers and on upload.
+MAX_ZIP_UNPACKED = 100 * 1024 * 1024  # all members together, uncompressed (as declared)
+MAX_ZIP_MEMBER_BYTES = 50 * 1024 * 1024  # one member, uncompressed
+MAX_ZIP_RATIO = 100  # unpacked size / packed size, for the archive and for each big member
+MAX_ZIP_MEMBERS = 10_000
+_RATIO_FLOOR = 1024 * 1024  # below this many unpacked bytes the ratio is not checked (small XML packs tightly)
+_DRIVE = re.compile(r"^[A-Za-z]:")
 
 
 class ReaderUnavailable(ValueError):
@@ -74,3 +84,63 @@ def zip_has(data: bytes, name: str) -> bool:
             return name in z.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
         return False
+
+
+def _unsafe_member_name(name: str) -> str | None:
+    """Why a member name is unsafe to carry around (absolute, escaping, control characters), or None."""
+    if "\x00" in name or any(ord(ch) < 0x20 for ch in name):
+        return "a control character in a member name"
+    norm = name.replace("\\", "/")
+    if norm.startswith("/") or _DRIVE.match(norm):
+        return f"absolute member path {name!r}"
+    if ".." in posixpath.normpath(norm).split("/"):
+        return f"member path {name!r} leaves the archive"
+    return None
+
+
+def check_zip(data: bytes, name: str = "") -> None:
+    """Refuse a zip (.docx, .ofd) that is hostile before anything is unpacked.
+
+    The rule, from the central directory (what `zipfile` will ever unpack is capped by the
+    declared sizes): at most `MAX_ZIP_MEMBERS` members; no member name that is absolute,
+    leaves the archive or holds control characters; each member at most
+    `MAX_ZIP_MEMBER_BYTES` unpacked; all members together at most `MAX_ZIP_UNPACKED`; and,
+    past 1 MiB unpacked, neither the archive nor any member more than `MAX_ZIP_RATIO` times
+    its packed size (a zip bomb).
+
+    Raises:
+        ValueError: not a readable zip, or refused; the message says why (and names `name`).
+    """
+    where = f"{name}: " if name else ""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ValueError(f"{where}not a readable zip archive ({exc})") from exc
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ValueError(f"{where}zip bomb refused: {len(infos)} members, over the limit of {MAX_ZIP_MEMBERS}")
+    total = 0
+    for info in infos:
+        why = _unsafe_member_name(info.filename)
+        if why:
+            raise ValueError(f"{where}unsafe zip refused: {why}")
+        if info.file_size > MAX_ZIP_MEMBER_BYTES:
+            raise ValueError(
+                f"{where}zip bomb refused: {info.filename} unpacked size {info.file_size:,} bytes "
+                f"over limit {MAX_ZIP_MEMBER_BYTES:,}"
+            )
+        if info.file_size > _RATIO_FLOOR and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            raise ValueError(
+                f"{where}zip bomb refused: {info.filename} unpacked size {info.file_size:,} bytes is "
+                f"{info.file_size // max(info.compress_size, 1):,} times its packed size, over limit {MAX_ZIP_RATIO}"
+            )
+        total += info.file_size
+    if total > MAX_ZIP_UNPACKED:
+        raise ValueError(
+            f"{where}zip bomb refused: unpacked size {total / 2**20:.0f} MB over limit {MAX_ZIP_UNPACKED // 2**20} MB"
+        )
+    if total > _RATIO_FLOOR and total > MAX_ZIP_RATIO * max(len(data), 1):
+        raise ValueError(
+            f"{where}zip bomb refused: unpacked size {total:,} bytes is {total // max(len(data), 1):,} times "
+            f"the {len(data):,}-byte file, over limit {MAX_ZIP_RATIO}"
+        )

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
-from .base import Extracted, zip_has
+from .base import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_UNPACKED, Extracted, check_zip, zip_has
 
 log = logging.getLogger(__name__)
 
 NEEDS = "defusedxml (zip + XML)"
 
-MAX_MEMBER_BYTES = 32 * 1024 * 1024  # one XML member, uncompressed
-MAX_TOTAL_BYTES = 512 * 1024 * 1024  # all members read, uncompressed
+MAX_MEMBER_BYTES = MAX_ZIP_MEMBER_BYTES  # one XML member, uncompressed (the shared zip rule, `base.check_zip`)
+MAX_TOTAL_BYTES = MAX_ZIP_UNPACKED  # all members read, uncompressed
 MAX_PAGES = 5000
 
 # A line that starts a numbered item never continues the line before it.
@@ -101,6 +101,10 @@ class _Package:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, OSError, ValueError) as exc:
             raise ValueError(f"broken OFD: not a readable zip archive ({exc})") from exc
+        try:
+            check_zip(data)  # the shared zip-bomb rule: sizes, ratio, member count and names
+        except ValueError as exc:
+            raise ValueError(f"broken OFD: {exc}") from exc
         self.names = {info.filename: info for info in self.zip.infolist()}
         self.lower = {name.lower(): name for name in self.names}
         self.read_bytes = 0

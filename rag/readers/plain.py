@@ -1,6 +1,9 @@
 """Plain text and Markdown: the decoded file, verbatim.
 
-Encodings are detected (BOM, strict UTF-8, then charset-normalizer), never assumed.
+Encodings are detected (BOM, strict UTF-8, then charset-normalizer), never assumed: the
+text is decoded with the encoding the detector found (Big5, Shift-JIS, EUC-KR, UTF-16
+without a BOM, ...); only a GB-family guess (GB2312/GBK/HZ) is widened to GB18030, its
+superset, so rare characters outside GB2312 still decode.
 """
 
 from __future__ import annotations
@@ -14,14 +17,21 @@ from .base import Extracted
 
 INFO_END = "<!-- INFO END -->"  # LawRefBook: end of the header block
 _HEADER_CHARS = 600
-_CN_ENCODINGS = {"gb2312", "gbk", "gb18030", "hz", "big5", "big5hkscs", "cp950", "euc_jp", "shift_jis"}
+_GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "ms936", "euc_cn"}
+
+
+def is_gb_family(encoding: str) -> bool:
+    """True for the mainland-Chinese code pages GB18030 is a superset of (GB2312, GBK, CP936, HZ)."""
+    enc = encoding.lower().replace("-", "_")
+    return enc in _GB_FAMILY or enc.startswith("gb")
 
 
 def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode raw bytes of a text file; return (text, encoding name).
 
     BOMs decide first (UTF-8, UTF-16 LE/BE); then strict UTF-8; then
-    charset-normalizer's best guess, with any GB-family guess widened to GB18030.
+    charset-normalizer's best guess, decoded with the encoding it found; only a GB-family
+    guess is widened to GB18030 (Big5, Shift-JIS, EUC-KR, ... are kept as detected).
 
     Raises:
         ValueError: the bytes are not text in any encoding we can detect.
@@ -39,8 +49,8 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     if best is None:
         raise ValueError("not a text file (no encoding fits; binary content?)")
     enc = best.encoding.lower().replace("-", "_")
-    if enc in _CN_ENCODINGS or enc.startswith("gb"):
-        # Chinese text in a legacy code page: GB18030 is the superset of GB2312/GBK.
+    if is_gb_family(enc):
+        # Mainland Chinese text in a legacy code page: GB18030 is the superset of GB2312/GBK.
         try:
             return data.decode("gb18030"), "gb18030"
         except UnicodeDecodeError:

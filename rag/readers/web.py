@@ -38,7 +38,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .base import Extracted
-from .plain import decode_bytes
+from .plain import decode_bytes, is_gb_family
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def _declared_charset(data: bytes) -> str | None:
         name = codecs.lookup(name).name
     except LookupError:
         return None
-    if name in ("gb2312", "gbk", "gb18030", "hz") or name.startswith("gb"):
+    if is_gb_family(name):
         return "gb18030"
     return name
 

@@ -63,8 +63,9 @@ character style; a footnote with a custom mark still gets the next number; value
 
 Safety: the file is untrusted. Parts are parsed by lxml with entity resolution, network
 access and huge trees off, and a part carrying a DTD is refused; each part read is capped
-at `MAX_PART_BYTES` unpacked and all parts together at `MAX_TOTAL_BYTES`. A broken file
-raises ValueError saying why.
+at `MAX_PART_BYTES` unpacked and all parts together at `MAX_TOTAL_BYTES`, and the whole
+package first passes the shared zip-bomb rule (`base.check_zip`). A broken file raises
+ValueError saying why.
 """
 
 from __future__ import annotations
@@ -80,14 +81,14 @@ from pathlib import Path
 
 from lxml import etree
 
-from .base import Extracted, zip_has
+from .base import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_UNPACKED, Extracted, check_zip, zip_has
 
 log = logging.getLogger(__name__)
 
 NEEDS = "lxml"
 
-MAX_PART_BYTES = 50 * 1024 * 1024  # one unpacked part
-MAX_TOTAL_BYTES = 200 * 1024 * 1024  # all parts read from one file
+MAX_PART_BYTES = MAX_ZIP_MEMBER_BYTES  # one unpacked part (the shared zip rule, `base.check_zip`)
+MAX_TOTAL_BYTES = MAX_ZIP_UNPACKED  # all parts read from one file
 
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -165,6 +166,7 @@ class _Package:
             self.zip = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, OSError, ValueError) as e:
             raise ValueError(f"not a .docx zip package: {e}") from e
+        check_zip(data)  # the shared zip-bomb rule: sizes, ratio, member count and names
         self.names = {n.lower(): n for n in self.zip.namelist()}
         self.read_total = 0
 
