@@ -5,6 +5,8 @@ STAMP  := $(VENV)/.installed
 INDEX  ?= index
 CORPUS ?= corpus
 PORT   ?= 8501
+# 127.0.0.1: this machine only. ADDRESS=0.0.0.0 serves the office network (see README, Office deployment).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: install install-system test run ingest bench bench-formats eval adapter clean
 
@@ -43,7 +45,8 @@ ingest: $(STAMP) install-system
 
 run: $(STAMP) install-system
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.headless true
+	@echo "serving on http://$(ADDRESS):$(PORT) (ADDRESS=0.0.0.0 for the office network; see README)"
+	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 # Speed and size table (builds build/laws once: about an hour of embedding on 2 cores).
 bench: $(STAMP)

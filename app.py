@@ -1,26 +1,39 @@
 """Streamlit front end for cadres (问答), drafters (措辞参考) and trainers (学习材料), plus the library.
 
-All retrieval, export and upload logic lives in `rag`; this page only lays it out.
+All retrieval, export, upload, access and audit logic lives in `rag`; this page only lays it out.
 Every piece of document text is shown through `escape_html`/`mark_html` or plain-text widgets.
+Readers (everyone) search and read; librarians (signed in, or named by a trusted proxy header)
+upload, replace and remove, and `rag.audit` re-checks the role and logs each change.
+An unexpected error shows a short reference; the details go to the server log only.
 Run: streamlit run app.py   (RAG_INDEX / RAG_CORPUS override the index/ and corpus/ folders)
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+import time
+from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from rag import audit, auth
 from rag.cite import escape_html, mark_html, shared_spans
+from rag.cli import cap_query
 from rag.export import resolve_items, to_docx, to_markdown
 from rag.index import ClauseIndex, exists, resolve
-from rag.pipeline import IndexBusyError, ingest, remove, status
+from rag.pipeline import IndexBusyError, status
 from rag.readers import supported_suffixes
 from rag.retrieve import MODES, Filters, Hit, Searcher, doc_type
-from rag.upload import MAX_UPLOAD_BYTES, UploadError, store
+from rag.upload import MAX_UPLOAD_BYTES, UploadError
 
 INDEX_DIR = os.environ.get("RAG_INDEX", "index")
 CORPUS_DIR = os.environ.get("RAG_CORPUS", "corpus")
+USERS_FILE = auth.users_path(INDEX_DIR)
+AUDIT_LOG = audit.audit_path(INDEX_DIR)
+logger = logging.getLogger("rag.app")
 
 st.set_page_config(page_title="政策文件条款检索", layout="wide")
 st.session_state.setdefault("basket", [])
@@ -32,15 +45,15 @@ def get_searcher(index_dir: str, generation: str) -> Searcher:
     return Searcher(ClauseIndex.load(index_dir))
 
 
-def run_ingest(label: str, paths: list[str]) -> list[tuple[str, str]]:
-    """Ingest with a progress bar; returns (level, message) lines to show."""
+def run_ingest(who: auth.Identity, label: str, paths: list[str]) -> list[tuple[str, str]]:
+    """Ingest with a progress bar (audited); returns (level, message) lines to show."""
     bar = st.progress(0.0, text=label)
     try:
-        report = ingest(
-            paths, INDEX_DIR, show_progress=False,
+        report = audit.ingest_audited(
+            who, INDEX_DIR, paths,
             progress=lambda done, total: bar.progress(done / total, text=f"{label} {done}/{total}"),
         )  # fmt: skip
-    except (ValueError, IndexBusyError) as exc:
+    except (ValueError, IndexBusyError, auth.NotAllowed) as exc:
         return [("error", f"无法建立索引：{exc}")]
     finally:
         bar.empty()
@@ -53,16 +66,12 @@ def show_notes(notes: list[tuple[str, str]]) -> None:
         getattr(st, level)(escape_html(text))
 
 
-if not exists(INDEX_DIR):
-    st.info(f"`{INDEX_DIR}/` 中还没有索引，正在从 `{CORPUS_DIR}/` 建立…")
-    notes = run_ingest("向量化条款", [CORPUS_DIR])
-    show_notes(notes)
-    if not exists(INDEX_DIR):
-        st.stop()
-
-searcher = get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
-index = searcher.index
-titles = {d.doc_id: d.title for d in index.docs.values()}
+def capped(text: str) -> str:
+    """The query cut to the length searches take, with a notice when it was cut."""
+    cut, notice = cap_query(text)
+    if notice:
+        st.info(f"问题共 {len(text)} 字，只检索前 {len(cut)} 字。")
+    return cut
 
 
 def add_to_basket(clause_ids: list[str]) -> None:
@@ -71,13 +80,15 @@ def add_to_basket(clause_ids: list[str]) -> None:
             st.session_state.basket.append(cid)
 
 
-def show_hit(h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
+def show_hit(index: ClauseIndex, h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
     """One cited clause: citation, marked text, source, copy, context, add-to-pack."""
     with st.container(border=True):
         st.markdown(f"**{h.rank}.** {escape_html(h.citation)}", unsafe_allow_html=True)
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
         if h.superseded_by is not None:
             st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
+        elif audit.is_old_version(h.doc.source):
+            st.warning("此文件已不是现行版本：它是被替换下来的旧版本（文库 .versions 文件夹）。")
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         st.code(h.citation, language=None)  # the code block carries a copy button
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
@@ -91,36 +102,81 @@ def show_hit(h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
                 st.markdown(f"<div style='{style}'>{body}</div>", unsafe_allow_html=True)
 
 
-with st.sidebar:
-    st.header("索引状态")
-    st.write(f"文件：{len(index.docs)}　条款：{len(index)}")
-    st.caption(escape_html(f"向量模型：{index.spec.id}（{index.dim} 维）"))
-    st.caption(f"建立于：{index.manifest.get('created', '?')}")
-    st.caption("检索层：" + "，".join(f"{t}{'✓' if ok else '…'}" for t, ok in index.tiers.items()))
-    tier = status(INDEX_DIR)
-    if tier and tier.get("state") == "embedding" and tier.get("total"):
-        state = "进行中" if tier["running"] else "已中断，重新导入即可续做"
-        st.progress(tier["done"] / tier["total"], text=f"向量层 {tier['done']}/{tier['total']}（{state}）")
-    chosen = st.multiselect("限定文件", options=list(titles), format_func=lambda d: titles[d])
-    mode = st.selectbox("检索方式", MODES, index=0)
-    k = st.slider("条数", 1, 20, 5)
-    old_versions = st.checkbox("包括已被取代的旧版本", help="已废止或已有新版本的文件默认不参与检索")
-    st.write(f"学习材料：{len(st.session_state.basket)} 条")
+def current_hits(hits: list[Hit], old_versions: bool) -> list[Hit]:
+    """Leave out replaced files kept under .versions/ unless old versions are asked for."""
+    return hits if old_versions else [h for h in hits if not audit.is_old_version(h.doc.source)]
 
-ask, precedent, study, library = st.tabs(["问答", "措辞参考", "学习材料", "文库"])
 
-with ask:
+def identity() -> auth.Identity:
+    """Who is using the page, checked afresh on every run (a removed account loses its rights at once)."""
+    try:
+        headers = dict(st.context.headers)
+    except Exception:  # no request context (AppTest)
+        headers = {}
+    return auth.resolve_identity(st.session_state.get("user"), headers, USERS_FILE)
+
+
+def sign_in_box(who: auth.Identity) -> None:
+    """The sidebar's sign-in form for librarians, or who is signed in and a sign-out button."""
+    st.divider()
+    if who.librarian:
+        st.write(f"馆员：{escape_html(who.label)}")
+        if who.via == "password" and st.button("退出登录"):
+            st.session_state.pop("user", None)
+            st.rerun()
+        return
+    with st.form("signin", clear_on_submit=True):
+        st.caption("馆员登录（上传、替换、移除文件）")
+        name = st.text_input("用户名")
+        password = st.text_input("密码", type="password")
+        if st.form_submit_button("登录"):
+            ok = auth.authenticate(USERS_FILE, name.strip(), password)
+            if ok is not None:
+                st.session_state.user = ok.name
+                st.rerun()
+            audit.record(AUDIT_LOG, name.strip()[:64] or "(empty)", "sign-in-failed", None, result="refused")
+            time.sleep(1)  # slows guessing down
+            st.error("用户名或密码不正确。")
+
+
+def sidebar(index: ClauseIndex, titles: dict[str, str], who: auth.Identity) -> dict:
+    """The index status, search settings and sign-in; returns the settings."""
+    with st.sidebar:
+        st.header("索引状态")
+        st.write(f"文件：{len(index.docs)}　条款：{len(index)}")
+        st.caption(escape_html(f"向量模型：{index.spec.id}（{index.dim} 维）"))
+        st.caption(f"建立于：{index.manifest.get('created', '?')}")
+        st.caption("检索层：" + "，".join(f"{t}{'✓' if ok else '…'}" for t, ok in index.tiers.items()))
+        tier = status(INDEX_DIR)
+        if tier and tier.get("state") == "embedding" and tier.get("total"):
+            state = "进行中" if tier["running"] else "已中断，重新导入即可续做"
+            st.progress(tier["done"] / tier["total"], text=f"向量层 {tier['done']}/{tier['total']}（{state}）")
+        chosen = st.multiselect("限定文件", options=list(titles), format_func=lambda d: titles[d])
+        mode = st.selectbox("检索方式", MODES, index=0)
+        k = st.slider("条数", 1, 20, 5)
+        old_versions = st.checkbox("包括已被取代的旧版本", help="已废止或已有新版本的文件默认不参与检索")
+        st.write(f"学习材料：{len(st.session_state.basket)} 条")
+        sign_in_box(who)
+    return {"chosen": tuple(chosen), "mode": mode, "k": k, "old": old_versions}
+
+
+def ask_tab(searcher: Searcher, opt: dict) -> None:
     question = st.text_input("问题", placeholder="例如：双随机抽查比例要达到多少？")
     if question.strip():
-        hits = searcher.search(question, k=k, filters=Filters(tuple(chosen), superseded=old_versions), mode=mode)
-        if "dense" not in searcher.tiers_for(mode) and mode != "lexical":
+        question = capped(question)
+        hits = searcher.search(question, k=opt["k"], filters=Filters(opt["chosen"], superseded=opt["old"]),
+                               mode=opt["mode"])  # fmt: skip
+        hits = current_hits(hits, opt["old"])
+        if "dense" not in searcher.tiers_for(opt["mode"]) and opt["mode"] != "lexical":
             st.caption("向量层尚未完成，本次仅用关键词检索。")
         if not hits:
             st.warning("没有找到相关条款。请换用更宽泛的说法、减少限定条件，或去掉引号。")
         for h in hits:
-            show_hit(h, f"ask-{h.clause.clause_id}", h.highlights)
+            show_hit(searcher.index, h, f"ask-{h.clause.clause_id}", h.highlights)
 
-with precedent:
+
+def precedent_tab(searcher: Searcher, titles: dict[str, str], opt: dict) -> None:
+    index = searcher.index
     draft = st.text_area("粘贴草稿句子或段落（用引号“…”可检索原文短语）", height=100)
     c1, c2 = st.columns(2)
     types = sorted({doc_type(t) for t in titles.values()})
@@ -128,22 +184,26 @@ with precedent:
     years = sorted({(d.date or "")[:4] for d in index.docs.values() if d.date}, reverse=True)
     year = c2.selectbox("年份", ["全部", *years])
     if draft.strip():
-        f = Filters(tuple(chosen), doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
-                    superseded=old_versions)
-        hits = searcher.search(draft, k=k, filters=f, mode=mode)
+        draft = capped(draft)
+        f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
+                    superseded=opt["old"])  # fmt: skip
+        hits = current_hits(searcher.search(draft, k=opt["k"], filters=f, mode=opt["mode"]), opt["old"])
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
         for h in hits:
-            show_hit(h, f"pre-{h.clause.clause_id}", shared_spans(draft, h.clause.text))
+            show_hit(index, h, f"pre-{h.clause.clause_id}", shared_spans(draft, h.clause.text))
 
-with study:
+
+def study_tab(searcher: Searcher, opt: dict) -> None:
     topic = st.text_input("主题（把相关条款全部加入）", placeholder="例如：普法宣传教育")
     n_topic = st.slider("最多加入", 1, 50, 10)
     if st.button("加入该主题的条款", disabled=not topic.strip()):
-        for h in searcher.search(topic, k=n_topic, filters=Filters(tuple(chosen), superseded=old_versions), mode=mode):
+        hits = searcher.search(capped(topic), k=n_topic, filters=Filters(opt["chosen"], superseded=opt["old"]),
+                               mode=opt["mode"])  # fmt: skip
+        for h in current_hits(hits, opt["old"]):
             if h.clause.clause_id not in st.session_state.basket:
                 st.session_state.basket.append(h.clause.clause_id)
-    items = resolve_items(index, st.session_state.basket)
+    items = resolve_items(searcher.index, st.session_state.basket)
     if not items:
         st.info("学习材料为空：在问答或措辞参考的结果中点“加入学习材料”，或在上面按主题加入。")
     for i, it in enumerate(items):
@@ -163,43 +223,148 @@ with study:
             st.session_state.basket = []
             st.rerun()
 
-with library:
+
+def version_label(index: ClauseIndex, d) -> str:
+    if d.doc_id in index.superseded:
+        return f"已被取代：{index.superseded[d.doc_id].reason}"
+    if audit.is_old_version(d.source):
+        return "已被取代：被替换下来的旧版本"
+    return "现行"
+
+
+def library_tab(index: ClauseIndex, titles: dict[str, str], who: auth.Identity) -> None:
     rows = [
         {"文件": d.title, "类型": doc_type(d.title), "日期": d.date or "", "文号": d.doc_number or "",
          "发文机关": d.issuer or "", "条款": d.n_clauses, "格式": d.kind + ("（OCR）" if d.ocr else ""),
-         "版本": f"已被取代：{index.superseded[d.doc_id].reason}" if d.doc_id in index.superseded else "现行",
-         "路径": d.source}
+         "版本": version_label(index, d), "路径": d.source}
         for d in sorted(index.docs.values(), key=lambda d: d.source)
     ]  # fmt: skip
-    st.dataframe(rows, hide_index=True, use_container_width=True)
+    st.dataframe(rows, hide_index=True, width="stretch")
     skipped = index.manifest.get("skipped", [])
     if skipped:
         with st.expander(f"未收录的文件（{len(skipped)}）：每个文件都有原因"):
             items = "".join(f"<li>{escape_html(r['source'])}：{escape_html(r['reason'])}</li>" for r in skipped)
             st.markdown(f"<ul class='skipped'>{items}</ul>", unsafe_allow_html=True)
     st.caption("检索层：" + "，".join(f"{t}{'完成' if ok else '未完成'}" for t, ok in index.tiers.items()))
+    if not who.librarian:
+        st.caption("上传、替换或移除文件需要馆员登录（见侧栏）。")
+        show_notes(st.session_state.pop("flash", []))
+        return
+    uploads(index, who)
+    removal(titles, who)
+    show_notes(st.session_state.pop("flash", []))
+    with st.expander("变更记录（最近 50 条）"):
+        records = audit.read(AUDIT_LOG, 50)[::-1]
+        cols = ("time", "user", "action", "file", "result")
+        st.dataframe([{c: str(r.get(c) or "") for c in cols} for r in records], hide_index=True,
+                     width="stretch")  # fmt: skip
+
+
+def doc_for(index: ClauseIndex, path: Path):
+    """The indexed document read from `path`, if any."""
+    want = path.resolve()
+    return next((d for d in index.docs.values() if Path(d.source).resolve() == want), None)
+
+
+def uploads(index: ClauseIndex, who: auth.Identity) -> None:
+    """Upload new files; a file whose name exists waits for the librarian to confirm the replacement."""
     kinds = supported_suffixes()
     ups = st.file_uploader(f"上传文件（{' '.join(kinds)}，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
-                           type=[k.lstrip(".") for k in kinds], accept_multiple_files=True)  # fmt: skip
+                           type=[k.lstrip(".") for k in kinds], accept_multiple_files=True,
+                           key=f"uploads-{st.session_state.get('upload_round', 0)}")  # fmt: skip
     if ups and st.button("导入上传的文件"):
-        notes, stored = [], []
+        notes, stored, pending = [], [], []
         for up in ups:
+            if audit.existing(CORPUS_DIR, up.name) is not None:
+                pending.append((up.name, up.getvalue()))
+                continue
             try:
-                path = store(CORPUS_DIR, up.name, up.getvalue())
+                path = audit.upload(who, CORPUS_DIR, INDEX_DIR, up.name, up.getvalue()).path
                 notes.append(("success", f"已保存 {path.name}"))
                 stored.append(str(path))
-            except UploadError as exc:
+            except (UploadError, OSError, auth.NotAllowed) as exc:
                 notes.append(("error", f"已拒绝：{exc}"))
         if stored:
-            notes += run_ingest("导入新文件", stored)
+            notes += run_ingest(who, "导入新文件", stored)
+        st.session_state.pending = pending
         st.session_state.flash = notes
+        st.session_state.upload_round = st.session_state.get("upload_round", 0) + 1  # empties the uploader
         st.rerun()
+    pending = st.session_state.get("pending", [])
+    for i, (name, data) in enumerate(pending):
+        old = audit.existing(CORPUS_DIR, name)
+        d = doc_for(index, old) if old is not None else None
+        what = f"《{d.title}》" + (f"（{d.date}）" if d.date else "") if d is not None else "（尚未索引）"
+        st.warning(escape_html(f"替换现有文件？{name}：现有文件{what}将作为旧版本保留在 .versions 文件夹中。"))
+        c1, c2 = st.columns(2)
+        if c1.button("确认替换", key=f"replace-{i}"):
+            notes = []
+            try:
+                done = audit.upload(who, CORPUS_DIR, INDEX_DIR, name, data, replace=True)
+                notes.append(("success", f"已替换 {done.path.name}，旧版本保存为 {done.archived}"))
+                paths = [str(done.path)] + ([str(done.archived)] if done.archived else [])
+                notes += run_ingest(who, "导入替换的文件", paths)
+            except (UploadError, OSError, auth.NotAllowed) as exc:
+                notes.append(("error", f"已拒绝：{exc}"))
+            pending.pop(i)
+            st.session_state.flash = notes
+            st.rerun()
+        if c2.button("取消", key=f"keep-{i}"):
+            pending.pop(i)
+            st.rerun()
+
+
+def removal(titles: dict[str, str], who: auth.Identity) -> None:
+    """Remove a document from the index, after a second, confirming click."""
     gone = st.selectbox("移除文件", ["", *titles], format_func=lambda d: titles.get(d, "（选择）"))
-    if gone and st.button("移除"):
-        try:
-            remove(INDEX_DIR, [gone])
-            st.session_state.flash = [("success", f"已从索引中移除《{titles[gone]}》（文件本身仍在文库文件夹中）。")]
-        except (ValueError, IndexBusyError) as exc:
-            st.session_state.flash = [("error", str(exc))]
-        st.rerun()
-    show_notes(st.session_state.pop("flash", []))
+    if gone and st.button("从索引中移除"):
+        st.session_state.confirm_remove = gone
+    target = st.session_state.get("confirm_remove")
+    if target and target in titles:
+        st.warning(escape_html(f"确定从索引中移除《{titles[target]}》？（文件本身仍在文库文件夹中）"))
+        c1, c2 = st.columns(2)
+        if c1.button("确认移除"):
+            st.session_state.pop("confirm_remove", None)
+            try:
+                audit.remove_audited(who, INDEX_DIR, [target])
+                done = f"已从索引中移除《{titles[target]}》（文件本身仍在文库文件夹中）。"
+                st.session_state.flash = [("success", done)]
+            except (ValueError, IndexBusyError, auth.NotAllowed) as exc:
+                st.session_state.flash = [("error", str(exc))]
+            st.rerun()
+        if c2.button("取消移除"):
+            st.session_state.pop("confirm_remove", None)
+            st.rerun()
+
+
+def page() -> None:
+    who = identity()
+    if not exists(INDEX_DIR):
+        st.info(f"`{INDEX_DIR}/` 中还没有索引，正在从 `{CORPUS_DIR}/` 建立…")
+        builder = auth.Identity("app:first-start", auth.LIBRARIAN, "cli")  # the server builds its own index
+        show_notes(run_ingest(builder, "向量化条款", [CORPUS_DIR]))
+        if not exists(INDEX_DIR):
+            st.stop()
+    searcher = get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
+    index = searcher.index
+    titles = {d.doc_id: d.title for d in index.docs.values()}
+    opt = sidebar(index, titles, who)
+    ask, precedent, study, library = st.tabs(["问答", "措辞参考", "学习材料", "文库"])
+    with ask:
+        ask_tab(searcher, opt)
+    with precedent:
+        precedent_tab(searcher, titles, opt)
+    with study:
+        study_tab(searcher, opt)
+    with library:
+        library_tab(index, titles, who)
+
+
+try:
+    page()
+except ScriptControlException:  # st.rerun / st.stop
+    raise
+except Exception:
+    ref = secrets.token_hex(4)
+    logger.exception("page error, reference %s", ref)
+    st.error(f"出错了，页面无法完成这次操作。请稍后重试；若仍出错，请把参考编号 {ref} 告诉管理员。")

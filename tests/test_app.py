@@ -46,3 +46,21 @@ def test_builds_index_on_first_start(monkeypatch, tmp_path):
     shown = "\n".join(m.value for m in at.markdown)
     assert "&#60;script&#62;" in shown and "<script>" not in shown
     shutil.rmtree(tmp_path / "index")
+
+
+def test_long_question_is_cut_with_a_notice(monkeypatch, sample_index_dir):
+    at = _app(monkeypatch, sample_index_dir).run()
+    at.text_input[0].input("双随机抽查比例" * 500).run()  # 3,500 characters
+    assert not at.exception
+    assert any("只检索前 2000 字" in i.value for i in at.info)
+
+
+def test_reader_sees_no_change_controls(monkeypatch, sample_index_dir, tmp_path):
+    monkeypatch.setenv("RAG_USERS", str(tmp_path / "users.json"))
+    monkeypatch.setenv("RAG_AUDIT", str(tmp_path / "audit.log"))
+    at = _app(monkeypatch, sample_index_dir).run()
+    assert not at.exception
+    labels = {b.label for b in at.button}
+    assert not labels & {"导入上传的文件", "从索引中移除", "确认移除", "确认替换", "退出登录"}
+    assert "移除文件" not in {s.label for s in at.selectbox}
+    assert any("需要馆员登录" in c.value for c in at.caption)

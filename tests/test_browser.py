@@ -21,12 +21,14 @@ from pathlib import Path
 import docx
 import pytest
 
+from rag import audit, auth
 from rag.embed import parse_spec
 from rag.pipeline import ingest
 from tests.conftest import REPO, SAMPLE
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = REPO / "tests" / "artifacts"
+LIBRARIAN, PASSWORD = "librarian", "browser-test-password"
 CITE_8 = "《2022年教育系统党建工作计划3篇》 › 篇1 › 一、依法行政工作 › (三)加强“互联网+监管”平台应用 › 8."
 
 pytestmark = pytest.mark.skipif(os.environ.get("RAG_SKIP_BROWSER") == "1", reason="RAG_SKIP_BROWSER=1")
@@ -111,6 +113,7 @@ def sample_app(sample_index_dir, tmp_path_factory):
     shutil.copy(SAMPLE, corpus / SAMPLE.name)
     index = root / "index"
     shutil.copytree(sample_index_dir, index)
+    auth.add_user(index / "users.json", LIBRARIAN, PASSWORD)
     app = App(index, corpus)
     yield app, root
     app.stop()
@@ -176,15 +179,26 @@ def test_ask_precedent_and_study_pack(browser, sample_app, tmp_path):
     page.close()
 
 
-def _upload(page, files) -> None:
+def _sign_in(page, name: str = LIBRARIAN, password: str = PASSWORD) -> None:
+    """Sign in as a librarian through the sidebar form."""
+    bar = page.locator('[data-testid="stSidebar"]')
+    bar.get_by_label("用户名").fill(name)
+    bar.get_by_label("密码", exact=True).fill(password)
+    bar.get_by_role("button", name="登录").click()
+    bar.get_by_text(f"馆员：{name}").wait_for(timeout=30_000)
+
+
+def _upload(page, files, click: bool = True) -> None:
     page.get_by_role("tab", name="文库").click()
     page.locator("input[type=file]").set_input_files(files)
-    page.get_by_role("button", name="导入上传的文件").click()
+    if click:
+        page.get_by_role("button", name="导入上传的文件").click()
 
 
 def test_upload_then_find(browser, sample_app):
     app, root = sample_app
     page, dialogs = _page(browser, app)
+    _sign_in(page)
     page.get_by_role("tab", name="文库").click()
     page.screenshot(path=str(ARTIFACTS / "library.png"))
     body = "一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n2.发现问题及时上报。\n".encode()
@@ -215,13 +229,14 @@ def test_hostile_uploads_refused_and_app_keeps_working(browser, sample_app, tmp_
         ({"name": "renamed.pdf", "mimeType": "application/pdf", "buffer": b"\x7fELF" + bytes(range(256)) * 20},
          "not a PDF"),
         ({"name": "empty.txt", "mimeType": "text/plain", "buffer": b""}, "empty"),
-        (str(huge), "over the"),
+        (str(huge), "or smaller"),  # the uploader itself refuses it (server.maxUploadSize = 20)
         ({"name": "../../evil.txt", "mimeType": "text/plain", "buffer": "第一条 越界写入测试。".encode()}, None),
     ]  # fmt: skip
     for n, (payload, reason) in enumerate(cases, 1):
-        page.reload()
+        page.reload()  # a new session: sign in again
         page.get_by_role("tab", name="问答").wait_for(timeout=60_000)
-        _upload(page, [payload])
+        _sign_in(page)
+        _upload(page, [payload], click=payload != str(huge))
         if reason:
             page.get_by_text(reason).first.wait_for(timeout=120_000)
         else:
@@ -311,5 +326,134 @@ def test_office_folder_formats_versions_and_files_not_indexed(browser, tmp_path)
         page.screenshot(path=str(ARTIFACTS / "office-library.png"), full_page=True)
         assert not dialogs
         page.close()
+    finally:
+        app.stop()
+
+
+def _library_app(tmp_path):
+    """A small library (two notices) indexed with the hashing embedder, one librarian account, the app on it."""
+    lib = tmp_path / "library"
+    lib.mkdir()
+    (lib / "巡河规定.txt").write_text("一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n", encoding="utf-8")
+    (lib / "值班安排.txt").write_text("一、值班\n1.节假日值班由办公室统一安排。\n", encoding="utf-8")
+    ingest([lib], tmp_path / "index", parse_spec("hash:64"), show_progress=False)
+    auth.add_user(tmp_path / "index" / "users.json", LIBRARIAN, PASSWORD)
+    return lib, App(tmp_path / "index", lib)
+
+
+def _no_change_controls(page) -> None:
+    assert page.locator("input[type=file]").count() == 0
+    for name in ("导入上传的文件", "从索引中移除", "确认替换", "确认移除"):
+        assert page.get_by_role("button", name=name).count() == 0
+
+
+def test_reader_and_librarian_roles(browser, tmp_path):
+    """A reader sees no upload/replace/remove controls; a librarian uploads, replaces (the old file is kept
+    as a superseded version) and removes with confirmation; the audit log records each change."""
+    lib, app = _library_app(tmp_path)
+    try:
+        page, dialogs = _page(browser, app)
+        page.get_by_role("tab", name="文库").click()
+        page.get_by_text("需要馆员登录").wait_for(timeout=20_000)
+        _no_change_controls(page)
+        bar = page.locator('[data-testid="stSidebar"]')  # a wrong password is refused and logged
+        bar.get_by_label("用户名").fill(LIBRARIAN)
+        bar.get_by_label("密码", exact=True).fill("not the password")
+        bar.get_by_role("button", name="登录").click()
+        page.get_by_text("用户名或密码不正确").wait_for(timeout=20_000)
+        _no_change_controls(page)
+        page.screenshot(path=str(ARTIFACTS / "access-reader.png"))
+
+        _sign_in(page)
+        new = "一、总体要求\n1.全市河长制巡河频次每周不少于一次。\n".encode()
+        _upload(page, [{"name": "巡河规定.txt", "mimeType": "text/plain", "buffer": new}])
+        page.get_by_text("替换现有文件？").wait_for(timeout=30_000)
+        assert "《巡河规定》" in page.inner_text("main")
+        assert (lib / "巡河规定.txt").read_bytes() != new  # nothing replaced before the confirmation
+        page.screenshot(path=str(ARTIFACTS / "access-replace-confirm.png"))
+        page.get_by_role("button", name="确认替换").click()
+        page.get_by_text("已替换 巡河规定.txt").wait_for(timeout=60_000)
+        assert (lib / "巡河规定.txt").read_bytes() == new
+        kept = list((lib / ".versions").glob("*/巡河规定.txt"))
+        assert len(kept) == 1 and "每月不少于两次" in kept[0].read_text(encoding="utf-8")
+
+        page.get_by_role("tab", name="问答").click()
+        _ask(page, "巡河频次")
+        page.get_by_text("每周不少于一次").first.wait_for(timeout=60_000)
+        assert "每月不少于两次" not in page.inner_text("main")  # the old version is not served as current
+        page.get_by_text("包括已被取代的旧版本").click()
+        page.wait_for_timeout(300)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+        page.get_by_text("每月不少于两次").first.wait_for(timeout=60_000)
+        page.get_by_text("被替换下来的旧版本").first.wait_for(timeout=20_000)
+
+        page.get_by_role("tab", name="文库").click()
+        page.locator('[data-testid="stSelectbox"]', has_text="移除文件").click()
+        page.get_by_role("option", name="值班安排").click()
+        page.get_by_role("button", name="从索引中移除").click()
+        page.get_by_text("确定从索引中移除《值班安排》").wait_for(timeout=20_000)
+        page.screenshot(path=str(ARTIFACTS / "access-remove-confirm.png"))
+        page.get_by_role("button", name="确认移除").click()
+        page.get_by_text("已从索引中移除《值班安排》").wait_for(timeout=60_000)
+
+        page.get_by_text("变更记录（最近 50 条）").click()
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(ARTIFACTS / "access-audit.png"), full_page=True)
+        records = audit.read(tmp_path / "index" / "audit.log")
+        mine = [(r["action"], r["file"]) for r in records if r["user"] == LIBRARIAN]
+        assert ("replace", "巡河规定.txt") in mine and ("remove", "值班安排.txt") in mine
+        assert any(a == "ingest" for a, _ in mine)
+        assert any(r["action"] == "sign-in-failed" and r["user"] == LIBRARIAN for r in records)
+        replaced = next(r for r in records if r["action"] == "replace")
+        assert replaced["sha256_before"] != replaced["sha256_after"]
+
+        page.get_by_role("button", name="退出登录").click()
+        page.get_by_role("button", name="登录").wait_for(timeout=20_000)
+        page.get_by_role("tab", name="文库").click()
+        page.get_by_text("需要馆员登录").wait_for(timeout=20_000)
+        _no_change_controls(page)
+        assert not dialogs
+        page.close()
+    finally:
+        app.stop()
+
+
+def test_visitor_never_sees_a_traceback(browser, tmp_path):
+    """A broken index (CURRENT names a missing generation): a short message with a reference, no traceback."""
+    lib, app = _library_app(tmp_path)
+    app.stop()
+    (tmp_path / "index" / "CURRENT").write_text("gen-missing\n", encoding="utf-8")
+    app = App(tmp_path / "index", lib)
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(app.url)
+        page.get_by_text("参考编号").wait_for(timeout=60_000)
+        body = page.inner_text("body")
+        assert "Traceback" not in body and str(tmp_path) not in body and ".py" not in body
+        assert page.get_by_role("button", name="Deploy").count() == 0
+        page.screenshot(path=str(ARTIFACTS / "access-error.png"))
+        page.close()
+    finally:
+        app.stop()
+
+
+def test_trusted_header_sign_in(browser, tmp_path, monkeypatch):
+    """Behind a proxy: the user the header names is a librarian when RAG_LIBRARIANS lists them, else a reader."""
+    monkeypatch.setenv("RAG_TRUSTED_HEADER", "X-Remote-User")
+    monkeypatch.setenv("RAG_LIBRARIANS", "wang")
+    lib, app = _library_app(tmp_path)
+    try:
+        for user, librarian in (("wang", True), ("li", False)):
+            ctx = browser.new_context(extra_http_headers={"X-Remote-User": user})
+            page = ctx.new_page()
+            page.goto(app.url)
+            page.get_by_role("tab", name="文库").click()
+            if librarian:
+                page.get_by_text("馆员：wang").wait_for(timeout=30_000)
+                page.locator("input[type=file]").wait_for(state="attached", timeout=30_000)  # may upload
+            else:
+                page.get_by_text("需要馆员登录").wait_for(timeout=30_000)
+                _no_change_controls(page)
+            ctx.close()
     finally:
         app.stop()

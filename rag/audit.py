@@ -1,0 +1,226 @@
+"""The audit log, and the library changes that write to it (upload, replace, remove).
+
+The log is append-only JSON lines (`<index dir>/audit.log`, or the file env RAG_AUDIT names),
+one record per change: {"time": ISO 8601 UTC, "user", "action", "file", "sha256" (or
+"sha256_before"/"sha256_after" for a replace), "result", ...}. Each record is one `write()` to
+a descriptor opened O_APPEND|O_NOFOLLOW, then fsync, so concurrent writers never interleave
+and a symbolic link planted in its place is refused.
+
+The library changes check the caller's role themselves (`rag.auth.require_librarian`), so
+the page hiding its controls from readers is not the only guard. A replaced file is kept:
+it is kept as `<library>/.versions/<UTC timestamp>/<name>` and stays indexed as an old version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .auth import Identity, require_librarian
+from .upload import UploadError, check_content, safe_name, store
+
+logger = logging.getLogger(__name__)
+
+AUDIT_FILE = "audit.log"
+AUDIT_ENV = "RAG_AUDIT"
+VERSIONS_DIR = ".versions"
+ACTIONS = ("upload", "replace", "remove", "ingest", "user-add", "user-remove", "sign-in-failed")
+
+
+def audit_path(index_dir: str | Path) -> Path:
+    """The audit log: env RAG_AUDIT, else `<index dir>/audit.log`."""
+    return Path(os.environ.get(AUDIT_ENV) or Path(index_dir) / AUDIT_FILE)
+
+
+def now_iso() -> str:
+    """The current time, ISO 8601 UTC, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def record(path: str | Path, user: str, action: str, file: str | None = None, result: str = "ok", **extra) -> dict:
+    """Append one record to the audit log and return it.
+
+    Raises:
+        OSError: the log cannot be written (a symbolic link in its place, no space, ...).
+    """
+    rec = {"time": now_iso(), "user": user, "action": action, "file": file, **extra, "result": result}
+    line = (json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError(f"{path}: short write to the audit log ({written} of {len(line)} bytes)")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return rec
+
+
+def read(path: str | Path, n: int | None = None) -> list[dict]:
+    """The last `n` records (all when None), oldest first; an unreadable line becomes a note record."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in lines[-n:] if n else lines:
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            rec = {"time": "", "user": "", "action": "?", "file": None, "result": f"unreadable line: {line[:80]}"}
+        out.append(rec)
+    return out
+
+
+def sha256_file(path: str | Path) -> str | None:
+    """The hex sha256 of a file's bytes, or None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
+def is_old_version(source: str | Path) -> bool:
+    """True for a file kept under a library's `.versions/` folder (a replaced file)."""
+    return VERSIONS_DIR in Path(source).parts
+
+
+def existing(library: str | Path, name: str) -> Path | None:
+    """The file in `library` an upload named `name` would overwrite, if there is one."""
+    try:
+        target = Path(library) / safe_name(name)
+    except UploadError:
+        return None
+    return target if target.is_file() else None
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One accepted upload: the file written, and where the file it replaced now lives."""
+
+    path: Path
+    archived: Path | None = None
+
+
+def archive(library: str | Path, path: Path, stamp: str | None = None) -> Path:
+    """Keep a copy of a library file as `<library>/.versions/<UTC timestamp>/<name>` (still indexed).
+
+    A hard link where the file system allows (instant, no second copy of the bytes), else a copy;
+    the file itself stays in place until the new version replaces it atomically.
+    """
+    stamp = stamp or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = Path(library) / VERSIONS_DIR / stamp
+    folder.mkdir(parents=True, exist_ok=False)
+    target = folder / path.name
+    try:
+        os.link(path, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(path, target, follow_symlinks=False)
+    return target
+
+
+def _rmdir_quietly(folder: Path) -> None:
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
+
+
+def upload(who: Identity, library: str | Path, index_dir: str | Path, name: str, data: bytes,
+           replace: bool = False) -> Stored:  # fmt: skip
+    """Store an upload in the library and audit it; an existing file is replaced only when `replace`.
+
+    Raises:
+        NotAllowed: `who` is not a librarian.
+        FileExistsError: a file of that name exists and `replace` is False (nothing is written).
+        UploadError: the upload is refused (nothing is written).
+    """
+    require_librarian(who)
+    log = audit_path(index_dir)
+    digest = hashlib.sha256(data).hexdigest()
+    old = existing(library, name)
+    action = "replace" if old is not None else "upload"
+    try:
+        clean = safe_name(name)
+        check_content(clean, data)
+        if old is not None and not replace:
+            raise FileExistsError(f"{clean} already exists in the library")
+        before = sha256_file(old) if old is not None else None
+        archived = archive(library, old) if old is not None else None
+        try:
+            path = store(library, clean, data)
+        except Exception:
+            if archived is not None:  # the old file was never replaced: drop the kept copy
+                archived.unlink(missing_ok=True)
+                _rmdir_quietly(archived.parent)
+            raise
+    except (UploadError, OSError) as exc:
+        if not isinstance(exc, FileExistsError):
+            record(log, who.label, action, name, result=f"refused: {exc}", sha256=digest)
+        raise
+    if archived is not None:
+        record(log, who.label, "replace", clean, sha256_before=before, sha256_after=digest,
+               archived=str(archived.relative_to(Path(library))))  # fmt: skip
+    else:
+        record(log, who.label, "upload", clean, sha256=digest)
+    return Stored(path, archived)
+
+
+def ingest_audited(who: Identity, index_dir: str | Path, paths: Sequence[str | Path],
+                   progress: Callable[[int, int], None] | None = None):  # fmt: skip
+    """`rag.pipeline.ingest` for a librarian, audited; returns its report.
+
+    Raises:
+        NotAllowed, ValueError, IndexBusyError: as `ingest` (a failure is audited too).
+    """
+    from .pipeline import ingest
+
+    require_librarian(who)
+    log = audit_path(index_dir)
+    names = ", ".join(Path(p).name for p in paths)
+    try:
+        rep = ingest(paths, index_dir, show_progress=False, progress=progress)
+    except Exception as exc:
+        record(log, who.label, "ingest", names, result=f"failed: {exc}")
+        raise
+    record(log, who.label, "ingest", names, documents=rep.documents, added=rep.added, changed=rep.changed,
+           removed=rep.removed, not_indexed=len(rep.failures))  # fmt: skip
+    return rep
+
+
+def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str]):
+    """`rag.pipeline.remove` for a librarian, audited with each removed file's sha256.
+
+    Raises:
+        NotAllowed, ValueError, IndexBusyError, IndexLoadError: as `remove`.
+    """
+    from .pipeline import remove
+
+    require_librarian(who)
+    log = audit_path(index_dir)
+    try:
+        gone = remove(index_dir, list(targets))
+    except Exception as exc:
+        record(log, who.label, "remove", ", ".join(targets), result=f"failed: {exc}")
+        raise
+    for d in gone:
+        record(log, who.label, "remove", Path(d.source).name, sha256=d.sha256, doc_id=d.doc_id, source=d.source)
+    return gone
