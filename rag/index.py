@@ -10,11 +10,14 @@ last complete one in place. Nothing is pickled: JSON/JSONL, numpy and FAISS's ow
 from __future__ import annotations
 
 import bisect
+import errno
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -27,8 +30,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__
+from .cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
 from .embed import Embedder, EmbedderSpec
-from .load import Document, normalise_title
+from .load import Document, load_file, normalise_title
 from .split import CHUNKER_VERSION, Clause, split_document
 from .tokens import tokenize
 
@@ -42,6 +46,30 @@ CURRENT = "CURRENT"
 
 class IndexLoadError(RuntimeError):
     """An index folder that cannot be used as it is; the message says what to do."""
+
+
+class UnsafeIndexError(IndexLoadError, ValueError):
+    """An index folder holding something that could make rag write outside it or hang (a planted
+    symlink, a FIFO, a pointer out of the folder); refused rather than followed."""
+
+
+class _Damaged(IndexLoadError):
+    """One generation folder is damaged (missing, truncated, altered or unsafe file)."""
+
+
+def disk_full(what: str | Path) -> DiskFullError:
+    """The clear error for ENOSPC while writing `what`."""
+    return DiskFullError(
+        errno.ENOSPC,
+        f"no space left on device while writing {what}; free space and run the ingest again — "
+        "the previous index is intact",
+    )
+
+
+MAX_MANIFEST_BYTES = 64 << 20  # a manifest is a few KB per thousand documents
+MAX_POINTER_BYTES = 4096
+_GEN_NAME = re.compile(r"gen-[0-9A-Za-z_.-]+")
+_SAFE_PART = re.compile(r"[0-9A-Za-z_.-]+")
 
 
 @dataclass(frozen=True)
@@ -252,6 +280,10 @@ class ClauseIndex:
         self.dense = dense
         self.bm25 = bm25
         self.manifest = manifest or {}
+        self.problems: list[str] = []  # damage found at load (non-empty: the next ingest writes afresh)
+        self.fallback = False  # loaded from the previous generation because the current one is damaged
+        self._rows: np.ndarray | None = None  # BM25 rows of the clauses kept after `drop_documents`
+        self._writing: list[str] = []  # files written by the running save, the last one in progress
         self._by_doc: dict[str, list[int]] = {}
         for i, c in enumerate(clauses):
             self._by_doc.setdefault(c.doc_id, []).append(i)
@@ -350,7 +382,8 @@ class ClauseIndex:
         toks = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
         if not toks:
             return np.zeros(len(self.clauses), dtype=np.float32)
-        return np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+        scores = np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
+        return scores if self._rows is None else scores[self._rows]
 
     def dense_search(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top-k clauses by inner product with the normalised query vector: (scores, ids)."""
@@ -383,41 +416,89 @@ class ClauseIndex:
         pos = clause.ordinal
         return [self.clauses[i] for i in ids[max(0, pos - n) : pos + n + 1]]
 
+    # ------------------------------------------------------------------ integrity
+
+    def drop_documents(self, doc_ids: Iterable[str]) -> None:
+        """Remove documents and their clauses from this in-memory index (nothing is written).
+
+        Used when a document's stored clauses fail their digest: its text is never served.
+        The dense tier is rebuilt exactly from the kept vectors; BM25 keeps its statistics
+        and maps scores to the kept clauses. The next ingest writes a clean generation.
+        """
+        drop = set(doc_ids)
+        keep = [i for i, c in enumerate(self.clauses) if c.doc_id not in drop]
+        if len(keep) == len(self.clauses) and not drop & set(self.docs):
+            return
+        if self.dense is not None:
+            vecs = self.vectors()[keep] if keep else np.zeros((0, self.dim), np.float32)
+            self.dense = faiss.IndexFlatIP(self.dim)
+            if len(vecs):
+                self.dense.add(np.ascontiguousarray(vecs, dtype=np.float32))
+        rows = np.asarray(keep, dtype=np.int64)
+        self._rows = rows if self._rows is None else self._rows[rows]
+        self.clauses = [self.clauses[i] for i in keep]
+        self.keys = [self.keys[i] for i in keep]
+        self.docs = {k: v for k, v in self.docs.items() if k not in drop}
+        self._by_doc = {}
+        for i, c in enumerate(self.clauses):
+            self._by_doc.setdefault(c.doc_id, []).append(i)
+        self.superseded = superseded_versions(self.docs.values())
+
     # ------------------------------------------------------------------ persistence
 
     def save(self, directory: str | Path) -> Path:
         """Write the index as a new generation under `directory` and switch to it atomically.
 
         Returns the generation folder. Older generations but the previous one are removed.
+
+        Raises:
+            DiskFullError: no space left; the temporary folder is removed, the previous
+                generation stays current.
+            UnsafeIndexError: the pointer's temporary file is a planted symlink or not a file.
         """
         root = Path(directory)
         root.mkdir(parents=True, exist_ok=True)
         name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
         tmp = root / f".tmp-{name}"
-        tmp.mkdir()
+        where = self._writing = [str(tmp)]
+        final = root / name
+        switched = False
         try:
+            tmp.mkdir()
             self._write(tmp)
-            final = root / name
             os.replace(tmp, final)
             ptr = root / f".{CURRENT}.tmp"
-            ptr.write_text(name + "\n", encoding="utf-8")
-            _fsync(ptr)
+            where.append(str(ptr))
+            _write_new_file(ptr, (name + "\n").encode("utf-8"))
             previous = _read_pointer(root)
             os.replace(ptr, root / CURRENT)
-        except BaseException:
+            switched = True
+        except BaseException as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            if not switched:  # the new generation never became current: leave only the previous one
+                shutil.rmtree(final, ignore_errors=True)
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not isinstance(exc, DiskFullError):
+                raise disk_full(where[-1]) from exc
             raise
+        keep = _sound_previous(root, name, previous)
         for old in root.glob("gen-*"):
-            if old.name not in (name, previous):
+            if old.name not in (name, keep) and not old.is_symlink():
                 shutil.rmtree(old, ignore_errors=True)
         for stale in root.glob(".tmp-gen-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+            if not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
         return final
 
     def _write(self, d: Path) -> None:
+        """Write every file of a generation into `d`; `self._writing` names the file being written (for errors)."""
+        where = self._writing
+        where.append(str(d / "documents.jsonl"))
         with open(d / "documents.jsonl", "w", encoding="utf-8") as f:
             for info in self.docs.values():
-                f.write(json.dumps(asdict(info), ensure_ascii=False) + "\n")
+                rec = asdict(info)
+                rec["clauses_digest"] = clauses_digest(self.doc_clauses(info.doc_id))
+                f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        where.append(str(d / "clauses.jsonl"))
         with open(d / "clauses.jsonl", "w", encoding="utf-8") as f:
             for c, k in zip(self.clauses, self.keys):
                 rec = asdict(c)
@@ -425,9 +506,16 @@ class ClauseIndex:
                 rec["key"] = k
                 f.write(json.dumps(rec, ensure_ascii=False) + "\n")
         if self.dense is not None:
+            where.append(str(d / "dense.faiss"))
             faiss.write_index(self.dense, str(d / "dense.faiss"))
         if self.bm25 is not None:
+            where.append(str(d / "bm25"))
             self.bm25.save(str(d / "bm25"), show_progress=False)
+        files = {}
+        for p in sorted(d.rglob("*")):
+            if p.is_file():
+                _fsync(p)
+                files[p.relative_to(d).as_posix()] = {"size": p.stat().st_size, "sha256": _sha256_file(p)}
         manifest = {
             **self.manifest,
             "format_version": FORMAT_VERSION,
@@ -438,75 +526,499 @@ class ClauseIndex:
             "counts": {"documents": len(self.docs), "clauses": len(self.clauses)},
             "tiers": self.tiers,
             "documents": {i.doc_id: {"source": i.source, "sha256": i.sha256} for i in self.docs.values()},
+            "files": files,
         }
+        manifest.pop("problems", None)
+        where.append(str(d / MANIFEST))
         (d / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        for p in d.rglob("*"):
-            if p.is_file():
-                _fsync(p)
+        _fsync(d / MANIFEST)
 
     @classmethod
-    def load(cls, directory: str | Path, expect: EmbedderSpec | None = None) -> ClauseIndex:
+    def load(cls, directory: str | Path, expect: EmbedderSpec | None = None, full: bool = False) -> ClauseIndex:
         """Load the current generation under `directory` (or a generation folder itself).
 
+        Files are checked cheaply first (regular files, not symlinks or FIFOs, sizes as the
+        manifest records). A damaged current generation falls back to the previous complete
+        one with a logged warning (`problems` then says what is damaged; the next ingest
+        rebuilds). A document whose stored clauses fail their digest is re-split from its
+        source when that is a .txt/.md file still as indexed, else left out of the results.
+        With `full`, every file's sha256 is checked too (what ingest does before reusing anything).
+
         Raises:
-            IndexLoadError: no index there, another format version, another chunker, or
-                (when `expect` is given) another embedder; the message says what to run.
+            IndexLoadError: no usable generation there, another format version, another chunker,
+                or (when `expect` is given) another embedder; the message says what to run.
         """
-        d = resolve(directory)
-        manifest = json.loads((d / MANIFEST).read_text(encoding="utf-8"))
+        root = Path(directory)
+        if _lexists(root / MANIFEST):  # a generation folder itself: nothing to fall back to
+            try:
+                return cls._load_generation(root, root, expect, full)
+            except _Damaged as exc:
+                raise IndexLoadError(f"{exc}. Rebuild it: rag ingest PATH... --index {root}") from None
+        problems: list[str] = []
+        name, bad_pointer = _pointer(root)
+        if bad_pointer:
+            problems.append(bad_pointer)
+        order = ([name] if name else []) + [g for g in generations(root) if g != name]
+        if not order:
+            why = f" ({'; '.join(problems)})" if problems else ""
+            raise IndexLoadError(f"no index in {root}/{why}. Build one first: rag ingest PATH... --index {root}")
+        if not name and not bad_pointer:  # a crash before the first switch, or a deleted pointer
+            problems.append(f"{root / CURRENT}: missing")
+        for gen in order:
+            try:
+                idx = cls._load_generation(root / gen, root, expect, full)
+            except _Damaged as exc:
+                problems.append(str(exc))
+                continue
+            if problems:
+                logger.warning(
+                    "index %s is damaged: %s. Searching the previous complete generation %s instead; "
+                    "the next `rag ingest` rebuilds the index.", root, "; ".join(problems), gen,
+                )  # fmt: skip
+                idx.problems = problems + idx.problems
+                idx.fallback = True
+            return idx
+        raise IndexLoadError(
+            f"no usable index generation in {root}/: {'; '.join(problems)}. "
+            f"Rebuild it: rag ingest PATH... --index {root}"
+        )
+
+    @classmethod
+    def _load_generation(cls, d: Path, root: Path, expect: EmbedderSpec | None, full: bool = False) -> ClauseIndex:
+        """Load one generation folder; `_Damaged` when any of its files is unusable."""
+        manifest = read_manifest(d)
         fv = manifest.get("format_version")
         if fv != FORMAT_VERSION:
             raise IndexLoadError(
                 f"{d}: index format version {fv}, but this rag ({__version__}) reads version {FORMAT_VERSION}. "
-                f"Rebuild it: rag ingest PATH... --index {directory}"
+                f"Rebuild it: rag ingest PATH... --index {root}"
             )
         if manifest.get("chunker_version") != CHUNKER_VERSION:
             raise IndexLoadError(
                 f"{d}: clauses were split by chunker version {manifest.get('chunker_version')}, this rag uses "
-                f"{CHUNKER_VERSION}. Rebuild it: rag ingest PATH... --index {directory}"
+                f"{CHUNKER_VERSION}. Rebuild it: rag ingest PATH... --index {root}"
             )
-        emb = manifest["embedder"]
-        spec = EmbedderSpec.from_dict(emb)
+        try:
+            emb = manifest["embedder"]
+            spec = EmbedderSpec.from_dict(emb)
+            dim = int(emb["dim"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise _Damaged(f"{d / MANIFEST}: no usable embedder record ({exc})") from None
         if expect is not None and expect != spec:
             raise IndexLoadError(
                 f"{d}: built with embedder {spec.id!r}, but {expect.id!r} was asked for. Search it without "
-                f"choosing an embedder, or rebuild it with the new one: rag ingest PATH... --index {directory} "
+                f"choosing an embedder, or rebuild it with the new one: rag ingest PATH... --index {root} "
                 f"--embedder {expect.model}"
             )
-        docs = {}
-        with open(d / "documents.jsonl", encoding="utf-8") as f:
-            for line in f:
-                info = DocInfo.from_json(json.loads(line))
-                docs[info.doc_id] = info
+        problems = check_files(d, manifest, full=full)
+        if problems:
+            raise _Damaged("; ".join(problems))
+        sizes = {k: v.get("size") for k, v in (manifest.get("files") or {}).items() if isinstance(v, dict)}
+        docs: dict[str, DocInfo] = {}
+        digests: dict[str, str] = {}
         clauses, keys = [], []
-        with open(d / "clauses.jsonl", encoding="utf-8") as f:
-            for line in f:
+        where = d / "documents.jsonl"
+        try:
+            for line in _read_file(where, sizes.get("documents.jsonl"), None).decode("utf-8").splitlines():
+                rec = json.loads(line)
+                info = DocInfo.from_json(rec)
+                docs[info.doc_id] = info
+                if rec.get("clauses_digest"):
+                    digests[info.doc_id] = rec["clauses_digest"]
+            where = d / "clauses.jsonl"
+            for line in _read_file(where, sizes.get("clauses.jsonl"), None).decode("utf-8").splitlines():
                 rec = json.loads(line)
                 keys.append(rec.pop("key"))
                 rec["headings"] = tuple(rec["headings"])
                 clauses.append(Clause(**rec))
-        dense = None
-        if (d / "dense.faiss").exists():
-            dense = faiss.read_index(str(d / "dense.faiss"))
-            if dense.d != int(emb["dim"]) or dense.ntotal != len(clauses):
-                raise IndexLoadError(f"{d}: dense index does not match the manifest; rebuild with rag ingest")
-            nprobe = (manifest.get("dense_index") or {}).get("nprobe")
-            if nprobe and isinstance(dense, faiss.IndexIVF):
-                dense.nprobe = int(nprobe)
-        bm25 = bm25s.BM25.load(str(d / "bm25"), allow_pickle=False) if (d / "bm25").exists() else None
-        return cls(spec, int(emb["dim"]), docs, clauses, keys, dense, bm25, manifest)
+            if any(c.doc_id not in docs for c in clauses):
+                raise ValueError("a clause names a document that is not in documents.jsonl")
+            dense = None
+            where = d / "dense.faiss"
+            if _lexists(where):
+                raw = _read_file(where, sizes.get("dense.faiss"), None)
+                dense = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
+                if dense.d != dim or dense.ntotal != len(clauses):
+                    raise ValueError("dense index does not match the manifest")
+                nprobe = (manifest.get("dense_index") or {}).get("nprobe")
+                if nprobe and isinstance(dense, faiss.IndexIVF):
+                    dense.nprobe = int(nprobe)
+            where = d / "bm25"
+            bm25 = bm25s.BM25.load(str(where), allow_pickle=False) if _lexists(where) else None
+            if bm25 is not None and int(bm25.scores["num_docs"]) != len(clauses):
+                raise ValueError("BM25 index does not match the clauses")
+        except Exception as exc:  # any parse failure of these untrusted bytes means: damaged
+            if isinstance(exc, UnsafeIndexError):
+                raise _Damaged(str(exc)) from None
+            raise _Damaged(f"{where}: unreadable or damaged ({type(exc).__name__}: {exc})") from None
+        idx = cls(spec, dim, docs, clauses, keys, dense, bm25, manifest)
+        idx._check_digests(digests)
+        return idx
+
+    def _check_digests(self, digests: dict[str, str]) -> None:
+        """Clauses that do not hash to their document's digest are re-split from the source or dropped."""
+        bad = [d for d, want in digests.items() if clauses_digest(self.doc_clauses(d)) != want]
+        dropped = []
+        for doc_id in bad:
+            info = self.docs[doc_id]
+            fresh = _resplit_source(info)
+            ids = self._by_doc.get(doc_id, [])
+            if fresh is not None and clauses_digest(fresh) == digests[doc_id] and len(fresh) == len(ids):
+                for i, c in zip(ids, fresh):
+                    self.clauses[i] = c
+                msg = f"clauses of {info.source} were altered in the index; re-read from the source"
+            else:
+                dropped.append(doc_id)
+                msg = (f"clauses of {info.source} were altered in the index; the document is left out of "
+                       "results until the next `rag ingest` re-reads it")  # fmt: skip
+            logger.warning(msg)
+            self.problems.append(msg)
+        self.drop_documents(dropped)
+
+
+def _sound_previous(root: Path, current: str, previous: str | None) -> str | None:
+    """The generation to keep beside the new one: the previous if its files check out, else the
+    newest other one that does (so a damaged generation never displaces the intact fallback)."""
+    for gen in ([previous] if previous else []) + generations(root):
+        if gen == current:
+            continue
+        try:
+            if not check_files(root / gen, read_manifest(root / gen)):
+                return gen
+        except IndexLoadError:
+            continue
+    return None
+
+
+def clauses_digest(clauses: Sequence[Clause]) -> str:
+    """sha256 of a document's clauses as split (texts, spans, labels, headings): detects edits."""
+    h = hashlib.sha256()
+    for c in clauses:
+        rec = [c.ordinal, c.label, list(c.headings), c.text, c.start, c.end, c.part]
+        h.update(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def _resplit_source(info: DocInfo) -> list[Clause] | None:
+    """A .txt/.md document's clauses split again from its source, if the source is still the file indexed."""
+    if info.kind not in ("txt", "md"):
+        return None
+    try:
+        st = os.lstat(info.source)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        doc = load_file(info.source)
+    except (OSError, ValueError):
+        return None
+    if doc.sha256 != info.sha256 or doc.doc_id != info.doc_id:
+        return None
+    return split_document(doc)
+
+
+# ---------------------------------------------------------------------- safe file access
+
+
+def _lexists(p: Path) -> bool:
+    try:
+        os.lstat(p)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def _describe(mode: int) -> str:
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _open_regular(path: Path, limit: int | None) -> int:
+    """A read-only descriptor of a regular file (never a symlink, never blocking on a FIFO).
+
+    Raises:
+        UnsafeIndexError: a symlink, FIFO, device or folder, or larger than `limit` bytes.
+        FileNotFoundError: no such file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeIndexError(f"{path}: is a symbolic link; refused (an index folder holds only files)") from None
+        if exc.errno == errno.ENXIO:  # a FIFO with no writer, or a socket
+            raise UnsafeIndexError(f"{path}: is a named pipe or socket; refused") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeIndexError(f"{path}: is {_describe(st.st_mode)}; refused (an index folder holds only files)")
+    if limit is not None and st.st_size > limit:
+        os.close(fd)
+        raise UnsafeIndexError(f"{path}: {st.st_size} bytes, more than the {limit} recorded; refused")
+    return fd
+
+
+def _read_file(path: Path, size: int | None, limit: int | None = MAX_MANIFEST_BYTES) -> bytes:
+    """The bytes of a regular file, reading no more than `size` (the manifest's) or `limit` bytes
+    (`limit` None: the file's own size, for indexes written before sizes were recorded)."""
+    cap = int(size) if isinstance(size, int) else limit
+    fd = _open_regular(path, cap)
+    if cap is None:
+        cap = os.fstat(fd).st_size
+    try:
+        chunks, got = [], 0
+        while got <= cap:
+            b = os.read(fd, min(1 << 20, cap + 1 - got))
+            if not b:
+                break
+            chunks.append(b)
+            got += len(b)
+    finally:
+        os.close(fd)
+    if got > cap:
+        raise UnsafeIndexError(f"{path}: larger than the {cap} bytes recorded; refused")
+    if isinstance(size, int) and got != size:
+        raise _Damaged(f"{path}: {got} bytes, the manifest records {size} (truncated or replaced)")
+    return b"".join(chunks)
+
+
+def _sha256_file(path: Path, size: int | None = None) -> str:
+    fd = _open_regular(path, size)
+    h = hashlib.sha256()
+    try:
+        while b := os.read(fd, 1 << 20):
+            h.update(b)
+    finally:
+        os.close(fd)
+    return h.hexdigest()
+
+
+def _write_new_file(path: Path, data: bytes) -> None:
+    """Create `path` afresh (O_EXCL|O_NOFOLLOW), write and fsync it: a planted symlink is refused.
+
+    A stale regular file of that name (left by a crash) is removed first.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
+    if st is not None:
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeIndexError(
+                f"{path} is {_describe(st.st_mode)}, not a file rag wrote; refused so nothing outside the index "
+                "folder is written. Remove it and run the command again"
+            )
+        os.unlink(path)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except FileExistsError:
+        raise UnsafeIndexError(f"{path} appeared while writing it; refused") from None
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_manifest(d: Path) -> dict:
+    """The manifest of a generation folder, read safely; `_Damaged` when unreadable."""
+    try:
+        m = json.loads(_read_file(d / MANIFEST, None).decode("utf-8"))
+    except FileNotFoundError:
+        raise _Damaged(f"{d / MANIFEST}: missing") from None
+    except UnsafeIndexError as exc:
+        raise _Damaged(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise _Damaged(f"{d / MANIFEST}: unreadable or damaged ({type(exc).__name__}: {exc})") from None
+    if not isinstance(m, dict):
+        raise _Damaged(f"{d / MANIFEST}: not a JSON object")
+    return m
+
+
+def check_files(d: Path, manifest: dict, full: bool = False) -> list[str]:
+    """Problems with a generation's files: each must be a regular file of the recorded size
+    (and, with `full`, the recorded sha256). Empty when all is well."""
+    files = manifest.get("files")
+    if not isinstance(files, dict):  # written before sizes were recorded: only the kinds can be checked
+        files = {n: {} for n in ("documents.jsonl", "clauses.jsonl")}
+    problems = []
+    for name in ("documents.jsonl", "clauses.jsonl"):
+        if name not in files:
+            problems.append(f"{d / MANIFEST}: does not list {name}")
+    problems += _unlisted(d, files, legacy=not isinstance(manifest.get("files"), dict))
+    for rel, rec in files.items():
+        parts = rel.split("/") if isinstance(rel, str) else []
+        if not parts or any(p in ("", ".", "..") or not _SAFE_PART.fullmatch(p) for p in parts):
+            problems.append(f"{d / MANIFEST}: names an unsafe path {rel!r}")
+            continue
+        path = d.joinpath(*parts)
+        try:
+            for depth in range(1, len(parts)):  # folders on the way (bm25/) must be real folders
+                st = os.lstat(d.joinpath(*parts[:depth]))
+                if not stat.S_ISDIR(st.st_mode):
+                    raise UnsafeIndexError(f"{d.joinpath(*parts[:depth])}: is {_describe(st.st_mode)}; refused")
+            st = os.lstat(path)
+        except FileNotFoundError:
+            problems.append(f"{path}: missing")
+            continue
+        except UnsafeIndexError as exc:
+            problems.append(str(exc))
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            problems.append(f"{path}: is {_describe(st.st_mode)}, not a regular file; refused")
+            continue
+        size = rec.get("size") if isinstance(rec, dict) else None
+        if isinstance(size, int) and st.st_size != size:
+            problems.append(f"{path}: {st.st_size} bytes, the manifest records {size} (truncated or replaced)")
+            continue
+        want = rec.get("sha256") if isinstance(rec, dict) else None
+        if full and want:
+            try:
+                if _sha256_file(path, size) != want:
+                    problems.append(f"{path}: content differs from the sha256 the manifest records (altered)")
+            except (OSError, UnsafeIndexError) as exc:
+                problems.append(f"{path}: {exc}")
+    return problems
+
+
+def _unlisted(d: Path, files: dict, legacy: bool) -> list[str]:
+    """Files the loader would read (dense.faiss, bm25/*) that the manifest does not list.
+
+    For a manifest written before files were listed, they need only be regular files.
+    """
+    problems = []
+    candidates = [d / "dense.faiss"]
+    bm25 = d / "bm25"
+    try:
+        st = os.lstat(bm25)
+        if not stat.S_ISDIR(st.st_mode):
+            return [f"{bm25}: is {_describe(st.st_mode)}; refused"]
+        candidates += [Path(e.path) for e in os.scandir(bm25)]
+    except FileNotFoundError:
+        pass
+    for p in candidates:
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            continue
+        rel = p.relative_to(d).as_posix()
+        if legacy and not stat.S_ISREG(st.st_mode):
+            problems.append(f"{p}: is {_describe(st.st_mode)}, not a regular file; refused")
+        elif not legacy and rel not in files:
+            problems.append(f"{p}: not listed in {d / MANIFEST}; refused")
+    return problems
+
+
+def verify(index_dir: str | Path, full: bool = True) -> list[str]:
+    """Problems with the index at `index_dir`, for `rag verify`; empty when it is sound.
+
+    Checks the `CURRENT` pointer, the current generation's manifest and files (sizes; with
+    `full`, sha256 too) and every document's clause digest. Reads nothing it should not
+    (no symlinks, FIFOs or oversized files).
+    """
+    root = Path(index_dir)
+    if _lexists(root / MANIFEST):
+        return _verify_generation(root, root, full)
+    name, bad = _pointer(root)
+    problems = [bad] if bad else [] if name else [f"no index in {root}/"]
+    if name:
+        problems += _verify_generation(root / name, root, full)
+    if problems:
+        keep = _sound_previous(root, name or "", None)
+        problems.append(
+            f"the previous generation {keep} is intact: searches use it until `rag ingest` rebuilds the index"
+            if keep
+            else f"no intact generation is left: rebuild with rag ingest PATH... --index {root}"
+        )
+    return problems
+
+
+def _verify_generation(d: Path, root: Path, full: bool) -> list[str]:
+    """Problems with one generation folder: manifest, files, clause digests."""
+    try:
+        manifest = read_manifest(d)
+    except _Damaged as exc:
+        return [str(exc)]
+    problems = check_files(d, manifest, full)
+    if problems:
+        return problems
+    try:
+        idx = ClauseIndex._load_generation(d, root, None)
+    except IndexLoadError as exc:
+        return [str(exc)]
+    return [p for p in idx.problems]
 
 
 def _fsync(p: Path) -> None:
-    with open(p, "rb") as f:
-        os.fsync(f.fileno())
+    fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _pointer(root: Path) -> tuple[str | None, str | None]:
+    """(generation named by CURRENT, problem): the name only when it is a `gen-*` folder directly inside."""
+    path = root / CURRENT
+    try:
+        raw = _read_file(path, None, MAX_POINTER_BYTES)
+    except FileNotFoundError:
+        return None, None
+    except (OSError, IndexLoadError) as exc:
+        return None, f"{path}: unreadable ({exc})"
+    name = raw.decode("utf-8", "replace").strip()
+    if not _GEN_NAME.fullmatch(name):
+        return None, f"{path}: names {name[:80]!r}, not a generation folder inside {root}/; refused"
+    try:
+        st = os.lstat(root / name)
+    except FileNotFoundError:
+        return None, f"{path}: names {name}, which is missing"
+    if not stat.S_ISDIR(st.st_mode):
+        return None, f"{path}: names {name}, which is {_describe(st.st_mode)}; refused"
+    return name, None
 
 
 def _read_pointer(root: Path) -> str | None:
+    return _pointer(root)[0]
+
+
+def generations(root: str | Path) -> list[str]:
+    """Generation folders directly inside `root` that have a manifest, newest first (symlinks ignored)."""
+    out = []
     try:
-        return (root / CURRENT).read_text(encoding="utf-8").strip() or None
-    except FileNotFoundError:
-        return None
+        entries = list(os.scandir(root))
+    except OSError:
+        return []
+    for e in entries:
+        if _GEN_NAME.fullmatch(e.name) and e.is_dir(follow_symlinks=False) and _lexists(Path(e.path) / MANIFEST):
+            out.append(e.name)
+    return sorted(out, reverse=True)
+
+
+def recorded_spec(index_dir: str | Path) -> EmbedderSpec | None:
+    """The embedder any readable manifest under `index_dir` records (the current first), else None.
+
+    Lets a rebuild of a damaged index keep the embedder it was built with.
+    """
+    root = Path(index_dir)
+    name, _ = _pointer(root)
+    for gen in ([name] if name else []) + [g for g in generations(root) if g != name]:
+        try:
+            emb = read_manifest(root / gen).get("embedder")
+            if isinstance(emb, dict) and emb.get("backend") and emb.get("model"):
+                return EmbedderSpec.from_dict(emb)
+        except IndexLoadError:
+            continue
+    return None
 
 
 def resolve(directory: str | Path) -> Path:
@@ -516,18 +1028,18 @@ def resolve(directory: str | Path) -> Path:
         IndexLoadError: there is no built index under `directory`.
     """
     root = Path(directory)
-    if (root / MANIFEST).is_file():
+    if _lexists(root / MANIFEST):
         return root
-    name = _read_pointer(root)
-    if name and (root / name / MANIFEST).is_file():
+    name, _ = _pointer(root)
+    if name and _lexists(root / name / MANIFEST):
         return root / name
     raise IndexLoadError(f"no index in {root}/. Build one first: rag ingest PATH... --index {root}")
 
 
 def exists(directory: str | Path) -> bool:
-    """True when `directory` holds a loadable index generation."""
+    """True when `directory` holds an index generation (current or, if that is damaged, another one)."""
     try:
         resolve(directory)
         return True
     except IndexLoadError:
-        return False
+        return bool(generations(directory))

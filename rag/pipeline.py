@@ -14,11 +14,13 @@ One writer at a time (a lock file); readers always see a complete generation.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -32,9 +34,22 @@ from tqdm.auto import tqdm
 
 from .cache import CACHE_FILE, ClauseCache
 from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
-from .index import ClauseIndex, DocInfo, IndexLoadError, Progress, clause_key, exists, make_dense, passage_text
+from .index import (
+    ClauseIndex,
+    DocInfo,
+    IndexLoadError,
+    Progress,
+    UnsafeIndexError,
+    clause_key,
+    disk_full,
+    generations,
+    make_dense,
+    passage_text,
+    recorded_spec,
+)
 from .load import LoadError, extraction_tag, load_file, scan
 from .readers import ocr
+from .readers.plain import decode_bytes
 from .split import Clause, split_document
 from .tokens import tokenize
 
@@ -72,12 +87,41 @@ class IndexBusyError(RuntimeError):
     """Another process is writing this index."""
 
 
+def _open_in_folder(path: Path, flags: int, mode: int = 0o644) -> int:
+    """Open a file of the index folder itself, never through a symlink and never blocking on a FIFO.
+
+    Raises:
+        UnsafeIndexError: `path` is a symlink, FIFO, device or folder (planted in a handed-over index).
+    """
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, mode)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+            raise UnsafeIndexError(
+                f"{path} is a symbolic link, pipe or folder, not a file rag wrote; refused so nothing outside "
+                "the index folder is touched. Remove it and run the command again"
+            ) from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise UnsafeIndexError(f"{path} is not a regular file; refused. Remove it and run the command again")
+    os.set_blocking(fd, True)
+    return fd
+
+
 @contextmanager
 def writer_lock(index_dir: str | Path, wait: bool = False) -> Iterator[None]:
-    """Hold the index's writer lock (released on exit, or by the OS if the process dies)."""
+    """Hold the index's writer lock (released on exit, or by the OS if the process dies).
+
+    Raises:
+        IndexBusyError: another process holds it (and `wait` is false).
+        UnsafeIndexError: the lock file is a planted symlink or not a regular file.
+    """
     root = Path(index_dir)
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / LOCK_FILE, "a+") as f:
+    fd = _open_in_folder(root / LOCK_FILE, os.O_RDWR | os.O_CREAT)
+    with os.fdopen(fd, "r+") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -100,15 +144,33 @@ def write_status(index_dir: str | Path, **fields) -> None:
     """Atomically record the progress of the transformer tier for `rag info` and the app."""
     root = Path(index_dir)
     tmp = root / f".{STATUS_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({**fields, "pid": os.getpid(), "updated": time.time()}), encoding="utf-8")
+    data = json.dumps({**fields, "pid": os.getpid(), "updated": time.time()}).encode("utf-8")
+    try:
+        if os.path.lexists(tmp) and not os.path.islink(tmp) and os.path.isfile(tmp):
+            os.unlink(tmp)  # a stale one of ours
+        fd = _open_in_folder(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    except FileExistsError:
+        raise UnsafeIndexError(f"{tmp} is a symbolic link or not a file; refused. Remove it") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        os.unlink(tmp)
+        if exc.errno == errno.ENOSPC:
+            raise disk_full(tmp) from exc
+        raise
     os.replace(tmp, root / STATUS_FILE)
 
 
 def status(index_dir: str | Path) -> dict | None:
     """The last recorded tier status, with `running` telling whether its process lives."""
     try:
-        st = json.loads((Path(index_dir) / STATUS_FILE).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        fd = _open_in_folder(Path(index_dir) / STATUS_FILE, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as f:
+            st = json.loads(f.read(1 << 20))
+    except (OSError, ValueError, UnsafeIndexError):
+        return None
+    if not isinstance(st, dict):
         return None
     running = False
     if st.get("state") == "embedding":
@@ -154,7 +216,9 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
             old = prev_by_path.get(src)
             try:
                 if old is not None and old.sha256 == hashlib.sha256(data := f.read_bytes()).hexdigest():
-                    if old.reader == extraction_tag(f, data):
+                    if old.reader == extraction_tag(f, data) and _spans_match(
+                        old, previous.doc_clauses(old.doc_id), data
+                    ):
                         docs[old.doc_id] = old
                         clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
                         counts["unchanged"] += 1
@@ -180,6 +244,70 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
     ordered = sorted(docs.values(), key=lambda d: d.source)
     flat = [c for d in ordered for c in clauses[d.doc_id]]
     return {d.doc_id: d for d in ordered}, flat, failures, counts
+
+
+def _spans_match(info: DocInfo, clauses: list[Clause], data: bytes) -> bool:
+    """For .txt/.md (cheap to re-read): whether every stored clause text equals its span of the source.
+
+    A mismatch means the index was altered; the document is then read and split again.
+    """
+    if info.kind not in ("txt", "md"):
+        return True
+    try:
+        text, _ = decode_bytes(data)
+    except ValueError:
+        return False
+    ok = all(text[c.start : c.end] == c.text for c in clauses)
+    if not ok:
+        logger.warning("%s: indexed clause text differs from the source; reading it again", info.source)
+    return ok
+
+
+def _load_previous(index_dir: str | Path) -> ClauseIndex | None:
+    """The index already there (falling back past a damaged generation), or None to build afresh.
+
+    Fully verified (sha256 of every file): an ingest reuses its clauses and metadata, so nothing
+    altered in place may survive into the next generation.
+    """
+    root = Path(index_dir)
+    if not os.path.lexists(root / "CURRENT") and not generations(root):
+        return None
+    try:
+        return ClauseIndex.load(index_dir, full=True)
+    except IndexLoadError as exc:
+        logger.warning("rebuilding from scratch: %s", exc)
+        return None
+
+
+def _cached_vectors(
+    index_dir: str | Path,
+    spec: EmbedderSpec,
+    keys: list[str],
+    texts: list[str],
+    dim: int | None,
+    batch_size: int,
+    show_progress: bool,
+    progress: Progress | None,
+) -> tuple[np.ndarray, int, float]:
+    """Vectors of every key, embedding what the cache lacks or holds invalid: (vectors, embedded, seconds)."""
+    embedded, seconds = 0, 0.0
+    for _ in range(3):  # a row rejected on the final read is embedded again
+        n, s, got_dim = _embed_missing(index_dir, spec, keys, texts, batch_size, show_progress, progress, dim)
+        embedded, seconds, dim = embedded + n, seconds + s, got_dim or dim
+        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+            have = cache.vectors(spec.id, keys, dim)
+        if all(k in have for k in keys):
+            return np.stack([have[k] for k in keys]).astype(np.float32), embedded, seconds
+    raise RuntimeError(f"the clause cache in {index_dir}/ keeps losing vectors; delete {CACHE_FILE} and ingest again")
+
+
+def _spec_dim(spec: EmbedderSpec, previous: ClauseIndex | None) -> int | None:
+    """The vector dimension `spec` produces, when known without loading a model."""
+    if spec.backend == "hash":
+        return int(spec.model.rpartition("-")[2])
+    if previous is not None and previous.spec == spec and previous.dim > 0:
+        return previous.dim
+    return None
 
 
 def _tokens(cache: ClauseCache, keys: list[str], texts: list[str], show_progress: bool) -> list[list[str]]:
@@ -222,19 +350,16 @@ def ingest(
     """
     t0 = time.perf_counter()
     with writer_lock(index_dir):
-        previous = None
-        if exists(index_dir):
-            try:
-                previous = ClauseIndex.load(index_dir)
-            except IndexLoadError as exc:
-                logger.warning("rebuilding from scratch: %s", exc)
-        spec = spec or (previous.spec if previous else DEFAULT_SPEC)
+        previous = _load_previous(index_dir)
+        # a damaged or outdated index keeps the embedder it was built with, never silently the default
+        spec = spec or recorded_spec(index_dir) or (previous.spec if previous else DEFAULT_SPEC)
         docs, clauses, failures, counts = _plan(previous, paths, show_progress)
         same_skips = previous is not None and {(e.source, e.reason) for e in failures} == {
             (r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
         }
         untouched = counts["added"] == counts["changed"] == counts["removed"] == 0 and same_skips
-        if untouched and previous is not None and previous.spec == spec and previous.dense is not None:
+        healthy = previous is not None and not previous.problems
+        if untouched and healthy and previous.spec == spec and previous.dense is not None:
             return IngestReport(
                 documents=len(docs), clauses=len(clauses), failures=tuple(failures), unchanged=counts["unchanged"],
                 seconds=time.perf_counter() - t0, searchable_after=0.0, tiers=previous.tiers, index_dir=str(index_dir),
@@ -248,7 +373,7 @@ def ingest(
         with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
             tokens = _tokens(cache, keys, texts, show_progress)
             lexical_s = time.perf_counter() - t1
-            have = cache.vectors(spec.id, keys)
+            have = cache.vectors(spec.id, keys, _spec_dim(spec, previous))
         missing = sum(1 for k in set(keys) if k not in have)
         skipped = [{"source": e.source, "reason": e.reason} for e in failures]
         base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens, manifest={"skipped": skipped})
@@ -266,10 +391,9 @@ def ingest(
             pid = _spawn_completion(index_dir, batch_size)
             return IngestReport(**report, seconds=time.perf_counter() - t0, tiers={"lexical": True, "dense": False},
                                 background_pid=pid)  # fmt: skip
-        embedded, dense_s = _embed_missing(index_dir, spec, keys, texts, batch_size, show_progress, progress)
-        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            have = cache.vectors(spec.id, keys)
-        vectors = np.stack([have[k] for k in keys]).astype(np.float32)
+        vectors, embedded, dense_s = _cached_vectors(
+            index_dir, spec, keys, texts, _spec_dim(spec, previous), batch_size, show_progress, progress
+        )
         ClauseIndex.from_parts(vectors=vectors, dim=vectors.shape[1], **base).save(index_dir)
         write_status(index_dir, state="complete", done=missing, total=missing)
     report.update(searchable_after=searchable or time.perf_counter() - t0)
@@ -285,17 +409,20 @@ def _embed_missing(
     batch_size: int,
     show_progress: bool,
     progress: Progress | None,
-) -> tuple[int, float]:
-    """Embed the clause texts the cache lacks, committing each batch; returns (count, seconds)."""
+    dim: int | None = None,
+) -> tuple[int, float, int | None]:
+    """Embed the clause texts the cache lacks, committing each batch; returns (count, seconds, dim)."""
     with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-        have = set(cache.vectors(spec.id, keys))
+        have = set(cache.vectors(spec.id, keys, dim))
         todo: dict[str, str] = {}
         for k, t in zip(keys, texts):
             if k not in have:
                 todo[k] = t
         if not todo:
-            return 0, 0.0
+            return 0, 0.0, dim
         embedder = make_embedder(spec)
+        if dim is not None and embedder.dim != dim:
+            raise ValueError(f"embedder {spec.id} makes {embedder.dim}-dimensional vectors, the index holds {dim}")
         items = sorted(todo.items(), key=lambda kv: len(kv[1]))  # similar lengths batch well
         t0 = time.perf_counter()
         total_chars = sum(len(t) for _, t in items)
@@ -313,36 +440,38 @@ def _embed_missing(
                 write_status(index_dir, state="embedding", done=done, total=len(items), eta_s=eta)
                 if progress:
                     progress(done, len(items))
-        return len(items), time.perf_counter() - t0
+        return len(items), time.perf_counter() - t0, embedder.dim
 
 
 def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: bool = True) -> int:
     """Finish the transformer tier of the current generation (what `--background` runs)."""
     with writer_lock(index_dir, wait=True):
-        idx = ClauseIndex.load(index_dir)
-        if idx.dense is not None:
+        idx = ClauseIndex.load(index_dir, full=True)
+        if idx.dense is not None and not idx.problems:
             write_status(index_dir, state="complete", done=0, total=0)
             return 0
         texts = [passage_text(idx.docs[c.doc_id], c) for c in idx.clauses]
-        n, _ = _embed_missing(index_dir, idx.spec, idx.keys, texts, batch_size, show_progress, None)
-        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            have = cache.vectors(idx.spec.id, idx.keys)
-        vectors = np.stack([have[k] for k in idx.keys]).astype(np.float32)
+        dim = idx.dim or _spec_dim(idx.spec, None)
+        vectors, n, _ = _cached_vectors(index_dir, idx.spec, idx.keys, texts, dim, batch_size, show_progress, None)
+        bm25 = idx.bm25
+        if idx.problems:  # documents were dropped in memory: BM25 is rebuilt for what is kept
+            with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
+                have = cache.tokens(idx.keys)
+            bm25 = ClauseIndex._make_bm25([have.get(k) or tokenize(t) for k, t in zip(idx.keys, texts)])
         dense, ann = make_dense(vectors)
         manifest = {**idx.manifest, "dense_index": ann}
-        ClauseIndex(idx.spec, vectors.shape[1], idx.docs, idx.clauses, idx.keys, dense, idx.bm25, manifest).save(
-            index_dir
-        )
+        ClauseIndex(idx.spec, vectors.shape[1], idx.docs, idx.clauses, idx.keys, dense, bm25, manifest).save(index_dir)
         write_status(index_dir, state="complete", done=n, total=n)
         return n
 
 
 def _spawn_completion(index_dir: str | Path, batch_size: int) -> int:
-    log = open(Path(index_dir) / "background.log", "ab")
+    log = os.fdopen(_open_in_folder(Path(index_dir) / "background.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "rag.cli", "complete", "--index", str(index_dir), "--batch-size", str(batch_size)],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
+    log.close()  # the child holds its own copy
     return proc.pid
 
 
@@ -353,7 +482,7 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
         ValueError: nothing in the index matches `targets`.
     """
     with writer_lock(index_dir):
-        idx = ClauseIndex.load(index_dir)
+        idx = ClauseIndex.load(index_dir, full=True)
         roots = [Path(t).resolve() for t in targets]
         gone = [d for d in idx.docs.values() if d.doc_id in targets or _under(Path(d.source).resolve(), roots)]
         if not gone:
