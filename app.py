@@ -87,8 +87,6 @@ def show_hit(index: ClauseIndex, h: Hit, key: str, spans: tuple[tuple[int, int],
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
         if h.superseded_by is not None:
             st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
-        elif audit.is_old_version(h.doc.source):
-            st.warning("此文件已不是现行版本：它是被替换下来的旧版本（文库 .versions 文件夹）。")
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         st.code(h.citation, language=None)  # the code block carries a copy button
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
@@ -100,11 +98,6 @@ def show_hit(index: ClauseIndex, h: Hit, key: str, spans: tuple[tuple[int, int],
                 style = "border-left:3px solid #e8a33d;padding-left:8px" if mine else "color:#555"
                 body = mark_html(c.text, spans if mine else ())
                 st.markdown(f"<div style='{style}'>{body}</div>", unsafe_allow_html=True)
-
-
-def current_hits(hits: list[Hit], old_versions: bool) -> list[Hit]:
-    """Leave out replaced files kept under .versions/ unless old versions are asked for."""
-    return hits if old_versions else [h for h in hits if not audit.is_old_version(h.doc.source)]
 
 
 def identity() -> auth.Identity:
@@ -166,7 +159,6 @@ def ask_tab(searcher: Searcher, opt: dict) -> None:
         question = capped(question)
         hits = searcher.search(question, k=opt["k"], filters=Filters(opt["chosen"], superseded=opt["old"]),
                                mode=opt["mode"])  # fmt: skip
-        hits = current_hits(hits, opt["old"])
         if "dense" not in searcher.tiers_for(opt["mode"]) and opt["mode"] != "lexical":
             st.caption("向量层尚未完成，本次仅用关键词检索。")
         if not hits:
@@ -187,7 +179,7 @@ def precedent_tab(searcher: Searcher, titles: dict[str, str], opt: dict) -> None
         draft = capped(draft)
         f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
                     superseded=opt["old"])  # fmt: skip
-        hits = current_hits(searcher.search(draft, k=opt["k"], filters=f, mode=opt["mode"]), opt["old"])
+        hits = searcher.search(draft, k=opt["k"], filters=f, mode=opt["mode"])
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
         for h in hits:
@@ -200,7 +192,7 @@ def study_tab(searcher: Searcher, opt: dict) -> None:
     if st.button("加入该主题的条款", disabled=not topic.strip()):
         hits = searcher.search(capped(topic), k=n_topic, filters=Filters(opt["chosen"], superseded=opt["old"]),
                                mode=opt["mode"])  # fmt: skip
-        for h in current_hits(hits, opt["old"]):
+        for h in hits:
             if h.clause.clause_id not in st.session_state.basket:
                 st.session_state.basket.append(h.clause.clause_id)
     items = resolve_items(searcher.index, st.session_state.basket)
@@ -227,8 +219,6 @@ def study_tab(searcher: Searcher, opt: dict) -> None:
 def version_label(index: ClauseIndex, d) -> str:
     if d.doc_id in index.superseded:
         return f"已被取代：{index.superseded[d.doc_id].reason}"
-    if audit.is_old_version(d.source):
-        return "已被取代：被替换下来的旧版本"
     return "现行"
 
 

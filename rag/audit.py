@@ -24,13 +24,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .auth import Identity, require_librarian
+from .index import VERSIONS_DIR
 from .upload import UploadError, check_content, safe_name, store
 
 logger = logging.getLogger(__name__)
 
 AUDIT_FILE = "audit.log"
 AUDIT_ENV = "RAG_AUDIT"
-VERSIONS_DIR = ".versions"
 ACTIONS = ("upload", "replace", "remove", "ingest", "user-add", "user-remove", "sign-in-failed")
 
 

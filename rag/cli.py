@@ -21,7 +21,7 @@ from . import audit, auth, retrieve
 from .adapt import TrainSettings
 from .cite import mark
 from .embed import parse_spec
-from .index import ClauseIndex, IndexLoadError, resolve
+from .index import ClauseIndex, IndexLoadError, resolve, verify
 from .load import LoadError
 from .pipeline import IndexBusyError, complete_dense, ingest, remove, status
 from .readers import READERS
@@ -181,7 +181,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if notice:
         print(f"rag search: {notice}", file=sys.stderr)
     t0 = time.perf_counter()
-    hits = searcher.search(question, k=args.k, filters=filters, mode=args.mode)
+    try:
+        hits = searcher.search(question, k=args.k, filters=filters, mode=args.mode)
+    except ValueError as exc:  # e.g. an embedder the index names that cannot be loaded offline
+        return _fail(args, "search", str(exc))
     ms = (time.perf_counter() - t0) * 1000
     tiers = "+".join(searcher.tiers_for(args.mode))
     if args.json:
@@ -200,6 +203,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
     return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    problems = verify(args.index, full=not args.quick)
+    if args.json:
+        print(dumps({"index": str(args.index), "ok": not problems, "problems": problems}))
+    else:
+        for p in problems:
+            print(safe(f"  {p}"))
+        verdict = "ok" if not problems else f"{len(problems)} problem(s); rag ingest PATH... heals it"
+        print(f"{args.index}: {verdict}")
+    return 0 if not problems else 1
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -413,6 +428,12 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--index", default=DEFAULT_INDEX)
     pf.add_argument("--docs", action="store_true", help="list the documents")
     pf.set_defaults(func=_cmd_info)
+
+    pv = sub.add_parser("verify", help="check an index folder: files, sizes, checksums, clause texts")
+    pv.add_argument("--index", default=DEFAULT_INDEX)
+    pv.add_argument("--quick", action="store_true", help="sizes and file kinds only (no sha256 of every file)")
+    pv.add_argument("--json", action="store_true", help="print the problems as JSON")
+    pv.set_defaults(func=_cmd_verify)
 
     pu = sub.add_parser("user", help="librarian accounts for the app (add, remove, list)")
     usub = pu.add_subparsers(dest="user_cmd", required=True)

@@ -41,6 +41,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
+VERSIONS_DIR = ".versions"  # where the app keeps replaced library files
 CURRENT = "CURRENT"
 
 
@@ -129,7 +130,8 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
     same real title (ignoring 中华人民共和国, dates and 修订/修正 marks) and the same issuer
     where known are versions of one another: the latest date is current, or, on the same date,
     the one marked 修订/修正. Documents of one title and one date with no revision mark (the
-    parts of a code) are not versions of each other.
+    parts of a code) are not versions of each other. A file a librarian replaced in the app is kept
+    as `<library>/.versions/<stamp>/<name>` and is superseded by the file now at `<library>/<name>`.
     """
     docs = list(docs)
     out: dict[str, Supersession] = {}
@@ -145,6 +147,14 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
                 if b.doc_id != a.doc_id and not (a.date and b.date and b.date > a.date) and b.doc_id not in out:
                     what = f"《{a.title}》" + (f"（{a.doc_number}）" if a.doc_number else "")
                     out[b.doc_id] = Supersession(a.doc_id, f"{what}明确废止了它（“{ref}”）")
+    by_source = {str(Path(d.source)): d for d in docs}
+    for d in docs:  # a file a librarian replaced, kept as <library>/.versions/<stamp>/<name>
+        parts = Path(d.source).parts
+        if VERSIONS_DIR in parts[:-2] and d.doc_id not in out:
+            at = len(parts) - 1 - parts[::-1].index(VERSIONS_DIR)
+            current = by_source.get(str(Path(*parts[:at], *parts[at + 2 :])))
+            if current is not None:
+                out[d.doc_id] = Supersession(current.doc_id, f"被替换下来的旧版本（{parts[at + 1]} 替换）")
     for group in by_title.values():
         issuers = {d.issuer for d in group if d.issuer}
         if len(group) < 2 or len(issuers) > 1:

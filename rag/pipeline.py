@@ -47,7 +47,7 @@ from .index import (
     passage_text,
     recorded_spec,
 )
-from .load import LoadError, extraction_tag, load_file, scan
+from .load import LoadError, extraction_tag, load_file, resolve_path, scan
 from .readers import ocr
 from .readers.plain import decode_bytes
 from .split import Clause, split_document
@@ -188,14 +188,14 @@ def _under(path: Path, roots: Sequence[Path]) -> bool:
 
 def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progress: bool):
     """Documents and clauses of the updated library, and what changed."""
-    roots = [Path(p).resolve() for p in paths]
-    failures = [LoadError(str(p), "no such file or folder") for p in paths if not Path(p).exists()]
+    roots = [resolve_path(p) for p in paths]
+    failures: list[LoadError] = []
     docs: dict[str, DocInfo] = {}
     clauses: dict[str, list[Clause]] = {}
     prev_by_path: dict[Path, DocInfo] = {}
     if previous is not None:
         for info in previous.docs.values():
-            src = Path(info.source).resolve()
+            src = resolve_path(info.source)
             if _under(src, roots):
                 prev_by_path[src] = info
             else:  # another folder's document: kept as it is
@@ -203,15 +203,15 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
                 clauses[info.doc_id] = previous.doc_clauses(info.doc_id)
     counts = {"added": 0, "changed": 0, "unchanged": 0, "reread": 0}
     seen: set[Path] = set()
-    files, skipped = scan(p for p in paths if Path(p).exists())
+    files, skipped = scan(paths)  # missing paths, loops and dangling links come back with their reasons
     failures += skipped
     if previous is not None:  # what earlier ingests of other folders left out stays listed
         failures += [LoadError(r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
-                     if not _under(Path(r["source"]).resolve(), roots)]  # fmt: skip
+                     if not _under(resolve_path(r["source"]), roots)]  # fmt: skip
     bar = tqdm(files, desc="load", unit="file", disable=not show_progress)
     with ocr.progress_to(lambda done, total, name: bar.set_postfix_str(f"OCR page {done}/{total}", refresh=True)):
         for f in bar:
-            src = f.resolve()
+            src = resolve_path(f)
             seen.add(src)
             old = prev_by_path.get(src)
             try:
@@ -483,8 +483,8 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
     """
     with writer_lock(index_dir):
         idx = ClauseIndex.load(index_dir, full=True)
-        roots = [Path(t).resolve() for t in targets]
-        gone = [d for d in idx.docs.values() if d.doc_id in targets or _under(Path(d.source).resolve(), roots)]
+        roots = [resolve_path(t) for t in targets]
+        gone = [d for d in idx.docs.values() if d.doc_id in targets or _under(resolve_path(d.source), roots)]
         if not gone:
             raise ValueError(f"no document in {index_dir}/ matches {', '.join(targets)} (see rag info --docs)")
         drop = {d.doc_id for d in gone}

@@ -129,3 +129,18 @@ def test_cli_search_all_versions_says_what_replaced_a_hit(tmp_path, capsys):
     assert main(["search", "双随机抽查比例不低于", "--index", idx, "--mode", "lexical", "--all-versions"]) == 0
     out = capsys.readouterr().out
     assert "不低于20%" in out and "! not current: 《宁波市民政局关于印发宁波市民政行政执法工作规范（2023年修订）" in out
+
+
+def test_a_replaced_library_file_is_superseded_by_the_file_now_in_its_place(tmp_path, fake_embedder):
+    lib = tmp_path / "library"
+    (lib / ".versions" / "20260101T000000Z").mkdir(parents=True)
+    (lib / "rules.txt").write_text(gw.text(gw.RULES_2023), encoding="utf-8")
+    old = lib / ".versions" / "20260101T000000Z"
+    (old / "rules.txt").write_text(gw.text(gw.UNRELATED_2024), encoding="utf-8")  # no title or repeal in common
+    (old / "gone.txt").write_text(gw.text(gw.NOTICE_2022), encoding="utf-8")  # nothing in its place now
+    docs, errors = load_paths([lib])
+    assert not errors and len(docs) == 3
+    sup = superseded_versions(ClauseIndex.build(docs, fake_embedder, show_progress=False).docs.values())
+    by = {d.source.rsplit("/", 1)[-1] + ("(old)" if ".versions" in d.source else ""): d.doc_id for d in docs}
+    assert set(sup) == {by["rules.txt(old)"]} and sup[by["rules.txt(old)"]].by == by["rules.txt"]
+    assert sup[by["rules.txt(old)"]].reason == "被替换下来的旧版本（20260101T000000Z 替换）"
