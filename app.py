@@ -311,13 +311,13 @@ def removal(titles: dict[str, str], who: auth.Identity) -> None:
         st.session_state.confirm_remove = gone
     target = st.session_state.get("confirm_remove")
     if target and target in titles:
-        st.warning(escape_html(f"确定从索引中移除《{titles[target]}》？（文件本身仍在文库文件夹中）"))
+        st.warning(escape_html(f"确定移除《{titles[target]}》？（文件移到文库的 .removed 文件夹保存，不再收录）"))
         c1, c2 = st.columns(2)
         if c1.button("确认移除"):
             st.session_state.pop("confirm_remove", None)
             try:
-                audit.remove_audited(who, INDEX_DIR, [target])
-                done = f"已从索引中移除《{titles[target]}》（文件本身仍在文库文件夹中）。"
+                audit.remove_audited(who, INDEX_DIR, [target], library=CORPUS_DIR)
+                done = f"已移除《{titles[target]}》（文件保存在文库的 .removed 文件夹中）。"
                 st.session_state.flash = [("success", done)]
             except (ValueError, IndexBusyError, auth.NotAllowed) as exc:
                 st.session_state.flash = [("error", str(exc))]

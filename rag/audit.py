@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .auth import Identity, require_librarian
 from .index import VERSIONS_DIR
+from .load import REMOVED_DIR
 from .upload import UploadError, check_content, safe_name, store
 
 logger = logging.getLogger(__name__)
@@ -206,8 +207,12 @@ def ingest_audited(who: Identity, index_dir: str | Path, paths: Sequence[str | P
     return rep
 
 
-def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str]):
+def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str], library: str | Path | None = None):
     """`rag.pipeline.remove` for a librarian, audited with each removed file's sha256.
+
+    With `library`, a removed file that lives in it is moved to `<library>/.removed/<stamp>/<name>`:
+    kept (nothing is lost), but no longer ingested, so the next ingest of the library does not bring
+    it back (it is listed as "removed by a librarian").
 
     Raises:
         NotAllowed, ValueError, IndexBusyError, IndexLoadError: as `remove`.
@@ -221,6 +226,15 @@ def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str])
     except Exception as exc:
         record(log, who.label, "remove", ", ".join(targets), result=f"failed: {exc}")
         raise
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     for d in gone:
-        record(log, who.label, "remove", Path(d.source).name, sha256=d.sha256, doc_id=d.doc_id, source=d.source)
+        kept = None
+        src = Path(d.source)
+        if library is not None and src.is_file() and Path(library).resolve() in src.resolve().parents:
+            folder = Path(library) / REMOVED_DIR / stamp
+            folder.mkdir(parents=True, exist_ok=True)
+            kept = folder / src.name
+            os.replace(src, kept)
+        record(log, who.label, "remove", src.name, sha256=d.sha256, doc_id=d.doc_id, source=d.source,
+               kept=str(kept) if kept else None)  # fmt: skip
     return gone

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 LAYOUT_VERSION = 1  # cleaning, 公文 structure, clause splitting: bump to re-extract every document
 SKIPPED_NAMES = {"_index.md"}  # LawRefBook folder stubs carry no text
 MAX_FILE_BYTES = 50 * 1024 * 1024
+REMOVED_DIR = ".removed"  # files a librarian removed in the app: kept, never ingested again
 UPLOAD_TEMP_PREFIX = ".upload-"  # `rag.upload` checks an upload under this name before moving it into place
 
 
@@ -279,6 +280,8 @@ def scan(paths: Iterable[str | Path]) -> tuple[list[Path], list[LoadError]]:
             skip(f, "not a regular file")
         elif f.name in SKIPPED_NAMES:
             skip(f, "LawRefBook folder stub (no text)")
+        elif REMOVED_DIR in f.parts:
+            skip(f, "removed by a librarian (kept under .removed)")
         elif f.name.startswith(UPLOAD_TEMP_PREFIX):
             skip(f, "an upload still being checked (temporary file)")
         elif f.suffix.lower() not in suffixes and not _sniffed(f):

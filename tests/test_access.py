@@ -205,6 +205,26 @@ def test_remove_is_audited_with_the_file_hash(small, capsys):
     assert rc == 0 and json.loads(out)[-1]["action"] == "remove"
 
 
+def test_removed_in_the_app_is_kept_and_not_ingested_again(small):
+    from rag.pipeline import ingest
+
+    lib, index = small
+    data = (lib / "河长制.txt").read_bytes()
+    audit.remove_audited(LIBRARIAN, index, [str(lib / "河长制.txt")], library=lib)
+    assert not (lib / "河长制.txt").exists()
+    (kept,) = (lib / ".removed").glob("*/河长制.txt")
+    assert kept.read_bytes() == data and audit.read(audit.audit_path(index))[-1]["kept"] == str(kept)
+    rep = ingest([lib], index, show_progress=False)
+    assert "河长制" not in {d.title for d in rep_docs(index)}
+    assert any(e.reason == "removed by a librarian (kept under .removed)" for e in rep.failures)
+
+
+def rep_docs(index):
+    from rag.index import ClauseIndex
+
+    return ClauseIndex.load(index).docs.values()
+
+
 def test_cli_remove_and_ingest_are_audited(small, capsys):
     lib, index = small
     rc, out, _ = run_cli(capsys, "remove", str(lib / "escape.txt"), "--index", str(index))
@@ -252,7 +272,7 @@ def test_page_reader_then_librarian(small, monkeypatch):
     doc_id = next(d.doc_id for d in ClauseIndex.load(index).docs.values() if d.title == "河长制")
     next(s for s in at.main.selectbox if s.label == "移除文件").set_value(doc_id).run()
     next(b for b in at.main.button if b.label == "从索引中移除").click().run()
-    assert any("确定从索引中移除" in w.value for w in at.main.warning)
+    assert any("确定移除《河长制》" in w.value for w in at.main.warning)
     assert audit.read(index / "audit.log")[-1]["action"] == "sign-in-failed"  # nothing removed yet
     next(b for b in at.main.button if b.label == "确认移除").click().run()
     assert not at.exception

@@ -391,10 +391,11 @@ def test_reader_and_librarian_roles(browser, tmp_path):
         page.locator('[data-testid="stSelectbox"]', has_text="移除文件").click()
         page.get_by_role("option", name="值班安排").click()
         page.get_by_role("button", name="从索引中移除").click()
-        page.get_by_text("确定从索引中移除《值班安排》").wait_for(timeout=20_000)
+        page.get_by_text("确定移除《值班安排》").wait_for(timeout=20_000)
         page.screenshot(path=str(ARTIFACTS / "access-remove-confirm.png"))
         page.get_by_role("button", name="确认移除").click()
-        page.get_by_text("已从索引中移除《值班安排》").wait_for(timeout=60_000)
+        page.get_by_text("已移除《值班安排》").wait_for(timeout=60_000)
+        assert not (lib / "值班安排.txt").exists() and list((lib / ".removed").glob("*/值班安排.txt"))  # kept aside
 
         page.get_by_text("变更记录（最近 50 条）").click()
         page.wait_for_timeout(1000)
