@@ -21,12 +21,11 @@ from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlExcepti
 
 from rag import audit, auth
 from rag.cite import escape_html, mark_html, shared_spans
-from rag.cli import cap_query
 from rag.export import resolve_items, to_docx, to_markdown
 from rag.index import ClauseIndex, exists, resolve
 from rag.pipeline import IndexBusyError, status
 from rag.readers import supported_suffixes
-from rag.retrieve import MODES, Filters, Hit, Searcher, doc_type
+from rag.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type
 from rag.upload import MAX_UPLOAD_BYTES, UploadError
 
 INDEX_DIR = os.environ.get("RAG_INDEX", "index")
@@ -68,8 +67,8 @@ def show_notes(notes: list[tuple[str, str]]) -> None:
 
 def capped(text: str) -> str:
     """The query cut to the length searches take, with a notice when it was cut."""
-    cut, notice = cap_query(text)
-    if notice:
+    cut, was_cut = cap_query(text)
+    if was_cut:
         st.info(f"问题共 {len(text)} 字，只检索前 {len(cut)} 字。")
     return cut
 

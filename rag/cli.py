@@ -28,7 +28,6 @@ from .readers import READERS
 from .retrieve import MODES, Filters, Searcher, parse_config
 
 DEFAULT_INDEX = "index"
-MAX_QUERY_CHARS = getattr(retrieve, "MAX_QUERY_CHARS", 2000)
 SEARCH_MAX_K = 100  # the most hits `rag search` prints
 
 
@@ -91,11 +90,12 @@ def check_config(settings: list[str]) -> retrieve.SearchConfig:
     return config
 
 
-def cap_query(question: str, limit: int = MAX_QUERY_CHARS) -> tuple[str, str | None]:
-    """The question cut to `limit` characters, and a notice when it was cut."""
-    if len(question) <= limit:
-        return question, None
-    return question[:limit], f"the question has {len(question)} characters; only the first {limit} are searched"
+def cap_query(question: str) -> tuple[str, str | None]:
+    """The question as searches take it (`rag.retrieve.cap_query`), and a notice when it was cut."""
+    cut, was_cut = retrieve.cap_query(question)
+    if not was_cut:
+        return cut, None
+    return cut, f"the question has {len(question)} characters; only the first {len(cut)} are searched"
 
 
 def _cli_user() -> str:
