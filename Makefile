@@ -63,7 +63,7 @@ STARD ?= ../shared/eval/stard-train.jsonl
 eval: $(STAMP)
 	test -f build/laws/CURRENT || $(VENV)/bin/rag ingest $(LAWS) --index build/laws
 	$(VENV)/bin/rag complete --index build/laws -q
-	$(PY) -m rag.evaluate $(STARD) --index build/laws --corpus $(LAWS)
+	$(PY) -m rag.evaluation.report $(STARD) --index build/laws --corpus $(LAWS)
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
 

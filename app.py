@@ -3,7 +3,7 @@
 All retrieval, export, upload, access and audit logic lives in `rag`; this page only lays it out.
 Every piece of document text is shown through `escape_html`/`mark_html` or plain-text widgets.
 Readers (everyone) search and read; librarians (signed in, or named by a trusted proxy header)
-upload, replace and remove, and `rag.audit` re-checks the role and logs each change.
+upload, replace and remove, and `rag.interfaces.audit` re-checks the role and logs each change.
 An unexpected error shows a short reference; the details go to the server log only.
 Run: streamlit run app.py   (RAG_INDEX / RAG_CORPUS override the index/ and corpus/ folders)
 """
@@ -19,14 +19,14 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from rag import audit, auth
-from rag.cite import escape_html, mark_html, shared_spans
-from rag.export import resolve_items, to_docx, to_markdown
-from rag.index import ClauseIndex, exists, resolve
-from rag.pipeline import IndexBusyError, status
-from rag.readers import supported_suffixes
-from rag.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type
-from rag.upload import MAX_UPLOAD_BYTES, UploadError
+from rag.citing.cite import escape_html, mark_html, shared_spans
+from rag.citing.export import resolve_items, to_docx, to_markdown
+from rag.ingest.pipeline import IndexBusyError, status
+from rag.interfaces import audit, auth
+from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
+from rag.reading.readers import supported_suffixes
+from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type
+from rag.storage.index import ClauseIndex, exists, resolve
 
 INDEX_DIR = os.environ.get("RAG_INDEX", "index")
 CORPUS_DIR = os.environ.get("RAG_CORPUS", "corpus")

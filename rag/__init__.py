@@ -1,6 +1,7 @@
 """rag: search Chinese policy documents clause by clause, with exact citations.
 
-Pipeline, one module per stage: load -> clean -> split -> embed -> index -> retrieve -> cite.
+The folders are the layers, lowest first: text, reading, embedding, storage, ingest, citing, search,
+evaluation, interfaces; each imports only the layers below it (tests/test_layers.py keeps it so).
 """
 
 from __future__ import annotations

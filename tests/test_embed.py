@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder, parse_spec
-from rag.index import ClauseIndex
-from rag.load import load_file
-from rag.retrieve import Searcher
+from rag.embedding.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder, parse_spec
+from rag.reading.load import load_file
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex
 from tests.conftest import SAMPLE
 
 

@@ -5,9 +5,9 @@ import math
 
 import pytest
 
-from rag.evaluate import QueryResult, evaluate, read_questions, score
-from rag.index import ClauseIndex
-from rag.retrieve import Searcher
+from rag.evaluation.evaluate import QueryResult, evaluate, read_questions, score
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
 
 SAMPLE_QUESTIONS = REPO / "tests" / "data" / "sample_questions.jsonl"

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from rag import audit, cli
-from rag.embed import parse_spec
-from rag.pipeline import ingest
+from rag.embedding.embed import parse_spec
+from rag.ingest.pipeline import ingest
+from rag.interfaces import audit, cli
 
 
 @pytest.fixture()

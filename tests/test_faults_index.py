@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import cache as cache_mod
-from rag import index as index_mod
-from rag.cache import CACHE_FILE, ClauseCache, DiskFullError
-from rag.embed import make_embedder, parse_spec
-from rag.index import ClauseIndex, IndexLoadError, UnsafeIndexError, passage_text, verify
-from rag.pipeline import LOCK_FILE, ingest, remove, write_status
-from rag.retrieve import Searcher
-from rag.split import Clause
+from rag.storage import cache as cache_mod
+from rag.storage import index as index_mod
+from rag.embedding.embed import make_embedder, parse_spec
+from rag.ingest.pipeline import LOCK_FILE, ingest, remove, write_status
+from rag.search.retrieve import Searcher
+from rag.storage.cache import CACHE_FILE, ClauseCache, DiskFullError
+from rag.storage.index import ClauseIndex, IndexLoadError, UnsafeIndexError, passage_text, verify
+from rag.text.split import Clause
 
 HASH = parse_spec("hash:64")
 SHALL = "第三条 经营者应当在显著位置公示营业执照。"
@@ -157,7 +157,7 @@ def _symlink_outside(p: Path, world: World) -> None:
 def test_damaged_file_falls_back_and_reingest_heals(world, kind, damage, caplog):
     damaged_gen = world.gen
     damage(_target(damaged_gen, kind), world)
-    with caplog.at_level(logging.WARNING, logger="rag.index"):
+    with caplog.at_level(logging.WARNING, logger="rag.storage.index"):
         index = ClauseIndex.load(world.idx)
     assert index.fallback and index.problems
     name = "bm25" if kind == "bm25" else kind  # a bm25 parse error names the folder, a size error the file
@@ -378,7 +378,7 @@ def test_poisoned_cached_vectors_are_recomputed(world, poison, caplog):
     rows = _cache_rows(world)
     with sqlite3.connect(world.idx / CACHE_FILE) as db:
         db.execute("UPDATE vectors SET vec = ?, dim = ? WHERE key = ?", (blob, dim, rows[0][1]))
-    with caplog.at_level(logging.WARNING, logger="rag.cache"):
+    with caplog.at_level(logging.WARNING, logger="rag.storage.cache"):
         rep = _rebuild_from_cache(world)
     assert rep.embedded == 1 and "invalid vectors" in caplog.text
     index = ClauseIndex.load(world.idx)
@@ -421,7 +421,7 @@ def test_corrupt_cache_is_moved_aside_and_rebuilt(world, corrupt, caplog):
         Path(f"{world.idx / CACHE_FILE}{suffix}").unlink(missing_ok=True)
     corrupt(world.idx / CACHE_FILE)
     (world.lib / "d.txt").write_text("第一条 新增的规定。\n", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="rag.cache"):
+    with caplog.at_level(logging.WARNING, logger="rag.storage.cache"):
         rep = ingest([world.lib], world.idx, HASH, show_progress=False)
     assert rep.added == 1
     assert "moved aside" in caplog.text and list(world.idx.glob(f"{CACHE_FILE}.corrupt-*"))
@@ -589,7 +589,7 @@ def test_remove_works_on_a_damaged_index(world):
 
 
 def test_completing_the_dense_tier_after_a_dropped_document(world):
-    from rag.pipeline import complete_dense
+    from rag.ingest.pipeline import complete_dense
 
     lexical = ClauseIndex.load(world.idx)
     lexical.dense = None

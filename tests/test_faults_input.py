@@ -16,13 +16,13 @@ from pathlib import Path
 import docx
 import pytest
 
-import rag.load
-from rag.load import MAX_FILE_BYTES, load_file, load_paths, resolve_path, scan
-from rag.readers import base, ofd, word
-from rag.readers.base import MAX_ZIP_UNPACKED, check_zip
-from rag.readers.plain import decode_bytes
-from rag.readers.web import decode_html
-from rag.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, UploadError, check_content, store
+import rag.reading.load
+from rag.interfaces.upload import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, UploadError, check_content, store
+from rag.reading.load import MAX_FILE_BYTES, load_file, load_paths, resolve_path, scan
+from rag.reading.readers import base, ofd, word
+from rag.reading.readers.base import MAX_ZIP_UNPACKED, check_zip
+from rag.reading.readers.plain import decode_bytes
+from rag.reading.readers.web import decode_html
 from tests.ofdgen import LEFT, Code, Obj, build_ofd, page_xml
 
 # ------------------------------------------------------------------ encodings
@@ -210,7 +210,7 @@ def test_a_hostile_folder_lists_every_skip_and_loads_the_rest(tmp_path, monkeypa
     (lib / "sub" / "root").symlink_to(lib)
     (lib / "dangling.txt").symlink_to("nowhere.txt")
     (lib / ".upload-1-abcd-x.txt").write_text(SIMPLIFIED, encoding="utf-8")
-    monkeypatch.setattr(rag.load, "MAX_FILE_BYTES", 100_000)
+    monkeypatch.setattr(rag.reading.load, "MAX_FILE_BYTES", 100_000)
     _unreadable(monkeypatch, lib / "locked")
 
     started = time.monotonic()

@@ -9,10 +9,9 @@ import time
 import docx
 import pytest
 
-from rag.export import PackItem, md_text, to_docx, to_markdown
-from rag.index import ClauseIndex
-from rag.load import load_file
-from rag.retrieve import (
+from rag.citing.export import PackItem, md_text, to_docx, to_markdown
+from rag.reading.load import load_file
+from rag.search.retrieve import (
     MAX_K,
     MAX_QUERY_CHARS,
     SearchConfig,
@@ -23,6 +22,7 @@ from rag.retrieve import (
     sanitize_query,
     searchable,
 )
+from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
 
 LIMIT_S = 2.0

@@ -13,8 +13,8 @@ import shutil
 
 import pytest
 
-from rag.load import load_file, load_paths
-from rag.split import split_document
+from rag.reading.load import load_file, load_paths
+from rag.text.split import split_document
 from tests import docgen
 from tests import gwfixtures as gw
 
@@ -120,8 +120,8 @@ def test_scanned_notice_reads_by_ocr_with_pages_and_the_same_clauses(tmp_path):
     """A 2-page 红头 notice exported to PDF, printed and scanned at 200 dpi (an image-only PDF): OCR gives
     its identity and the typed original's labels, paths and texts (ignoring whitespace), the citation
     says the text was recognised and on which page."""
-    from rag.cite import citation
-    from rag.index import DocInfo
+    from rag.citing.cite import citation
+    from rag.storage.index import DocInfo
     from tests import bench_formats as bf
 
     lines = bf.notice_lines(1)

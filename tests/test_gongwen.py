@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from rag.clean import clean_spans
-from rag.gongwen import analyse, date_line, repeals
-from rag.index import ClauseIndex, superseded_versions
-from rag.load import load_file, load_paths
-from rag.retrieve import Filters, Searcher
-from rag.split import split_document
+from rag.reading.load import load_file, load_paths
+from rag.search.retrieve import Filters, Searcher
+from rag.storage.index import ClauseIndex, superseded_versions
+from rag.text.clean import clean_spans
+from rag.text.gongwen import analyse, date_line, repeals
+from rag.text.split import split_document
 from tests import gwfixtures as gw
 
 
@@ -117,7 +117,7 @@ def test_revision_repeals_its_predecessor_and_an_unrelated_notice_stays(tmp_path
 
 
 def test_cli_search_all_versions_says_what_replaced_a_hit(tmp_path, capsys):
-    from rag.cli import main
+    from rag.interfaces.cli import main
 
     for name, lines in [("rules-2021.txt", gw.RULES_2021), ("rules-2023.txt", gw.RULES_2023)]:
         (tmp_path / name).write_text(gw.text(lines), encoding="utf-8")

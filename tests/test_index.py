@@ -6,10 +6,10 @@ import faiss
 import numpy as np
 import pytest
 
-from rag.embed import EmbedderSpec
-from rag.index import ClauseIndex, IndexLoadError, resolve
-from rag.load import load_file
-from rag.retrieve import Searcher
+from rag.embedding.embed import EmbedderSpec
+from rag.reading.load import load_file
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex, IndexLoadError, resolve
 from tests.conftest import REPO, SAMPLE
 
 
@@ -105,7 +105,7 @@ def test_faiss_file_is_faiss_format(built, tmp_path):
 
 
 def test_ann_above_threshold_reaches_its_reported_recall():
-    from rag.index import make_dense
+    from rag.storage.index import make_dense
 
     rng = np.random.default_rng(3)
     centres = rng.standard_normal((100, 32)).astype(np.float32)

@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from rag.load import decode_bytes, find_date, find_doc_number, load_file, load_paths
+from rag.reading.load import decode_bytes, find_date, find_doc_number, load_file, load_paths
 
 TEXT = (
     "关于加强市场监管工作的通知\n"

@@ -9,11 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from rag import pipeline
-from rag.embed import parse_spec
-from rag.index import ClauseIndex
-from rag.pipeline import IndexBusyError, ingest, remove, status, writer_lock
-from rag.retrieve import Searcher
+from rag.embedding.embed import parse_spec
+from rag.ingest import pipeline
+from rag.ingest.pipeline import IndexBusyError, ingest, remove, status, writer_lock
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex
 
 HASH = parse_spec("hash:64")
 
@@ -144,7 +144,7 @@ def test_nothing_loadable_is_an_error(tmp_path):
 
 
 def test_an_improved_reader_rereads_unchanged_files(tmp_path, monkeypatch):
-    from rag import load
+    from rag.reading import load
 
     lib, idx = tmp_path / "lib", tmp_path / "idx"
     _write(lib, DOCS)
@@ -158,7 +158,7 @@ def test_an_improved_reader_rereads_unchanged_files(tmp_path, monkeypatch):
 
 
 def test_files_not_indexed_are_listed_and_kept_across_ingests(tmp_path, capsys):
-    from rag.cli import main
+    from rag.interfaces.cli import main
 
     lib, other, idx = tmp_path / "lib", tmp_path / "other", tmp_path / "idx"
     _write(lib, DOCS)

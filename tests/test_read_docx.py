@@ -10,9 +10,9 @@ from pathlib import Path
 import docx
 import pytest
 
-from rag.readers import word
-from rag.readers.word import format_number, read_docx, sniff
-from rag.split import split_clauses
+from rag.reading.readers import word
+from rag.reading.readers.word import format_number, read_docx, sniff
+from rag.text.split import split_clauses
 from tests import docgen as g
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.readers import ocr
-from rag.readers.base import ReaderUnavailable
-from rag.readers.pdf import read_pdf
+from rag.reading.readers import ocr
+from rag.reading.readers.base import ReaderUnavailable
+from rag.reading.readers.pdf import read_pdf
 from tests import pdfgen
 
 pytestmark = pytest.mark.skipif(ocr.available() is not None or not pdfgen.CJK_SANS.exists(), reason="needs OCR + fonts")
@@ -177,7 +177,7 @@ def test_sniff():
 @pytest.mark.slow
 def test_seconds_per_a4_page(tmp_path, capsys):
     """Full A4 pages (16 pt 公文 body, and a denser 12 pt page) in image-only PDFs rendered at OCR_DPI."""
-    from rag.readers import pdf as pdfmod
+    from rag.reading.readers import pdf as pdfmod
 
     ocr.engine()
     blocks = [b for b in pdfgen.BODY if b[0] != "table"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.readers import ofd, reader_for
+from rag.reading.readers import ofd, reader_for
 from tests import ofdgen
 from tests.ofdgen import BODY, LEFT, Code, Obj, build_ofd, page_xml
 

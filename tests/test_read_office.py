@@ -21,8 +21,8 @@ from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
-from rag.readers import ReaderUnavailable, office, reader_for
-from rag.readers.word import read_docx
+from rag.reading.readers import ReaderUnavailable, office, reader_for
+from rag.reading.readers.word import read_docx
 
 TITLE = "关于做好2024年度安全生产工作的通知"
 LINES = [

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.readers import pdf as pdfmod
-from rag.readers.pdf import ITEM_START, Line, PageLines, drop_furniture, layout_text, read_pdf
+from rag.reading.readers import layout
+from rag.reading.readers import pdf as pdfmod
+from rag.reading.readers.layout import ITEM_START, Line, PageLines, drop_furniture, layout_text
+from rag.reading.readers.pdf import read_pdf
 from tests import pdfgen
 
 needs_office = pytest.mark.skipif(
@@ -63,7 +65,7 @@ def test_every_paragraph_comes_back_as_one_line(exported, kind):
 def test_page_furniture_is_left_out(exported, kind):
     src, path = exported[kind]
     lines = _read(path).text.splitlines()
-    assert not [ln for ln in lines if pdfmod._page_number(ln)]
+    assert not [ln for ln in lines if layout._page_number(ln)]
     assert not [ln for ln in lines if re.fullmatch(r"[—-]\s*\d+\s*[—-]|第\d+页.*", ln)]
     # the running header is gone; where it repeats the title, the title itself stays (once)
     assert lines.count(src.header) == src.paragraphs.count(src.header)
@@ -105,7 +107,7 @@ def test_page_offsets_point_at_each_page_start(exported):
     assert got.pages[0] == 0 and list(got.pages) == sorted(got.pages)
     for i, page in enumerate(reader.pages):
         raw = [re.sub(r"\s+", "", ln) for ln in page.extract_text().splitlines()]
-        first = next(ln for ln in raw if ln and ln != src.header and not pdfmod._page_number(ln))
+        first = next(ln for ln in raw if ln and ln != src.header and not layout._page_number(ln))
         at = re.sub(r"\s+", "", got.text[got.pages[i] :])
         assert at.startswith(first[:8]), (i, first, got.text[got.pages[i] : got.pages[i] + 20])
 
@@ -139,8 +141,8 @@ def test_sideways_pages_read_in_their_own_direction(tmp_path):
 
 
 def _line(text: str, x0: float, top: float, size: float = 16.0, width: float | None = None) -> Line:
-    w = width if width is not None else sum(size if pdfmod.is_wide(c) else size / 2 for c in text)
-    first = pdfmod.first_unit_chars(text) * (size if pdfmod.is_wide(text[0]) else size / 2)
+    w = width if width is not None else sum(size if layout.is_wide(c) else size / 2 for c in text)
+    first = layout.first_unit_chars(text) * (size if layout.is_wide(text[0]) else size / 2)
     return Line(text, x0, x0 + w, top, top + size, size, first)
 
 
@@ -201,7 +203,7 @@ def test_numbered_item_pattern():
     ],
 )
 def test_page_number_patterns(text, is_number):
-    assert pdfmod._page_number(text) is is_number
+    assert layout._page_number(text) is is_number
 
 
 def test_running_header_needs_the_same_height_on_most_pages():

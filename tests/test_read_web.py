@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.readers import web
-from rag.readers.web import (
+from rag.reading.readers import web
+from rag.reading.readers.web import (
     decode_html,
     is_tool_line,
     iso_date,
@@ -76,11 +76,11 @@ def test_sample_page_keeps_its_body():
 
 @pytest.mark.parametrize("page", [webgen.GOV_CN, webgen.NOTICE, webgen.BUREAU], ids=lambda p: p.name)
 def test_load_file_title_is_the_pages_title(tmp_path, page):
-    from rag.load import load_file
+    from rag.reading.load import load_file
 
     doc = load_file(page.write(tmp_path))
     if doc.text != _read(page.data()).text:
-        pytest.skip("rag.load.load_file does not read .html through rag.readers.web yet")
+        pytest.skip("rag.reading.load.load_file does not read .html through rag.reading.readers.web yet")
     assert doc.title == page.title
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.index import ClauseIndex
-from rag.load import load_file
-from rag.retrieve import SearchConfig, Searcher, parse_config
+from rag.reading.load import load_file
+from rag.search.retrieve import SearchConfig, Searcher, parse_config
+from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
 
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cite import citation, highlight, mark, mark_html
-from rag.index import ClauseIndex
-from rag.load import load_file, load_paths
-from rag.retrieve import Filters, Searcher, cn_number, doc_type, normalise_title, ref_labels
+from rag.citing.cite import citation, highlight, mark, mark_html
+from rag.reading.load import load_file, load_paths
+from rag.search.retrieve import Filters, Searcher, cn_number, doc_type, normalise_title, ref_labels
+from rag.storage.index import ClauseIndex
 from tests.conftest import CIVIL_CODE, GETIHU, REPO, SAMPLE, needs_shared
 
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from rag.clean import clean_spans
-from rag.load import iter_files, load_file
-from rag.split import split_clauses, split_document, split_long
+from rag.reading.load import iter_files, load_file
+from rag.text.clean import clean_spans
+from rag.text.split import split_clauses, split_document, split_long
 from tests.conftest import CIVIL_CODE, GETIHU, LAWS, LOCAL_REGS, REPO, SAMPLE, needs_shared
 
 

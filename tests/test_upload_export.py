@@ -6,12 +6,12 @@ import zipfile
 import docx
 import pytest
 
-from rag.cite import shared_spans
-from rag.export import resolve_items, to_docx, to_markdown
-from rag.index import ClauseIndex
-from rag.load import load_file
-from rag.retrieve import Searcher, quoted_phrases
-from rag.upload import UploadError, safe_name, store
+from rag.citing.cite import shared_spans
+from rag.citing.export import resolve_items, to_docx, to_markdown
+from rag.interfaces.upload import UploadError, safe_name, store
+from rag.reading.load import load_file
+from rag.search.retrieve import Searcher, quoted_phrases
+from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
 
 

@@ -1,7 +1,7 @@
 """Retrieve: a question -> ranked `Hit`s from a `ClauseIndex`.
 
 Hybrid: BM25 and dense candidates fused by weighted normalised scores or reciprocal rank
-(`SearchConfig`); the query vector goes through a query adapter (`adapt.py`) when one
+(`SearchConfig`); the query vector goes through a query adapter (`adapter.py`) when one
 applies. A question that names a clause ("民法典第五十四条", or "第八条" with a
 document named or only one document in scope) gets that clause first. Filters restrict
 by document, folder and document type.
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .adapt import QueryAdapter, resolve_adapter
-from .cite import citation, highlight
-from .embed import Embedder, make_embedder
-from .index import ClauseIndex, DocInfo
-from .load import normalise_title
-from .numerals import cn_number
-from .split import Clause
+from rag.citing.cite import citation, highlight
+from rag.embedding.embed import Embedder, make_embedder
+from rag.reading.load import normalise_title
+from rag.search.adapter import QueryAdapter, resolve_adapter
+from rag.storage.index import ClauseIndex, DocInfo
+from rag.text.numerals import cn_number
+from rag.text.split import Clause
 
 logger = logging.getLogger(__name__)
 

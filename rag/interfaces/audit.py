@@ -6,7 +6,7 @@ one record per change: {"time": ISO 8601 UTC, "user", "action", "file", "sha256"
 a descriptor opened O_APPEND|O_NOFOLLOW, then fsync, so concurrent writers never interleave
 and a symbolic link planted in its place is refused.
 
-The library changes check the caller's role themselves (`rag.auth.require_librarian`), so
+The library changes check the caller's role themselves (`rag.interfaces.auth.require_librarian`), so
 the page hiding its controls from readers is not the only guard. A replaced file is kept:
 it is kept as `<library>/.versions/<UTC timestamp>/<name>` and stays indexed as an old version.
 """
@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .auth import Identity, require_librarian
-from .index import VERSIONS_DIR
-from .load import REMOVED_DIR
-from .upload import UploadError, check_content, safe_name, store
+from rag.interfaces.auth import Identity, require_librarian
+from rag.interfaces.upload import UploadError, check_content, safe_name, store
+from rag.reading.load import REMOVED_DIR
+from rag.storage.index import VERSIONS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -187,12 +187,12 @@ def upload(who: Identity, library: str | Path, index_dir: str | Path, name: str,
 
 def ingest_audited(who: Identity, index_dir: str | Path, paths: Sequence[str | Path],
                    progress: Callable[[int, int], None] | None = None):  # fmt: skip
-    """`rag.pipeline.ingest` for a librarian, audited; returns its report.
+    """`rag.ingest.pipeline.ingest` for a librarian, audited; returns its report.
 
     Raises:
         NotAllowed, ValueError, IndexBusyError: as `ingest` (a failure is audited too).
     """
-    from .pipeline import ingest
+    from rag.ingest.pipeline import ingest
 
     require_librarian(who)
     log = audit_path(index_dir)
@@ -208,7 +208,7 @@ def ingest_audited(who: Identity, index_dir: str | Path, paths: Sequence[str | P
 
 
 def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str], library: str | Path | None = None):
-    """`rag.pipeline.remove` for a librarian, audited with each removed file's sha256.
+    """`rag.ingest.pipeline.remove` for a librarian, audited with each removed file's sha256.
 
     With `library`, a removed file that lives in it is moved to `<library>/.removed/<stamp>/<name>`:
     kept (nothing is lost), but no longer ingested, so the next ingest of the library does not bring
@@ -217,7 +217,7 @@ def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str],
     Raises:
         NotAllowed, ValueError, IndexBusyError, IndexLoadError: as `remove`.
     """
-    from .pipeline import remove
+    from rag.ingest.pipeline import remove
 
     require_librarian(who)
     log = audit_path(index_dir)

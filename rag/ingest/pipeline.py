@@ -3,7 +3,7 @@
 `ingest` compares the files under the given paths with the index already there:
 unchanged documents keep their clauses, changed and new ones are loaded and split,
 deleted ones leave; documents under other paths stay. Tokens and vectors come from the
-clause cache (`rag.cache`) where present, so only new clause texts are tokenised or
+clause cache (`rag.storage.cache`) where present, so only new clause texts are tokenised or
 embedded, and a killed ingest resumes from its last committed batch.
 
 Tiers: when much is left to embed, a lexical-only generation is saved first (searchable
@@ -32,9 +32,12 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cache import CACHE_FILE, ClauseCache
-from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
-from .index import (
+from rag.embedding.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
+from rag.reading.load import LoadError, extraction_tag, load_file, resolve_path, scan
+from rag.reading.readers import ocr
+from rag.reading.readers.plain import decode_bytes
+from rag.storage.cache import CACHE_FILE, ClauseCache
+from rag.storage.index import (
     ClauseIndex,
     DocInfo,
     IndexLoadError,
@@ -47,11 +50,8 @@ from .index import (
     passage_text,
     recorded_spec,
 )
-from .load import LoadError, extraction_tag, load_file, resolve_path, scan
-from .readers import ocr
-from .readers.plain import decode_bytes
-from .split import Clause, split_document
-from .tokens import tokenize
+from rag.text.split import Clause, split_document
+from rag.text.tokens import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -468,7 +468,8 @@ def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: b
 def _spawn_completion(index_dir: str | Path, batch_size: int) -> int:
     log = os.fdopen(_open_in_folder(Path(index_dir) / "background.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "complete", "--index", str(index_dir), "--batch-size", str(batch_size)],
+        [sys.executable, "-m", "rag.interfaces.cli", "complete", "--index", str(index_dir),
+         "--batch-size", str(batch_size)],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     log.close()  # the child holds its own copy

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from .index import DocInfo
-from .split import Clause
-from .tokens import tokenize
+from rag.storage.index import DocInfo
+from rag.text.split import Clause
+from rag.text.tokens import tokenize
 
 _SENTENCE = re.compile(r"[^。；;！!？?\n]+(?:[。；;！!？?][”’」』）)]*)?")
 

@@ -19,8 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .clean import stripped_lines
-from .numerals import cn_int
+from rag.text.clean import stripped_lines
+from rag.text.numerals import cn_int
 
 _CJK = r"\u4e00-\u9fa5"
 _NUM = r"[\d０-９]+"

@@ -17,15 +17,16 @@ import sys
 import time
 from pathlib import Path
 
-from . import audit, auth, retrieve
-from .adapt import TrainSettings
-from .cite import mark
-from .embed import parse_spec
-from .index import ClauseIndex, IndexLoadError, resolve, verify
-from .load import LoadError
-from .pipeline import IndexBusyError, complete_dense, ingest, remove, status
-from .readers import READERS
-from .retrieve import MODES, Filters, Searcher, parse_config
+from rag.citing.cite import mark
+from rag.embedding.embed import parse_spec
+from rag.evaluation.adapt import TrainSettings
+from rag.ingest.pipeline import IndexBusyError, complete_dense, ingest, remove, status
+from rag.interfaces import audit, auth
+from rag.reading.load import LoadError
+from rag.reading.readers import READERS
+from rag.search import retrieve
+from rag.search.retrieve import MODES, Filters, Searcher, parse_config
+from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
 
 DEFAULT_INDEX = "index"
 SEARCH_MAX_K = 100  # the most hits `rag search` prints
@@ -77,7 +78,7 @@ def int_range(lo: int, hi: int):
 
 
 def check_config(settings: list[str]) -> retrieve.SearchConfig:
-    """Parse --set NAME=VALUE settings (rag.retrieve checks names and ranges).
+    """Parse --set NAME=VALUE settings (rag.search.retrieve checks names and ranges).
 
     Raises:
         ValueError: an unknown name, a bad value or one out of range (the message names the valid range).
@@ -91,7 +92,7 @@ def check_config(settings: list[str]) -> retrieve.SearchConfig:
 
 
 def cap_query(question: str) -> tuple[str, str | None]:
-    """The question as searches take it (`rag.retrieve.cap_query`), and a notice when it was cut."""
+    """The question as searches take it (`rag.search.retrieve.cap_query`), and a notice when it was cut."""
     cut, was_cut = retrieve.cap_query(question)
     if not was_cut:
         return cut, None
@@ -283,7 +284,7 @@ def safe(text: str) -> str:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate, read_questions, score
+    from rag.evaluation.evaluate import evaluate, read_questions, score
 
     index = _load(args)
     if index is None:
@@ -336,8 +337,8 @@ def _sha256(path: str) -> str:
 
 
 def _cmd_adapt(args: argparse.Namespace) -> int:
-    from .adapt import fit
-    from .evaluate import read_questions
+    from rag.evaluation.adapt import fit
+    from rag.evaluation.evaluate import read_questions
 
     index = _load(args)
     if index is None:
@@ -533,7 +534,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:  # its own options (argparse REMAINDER drops leading --flags)
-        from .bench import main as bench_main
+        from rag.evaluation.bench import main as bench_main
 
         return bench_main(argv[1:])
     _Parser.json_mode = "--json" in argv

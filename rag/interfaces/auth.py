@@ -11,7 +11,7 @@ Librarians may upload, replace and remove. A librarian is either
   reverse proxy that sets the header itself and strips it from client requests: anyone who
   can reach the app directly could otherwise send it and be whoever they name.
 
-The functions that change the library (`rag.audit`) call `require_librarian` themselves, so
+The functions that change the library (`rag.interfaces.audit`) call `require_librarian` themselves, so
 hiding the controls is not the only guard.
 """
 

@@ -14,10 +14,10 @@ import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
-from .clean import clean_spans, stripped_lines
-from .load import Document
-from .numerals import cn_int
+from rag.text.clean import clean_spans, stripped_lines
+from rag.text.numerals import cn_int
 
 CHUNKER_VERSION = 1
 MAX_CHARS = 600
@@ -47,6 +47,15 @@ _ITEM_RANK = {name: rank for rank, (name, _) in enumerate(_ITEM_STYLES)}
 _LEGAL_RANK = {"编": 1, "分编": 2, "章": 3, "节": 4}
 _SENT_END = re.compile(r"[。；;！!？?][”’」』）)]*")
 _HEAD_CUT = re.compile(r"[，,。；;：:！!？?]")
+
+
+class Splittable(Protocol):
+    """What splitting needs of a loaded document (`rag.reading.load.Document` has it)."""
+
+    text: str
+    spans: Sequence[tuple[int, int]] | None
+    doc_id: str
+    base_headings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -246,7 +255,7 @@ def split_long(text: str, start: int, end: int, max_chars: int = MAX_CHARS) -> l
     return [(s, e) for s, e in out if e > s]
 
 
-def split_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Clause]:
+def split_document(doc: Splittable, max_chars: int = MAX_CHARS) -> list[Clause]:
     """The clauses of a loaded document: its body spans (cleaned, 公文 zones left out), split."""
     return split_clauses(doc.text, doc.spans, doc.doc_id, doc.base_headings, max_chars)
 

@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .cite import citation
-from .index import ClauseIndex
+from rag.citing.cite import citation
+from rag.storage.index import ClauseIndex
 
 
 @dataclass(frozen=True)

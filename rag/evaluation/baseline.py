@@ -16,13 +16,13 @@ import faiss
 import numpy as np
 from tqdm.auto import tqdm
 
-from .cache import ClauseCache
-from .clean import clean_spans
-from .embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
-from .evaluate import QueryResult, Question, score
-from .index import clause_key
-from .load import iter_files, load_file, normalise_title
-from .split import split_document
+from rag.embedding.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
+from rag.evaluation.evaluate import QueryResult, Question, score
+from rag.reading.load import iter_files, load_file, normalise_title
+from rag.storage.cache import ClauseCache
+from rag.storage.index import clause_key
+from rag.text.clean import clean_spans
+from rag.text.split import split_document
 
 
 def windows(text: str, size: int = 500, overlap: int = 50) -> list[tuple[int, int]]:

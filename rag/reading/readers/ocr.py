@@ -5,7 +5,7 @@ rapidocr-onnxruntime wheel: nothing is downloaded). The engine is created once, 
 with ONNX Runtime using the cores this process may run on (up to 4) for one page at a time.
 
 A page's text boxes are grouped into lines by vertical overlap and sorted by x; the lines then
-go through the same layout rules as a PDF's text layer (`pdf.layout_text`): wrapped lines are
+go through the same layout rules as a PDF's text layer (`layout.layout_text`): wrapped lines are
 joined (no space between Chinese characters), numbered items and short lines start new
 paragraphs, page numbers and running headers are left out. The year brackets of a 文号, which
 the recogniser often reads as [ 【 （, are written 〔〕 as GB/T 9704 has them.
@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any
 
 from .base import Extracted, ReaderUnavailable
-from .pdf import MAX_OCR_PAGES, Line, PageLines, chars_to_lines, drop_furniture, is_wide, layout_text
+from .layout import Line, PageLines, chars_to_lines, drop_furniture, is_wide, layout_text
 
 log = logging.getLogger(__name__)
 
+MAX_OCR_PAGES = 300  # more scanned pages than this: refused (about 2 s each on 2 cores)
 NEEDS = "rapidocr-onnxruntime (Chinese PP-OCRv4 models inside the wheel)"
 
 MAX_PIXELS = 60_000_000  # an image (or TIFF frame) larger than this is refused: A4 at 600 dpi is 35 MP

@@ -23,12 +23,12 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .embed import make_embedder
-from .index import ClauseIndex, make_dense, passage_text, resolve
-from .load import load_paths
-from .pipeline import ingest
-from .split import split_document
-from .tokens import tokenize
+from rag.embedding.embed import make_embedder
+from rag.ingest.pipeline import ingest
+from rag.reading.load import load_paths
+from rag.storage.index import ClauseIndex, make_dense, passage_text, resolve
+from rag.text.split import split_document
+from rag.text.tokens import tokenize
 
 
 def _pct(xs: list[float], p: float) -> float:
@@ -86,7 +86,7 @@ def searchable_after(paths: list[str]) -> list[tuple[str, str]]:
 
 def serve(index_dir: str, queries: list[str]) -> dict:
     """Latencies per mode and peak RSS of this process serving `index_dir` (run in a subprocess)."""
-    from .retrieve import Searcher
+    from rag.search.retrieve import Searcher
 
     s = Searcher(ClauseIndex.load(index_dir))
     out: dict = {}
@@ -108,8 +108,9 @@ def latency(index_dir: str, eval_file: str, n: int = 200) -> list[tuple[str, str
     qfile = Path(tempfile.mkstemp(suffix=".json")[1])
     qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
     run = subprocess.run(
-        [sys.executable, "-m", "rag.bench", "_serve", index_dir, str(qfile)], capture_output=True, text=True, check=True
-    )
+        [sys.executable, "-m", "rag.evaluation.bench", "_serve", index_dir, str(qfile)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
     qfile.unlink()
     r = json.loads(run.stdout.strip().splitlines()[-1])
     idx = ClauseIndex.load(index_dir)

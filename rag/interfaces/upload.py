@@ -1,10 +1,10 @@
 """Upload: bytes from a browser -> a file in the library folder, or a clear refusal.
 
 The type is checked by content, not by name; sizes are capped (a zip-based .docx/.ofd
-passes the same zip-bomb rule as the readers, `rag.readers.base.check_zip`); the name is
+passes the same zip-bomb rule as the readers, `rag.reading.readers.base.check_zip`); the name is
 reduced to a safe base name, so nothing is ever written outside the library folder. The
 bytes are written to a hidden temporary file in the library, parsed there exactly as
-ingest will parse them (`rag.load.load_file`), and only then moved into place: an upload
+ingest will parse them (`rag.reading.load.load_file`), and only then moved into place: an upload
 that fails to parse never stays in the library.
 """
 
@@ -17,10 +17,10 @@ import secrets
 import unicodedata
 from pathlib import Path
 
-from .load import UPLOAD_TEMP_PREFIX, load_file
-from .readers import reader_for, supported_suffixes
-from .readers.base import MAX_ZIP_RATIO, MAX_ZIP_UNPACKED, check_zip
-from .readers.plain import decode_bytes
+from rag.reading.load import UPLOAD_TEMP_PREFIX, load_file
+from rag.reading.readers import reader_for, supported_suffixes
+from rag.reading.readers.base import MAX_ZIP_RATIO, MAX_ZIP_UNPACKED, check_zip
+from rag.reading.readers.plain import decode_bytes
 
 __all__ = [
     "MAX_UPLOAD_BYTES", "MAX_UPLOAD_MB", "MAX_ZIP_RATIO", "MAX_ZIP_UNPACKED", "TEMP_PREFIX", "UploadError",
@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UPLOAD_MB = MAX_UPLOAD_BYTES // 2**20  # the limit as the page states it ("20 MB"; MiB really)
 _MAX_STEM_BYTES = 200  # a name's stem in UTF-8: room for the temporary prefix under the usual 255-byte limit
-TEMP_PREFIX = UPLOAD_TEMP_PREFIX  # an upload being checked in the library folder; `rag.load.scan` leaves these out
+TEMP_PREFIX = UPLOAD_TEMP_PREFIX  # an upload being checked in the library folder; `scan` leaves these out
 
 
 class UploadError(ValueError):
@@ -102,7 +102,7 @@ def _mismatch(kind: str, data: bytes) -> str:
 
 
 def _check_zip(name: str, data: bytes) -> None:
-    """A .docx or .ofd is a zip: the shared zip-bomb rule (`rag.readers.base.check_zip`).
+    """A .docx or .ofd is a zip: the shared zip-bomb rule (`rag.reading.readers.base.check_zip`).
 
     Raises:
         UploadError: with the file name and the reason.
@@ -117,7 +117,7 @@ def store(library: str | Path, name: str, data: bytes) -> Path:
     """Check, parse and write an upload into `library`; returns the path written.
 
     The bytes go to a hidden temporary file in the library (`TEMP_PREFIX`…), are loaded
-    there as ingest will load them (`rag.load.load_file`), and are moved into place only
+    there as ingest will load them (`rag.reading.load.load_file`), and are moved into place only
     when that succeeds; on any failure the temporary file is deleted.
 
     Raises:

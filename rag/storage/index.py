@@ -29,12 +29,12 @@ import faiss
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import __version__
-from .cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
-from .embed import Embedder, EmbedderSpec
-from .load import Document, load_file, normalise_title
-from .split import CHUNKER_VERSION, Clause, split_document
-from .tokens import tokenize
+from rag import __version__
+from rag.embedding.embed import Embedder, EmbedderSpec
+from rag.reading.load import Document, load_file, normalise_title
+from rag.storage.cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
+from rag.text.split import CHUNKER_VERSION, Clause, split_document
+from rag.text.tokens import tokenize
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -335,10 +335,10 @@ class ClauseIndex:
         show_progress: bool = True,
         progress: Progress | None = None,
     ) -> ClauseIndex:
-        """Split, tokenise, embed and index `documents` in memory (no cache; see `rag.pipeline`).
+        """Split, tokenise, embed and index `documents` in memory (no cache; see `rag.ingest.pipeline`).
 
         Args:
-            documents: loaded documents (see `rag.load`).
+            documents: loaded documents (see `rag.reading.load`).
             embedder: the passage embedder; its spec is recorded in the manifest.
             batch_size: clauses per embedding call.
             show_progress: show tqdm progress bars.

@@ -1,0 +1,1 @@
+"""Citing: citation lines, highlights, escaping, study-pack export. Imports storage and below."""

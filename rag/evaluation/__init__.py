@@ -1,0 +1,1 @@
+"""Evaluation and benchmarks (and adapter training): may import every layer; nothing imports them but the interfaces."""

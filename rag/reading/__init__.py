@@ -1,0 +1,1 @@
+"""Reading: files -> documents (the reader registry, loading, identity). Imports text."""

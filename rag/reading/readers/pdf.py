@@ -1,0 +1,326 @@
+"""PDF: the text layer read from character positions, scanned pages through OCR.
+
+Why characters and not a ready-made text extractor: measured on 公文 exported from Word (see
+tests/test_read_pdf.py), pdfplumber's, pypdf's and poppler's text output all break every
+paragraph at each visual line, and put spaces where LibreOffice/Word leave extra room between
+Chinese and Latin text ("12 号"). pdfplumber's characters carry their boxes, so this reader
+assembles lines itself and rebuilds paragraphs from the layout:
+
+- characters are grouped into lines by vertical overlap and sorted by x; a space is written
+  where the text has one, or where the gap is wide: between two Latin/digit characters from
+  0.2 em, between Latin and Chinese from 0.5 em; between two Chinese characters a gap of
+  0.8 em or more is a full-width space (第一条　…);
+- a line continues the paragraph of the line before it when that line reached the right
+  margin (the next line's first character, or Latin word, would not have fitted in what is
+  left), the next line starts at the left margin (or is the centred rest of a centred title),
+  has the same font size, follows at the usual line gap, and does not start a numbered item
+  (一、 （一） 1. （1） ① 第X条 第X章 一是 …). Chinese text is joined with nothing between,
+  two Latin/digit words with one space;
+- running headers and footers (the same text at the same height at the top or bottom of most
+  pages, digits aside) and page numbers at the top or bottom edge (— 3 —, - 3 -, 第3页 共10页,
+  3/10, Page 3) are left out;
+- tables (pdfplumber's find_tables, two rows and two columns at least) become one line per row,
+  cells joined by TAB; their words are not repeated as body text;
+- a page without a usable text layer (no more than a handful of characters, or mostly
+  unmapped glyphs) is rendered with pypdfium2 and read by OCR (see `ocr.py`).
+
+`layout_text` and `Line` are shared with the image reader, which feeds it OCR lines.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import re
+import time
+import zlib
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .base import Extracted
+from .layout import Line, PageLines, _page_number, chars_to_lines, drop_furniture, glue, layout_text
+
+log = logging.getLogger(__name__)
+
+NEEDS = "pdfplumber (text layer), pypdfium2 (pages rendered for OCR), rapidocr-onnxruntime (scanned pages)"
+
+MAX_PAGES = 2000  # more pages than this: refused (a hostile or mistaken file)
+MAX_STREAM_BYTES = 64 * 1024 * 1024  # a Flate stream (not an image) that inflates beyond this: refused (zip bomb)
+MAX_IMAGE_PIXELS = 200_000_000  # an embedded image declaring more pixels: refused (A4 at 1200 dpi is 140 MP)
+MIN_TEXT_CHARS = 20  # a page with fewer characters than this and a large image (or none at all) is a scan
+OCR_DPI = 200  # render scanned pages at this resolution
+MAX_RENDER_PIXELS = 25_000_000  # a page that would render larger is rendered at a lower resolution
+
+def _inside(c: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
+    x, y = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
+    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
+
+
+def _cell_text(chars: list[dict[str, Any]], bbox: tuple[float, float, float, float] | None) -> str:
+    if bbox is None:
+        return ""
+    text = ""
+    for ln in chars_to_lines([c for c in chars if _inside(c, bbox)]):
+        text += glue(text, ln.text) + ln.text
+    return text.replace("\t", " ")
+
+
+def _table_rows(page: Any, chars: list[dict[str, Any]]) -> list[tuple[tuple[float, float, float, float], list[Line]]]:
+    """The page's ruled tables (2×2 cells at least): each table's box and its rows as TAB-joined lines."""
+    if not (page.rects or page.lines or page.curves):
+        return []
+    out = []
+    for table in page.find_tables():
+        rows = [r for r in table.rows if any(c is not None for c in r.cells)]
+        if len(rows) < 2 or max(len(r.cells) for r in rows) < 2:
+            continue
+        lines = []
+        for r in rows:
+            cells = [_cell_text(chars, c) for c in r.cells]
+            if any(cells):
+                x0, top, x1, bottom = r.bbox
+                lines.append(Line("\t".join(cells), x0, x1, top, bottom, 0.0, 0.0, table=True))
+        out.append((table.bbox, lines))
+    return out
+
+
+def _is_scan(chars: list[dict[str, Any]], page: Any) -> bool:
+    """True when the page has no usable text layer: (almost) no characters, or mostly unmapped glyphs."""
+    visible = [c for c in chars if not c["text"].isspace()]
+    unmapped = sum(1 for c in visible if c["text"].startswith("(cid:") or "\ue000" <= c["text"][0] <= "\uf8ff")
+    if visible and unmapped > 0.3 * len(visible):
+        return True
+    if len(visible) >= MIN_TEXT_CHARS:
+        return False
+    if not visible:
+        return True
+    area = float(page.width * page.height) or 1.0
+    covered = sum(max(0.0, (im["x1"] - im["x0"]) * (im["bottom"] - im["top"])) for im in page.images)
+    return covered > 0.3 * area
+
+
+def _angle(c: dict[str, Any]) -> int:
+    """The direction a character's baseline runs, to the nearest quarter turn (0 = left to right)."""
+    a, b = c["matrix"][0], c["matrix"][1]
+    return round(math.degrees(math.atan2(b, a)) / 90) % 4 * 90
+
+
+def _turned(chars: list[dict[str, Any]], angle: int, width: float, height: float) -> list[dict[str, Any]]:
+    """Characters set sideways or upside down, moved into a frame where their text reads left to right."""
+    out = []
+    for c in chars:
+        x0, x1, top, bottom = c["x0"], c["x1"], c["top"], c["bottom"]
+        if angle == 90:  # reading upwards, lines going right
+            x0, x1, top, bottom = height - bottom, height - top, x0, x1
+        elif angle == 270:  # reading downwards, lines going left
+            x0, x1, top, bottom = top, bottom, width - x1, width - x0
+        elif angle == 180:
+            x0, x1, top, bottom = width - x1, width - x0, height - bottom, height - top
+        out.append({**c, "x0": x0, "x1": x1, "top": top, "bottom": bottom})
+    return out
+
+
+def _text_page(page: Any) -> tuple[PageLines, bool]:
+    """A page's lines from its text layer, or (empty, True) when it must be read by OCR.
+
+    Text in the page's main direction is laid out (turned upright first when the page is set
+    sideways); text in another direction (a margin note, a stamp) follows as lines of its own.
+    """
+    chars = page.dedupe_chars().chars
+    width, height = float(page.width), float(page.height)
+    if _is_scan(chars, page):
+        return PageLines(width, height), True
+    by_angle: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for c in chars:
+        by_angle[_angle(c)].append(c)
+    main = max(by_angle, key=lambda a: len(by_angle[a]))
+    if main == 0:
+        tables = _table_rows(page, by_angle[0])
+        body = [c for c in by_angle[0] if not any(_inside(c, bbox) for bbox, _ in tables)]
+        lines = chars_to_lines(body) + [ln for _, rows in tables for ln in rows]
+        lines.sort(key=lambda ln: ln.top)
+        result = PageLines(width, height, lines)
+    else:
+        turned = _turned(by_angle[main], main, width, height)
+        result = PageLines(height, width, chars_to_lines(turned), turned=True)
+        if main == 180:
+            result.width, result.height = width, height
+    for angle, group in by_angle.items():
+        if angle != main:
+            for ln in chars_to_lines(_turned(group, angle, width, height)):
+                if not _page_number(ln.text):
+                    result.lines.append(replace(ln, table=True))  # a line of its own
+    return result, False
+
+
+# ---------------------------------------------------------------------------------------------
+# The reader
+
+
+def sniff(data: bytes) -> bool:
+    """True when the bytes start like a PDF (leading whitespace or junk before %PDF- within 1 KiB allowed)."""
+    return b"%PDF-" in data[:1024]
+
+
+def _check_streams(data: bytes) -> None:
+    """Refuse bombs before any parser sees them.
+
+    pdfminer inflates Flate streams whole, without a limit: a content, font or object stream that
+    would inflate beyond MAX_STREAM_BYTES is refused. Images are only decoded to render a page for
+    OCR; one declaring more than MAX_IMAGE_PIXELS is refused.
+    """
+    for m in re.finditer(rb"(?<!end)stream\r?\n", data):
+        head = data[max(0, m.start() - 1000) : m.start()]
+        head = head[head.rfind(b" obj") + 1 :]  # this object's dictionary
+        if re.search(rb"/Subtype\s*/Image", head):
+            w = re.search(rb"/Width\s+(\d{1,9})\b(?!\s+\d+\s+R)", head)
+            h = re.search(rb"/Height\s+(\d{1,9})\b(?!\s+\d+\s+R)", head)
+            if w and h and int(w.group(1)) * int(h.group(1)) > MAX_IMAGE_PIXELS:
+                raise ValueError(f"PDF has an image of {int(w.group(1))}×{int(h.group(1))} pixels")
+            continue
+        if b"FlateDecode" not in head and not re.search(rb"/Fl\b", head):
+            continue
+        end = data.find(b"endstream", m.end())
+        chunk = data[m.end() : end if end > 0 else len(data)]
+        try:
+            out = zlib.decompressobj().decompress(chunk, MAX_STREAM_BYTES + 1)
+        except zlib.error:
+            continue
+        if len(out) > MAX_STREAM_BYTES:
+            raise ValueError(f"PDF has a compressed stream that inflates beyond {MAX_STREAM_BYTES // 2**20} MiB")
+
+
+def _title(pdf: Any) -> str | None:
+    """The document title from the PDF metadata, unless it is a file name or a program's placeholder."""
+    try:
+        title = (pdf.get_metadata_dict().get("Title") or "").strip()
+    except Exception:  # noqa: BLE001 - metadata is optional
+        return None
+    title = re.sub(r"^Microsoft (?:Word|PowerPoint|Excel) - ", "", title)
+    if not title or re.search(r"\.(?:docx?|wps|pdf|xlsx?|txt|rtf)$", title, re.IGNORECASE):
+        return None
+    if not any(ch.isalpha() for ch in title) or title.lower() in ("untitled", "无标题"):
+        return None
+    return title
+
+
+def _render(pdf: Any, index: int) -> Any:
+    """Render a page to a grayscale PIL image at OCR_DPI (less for huge pages)."""
+    page = pdf[index]
+    try:
+        w, h = page.get_size()
+        scale = OCR_DPI / 72
+        if w * h * scale * scale > MAX_RENDER_PIXELS:
+            scale = (MAX_RENDER_PIXELS / max(w * h, 1.0)) ** 0.5
+        return page.render(scale=scale, grayscale=True).to_pil()
+    finally:
+        page.close()
+
+
+def _blank(image: Any) -> bool:
+    lo, _ = image.convert("L").getextrema()
+    return lo > 200
+
+
+def read_pdf(path: Path, data: bytes) -> Extracted:
+    """Read a PDF: the text layer by layout, scanned pages by OCR; page furniture left out.
+
+    Raises:
+        ValueError: the file is not a readable PDF, is password-protected, is too large
+            (pages, streams), or has scanned pages and OCR failed or is unavailable.
+    """
+    import pdfplumber
+    import pypdfium2 as pdfium
+
+    _check_streams(data)
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as e:
+        if "password" in str(e).lower():
+            raise ValueError("PDF is password-protected") from e
+        raise ValueError(f"not a readable PDF: {e}") from e
+    try:
+        n = len(doc)
+        if n > MAX_PAGES:
+            raise ValueError(f"PDF has {n} pages, more than the {MAX_PAGES} this reader takes")
+        if n == 0:
+            raise ValueError("PDF has no pages")
+        title = _title(doc)
+        pages, scans, notes = _read_text_layer(pdfplumber, data, n)
+        if scans:
+            notes.append(_ocr_pages(path, doc, pages, scans))
+    finally:
+        doc.close()
+    dropped = drop_furniture(pages)
+    log.debug("%s: %d furniture lines left out", path.name, dropped)
+    text, starts = layout_text(pages)
+    if not text.strip():
+        raise ValueError("PDF has no text (no text layer and nothing recognised by OCR)")
+    return Extracted(text, title, pages=starts, ocr=bool(scans), notes=tuple(notes))
+
+
+def _read_text_layer(pdfplumber: Any, data: bytes, n: int) -> tuple[list[PageLines], list[int], list[str]]:
+    """Every page's lines from the text layer; which pages need OCR; notes."""
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    pages: list[PageLines] = []
+    scans: list[int] = []
+    notes: list[str] = []
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except PDFPasswordIncorrect as e:
+        raise ValueError("PDF is password-protected") from e
+    except Exception as e:  # noqa: BLE001 - pdfminer raises many kinds on damaged files; pdfium opened it
+        log.warning("pdfminer cannot parse the PDF (%s): every page goes to OCR", e)
+        notes.append(f"text layer unreadable ({type(e).__name__}): all pages read by OCR")
+        return [PageLines(595.0, 842.0, ocr=True) for _ in range(n)], list(range(n)), notes
+    with pdf:
+        for i in range(n):
+            try:
+                page = pdf.pages[i]
+                result, scan = _text_page(page)
+                page.close()
+            except Exception as e:  # noqa: BLE001 - one damaged page must not lose the document
+                log.warning("page %d: text layer unreadable (%s): read by OCR", i + 1, e)
+                notes.append(f"page {i + 1}: text layer unreadable ({type(e).__name__}), read by OCR")
+                result, scan = PageLines(595.0, 842.0), True
+            pages.append(result)
+            if scan:
+                scans.append(i)
+    return pages, scans, notes
+
+
+def _ocr_pages(path: Path, doc: Any, pages: list[PageLines], scans: list[int]) -> str:
+    """OCR the scanned pages in place; returns the note saying how many and how long."""
+    from . import ocr
+    from .base import ReaderUnavailable
+
+    why = ocr.available()
+    if why is not None:
+        raise ReaderUnavailable(f"{len(scans)} page(s) of this PDF have no usable text layer and need OCR: {why}")
+    if len(scans) > ocr.MAX_OCR_PAGES:
+        raise ValueError(f"PDF has {len(scans)} scanned pages, more than the {ocr.MAX_OCR_PAGES} this reader will OCR")
+    t0 = time.monotonic()
+    empty = []
+    for k, i in enumerate(scans):
+        image = _render(doc, i)
+        if _blank(image):
+            pages[i] = replace(pages[i], lines=[], ocr=True)
+        else:
+            lines = ocr.ocr_lines(image, label=f"{path.name} page {i + 1}/{len(pages)}")
+            pages[i] = PageLines(float(image.width), float(image.height), lines, ocr=True)
+            if not lines:
+                empty.append(i)
+        ocr.report_progress(k + 1, len(scans), path.name)
+    seconds = time.monotonic() - t0
+    note = f"OCR: {len(scans)} page{'s' if len(scans) > 1 else ''} ({_page_list(scans)}), {seconds:.1f} s"
+    if empty:
+        note += f"; no text recognised on page {_page_list(empty)}"
+    return note
+
+
+def _page_list(indexes: list[int]) -> str:
+    return ", ".join(str(i + 1) for i in indexes[:10]) + (" …" if len(indexes) > 10 else "")

@@ -1,0 +1,1 @@
+"""Search: fusion, filters, query adapters, re-ranking, named-clause lookup. Imports citing and below."""
