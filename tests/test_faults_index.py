@@ -20,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.storage import cache as cache_mod
-from rag.storage import index as index_mod
 from rag.embedding.embed import make_embedder, parse_spec
 from rag.ingest.pipeline import LOCK_FILE, ingest, remove, write_status
 from rag.search.retrieve import Searcher
+from rag.storage import cache as cache_mod
+from rag.storage import index as index_mod
 from rag.storage.cache import CACHE_FILE, ClauseCache, DiskFullError
 from rag.storage.index import ClauseIndex, IndexLoadError, UnsafeIndexError, passage_text, verify
 from rag.text.split import Clause
