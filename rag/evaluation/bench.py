@@ -3,20 +3,27 @@
 Measures, on this machine: ingest throughput per tier (fresh, no cache), time until a
 corpus is searchable, query latency p50/p95 per mode (warm, query embedding included)
 and peak RSS of a process serving the index, index size on disk, the cost of
-re-ingesting after editing one document, and a synthetic ANN run (N random 384-d
-vectors through `index.make_dense`: build time, recall@10 against exact, p50, memory).
+re-ingesting after editing one document, a synthetic ANN run (N random 384-d
+vectors through `index.make_dense`: build time, recall@10 against exact, p50, memory), and
+an HTTP load test (`rag serve` on a free loopback port, 1/8/32 concurrent clients:
+requests/s, p50, p95).
 """
 
 from __future__ import annotations
 
+import http.client
+import itertools
 import json
+import logging
 import os
 import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,6 +37,7 @@ from rag.storage.index import ClauseIndex, make_dense, passage_text, resolve
 from rag.text.split import split_document
 from rag.text.tokens import tokenize
 
+logger = logging.getLogger(__name__)
 
 def _pct(xs: list[float], p: float) -> float:
     return float(np.percentile(np.asarray(xs) * 1000, p))
@@ -195,6 +203,150 @@ def synthetic(n: int = 2_000_000, dim: int = 384, queries: int = 1000) -> list[t
     ]
 
 
+LOAD_QUESTIONS = (
+    "双随机抽查比例要达到多少？", "个体工商户登记机关是哪个部门", "如何加强教师队伍建设", "党建工作的主要目标",
+    "养老服务设施建设", "市场监管部门的职责", "农村学校网络设施建设", "意识形态工作责任制",
+    "行政处罚的程序", "基层党组织建设", "安全生产责任", "疫情防控要求",
+    "民法典第五十四条", "劳动合同解除的条件", "政府信息公开的范围", "教育教学质量提升",
+)  # fmt: skip
+LOAD_MAX_REQUESTS = 20_000  # per client count, whatever the duration
+LOAD_START_TIMEOUT_S = 180.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float) -> None:
+    """Until GET /health answers 200; RuntimeError when the server exits or the time is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"rag serve exited with code {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/health")
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+            raise RuntimeError(f"rag serve answers /health with {status}: is the index there?")
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"rag serve did not answer within {timeout:.0f} s")
+
+
+class _Run:
+    """Shared state of one load level: the request budget left, latencies of answered requests, errors,
+    and the next question (a cursor shared by every level, so no question repeats until all were sent)."""
+
+    def __init__(self, budget: int, cursor: itertools.count):
+        self.lock = threading.Lock()
+        self.budget = budget
+        self.cursor = cursor
+        self.latencies: list[float] = []
+        self.errors = 0
+
+    def take(self) -> int | None:
+        """The next question's number, or None when the budget is spent."""
+        with self.lock:
+            self.budget -= 1
+            return next(self.cursor) if self.budget >= 0 else None
+
+    def record(self, seconds: float, ok: bool) -> None:
+        with self.lock:
+            if ok:
+                self.latencies.append(seconds)
+            else:
+                self.errors += 1
+
+
+def _client(port: int, questions: list[str], deadline: float, run: _Run, k: int) -> None:
+    """One client on one keep-alive connection: POST /search until the deadline or the budget is spent."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    while time.monotonic() < deadline and (i := run.take()) is not None:
+        body = json.dumps({"q": questions[i % len(questions)], "k": k}, ensure_ascii=False).encode("utf-8")
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", "/search", body, {"Content-Type": "application/json"})
+            resp = conn.getresponse()
+            resp.read()
+            ok = resp.status == 200
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            ok = False
+        run.record(time.perf_counter() - t0, ok)
+    conn.close()
+
+
+def _level(port: int, questions: list[str], cursor: itertools.count, n: int, seconds: float, k: int
+           ) -> tuple[str, str]:  # fmt: skip
+    """One table row: n concurrent clients for `seconds`."""
+    run = _Run(LOAD_MAX_REQUESTS, cursor)
+    deadline = time.monotonic() + seconds
+    start = time.perf_counter()
+    threads = [threading.Thread(target=_client, args=(port, questions, deadline, run, k)) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    lat = run.latencies
+    value = f"{len(lat) / wall:.1f} req/s, p50 {_pct(lat, 50):.1f} ms, p95 {_pct(lat, 95):.1f} ms" if lat else "-"
+    if run.errors:
+        value += f", {run.errors} errors"
+    label = f"HTTP POST /search, {n} concurrent clients ({len(lat)} requests in {wall:.1f} s, k={k})"
+    return label, value
+
+
+def load_test(
+    index_dir: str, questions: list[str] | None = None, clients: tuple[int, ...] = (1, 8, 32),
+    seconds: float = 10.0, k: int = 10,
+) -> list[tuple[str, str]]:  # fmt: skip
+    """`rag serve` over `index_dir` on a free 127.0.0.1 port, then N concurrent clients for `seconds`
+    each (at most `LOAD_MAX_REQUESTS` requests per N): requests/s, p50, p95 per N. The server is
+    stopped at the end, also on failure.
+
+    Raises:
+        RuntimeError: the server did not start or its index does not load (with its log's tail).
+    """
+    questions = list(questions or LOAD_QUESTIONS)
+    port = _free_port()
+    cmd = [sys.executable, "-m", "rag.interfaces.cli", "serve", "--index", str(index_dir),
+           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
+        try:
+            t0 = time.perf_counter()
+            _wait_healthy(port, proc, LOAD_START_TIMEOUT_S)
+            rows = [("HTTP API: rag serve ready (index loaded, embedder warm)", f"{time.perf_counter() - t0:.1f} s")]
+            rows.append(("HTTP load questions (sent in turn)", f"{len(questions)}; a repeat reuses its embedding"))
+            cursor = itertools.count()
+            for n in clients:
+                rows.append(_level(port, questions, cursor, n, seconds, k))
+                logger.info("%s: %s", *rows[-1])
+            return rows
+        except RuntimeError as exc:
+            log.seek(0)
+            raise RuntimeError(f"{exc}\n{log.read().decode('utf-8', 'replace')[-2000:]}") from None
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def read_load_questions(path: str) -> list[str]:
+    """The "query" of each line of a JSONL file."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line)["query"] for line in f if line.strip()]
+
+
 def print_table(rows: list[tuple[str, str]]) -> None:
     w = max(len(a) for a, _ in rows)
     print(f"| {'measure'.ljust(w)} | value |")
@@ -212,25 +364,41 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--eval", default="../shared/eval/stard-train.jsonl", help="JSONL file of queries")
     p.add_argument("--also", action="append", default=[], help="extra corpus for the 'searchable after' row")
     p.add_argument("--synthetic", type=int, default=2_000_000, help="vectors for the ANN run (0: skip)")
-    p.add_argument("--skip", action="append", default=[], help="skip a part: throughput searchable latency edit")
+    p.add_argument("--skip", action="append", default=[],
+                   help="skip a part: throughput searchable latency edit synthetic load")  # fmt: skip
+    p.add_argument("--only", action="append", default=[], help="run only these parts (repeatable)")
+    p.add_argument("--load-questions", help="JSONL file whose 'query' fields the load test sends (default: built in)")
+    p.add_argument("--load-seconds", type=float, default=10.0, help="load test: seconds per client count (1 to 60)")
+    p.add_argument("--load-clients", type=int, action="append", help="load test: concurrent clients (default 1 8 32)")
     a = p.parse_args(argv)
+    if not 1 <= a.load_seconds <= 60 or not all(1 <= n <= 256 for n in a.load_clients or ()):
+        p.error("--load-seconds takes 1 to 60, --load-clients 1 to 256")
+
+    def want(part: str) -> bool:
+        return part in a.only if a.only else part not in a.skip
+
     corpus = a.corpus or ["../shared/corpora/laws"]
     rows: list[tuple[str, str]] = [("machine", f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")]
-    if "throughput" not in a.skip:
+    if want("throughput"):
         rows += throughput(corpus)
-    if "searchable" not in a.skip:
+    if want("searchable"):
         rows += searchable_after(corpus)
         if a.also:
             rows += searchable_after(corpus + a.also)
-    if not Path(a.index).exists() or not ClauseIndex.load(a.index).tiers["dense"]:
+    if (want("latency") or want("edit")) and (
+        not Path(a.index).exists() or not ClauseIndex.load(a.index).tiers["dense"]
+    ):
         print(f"building {a.index} (transformer tier included; long the first time)…", file=sys.stderr)
         ingest(corpus, a.index)
-    if "latency" not in a.skip:
+    if want("latency"):
         rows += latency(a.index, a.eval)
-    if "edit" not in a.skip and len(corpus) == 1:
+    if want("edit") and len(corpus) == 1:
         rows += edit_one(a.index, corpus[0])
-    if a.synthetic:
+    if a.synthetic and want("synthetic"):
         rows += synthetic(a.synthetic)
+    if want("load"):
+        questions = read_load_questions(a.load_questions) if a.load_questions else None
+        rows += load_test(a.index, questions, tuple(a.load_clients or (1, 8, 32)), a.load_seconds)
     print_table(rows)
     return 0
 

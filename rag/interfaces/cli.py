@@ -206,6 +206,15 @@ def _cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from rag.interfaces.api import serve
+
+    print(f"rag serve: {args.index} on http://{args.host}:{args.port} (GET /openapi.json describes the API)",
+          file=sys.stderr)  # fmt: skip
+    serve(args.index, host=args.host, port=args.port)
+    return 0
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
     problems = verify(args.index, full=not args.quick)
     if args.json:
@@ -400,6 +409,12 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--json", action="store_true", help="print hits as JSON")
     ps.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
     ps.set_defaults(func=_cmd_search)
+
+    pw = sub.add_parser("serve", help="HTTP search API (read-only JSON; GET /openapi.json describes it)")
+    pw.add_argument("--index", default=DEFAULT_INDEX)
+    pw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    pw.add_argument("--port", type=int_range(1, 65535), default=8000)
+    pw.set_defaults(func=_cmd_serve)
 
     pe = sub.add_parser("eval", help="score retrieval on a labelled JSONL question file")
     pe.add_argument("file")
