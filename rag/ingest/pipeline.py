@@ -401,6 +401,37 @@ def ingest(
                         tiers={"lexical": True, "dense": True})  # fmt: skip
 
 
+def ingest_milvus(
+    paths: Sequence[str | Path],
+    uri: str,
+    collection: str = "rag",
+    index_dir: str | Path = "index",
+    spec: EmbedderSpec | None = None,
+    *,
+    show_progress: bool = True,
+    batch_size: int = 32,
+    progress: Progress | None = None,
+):
+    """`ingest` into the folder index at `index_dir` (the staging copy and the clause cache), then
+    make the Milvus collection at `uri` mirror it (`rag.storage.milvus.to_milvus`: only new,
+    changed and removed documents are written). Returns (the ingest's report, the Milvus store).
+
+    The transformer tier is always completed first (a Milvus row needs its vector). A killed run
+    leaves the collection as its document records say; running it again finishes the copy.
+
+    Raises:
+        as `ingest`; IndexLoadError: the collection holds another embedder's vectors.
+    """
+    from pymilvus import MilvusClient
+
+    from rag.storage.milvus import to_milvus
+
+    report = ingest(paths, index_dir, spec, background=False, show_progress=show_progress, batch_size=batch_size,
+                    progress=progress)  # fmt: skip
+    complete_dense(index_dir, batch_size, show_progress)  # nothing to do unless a damaged index was searched
+    return report, to_milvus(ClauseIndex.load(index_dir, full=True), MilvusClient(uri), collection)
+
+
 def _embed_missing(
     index_dir: str | Path,
     spec: EmbedderSpec,

@@ -1,10 +1,11 @@
-"""Retrieve: a question -> ranked `Hit`s from a `ClauseIndex`.
+"""Retrieve: a question -> ranked `Hit`s from a `Store` (a folder `ClauseIndex`, or Milvus).
 
 Hybrid: BM25 and dense candidates fused by weighted normalised scores or reciprocal rank
 (`SearchConfig`); the query vector goes through a query adapter (`adapter.py`) when one
 applies. A question that names a clause ("民法典第五十四条", or "第八条" with a
 document named or only one document in scope) gets that clause first. Filters restrict
-by document, folder and document type.
+by document, folder and document type. The store is used only through the `Store` protocol
+(`rag.storage.store`), so all of this works the same over every store.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from rag.citing.cite import citation, highlight
 from rag.embedding.embed import Embedder, make_embedder
 from rag.reading.load import normalise_title
 from rag.search.adapter import QueryAdapter, resolve_adapter
-from rag.storage.index import ClauseIndex, DocInfo
+from rag.storage.index import DocInfo
+from rag.storage.store import Scope, Store
 from rag.text.numerals import cn_number
 from rag.text.split import Clause
 
@@ -186,7 +188,7 @@ class Filters:
     def active(self) -> bool:
         return bool(self.doc_ids or self.folder or self.doc_type or self.year)
 
-    def allowed_docs(self, index: ClauseIndex) -> list[str]:
+    def allowed_docs(self, index: Store) -> list[str]:
         out = []
         folder = Path(self.folder).resolve() if self.folder else None
         for d in index.docs.values():
@@ -275,19 +277,19 @@ def ref_labels(query: str) -> list[str]:
 
 
 class Searcher:
-    """Answers questions over one `ClauseIndex`; the embedder is created on first use.
+    """Answers questions over one `Store` (`index`); the embedder is created on first use.
 
     Raises:
         ValueError: `config.adapter` names a missing file or one made for another embedder.
     """
 
-    def __init__(self, index: ClauseIndex, embedder: Embedder | None = None, config: SearchConfig | None = None):
-        self.index = index
+    def __init__(self, index: Store, embedder: Embedder | None = None, config: SearchConfig | None = None):
+        self.index = index  # the store (named `index` for callers written before stores)
         self.config = config or SearchConfig()
         self._embedder = embedder
         self._cross = None
         self.adapter: QueryAdapter | None = resolve_adapter(self.config.adapter, index.spec)
-        self._default_scope: tuple[set[str], np.ndarray] | None = None
+        self._default_scope: frozenset[str] | None = None
         self._qcache: dict[str, np.ndarray] = {}
         self._titles: dict[str, list[str]] = {}
         for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
@@ -316,7 +318,7 @@ class Searcher:
             self._qcache[text] = vec
         return vec if self.adapter is None else self.adapter.apply(vec)
 
-    def _rerank(self, query: str, order: list[int]) -> list[int]:
+    def _rerank(self, query: str, order: list[str]) -> list[str]:
         """Re-order the top `rerank_top` candidates by the cross-encoder's score."""
         if self._cross is None:
             from sentence_transformers import CrossEncoder
@@ -324,19 +326,18 @@ class Searcher:
             self._cross = CrossEncoder(self.config.rerank_model, device="cpu")
         head, tail = order[: self.config.rerank_top], order[self.config.rerank_top :]
         docs = self.index.docs
-        pairs = [(query, f"{docs[self.index.clauses[i].doc_id].title} {self.index.clauses[i].text}") for i in head]
+        pairs = [(query, f"{docs[c.doc_id].title} {c.text}") for c in self.index.fetch(head)]
         scores = np.asarray(self._cross.predict(pairs, show_progress_bar=False), dtype=np.float32).reshape(
             len(head), -1
         )
         ranked = [head[j] for j in np.argsort(-scores[:, -1], kind="stable")]
         return ranked + tail
 
-    def _same_clause(self, doc_id: str, clause: Clause) -> int | None:
-        """Index of the clause with the same label (and part) in another version of its document."""
-        for i in self.index._by_doc.get(doc_id, []):
-            c = self.index.clauses[i]
-            if c.label == clause.label and c.part == clause.part:
-                return i
+    def _same_clause(self, doc_id: str, clause: Clause) -> str | None:
+        """Id of the clause with the same label (and part) in another version of its document."""
+        for c in self.index.by_label(doc_id, clause.label):
+            if c.part == clause.part:
+                return c.clause_id
         return None
 
     def named_docs(self, query: str) -> list[str]:
@@ -346,7 +347,7 @@ class Searcher:
         found = [t for t in found if not any(t != o and t in o for o in found)]
         return [d for t in found for d in self._titles[t]]
 
-    def clause_refs(self, query: str, allowed: set[str] | None = None) -> list[int]:
+    def clause_refs(self, query: str, allowed: set[str] | frozenset[str] | None = None) -> list[str]:
         """Ids of the clauses a question names explicitly, newest version first."""
         labels = ref_labels(query)
         if not labels:
@@ -362,7 +363,7 @@ class Searcher:
         ids = []
         for label in labels:
             for d in docs:
-                ids += [i for i in self.index._by_doc.get(d, []) if self.index.clauses[i].label == label]
+                ids += [c.clause_id for c in self.index.by_label(d, label)]
         return list(dict.fromkeys(ids))
 
     def tiers_for(self, mode: str) -> tuple[str, ...]:
@@ -397,66 +398,60 @@ class Searcher:
         if not searchable(query) or len(self.index) == 0:
             return []
         cfg = self.config
-        mask = None
-        allowed: set[str] | None = None
+        allowed: frozenset[str] | None = None
         filters = filters or Filters()
         if filters.active() or (self.index.superseded and not filters.superseded):
-            if filters == Filters():  # the default scope: computed once per index
+            if filters == Filters():  # the default scope: computed once per store
                 if self._default_scope is None:
-                    docs = set(filters.allowed_docs(self.index))
-                    self._default_scope = (docs, self.index.mask_for(docs))
-                allowed, mask = self._default_scope
+                    self._default_scope = frozenset(filters.allowed_docs(self.index))
+                allowed = self._default_scope
             else:
-                allowed = set(filters.allowed_docs(self.index))
-                mask = self.index.mask_for(allowed)
-        phrases = quoted_phrases(query)
-        if phrases:  # exact-phrase search: only clauses containing every quoted phrase
-            exact = np.fromiter((all(p in c.text for p in phrases) for c in self.index.clauses), bool)
-            mask = exact if mask is None else mask & exact
-        if mask is not None and not mask.any():
+                allowed = frozenset(filters.allowed_docs(self.index))
+        scope = Scope(allowed, tuple(quoted_phrases(query)))  # quoted phrases: only clauses containing them all
+        if not scope.everything and self.index.count(scope) == 0:
             return []
-        fused: dict[int, float] = {}
+        fused: dict[str, float] = {}
         n = max(cfg.candidates, k)
-        sides: list[tuple[float, np.ndarray, np.ndarray]] = []  # (weight, ids, normalised scores)
+        sides: list[tuple[float, list[str], np.ndarray]] = []  # (weight, clause ids, normalised scores)
         tiers = self.tiers_for(mode)
         text = clean_query(query) if cfg.clean_query else query
         if "lexical" in tiers:
-            scores = self.index.lexical_scores(text)
-            if mask is not None:
-                scores = np.where(mask, scores, 0)
-            top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
-            top = top[np.argsort(-scores[top])]
-            top = top[scores[top] > 0]
-            if len(top):
-                sides.append((cfg.lexical_weight, top, scores[top] / scores[top[0]]))
+            got = self.index.lexical_candidates(text, n, scope)
+            if got:
+                scores = np.asarray([c.score for c in got], dtype=np.float32)
+                sides.append((cfg.lexical_weight, [c.clause_id for c in got], scores / scores[0]))
         if "dense" in tiers:
             qvec = self.query_vector(text)
-            dscores, ids = self.index.dense_search(qvec, n, mask)
-            if len(ids):
+            got = self.index.dense_candidates(qvec, n, scope)
+            if got:
+                dscores = np.asarray([c.score for c in got], dtype=np.float32)
                 span = float(dscores[0] - dscores[-1]) or 1.0
-                sides.append((self.dense_weight, ids, (dscores - dscores[-1]) / span))
+                sides.append((self.dense_weight, [c.clause_id for c in got], (dscores - dscores[-1]) / span))
         for weight, ids, norm in sides:
             for r, (i, sc) in enumerate(zip(ids, norm)):
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
-                fused[int(i)] = fused.get(int(i), 0.0) + weight * float(part)
+                fused[i] = fused.get(i, 0.0) + weight * float(part)
         refs = self.clause_refs(query, allowed)
-        for i in list(fused):  # an older version never outranks the current one of the same clause
-            current = self.index.superseded.get(self.index.clauses[i].doc_id)
-            if current:
-                twin = self._same_clause(current.by, self.index.clauses[i])
-                fused[i] = (
-                    min(fused[i] * 0.5, fused.get(twin, fused[i]) * 0.999) if twin is not None else fused[i] * 0.5
-                )
-                if twin is not None and twin not in fused:
-                    fused[twin] = fused[i] / 0.999
+        if self.index.superseded:  # an older version never outranks the current one of the same clause
+            candidates = {c.clause_id: c for c in self.index.fetch(list(fused))}
+            for i in list(fused):
+                c = candidates[i]
+                current = self.index.superseded.get(c.doc_id)
+                if current:
+                    twin = self._same_clause(current.by, c)
+                    fused[i] = (
+                        min(fused[i] * 0.5, fused.get(twin, fused[i]) * 0.999) if twin is not None else fused[i] * 0.5
+                    )
+                    if twin is not None and twin not in fused:
+                        fused[twin] = fused[i] / 0.999
         order = sorted(fused, key=lambda i: -fused[i])
         if cfg.rerank_model and order:
             order = self._rerank(text, order)
         ref_set = set(refs)
         ranked = refs + [i for i in order if i not in ref_set]
         hits = []
-        for rank, i in enumerate(ranked[:k], start=1):
-            c = self.index.clauses[i]
+        for rank, c in enumerate(self.index.fetch(ranked[:k]), start=1):
+            i = c.clause_id
             d = self.index.docs[c.doc_id]
             score = fused.get(i, 0.0) + (10.0 if i in ref_set else 0.0)  # named clauses rank first
             marked = highlight(c.text, query) if marks else ()

@@ -33,6 +33,7 @@ from rag import __version__
 from rag.embedding.embed import Embedder, EmbedderSpec
 from rag.reading.load import Document, load_file, normalise_title
 from rag.storage.cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
+from rag.storage.store import Candidate, Changes, DocChange, Scope
 from rag.text.split import CHUNKER_VERSION, Clause, split_document
 from rag.text.tokens import tokenize
 
@@ -294,10 +295,20 @@ class ClauseIndex:
         self.fallback = False  # loaded from the previous generation because the current one is damaged
         self._rows: np.ndarray | None = None  # BM25 rows of the clauses kept after `drop_documents`
         self._writing: list[str] = []  # files written by the running save, the last one in progress
+        self.directory: Path | None = None  # the index folder it was loaded from (where `apply` saves)
+        self._masks: dict[Scope, np.ndarray] = {}  # the last few scopes' clause masks
         self._by_doc: dict[str, list[int]] = {}
-        for i, c in enumerate(clauses):
-            self._by_doc.setdefault(c.doc_id, []).append(i)
+        self._by_id: dict[str, int] = {}
+        self._reindex()
         self.superseded = superseded_versions(docs.values())
+
+    def _reindex(self) -> None:
+        """Rebuild the per-document and per-id row maps after the clause list changed."""
+        self._by_doc = {}
+        for i, c in enumerate(self.clauses):
+            self._by_doc.setdefault(c.doc_id, []).append(i)
+        self._by_id = {c.clause_id: i for i, c in enumerate(self.clauses)}
+        self._masks = {}
 
     @property
     def tiers(self) -> dict[str, bool]:
@@ -426,6 +437,84 @@ class ClauseIndex:
         pos = clause.ordinal
         return [self.clauses[i] for i in ids[max(0, pos - n) : pos + n + 1]]
 
+    # ------------------------------------------------------------------ the Store protocol (rag.storage.store)
+
+    def scope_mask(self, scope: Scope) -> np.ndarray | None:
+        """Boolean mask over clauses within `scope` (None: every clause); the last few are memoised."""
+        if scope.everything:
+            return None
+        mask = self._masks.get(scope)
+        if mask is None:
+            mask = self.mask_for(scope.doc_ids) if scope.doc_ids is not None else np.ones(len(self.clauses), bool)
+            if scope.phrases:
+                exact = np.fromiter((all(p in c.text for p in scope.phrases) for c in self.clauses), bool,
+                                    count=len(self.clauses))  # fmt: skip
+                mask = mask & exact
+            if len(self._masks) >= 8:
+                self._masks.pop(next(iter(self._masks)))
+            self._masks[scope] = mask
+        return mask
+
+    def count(self, scope: Scope) -> int:
+        """Number of clauses within `scope`."""
+        mask = self.scope_mask(scope)
+        return len(self.clauses) if mask is None else int(mask.sum())
+
+    def lexical_candidates(self, query: str, n: int, scope: Scope) -> list[Candidate]:
+        """Up to `n` clauses within `scope` with a positive BM25 score for `query`, best first."""
+        scores = self.lexical_scores(query)
+        mask = self.scope_mask(scope)
+        if mask is not None and len(scores):
+            scores = np.where(mask, scores, 0)
+        top = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+        top = top[np.argsort(-scores[top])]
+        top = top[scores[top] > 0]
+        return [Candidate(self.clauses[i].clause_id, float(scores[i])) for i in top]
+
+    def dense_candidates(self, vector: np.ndarray, n: int, scope: Scope) -> list[Candidate]:
+        """Up to `n` clauses within `scope` by inner product with the normalised `vector`, best first."""
+        scores, ids = self.dense_search(vector, n, self.scope_mask(scope))
+        return [Candidate(self.clauses[i].clause_id, float(s)) for s, i in zip(scores, ids)]
+
+    def fetch(self, clause_ids: Sequence[str]) -> list[Clause]:
+        """The clauses with these ids, in the order asked (unknown ids left out)."""
+        return [self.clauses[self._by_id[i]] for i in clause_ids if i in self._by_id]
+
+    def by_label(self, doc_id: str, label: str) -> list[Clause]:
+        """A document's clauses with this label (all parts), in document order."""
+        return [self.clauses[i] for i in self._by_doc.get(doc_id, []) if self.clauses[i].label == label]
+
+    def apply(self, changes: Changes) -> None:
+        """Upsert and delete documents in memory, then save a generation when loaded from a folder.
+
+        Unchanged clauses keep their BM25 tokens (re-tokenised from their passage text) and
+        vectors; the dense tier stays only when every clause has a vector. A caller that may race
+        an ingest holds `rag.ingest.pipeline.writer_lock(directory)` around it.
+        """
+        gone = set(changes.delete) | {d.info.doc_id for d in changes.upsert}
+        vectors = self.vectors()
+        keep = [i for i, c in enumerate(self.clauses) if c.doc_id not in gone]
+        docs = {k: v for k, v in self.docs.items() if k not in gone}
+        clauses = [self.clauses[i] for i in keep]
+        keys = [self.keys[i] for i in keep]
+        tokens = [tokenize(passage_text(self.docs[c.doc_id], c)) for c in clauses]
+        vecs = [vectors[keep]] if vectors is not None else None
+        for d in changes.upsert:
+            docs[d.info.doc_id] = d.info
+            clauses += d.clauses
+            keys += d.keys
+            tokens += [list(t) for t in d.tokens]
+            if vecs is not None and d.vectors is not None and len(d.clauses):
+                vecs.append(np.asarray(d.vectors, dtype=np.float32).reshape(len(d.clauses), self.dim))
+            elif d.clauses:
+                vecs = None
+        stacked = None if vecs is None else np.concatenate(vecs) if vecs else np.zeros((0, self.dim), np.float32)
+        fresh = ClauseIndex.from_parts(self.spec, self.dim, docs, clauses, keys, tokens, stacked, self.manifest)
+        directory, self.__dict__ = self.directory, fresh.__dict__
+        self.directory = directory
+        if directory is not None:
+            self.save(directory)
+
     # ------------------------------------------------------------------ integrity
 
     def drop_documents(self, doc_ids: Iterable[str]) -> None:
@@ -449,9 +538,7 @@ class ClauseIndex:
         self.clauses = [self.clauses[i] for i in keep]
         self.keys = [self.keys[i] for i in keep]
         self.docs = {k: v for k, v in self.docs.items() if k not in drop}
-        self._by_doc = {}
-        for i, c in enumerate(self.clauses):
-            self._by_doc.setdefault(c.doc_id, []).append(i)
+        self._reindex()
         self.superseded = superseded_versions(self.docs.values())
 
     # ------------------------------------------------------------------ persistence
@@ -587,6 +674,7 @@ class ClauseIndex:
                 )  # fmt: skip
                 idx.problems = problems + idx.problems
                 idx.fallback = True
+            idx.directory = root
             return idx
         raise IndexLoadError(
             f"no usable index generation in {root}/: {'; '.join(problems)}. "
@@ -707,6 +795,33 @@ def clauses_digest(clauses: Sequence[Clause]) -> str:
         rec = [c.ordinal, c.label, list(c.headings), c.text, c.start, c.end, c.part]
         h.update(json.dumps(rec, ensure_ascii=False).encode("utf-8") + b"\n")
     return h.hexdigest()
+
+
+def doc_change(info: DocInfo, clauses: Sequence[Clause], vectors: np.ndarray | None = None) -> DocChange:
+    """A `DocChange` (for `Store.apply`) of a document's clauses, with keys and tokens from their passage text."""
+    texts = [passage_text(info, c) for c in clauses]
+    return DocChange(
+        info,
+        tuple(clauses),
+        tuple(clause_key(t) for t in texts),
+        tuple(tuple(tokenize(t)) for t in texts),
+        vectors,
+    )
+
+
+def changes_from_index(index: ClauseIndex, only: Iterable[str] | None = None) -> Changes:
+    """The documents of a folder index (all, or those in `only`) as upserts, with their clauses, tokens
+    and vectors (to copy them into another store)."""
+    vectors = index.vectors()
+    keep = None if only is None else set(only)
+    out = []
+    for info in index.docs.values():
+        if keep is not None and info.doc_id not in keep:
+            continue
+        rows = index._by_doc.get(info.doc_id, [])
+        vecs = None if vectors is None else vectors[rows]
+        out.append(doc_change(info, [index.clauses[i] for i in rows], vecs))
+    return Changes(upsert=tuple(out))
 
 
 def _resplit_source(info: DocInfo) -> list[Clause] | None:

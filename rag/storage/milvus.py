@@ -1,0 +1,394 @@
+"""Milvus store: a clause library in Milvus (milvus-lite file or server), behind `rag.storage.store.Store`.
+
+Two collections per library (default names ``rag`` and ``rag_docs``):
+
+- ``rag``: one row per clause — ``id`` (primary key ``CLAUSE_ID@GEN``), ``clause_id``, ``doc_id``,
+  ``doc_gen`` (``DOC_ID@GEN``), ``ordinal``, ``label``, ``headings`` (a JSON array as text), ``text``,
+  ``start``, ``end``, ``part``, ``key``, ``tokens`` (our jieba tokens, space-joined), ``sparse``
+  (filled by Milvus's BM25 function from ``tokens``) and ``vector`` (FLOAT_VECTOR, inner product
+  on normalised vectors: the folder store's FAISS metric).
+- ``rag_docs``: one row per document — ``doc_id`` (primary key), ``gen`` (the generation of its
+  clause rows that is current) and ``info`` (its `DocInfo` as JSON) — plus one ``__rag_meta__`` row
+  recording the embedder. Documents live in a collection of their own rather than in a JSON field
+  of every clause row because a document's record is its commit: `apply` writes a document's new
+  clause rows under a fresh generation first and switches its record to that generation last, so a
+  killed ingest leaves rows no record names, which no search sees and the next `apply` removes.
+  (Milvus needs a vector field in every collection: ``rag_docs`` has a 2-dimensional placeholder.)
+
+Lexical search: Milvus's BM25 function (k1 1.5, b 0.75: bm25s's Lucene defaults) over our own
+jieba tokens (`rag.text.tokens.tokenize`) joined by spaces and analysed by the ``standard``
+tokenizer, which splits them at the spaces and leaves each token whole. So the tokens are the
+folder store's exactly and Milvus keeps the corpus statistics (N, document frequencies, average
+length) as rows come and go; milvus-lite's own ``jieba`` analyser would tokenise differently
+(no stopwords, not search mode). Scope filters are Milvus expressions on ``doc_gen``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, replace
+
+import numpy as np
+
+from rag.embedding.embed import Embedder, EmbedderSpec
+from rag.storage.index import (
+    ClauseIndex,
+    DocInfo,
+    IndexLoadError,
+    Supersession,
+    changes_from_index,
+    superseded_versions,
+)
+from rag.storage.store import Candidate, Changes, Scope
+from rag.text.split import Clause
+from rag.text.tokens import tokenize
+
+logger = logging.getLogger(__name__)
+logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)  # "failed to get mvccTs" on lite
+
+DEFAULT_COLLECTION = "rag"
+META_ID = "__rag_meta__"
+BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene)
+MAX_TOPK = 16384  # Milvus's limit on one search's or query's results
+BATCH = 512  # rows per insert
+_MAX_VARCHAR = 65535  # bytes
+_CLAUSE_FIELDS = ["clause_id", "doc_id", "ordinal", "label", "headings", "text", "start", "end", "part"]
+_LIKE_UNSAFE = set('%_\\"')
+
+
+def _lit(value: str) -> str:
+    """A string literal for a Milvus filter expression."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _in(field: str, values: Iterable[str]) -> str:
+    return f"{field} in [{', '.join(_lit(v) for v in values)}]"
+
+
+def _clause(row: Mapping) -> Clause:
+    return Clause(
+        doc_id=row["doc_id"], ordinal=int(row["ordinal"]), label=row["label"],
+        headings=tuple(json.loads(row["headings"])), text=row["text"], start=int(row["start"]),
+        end=int(row["end"]), part=int(row["part"]),
+    )  # fmt: skip
+
+
+def _truncate_utf8(text: str, limit: int = _MAX_VARCHAR) -> str:
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    logger.warning("a clause's tokens exceed %d bytes; the rest is not indexed lexically", limit)
+    return raw[:limit].decode("utf-8", "ignore").rsplit(" ", 1)[0]
+
+
+class MilvusStore:
+    """A clause library in one Milvus collection pair; implements `rag.storage.store.Store`."""
+
+    def __init__(self, client, collection: str, spec: EmbedderSpec, dim: int):
+        self.client = client
+        self.collection = collection
+        self.docs_collection = f"{collection}_docs"
+        self.spec = spec
+        self.dim = dim
+        self.problems: list[str] = []
+        self._docs: dict[str, DocInfo] = {}
+        self._gens: dict[str, str] = {}  # doc_id -> current generation of its clause rows
+        self._superseded: dict[str, Supersession] = {}
+        self._n = 0
+        self.refresh()
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls, uri: str, collection: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, create: bool = False
+    ) -> MilvusStore:
+        """Connect to `uri` (a milvus-lite file or a server URL) and open `collection`.
+
+        Raises:
+            IndexLoadError: no such collection (and not `create`, or no embedder to create it
+                with), or one built with another embedder than `embedder`.
+        """
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            client = MilvusClient(uri)
+        except MilvusException as exc:
+            hint = "" if "://" in uri else " (milvus-lite lets one process at a time open a file; a server shares)"
+            raise IndexLoadError(f"cannot open Milvus at {uri}: {exc.message}{hint}") from None
+        return cls.open_client(client, collection, embedder, create, where=uri)
+
+    @classmethod
+    def open_client(
+        cls, client, collection: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, create: bool = False,
+        where: str = "Milvus",
+    ) -> MilvusStore:  # fmt: skip
+        """`open` with a connected pymilvus `MilvusClient`."""
+        if not client.has_collection(collection):
+            if not create or embedder is None:
+                raise IndexLoadError(f"no collection {collection!r} in {where}; build one first")
+            return cls.create(client, collection, embedder.spec, embedder.dim)
+        for name in (collection, f"{collection}_docs"):  # reopened files and restarted servers hold them released
+            client.load_collection(name)
+        meta = client.get(f"{collection}_docs", ids=[META_ID], output_fields=["info"])
+        if not meta:
+            raise IndexLoadError(f"Milvus collection {collection!r} in {where} has no rag metadata record")
+        rec = json.loads(meta[0]["info"])
+        spec = EmbedderSpec.from_dict(rec["embedder"])
+        if embedder is not None and embedder.spec != spec:
+            raise IndexLoadError(
+                f"Milvus collection {collection!r} was built with embedder {spec.id!r}, not {embedder.spec.id!r}"
+            )
+        return cls(client, collection, spec, int(rec["dim"]))
+
+    @classmethod
+    def create(cls, client, collection: str, spec: EmbedderSpec, dim: int) -> MilvusStore:
+        """Create the collection pair (replacing nothing: it must not exist) and record the embedder."""
+        from pymilvus import DataType, Function, FunctionType
+
+        s = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        s.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1024)
+        s.add_field("clause_id", DataType.VARCHAR, max_length=1024)
+        s.add_field("doc_id", DataType.VARCHAR, max_length=512)
+        s.add_field("doc_gen", DataType.VARCHAR, max_length=1024)
+        s.add_field("ordinal", DataType.INT64)
+        s.add_field("label", DataType.VARCHAR, max_length=_MAX_VARCHAR)
+        s.add_field("headings", DataType.VARCHAR, max_length=_MAX_VARCHAR)
+        s.add_field("text", DataType.VARCHAR, max_length=_MAX_VARCHAR)
+        s.add_field("start", DataType.INT64)
+        s.add_field("end", DataType.INT64)
+        s.add_field("part", DataType.INT64)
+        s.add_field("key", DataType.VARCHAR, max_length=64)
+        s.add_field(
+            "tokens", DataType.VARCHAR, max_length=_MAX_VARCHAR, enable_analyzer=True,
+            analyzer_params={"tokenizer": "standard"},
+        )  # fmt: skip
+        s.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        s.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+        s.add_function(
+            Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["tokens"],
+                     output_field_names=["sparse"])
+        )  # fmt: skip
+        ip = client.prepare_index_params()
+        ip.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                     params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})  # fmt: skip
+        ip.add_index("vector", index_type="FLAT", metric_type="IP")
+        client.create_collection(collection, schema=s, index_params=ip, consistency_level="Strong")
+        d = client.create_schema(auto_id=False, enable_dynamic_field=False)
+        d.add_field("doc_id", DataType.VARCHAR, is_primary=True, max_length=512)
+        d.add_field("gen", DataType.VARCHAR, max_length=64)
+        d.add_field("info", DataType.VARCHAR, max_length=_MAX_VARCHAR)
+        d.add_field("v", DataType.FLOAT_VECTOR, dim=2)
+        dp = client.prepare_index_params()
+        dp.add_index("v", index_type="FLAT", metric_type="L2")
+        client.create_collection(f"{collection}_docs", schema=d, index_params=dp, consistency_level="Strong")
+        meta = {"embedder": spec.to_dict(), "dim": dim, "format_version": 1}
+        client.upsert(f"{collection}_docs", [{"doc_id": META_ID, "gen": "", "info": json.dumps(meta), "v": [0.0, 0.0]}])
+        return cls(client, collection, spec, dim)
+
+    def refresh(self) -> None:
+        """Re-read the document records (after another process changed the collection)."""
+        docs, gens = {}, {}
+        for row in self._query_all(self.docs_collection, f"doc_id != {_lit(META_ID)}", ["doc_id", "gen", "info"]):
+            info = DocInfo.from_json(json.loads(row["info"]))
+            docs[info.doc_id] = info
+            gens[info.doc_id] = row["gen"]
+        self._docs, self._gens = docs, gens
+        self._superseded = superseded_versions(docs.values())
+        self._n = sum(d.n_clauses for d in docs.values())
+
+    def _query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
+        """Every row matching `expr`, read in pages."""
+        it = self.client.query_iterator(collection, batch_size=1000, filter=expr, output_fields=fields)
+        out: list[dict] = []
+        try:
+            while batch := it.next():
+                out += batch
+        finally:
+            it.close()
+        return out
+
+    # ------------------------------------------------------------------ the Store protocol
+
+    @property
+    def docs(self) -> Mapping[str, DocInfo]:
+        return self._docs
+
+    @property
+    def superseded(self) -> Mapping[str, Supersession]:
+        return self._superseded
+
+    @property
+    def tiers(self) -> dict[str, bool]:
+        return {"lexical": True, "dense": True}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def _filter(self, scope: Scope) -> tuple[str, tuple[str, ...]]:
+        """The expression for `scope`'s current rows, and the phrases left to check here."""
+        ids = self._docs if scope.doc_ids is None else [d for d in scope.doc_ids if d in self._gens]
+        expr = _in("doc_gen", (f"{d}@{self._gens[d]}" for d in ids))
+        rest = tuple(p for p in scope.phrases if _LIKE_UNSAFE & set(p))
+        for p in scope.phrases:
+            if p not in rest:
+                expr += f" and text like {_lit('%' + p + '%')}"
+        return expr, rest
+
+    def count(self, scope: Scope) -> int:
+        """Clauses within `scope`: from the document records, or, with phrases, by reading the matches."""
+        if not scope.phrases:
+            ids = self._docs if scope.doc_ids is None else [d for d in scope.doc_ids if d in self._docs]
+            return sum(self._docs[d].n_clauses for d in ids)
+        expr, rest = self._filter(scope)
+        rows = self._query_all(self.collection, expr, ["text"] if rest else ["clause_id"])
+        return sum(all(p in r["text"] for p in rest) for r in rows) if rest else len(rows)
+
+    def _search(self, data, field: str, n: int, scope: Scope) -> list[Candidate]:
+        if not self._docs or n <= 0:
+            return []
+        expr, rest = self._filter(scope)
+        limit = min(MAX_TOPK, n * 10 if rest else n)
+        fields = ["text"] if rest else []
+        res = self.client.search(self.collection, data=data, anns_field=field, limit=limit, filter=expr,
+                                 output_fields=fields)[0]  # fmt: skip
+        out = []
+        for hit in res:
+            if rest and not all(p in hit["entity"]["text"] for p in rest):
+                continue
+            out.append(Candidate(str(hit["id"]).rsplit("@", 1)[0], float(hit["distance"])))
+        return out[:n]
+
+    def lexical_candidates(self, query: str, n: int, scope: Scope) -> list[Candidate]:
+        """Up to `n` clauses within `scope` by BM25 over our jieba tokens, best first.
+
+        Milvus scores tf·(k1+1)/(tf+k1·norm) (milvus-lite reports them negated), bm25s, as Lucene
+        now does, tf/(tf+k1·norm): divided by k1+1, the scores are the folder store's.
+        """
+        toks = tokenize(query)
+        if not toks:
+            return []
+        got = self._search([" ".join(toks)], "sparse", n, scope)
+        return [Candidate(c.clause_id, abs(c.score) / (BM25_K1 + 1)) for c in got if c.score != 0]
+
+    def dense_candidates(self, vector: np.ndarray, n: int, scope: Scope) -> list[Candidate]:
+        q = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
+        return self._search([q], "vector", n, scope)
+
+    def fetch(self, clause_ids: Sequence[str]) -> list[Clause]:
+        pks = []
+        for cid in clause_ids:
+            gen = self._gens.get(cid.rsplit(":", 1)[0])
+            if gen is not None:
+                pks.append(f"{cid}@{gen}")
+        found: dict[str, Clause] = {}
+        for b in range(0, len(pks), 1000):
+            for row in self.client.get(self.collection, ids=pks[b : b + 1000], output_fields=_CLAUSE_FIELDS):
+                found[row["clause_id"]] = _clause(row)
+        return [found[c] for c in clause_ids if c in found]
+
+    def by_label(self, doc_id: str, label: str) -> list[Clause]:
+        gen = self._gens.get(doc_id)
+        if gen is None:
+            return []
+        expr = f"doc_gen == {_lit(f'{doc_id}@{gen}')} and label == {_lit(label)}"
+        rows = self.client.query(self.collection, filter=expr, output_fields=_CLAUSE_FIELDS, limit=MAX_TOPK)
+        return sorted((_clause(r) for r in rows), key=lambda c: c.ordinal)
+
+    def doc_clauses(self, doc_id: str) -> list[Clause]:
+        """All clauses of one document, in order."""
+        gen = self._gens.get(doc_id)
+        if gen is None:
+            return []
+        rows = self._query_all(self.collection, f"doc_gen == {_lit(f'{doc_id}@{gen}')}", _CLAUSE_FIELDS)
+        return sorted((_clause(r) for r in rows), key=lambda c: c.ordinal)
+
+    def apply(self, changes: Changes) -> None:
+        """Upsert and delete documents: the new clause rows under a fresh generation first, then the
+        documents' records (the switch, a thousand records a call), then their old rows. Rows no
+        record names (left by a killed apply) are removed first; a killed apply leaves each document
+        either as it was or as it is now.
+
+        Raises:
+            ValueError: an upserted document without vectors, or of another dimension.
+        """
+        for d in changes.upsert:
+            if len(d.clauses) and (d.vectors is None or np.shape(d.vectors) != (len(d.clauses), self.dim)):
+                raise ValueError(f"{d.info.source}: the Milvus store needs a {self.dim}-d vector for every clause")
+        self.refresh()
+        self.vacuum()
+        gen = f"{time.time_ns():x}"
+        if changes.delete:
+            self.client.delete(self.docs_collection, ids=list(changes.delete))
+            for b in range(0, len(changes.delete), 1000):
+                self.client.delete(self.collection, filter=_in("doc_id", changes.delete[b : b + 1000]))
+        rows: list[dict] = []
+        for d in changes.upsert:  # 1. the new rows, under the new generation: no record names them yet
+            dg = f"{d.info.doc_id}@{gen}"
+            rows += [
+                {
+                    "id": f"{c.clause_id}@{gen}", "clause_id": c.clause_id, "doc_id": d.info.doc_id, "doc_gen": dg,
+                    "ordinal": c.ordinal, "label": c.label,
+                    "headings": json.dumps(list(c.headings), ensure_ascii=False),
+                    "text": c.text, "start": c.start, "end": c.end, "part": c.part, "key": k,
+                    "tokens": _truncate_utf8(" ".join(t)), "vector": np.asarray(v, dtype=np.float32).tolist(),
+                }
+                for c, k, t, v in zip(d.clauses, d.keys, d.tokens, d.vectors if d.vectors is not None else [])
+            ]  # fmt: skip
+            if len(rows) >= BATCH:
+                self.client.insert(self.collection, rows)
+                rows = []
+        if rows:
+            self.client.insert(self.collection, rows)
+        records = [
+            {"doc_id": d.info.doc_id, "gen": gen, "v": [0.0, 0.0],
+             "info": json.dumps(asdict(replace(d.info, n_clauses=len(d.clauses))), ensure_ascii=False)}
+            for d in changes.upsert
+        ]  # fmt: skip
+        for b in range(0, len(records), 1000):  # 2. the switch: each record now names its new rows
+            self.client.upsert(self.docs_collection, records[b : b + 1000])
+        for b in range(0, len(records), 1000):  # 3. the old rows go
+            ids = [r["doc_id"] for r in records[b : b + 1000]]
+            keep = _in("doc_gen", (f"{i}@{gen}" for i in ids))
+            self.client.delete(self.collection, filter=f"{_in('doc_id', ids)} and not ({keep})")
+        self.client.flush(self.collection)
+        self.client.flush(self.docs_collection)
+        self.refresh()
+
+    def vacuum(self) -> None:
+        """Remove clause rows that no document record names (left by a killed `apply`)."""
+        current = [f"{d}@{g}" for d, g in self._gens.items()]
+        self.client.delete(self.collection, filter=f"not ({_in('doc_gen', current)})" if current else 'id != ""')
+
+
+def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION) -> MilvusStore:
+    """Make a Milvus collection mirror a folder index (`client` a pymilvus MilvusClient).
+
+    Documents whose record differs from the index's (new, changed, or left half-copied by a killed
+    run) are upserted with their clauses, tokens and vectors; documents not in the index are
+    deleted; the rest is not touched. An existing collection must hold the same embedder.
+
+    Raises:
+        ValueError: the index has no dense tier yet (`rag ingest` completes it first).
+        IndexLoadError: the collection exists with another embedder.
+    """
+    if index.dense is None:
+        raise ValueError("the index has no vectors yet; complete its dense tier before copying it to Milvus")
+    if client.has_collection(collection):
+        store = MilvusStore.open_client(client, collection)
+        if store.spec != index.spec or store.dim != index.dim:
+            raise IndexLoadError(
+                f"Milvus collection {collection!r} holds embedder {store.spec.id!r}, not {index.spec.id!r}"
+            )
+    else:
+        store = MilvusStore.create(client, collection, index.spec, index.dim)
+    changed = {d for d, info in index.docs.items() if store.docs.get(d) != info}
+    upsert = tuple(c for c in changes_from_index(index, changed).upsert)
+    stale = tuple(d for d in store.docs if d not in index.docs)
+    store.apply(Changes(upsert=upsert, delete=stale))
+    logger.info("Milvus %s: %d documents upserted, %d deleted", collection, len(upsert), len(stale))
+    return store

@@ -1,0 +1,143 @@
+"""The Milvus store's own behaviour (milvus-lite in tmp_path): specs, opening, killed applies, copies.
+
+What every store must do is in tests/test_store_contract.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pymilvus import MilvusClient
+
+from rag.embedding.embed import make_embedder, parse_spec
+from rag.reading.load import load_file
+from rag.search.retrieve import Searcher
+from rag.storage.index import ClauseIndex, IndexLoadError, changes_from_index
+from rag.storage.milvus import MilvusStore, to_milvus
+from rag.storage.store import Changes, Scope
+from rag.storage.stores import open_store, parse_store_spec
+from tests.conftest import REPO, SAMPLE
+
+
+@pytest.fixture(scope="module")
+def index(fake_embedder) -> ClauseIndex:
+    docs = [load_file(SAMPLE), load_file(REPO / "tests" / "data" / "policy_small.txt")]
+    return ClauseIndex.build(docs, fake_embedder, show_progress=False)
+
+
+def test_store_specs():
+    assert parse_store_spec("index") == ("folder", "index", "")
+    assert parse_store_spec("/data/idx") == ("folder", "/data/idx", "")
+    assert parse_store_spec("milvus:lib.db") == ("milvus", "lib.db", "rag")
+    assert parse_store_spec("milvus:http://10.0.0.5:19530#laws") == ("milvus", "http://10.0.0.5:19530", "laws")
+    for bad in ("", "  ", "milvus:", "milvus:x.db#1abc", "milvus:x.db#a-b", "milvus:x.db#法律"):
+        with pytest.raises(ValueError):
+            parse_store_spec(bad)
+
+
+def test_open_missing_create_and_embedder_mismatch(tmp_path, fake_embedder):
+    db = f"milvus:{tmp_path / 'm.db'}"
+    with pytest.raises(IndexLoadError, match="no collection"):
+        open_store(db)
+    store = open_store(db, fake_embedder, create=True)
+    assert len(store) == 0 and dict(store.docs) == {} and store.spec == fake_embedder.spec
+    assert Searcher(store, fake_embedder).search("双随机抽查", k=5) == []
+    assert open_store(db).dim == 64  # reopened: the embedder comes from the metadata record
+    with pytest.raises(IndexLoadError, match="embedder"):
+        open_store(db, make_embedder(parse_spec("hash:32")))
+    with pytest.raises(IndexLoadError, match="no index"):
+        open_store(str(tmp_path / "no-index-here"))
+
+
+def _rows(store: MilvusStore) -> int:
+    return int(store.client.query(store.collection, filter='id != ""', output_fields=["count(*)"])[0]["count(*)"])
+
+
+def test_a_killed_apply_leaves_the_collection_as_its_records_say(tmp_path, index, fake_embedder, monkeypatch):
+    client = MilvusClient(str(tmp_path / "m.db"))
+    store = to_milvus(index, client)
+    before = Searcher(store, fake_embedder).search("双随机抽查比例", k=5)
+    assert _rows(store) == len(store) == len(index)
+
+    class Killed(BaseException):
+        pass
+
+    real = client.upsert
+
+    def die(collection, rows, **kw):  # the process dies after a document's rows, before its record
+        if collection == store.docs_collection:
+            raise Killed()
+        return real(collection, rows, **kw)
+
+    monkeypatch.setattr(client, "upsert", die)
+    with pytest.raises(Killed):
+        store.apply(changes_from_index(index))
+    monkeypatch.setattr(client, "upsert", real)
+    assert _rows(store) > len(index)  # orphan rows of the half-applied generation are there …
+
+    again = MilvusStore.open_client(MilvusClient(str(tmp_path / "m.db")))
+    assert dict(again.docs) == index.docs and len(again) == len(index)  # … but nothing sees them
+    assert again.count(Scope(frozenset(index.docs))) == len(index)
+    assert again.fetch([c.clause_id for c in index.clauses]) == index.clauses
+    assert [h.to_dict() for h in Searcher(again, fake_embedder).search("双随机抽查比例", k=5)] == [
+        h.to_dict() for h in before
+    ]
+    again.apply(Changes())  # the next apply removes them
+    assert _rows(again) == len(index)
+
+
+def test_to_milvus_updates_an_existing_collection(tmp_path, index, fake_embedder):
+    client = MilvusClient(str(tmp_path / "m.db"))
+    to_milvus(index, client, "lib")
+    one = ClauseIndex.build([load_file(SAMPLE)], fake_embedder, show_progress=False)
+    store = to_milvus(one, client, "lib")  # documents no longer in the index leave
+    assert dict(store.docs) == one.docs and len(store) == len(one) == _rows(store)
+    with pytest.raises(IndexLoadError, match="embedder"):
+        to_milvus(ClauseIndex.build([load_file(SAMPLE)], make_embedder(parse_spec("hash:32")), show_progress=False),
+                  client, "lib")  # fmt: skip
+    lexical_only = ClauseIndex.from_parts(one.spec, one.dim, one.docs, one.clauses, one.keys, [["x"]] * len(one), None)
+    with pytest.raises(ValueError, match="vectors"):
+        to_milvus(lexical_only, client, "other")
+
+
+def test_ingest_into_milvus_mirrors_the_folder(tmp_path, fake_embedder):
+    from rag.ingest.pipeline import ingest_milvus
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    small = lib / "policy_small.txt"
+    small.write_bytes((REPO / "tests" / "data" / "policy_small.txt").read_bytes())
+    db = str(tmp_path / "m.db")
+    rep, store = ingest_milvus([lib], db, "lib", tmp_path / "index", fake_embedder.spec, show_progress=False)
+    folder = ClauseIndex.load(tmp_path / "index")
+    assert rep.added == 2 and dict(store.docs) == folder.docs and len(store) == len(folder)
+    small.unlink()  # the next ingest removes it from both
+    rep, store = ingest_milvus([lib], db, "lib", tmp_path / "index", show_progress=False)
+    assert rep.removed == 1 and len(store.docs) == 1 and dict(open_store(f"milvus:{db}#lib").docs) == store.docs
+    q = "双随机抽查比例"
+    folder = ClauseIndex.load(tmp_path / "index")
+    assert [h.clause for h in Searcher(store, fake_embedder).search(q, k=5)] == [
+        h.clause for h in Searcher(folder, fake_embedder).search(q, k=5)
+    ]
+
+
+def test_a_file_written_by_another_process_opens(tmp_path, fake_embedder):
+    """milvus-lite holds a reopened file's collections released: opening loads them."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "m.db"
+    script = (
+        "from pymilvus import MilvusClient\n"
+        "from rag.embedding.embed import make_embedder, parse_spec\n"
+        "from rag.reading.load import load_file\n"
+        "from rag.storage.index import ClauseIndex\n"
+        "from rag.storage.milvus import to_milvus\n"
+        f"idx = ClauseIndex.build([load_file({str(SAMPLE)!r})], make_embedder(parse_spec('hash:64')), "
+        "show_progress=False)\n"
+        f"to_milvus(idx, MilvusClient({str(db)!r}), 'lib')\n"
+    )
+    subprocess.run([sys.executable, "-c", script], cwd=REPO, check=True, timeout=120)
+    store = open_store(f"milvus:{db}#lib")
+    assert len(store) > 0 and store.spec == fake_embedder.spec
+    assert Searcher(store, fake_embedder).search("双随机抽查比例", k=3)

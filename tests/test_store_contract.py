@@ -1,0 +1,183 @@
+"""One contract for every store (`rag.storage.store.Store`): the folder index and Milvus (milvus-lite).
+
+Each store is filled with the same small library (the sample, a 工作要点 and two versions of one
+条例) embedded by the hash embedder, and checked against the folder index's own arrays by brute
+force: documents, clauses, lookups, lexical and dense candidates within a scope, `apply`, and
+the Searcher's top 10 on the sample questions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from rag.reading.load import load_paths
+from rag.search.retrieve import Filters, Searcher
+from rag.storage.index import ClauseIndex, doc_change
+from rag.storage.milvus import to_milvus
+from rag.storage.store import Changes, Scope, Store
+from rag.storage.stores import open_store
+from tests.conftest import REPO, SAMPLE
+
+STORES = ["folder", "milvus"]
+QUERIES = ["双随机抽查比例", "罚款", "加强管理", "党建工作", "监管执法", "2023年"]
+
+
+def _library(root, embedder) -> ClauseIndex:
+    lib = root / "lib"
+    lib.mkdir()
+    (lib / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
+    small = REPO / "tests" / "data" / "policy_small.txt"
+    (lib / small.name).write_bytes(small.read_bytes())
+    old = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款五千元。\n"
+    new = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款一万元。\n"
+    (lib / "某某管理条例(2010-01-01).md").write_text(old, encoding="utf-8")
+    (lib / "某某管理条例(2020-01-01).md").write_text(new, encoding="utf-8")
+    docs, _ = load_paths([lib])
+    return ClauseIndex.build(docs, embedder, show_progress=False)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, fake_embedder) -> ClauseIndex:
+    """The library as a folder index in memory: what every store is compared with."""
+    return _library(tmp_path_factory.mktemp("contract"), fake_embedder)
+
+
+def _make(kind: str, reference: ClauseIndex, where, embedder) -> Store:
+    if kind == "folder":
+        reference.save(where / "index")
+        return open_store(str(where / "index"), embedder)
+    from pymilvus import MilvusClient
+
+    to_milvus(reference, MilvusClient(str(where / "m.db")), "lib")
+    return open_store(f"milvus:{where / 'm.db'}#lib", embedder)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def store(request, reference, tmp_path_factory, fake_embedder) -> Store:
+    """The library in each store, opened through `open_store` (shared by the read-only tests)."""
+    return _make(request.param, reference, tmp_path_factory.mktemp(request.param), fake_embedder)
+
+
+@pytest.fixture(params=STORES)
+def fresh_store(request, reference, tmp_path, fake_embedder) -> Store:
+    """A store of its own, for tests that change it."""
+    return _make(request.param, reference, tmp_path, fake_embedder)
+
+
+def test_is_a_store(store):
+    assert isinstance(store, Store)
+    assert store.tiers["lexical"] and store.tiers["dense"]
+
+
+def test_same_documents_clauses_and_versions(store, reference):
+    assert dict(store.docs) == reference.docs
+    assert dict(store.superseded) == reference.superseded and len(reference.superseded) == 1
+    assert len(store) == len(reference) == sum(d.n_clauses for d in reference.docs.values())
+    ids = [c.clause_id for c in reference.clauses]
+    assert store.fetch(ids) == reference.clauses
+    assert store.fetch(ids[::-1]) == reference.clauses[::-1]  # in the order asked
+    assert store.fetch(["nope:1", ids[0], "nope:2"]) == [reference.clauses[0]]  # unknown ids left out
+
+
+def test_clause_by_document_and_label(store, reference):
+    for doc_id in reference.docs:
+        for label in {c.label for c in reference.doc_clauses(doc_id)}:
+            want = [c for c in reference.doc_clauses(doc_id) if c.label == label]
+            assert store.by_label(doc_id, label) == want
+    assert store.by_label("no-such-doc", "第一条") == []
+
+
+def _scopes(reference: ClauseIndex) -> list[Scope]:
+    ids = sorted(reference.docs)
+    return [Scope(), Scope(frozenset(ids[:1])), Scope(frozenset(ids[1:])), Scope(frozenset()),
+            Scope(phrases=("管理",)), Scope(frozenset(ids[:2]), ("工作",))]  # fmt: skip
+
+
+def _brute(reference: ClauseIndex, scores: np.ndarray, scope: Scope) -> dict[str, float]:
+    mask = reference.scope_mask(scope)
+    return {c.clause_id: float(s) for c, s, m in zip(reference.clauses, scores, mask if mask is not None else
+            np.ones(len(scores), bool)) if m}  # fmt: skip
+
+
+def _check(got, brute: dict[str, float], n: int, positive: bool) -> None:
+    """Candidates are in scope, scored as brute force scores them, best first, and the top n."""
+    want = sorted((s for s in brute.values() if s > 0 or not positive), reverse=True)[:n]
+    assert len(got) == len(want)
+    for c in got:
+        assert c.clause_id in brute
+        assert c.score == pytest.approx(brute[c.clause_id], rel=1e-3, abs=1e-5)
+    assert [c.score for c in got] == pytest.approx(want, rel=1e-3, abs=1e-5)
+
+
+def test_lexical_candidates_within_a_scope(store, reference):
+    for scope in _scopes(reference):
+        assert store.count(scope) == reference.count(scope)
+        for q in QUERIES:
+            _check(store.lexical_candidates(q, 10, scope), _brute(reference, reference.lexical_scores(q), scope), 10,
+                   positive=True)  # fmt: skip
+    assert store.lexical_candidates("，。？", 10, Scope()) == []
+
+
+def test_dense_candidates_within_a_scope(store, reference, fake_embedder):
+    vectors = reference.vectors()
+    for scope in _scopes(reference):
+        for q in QUERIES:
+            qv = fake_embedder.embed_queries([q])[0]
+            _check(store.dense_candidates(qv, 7, scope), _brute(reference, vectors @ qv, scope), 7, positive=False)
+
+
+def _questions() -> list[str]:
+    lines = (REPO / "tests" / "data" / "sample_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["query"] for line in lines if line.strip()]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "lexical", "dense"])
+def test_searcher_gives_the_same_top_10(store, reference, fake_embedder, mode):
+    """>= 95% of the sample questions get the same top 10 from the store as from the folder index."""
+    a, b = Searcher(reference, fake_embedder), Searcher(store, fake_embedder)
+    questions = _questions()
+    same = 0
+    for q in questions:
+        x = [(h.clause, round(h.score, 3)) for h in a.search(q, k=10, mode=mode, marks=False)]
+        y = [(h.clause, round(h.score, 3)) for h in b.search(q, k=10, mode=mode, marks=False)]
+        same += [c for c, _ in x] == [c for c, _ in y]
+    assert same >= 0.95 * len(questions), f"{same}/{len(questions)}"
+    # the layers above the store work the same: filters, versions, named clauses, quoted phrases
+    for q, f in [("某某管理条例第二条", Filters()), ("罚款", Filters(superseded=True)), ("“双随机”", Filters()),
+                 ("罚款", Filters(doc_type="条例"))]:  # fmt: skip
+        assert [h.to_dict() for h in a.search(q, k=5, filters=f)] == [h.to_dict() for h in b.search(q, k=5, filters=f)]
+
+
+def test_apply_upserts_and_deletes_by_document(fresh_store, reference, fake_embedder):
+    store = fresh_store
+    small = next(d for d in reference.docs.values() if d.title == "2023年市场监管工作要点")
+    sample = next(d for d in reference.docs.values() if d.title.startswith("2022年教育系统"))
+    clauses = reference.doc_clauses(small.doc_id)
+    edited = [replace(c, text=c.text + "（新增：鲲鹏展翅条款）") if i == 1 else c for i, c in enumerate(clauses)]
+    edited = edited[:-1]  # one clause fewer
+    info = replace(small, n_clauses=len(edited), sha256="0" * 64)
+    change = doc_change(info, edited)
+    vecs = fake_embedder.embed_passages(
+        [f"{info.title} {' '.join(c.headings)}\n{c.text}" for c in edited]
+    )  # passage_text of each clause
+    store.apply(Changes(upsert=(replace(change, vectors=vecs),), delete=(sample.doc_id,)))
+
+    assert sample.doc_id not in store.docs and store.docs[small.doc_id] == info
+    assert len(store) == len(reference) - sample.n_clauses - 1
+    assert store.fetch([c.clause_id for c in reference.doc_clauses(sample.doc_id)]) == []
+    assert store.fetch([c.clause_id for c in edited]) == edited
+    assert store.fetch([clauses[-1].clause_id]) == []  # the dropped clause is gone
+    top = store.lexical_candidates("鲲鹏展翅", 5, Scope())
+    assert top and top[0].clause_id == edited[1].clause_id
+    assert store.dense_candidates(vecs[1], 1, Scope())[0].clause_id == edited[1].clause_id
+    assert store.count(Scope(frozenset({sample.doc_id}))) == 0
+    hits = Searcher(store, fake_embedder).search("鲲鹏展翅", k=3)
+    assert hits[0].clause == edited[1] and all(h.doc.doc_id != sample.doc_id for h in hits)
+
+    store.apply(Changes(delete=(small.doc_id,)))  # and back: the rest is untouched
+    assert small.doc_id not in store.docs and len(store) == len(reference) - sample.n_clauses - small.n_clauses
+    assert store.fetch([c.clause_id for c in edited]) == []
