@@ -33,3 +33,30 @@ def sample_index_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("sample-index")
     ingest([REPO / "corpus"], d, show_progress=False)
     return d
+
+
+@pytest.fixture()
+def small(tmp_path, monkeypatch):
+    """A library of two small documents (one with terminal escape sequences, C0 and C1) and its
+    hash-embedder index; the accounts/audit/trusted-header environment cleared."""
+    from rag.ingest.pipeline import ingest
+    from rag.interfaces import audit, auth
+
+    for var in (auth.USERS_ENV, audit.AUDIT_ENV, auth.HEADER_ENV, auth.LIBRARIANS_ENV):
+        monkeypatch.delenv(var, raising=False)
+    lib = tmp_path / "library"
+    lib.mkdir()
+    (lib / "河长制.txt").write_text("一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n", encoding="utf-8")
+    (lib / "escape.txt").write_text("一、要求\n1.控制字符\x1b[31m红色\x1b[0m巡河记录\x9b2J。\n", encoding="utf-8")
+    index = tmp_path / "index"
+    ingest([lib], index, parse_spec("hash:64"), show_progress=False)
+    return lib, index
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """`rag ARGV...` in-process: (exit code, stdout, stderr)."""
+    from rag.interfaces import cli
+
+    rc = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err

@@ -10,34 +10,15 @@ import stat
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from rag.embedding.embed import parse_spec
 from rag.ingest.pipeline import ingest
-from rag.interfaces import audit, auth, cli
+from rag.interfaces import audit, auth
 from rag.storage.index import ClauseIndex
-from tests.conftest import REPO
+from tests.conftest import REPO, run_cli
 
 LIBRARIAN = auth.Identity("alice", auth.LIBRARIAN, "password")
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture()
-def small(tmp_path, monkeypatch):
-    """A library of two small documents (one with terminal escape sequences) and its hash-embedder index."""
-    for var in (auth.USERS_ENV, audit.AUDIT_ENV, auth.HEADER_ENV, auth.LIBRARIANS_ENV):
-        monkeypatch.delenv(var, raising=False)
-    lib = tmp_path / "library"
-    lib.mkdir()
-    (lib / "河长制.txt").write_text("一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n", encoding="utf-8")
-    (lib / "escape.txt").write_text("一、要求\n1.控制字符\x1b[31m红色\x1b[0m巡河记录。\n", encoding="utf-8")
-    index = tmp_path / "index"
-    ingest([lib], index, parse_spec("hash:64"), show_progress=False)
-    return lib, index
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 # accounts
@@ -206,7 +187,6 @@ def test_remove_is_audited_with_the_file_hash(small, capsys):
 
 
 def test_removed_in_the_app_is_kept_and_not_ingested_again(small):
-    from rag.ingest.pipeline import ingest
 
     lib, index = small
     data = (lib / "河长制.txt").read_bytes()

@@ -6,28 +6,8 @@ import json
 
 import pytest
 
-from rag.embedding.embed import parse_spec
-from rag.ingest.pipeline import ingest
 from rag.interfaces import audit, cli
-
-
-@pytest.fixture()
-def small(tmp_path, monkeypatch):
-    """Two small documents (one with terminal escape sequences) and their hash-embedder index."""
-    monkeypatch.delenv(audit.AUDIT_ENV, raising=False)
-    lib = tmp_path / "library"
-    lib.mkdir()
-    (lib / "河长制.txt").write_text("一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n", encoding="utf-8")
-    (lib / "escape.txt").write_text("一、要求\n1.控制字符\x1b[31m红色\x1b[0m巡河记录\x9b2J。\n", encoding="utf-8")
-    index = tmp_path / "index"
-    ingest([lib], index, parse_spec("hash:64"), show_progress=False)
-    return lib, index
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
+from tests.conftest import run_cli  # the `small` fixture is in conftest
 
 
 def exit_code(argv: list[str]) -> int:
