@@ -223,7 +223,8 @@ class Hit:
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
         return {
-            "rank": self.rank, "score": round(float(self.score), 6), "doc_id": d.doc_id, "title": d.title,
+            "rank": self.rank, "score": round(float(self.score), 6), "clause_id": c.clause_id, "doc_id": d.doc_id,
+            "title": d.title,
             "headings": list(c.headings), "label": c.label, "part": c.part, "text": c.text,
             "citation": self.citation, "source": d.source, "start": c.start, "end": c.end,
             "highlights": [list(h) for h in self.highlights], "date": d.date, "doc_number": d.doc_number,
