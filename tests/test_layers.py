@@ -1,6 +1,6 @@
 """The package's folders are its layers: each module imports only its own layer and the layers below,
-and no modules import each other in a cycle (imports inside functions count; `if TYPE_CHECKING:` ones,
-which never run, do not)."""
+and no modules import each other in a cycle (imports inside functions and under `if TYPE_CHECKING:`
+count: a type a lower module needs belongs in it or in a Protocol there)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,6 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    return isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
-
-
 def _imports(path: Path) -> set[str]:
     """The rag modules a file imports (names resolved to modules where they are submodules)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -31,10 +27,6 @@ def _imports(path: Path) -> set[str]:
     out: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for child in node.orelse:
-                visit(child)
-            return
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.startswith("rag"))
         elif isinstance(node, ast.ImportFrom):

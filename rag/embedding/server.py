@@ -31,12 +31,19 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:  # embed.py imports this module; the spec type is only named here
-    from rag.embedding.embed import EmbedderSpec
+
+class ServerSpec(Protocol):
+    """What this module needs of an embedder spec (`rag.embedding.embed.EmbedderSpec` has it);
+    a protocol, so this module does not import embed.py, which imports it."""
+
+    model: str
+    url: str | None
+    query_prompt: str | None
+    passage_prompt: str | None
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +96,7 @@ class OpenAIEmbedder:
 
     def __init__(
         self,
-        spec: EmbedderSpec,
+        spec: ServerSpec,
         *,
         url: str | None = None,
         batch_size: int | None = None,

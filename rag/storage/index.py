@@ -9,7 +9,6 @@ last complete one in place. Nothing is pickled: JSON/JSONL, numpy and FAISS's ow
 
 from __future__ import annotations
 
-import bisect
 import errno
 import hashlib
 import json
@@ -20,9 +19,8 @@ import shutil
 import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict
 from pathlib import Path
-from typing import NamedTuple
 
 import bm25s
 import faiss
@@ -33,7 +31,7 @@ from rag import __version__
 from rag.embedding.embed import Embedder, EmbedderSpec
 from rag.reading.load import Document, load_file, normalise_title
 from rag.storage.cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
-from rag.storage.store import Candidate, Changes, DocChange, Scope
+from rag.storage.store import Candidate, Changes, DocChange, DocInfo, Scope, Supersession
 from rag.text.split import CHUNKER_VERSION, Clause, split_document
 from rag.text.tokens import tokenize
 
@@ -72,55 +70,6 @@ MAX_MANIFEST_BYTES = 64 << 20  # a manifest is a few KB per thousand documents
 MAX_POINTER_BYTES = 4096
 _GEN_NAME = re.compile(r"gen-[0-9A-Za-z_.-]+")
 _SAFE_PART = re.compile(r"[0-9A-Za-z_.-]+")
-
-
-@dataclass(frozen=True)
-class DocInfo:
-    """A document's metadata as stored in the index (its text is not kept)."""
-
-    doc_id: str
-    source: str
-    title: str
-    sha256: str
-    kind: str
-    encoding: str = "utf-8"
-    date: str | None = None
-    doc_number: str | None = None
-    issuer: str | None = None
-    titled: bool = True
-    n_clauses: int = 0
-    reader: str = ""  # reader/version;layout/version that extracted it
-    pages: tuple[int, ...] = ()  # start offset of each page in the extracted text
-    ocr: bool = False
-    repeals: tuple[str, ...] = ()
-    revised: bool = False
-    meta: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_document(cls, doc: Document, n_clauses: int) -> DocInfo:
-        return cls(
-            **{f.name: getattr(doc, f.name) for f in fields(cls) if f.name != "n_clauses"},
-            n_clauses=n_clauses,
-        )
-
-    @classmethod
-    def from_json(cls, rec: dict) -> DocInfo:
-        known = {f.name for f in fields(cls)}
-        rec = {k: v for k, v in rec.items() if k in known}
-        for k in ("pages", "repeals"):
-            rec[k] = tuple(rec.get(k) or ())
-        return cls(**rec)
-
-    def page_of(self, offset: int) -> int | None:
-        """1-based page number of a text offset, for paged formats."""
-        return bisect.bisect_right(self.pages, offset) if self.pages else None
-
-
-class Supersession(NamedTuple):
-    """Why a document is no longer current: the document that replaced it and the evidence."""
-
-    by: str  # doc_id of the replacing document
-    reason: str
 
 
 def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:

@@ -14,17 +14,65 @@ optionally, only clauses containing every quoted phrase.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
+from dataclasses import dataclass, field, fields
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 from rag.embedding.embed import EmbedderSpec
+from rag.reading.load import Document
 from rag.text.split import Clause
 
-if TYPE_CHECKING:  # pragma: no cover
-    from rag.storage.index import DocInfo, Supersession
+
+@dataclass(frozen=True)
+class DocInfo:
+    """A document's metadata as stored in the index (its text is not kept)."""
+
+    doc_id: str
+    source: str
+    title: str
+    sha256: str
+    kind: str
+    encoding: str = "utf-8"
+    date: str | None = None
+    doc_number: str | None = None
+    issuer: str | None = None
+    titled: bool = True
+    n_clauses: int = 0
+    reader: str = ""  # reader/version;layout/version that extracted it
+    pages: tuple[int, ...] = ()  # start offset of each page in the extracted text
+    ocr: bool = False
+    repeals: tuple[str, ...] = ()
+    revised: bool = False
+    meta: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_document(cls, doc: Document, n_clauses: int) -> DocInfo:
+        return cls(
+            **{f.name: getattr(doc, f.name) for f in fields(cls) if f.name != "n_clauses"},
+            n_clauses=n_clauses,
+        )
+
+    @classmethod
+    def from_json(cls, rec: dict) -> DocInfo:
+        known = {f.name for f in fields(cls)}
+        rec = {k: v for k, v in rec.items() if k in known}
+        for k in ("pages", "repeals"):
+            rec[k] = tuple(rec.get(k) or ())
+        return cls(**rec)
+
+    def page_of(self, offset: int) -> int | None:
+        """1-based page number of a text offset, for paged formats."""
+        return bisect.bisect_right(self.pages, offset) if self.pages else None
+
+
+class Supersession(NamedTuple):
+    """Why a document is no longer current: the document that replaced it and the evidence."""
+
+    by: str  # doc_id of the replacing document
+    reason: str
 
 
 class Candidate(NamedTuple):
