@@ -5,7 +5,8 @@ Every piece of document text is shown through `escape_html`/`mark_html` or plain
 Readers (everyone) search and read; librarians (signed in, or named by a trusted proxy header)
 upload, replace and remove, and `rag.interfaces.audit` re-checks the role and logs each change.
 An unexpected error shows a short reference; the details go to the server log only.
-Run: streamlit run app.py   (RAG_INDEX / RAG_CORPUS override the index/ and corpus/ folders)
+Run: streamlit run app.py   (RAG_INDEX / RAG_CORPUS override the index/ and corpus/ folders;
+RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a Milvus store instead)
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from rag.ingest.pipeline import IndexBusyError, status
 from rag.interfaces import audit, auth
 from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
-from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type
-from rag.storage.index import ClauseIndex, exists, resolve
+from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
+from rag.storage.index import IndexLoadError, exists, resolve
+from rag.storage.store import Store
+from rag.storage.stores import open_store
 
 INDEX_DIR = os.environ.get("RAG_INDEX", "index")
 CORPUS_DIR = os.environ.get("RAG_CORPUS", "corpus")
+STORE = os.environ.get("RAG_STORE", "").strip()  # a Milvus store; empty: the RAG_INDEX folder
+MILVUS_REFRESH_S = 30  # how often the page re-reads a Milvus store's document records
 USERS_FILE = auth.users_path(INDEX_DIR)
 AUDIT_LOG = audit.audit_path(INDEX_DIR)
 logger = logging.getLogger("rag.app")
@@ -41,7 +46,28 @@ st.session_state.setdefault("basket", [])
 @st.cache_resource(show_spinner="加载索引…", max_entries=2)
 def get_searcher(index_dir: str, generation: str) -> Searcher:
     """One Searcher per index generation; a rebuilt index gets a fresh one."""
-    return Searcher(ClauseIndex.load(index_dir))
+    return Searcher(open_store(index_dir))
+
+
+class MilvusLibrary:
+    """The Milvus searcher every session shares; the store's document records are re-read (another
+    process may have ingested) at most every `MILVUS_REFRESH_S` seconds."""
+
+    def __init__(self, spec: str):
+        self.searcher = Searcher(open_store(spec))
+        self.read_at = time.monotonic()
+
+    def current(self) -> Searcher:
+        if time.monotonic() - self.read_at > MILVUS_REFRESH_S:
+            self.searcher.index.refresh()  # type: ignore[attr-defined]
+            self.searcher = Searcher(self.searcher.index, self.searcher.embedder)  # fresh document scope
+            self.read_at = time.monotonic()
+        return self.searcher
+
+
+@st.cache_resource(show_spinner="连接 Milvus…")
+def milvus_library(spec: str) -> MilvusLibrary:
+    return MilvusLibrary(spec)
 
 
 def run_ingest(who: auth.Identity, label: str, paths: list[str]) -> list[tuple[str, str]]:
@@ -79,7 +105,7 @@ def add_to_basket(clause_ids: list[str]) -> None:
             st.session_state.basket.append(cid)
 
 
-def show_hit(index: ClauseIndex, h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
+def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
     """One cited clause: citation, marked text, source, copy, context, add-to-pack."""
     with st.container(border=True):
         st.markdown(f"**{h.rank}.** {escape_html(h.citation)}", unsafe_allow_html=True)
@@ -91,7 +117,7 @@ def show_hit(index: ClauseIndex, h: Hit, key: str, spans: tuple[tuple[int, int],
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
         with st.expander("在文档中查看"):
             whole = st.checkbox("显示全文", key=f"whole-{key}")
-            around = index.doc_clauses(h.doc.doc_id) if whole else index.neighbours(h.clause, n=3)
+            around = index.doc_clauses(h.doc.doc_id) if whole else neighbours(index, h.clause, n=3)
             for c in around:
                 mine = c == h.clause
                 style = "border-left:3px solid #e8a33d;padding-left:8px" if mine else "color:#555"
@@ -131,13 +157,13 @@ def sign_in_box(who: auth.Identity) -> None:
             st.error("用户名或密码不正确。")
 
 
-def sidebar(index: ClauseIndex, titles: dict[str, str], who: auth.Identity) -> dict:
+def sidebar(index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
     """The index status, search settings and sign-in; returns the settings."""
     with st.sidebar:
         st.header("索引状态")
         st.write(f"文件：{len(index.docs)}　条款：{len(index)}")
         st.caption(escape_html(f"向量模型：{index.spec.id}（{index.dim} 维）"))
-        st.caption(f"建立于：{index.manifest.get('created', '?')}")
+        st.caption(f"建立于：{getattr(index, 'manifest', {}).get('created', '?')}" if not STORE else "存放：Milvus")
         st.caption("检索层：" + "，".join(f"{t}{'✓' if ok else '…'}" for t, ok in index.tiers.items()))
         tier = status(INDEX_DIR)
         if tier and tier.get("state") == "embedding" and tier.get("total"):
@@ -215,13 +241,13 @@ def study_tab(searcher: Searcher, opt: dict) -> None:
             st.rerun()
 
 
-def version_label(index: ClauseIndex, d) -> str:
+def version_label(index: Store, d) -> str:
     if d.doc_id in index.superseded:
         return f"已被取代：{index.superseded[d.doc_id].reason}"
     return "现行"
 
 
-def library_tab(index: ClauseIndex, titles: dict[str, str], who: auth.Identity) -> None:
+def library_tab(index: Store, titles: dict[str, str], who: auth.Identity) -> None:
     rows = [
         {"文件": d.title, "类型": doc_type(d.title), "日期": d.date or "", "文号": d.doc_number or "",
          "发文机关": d.issuer or "", "条款": d.n_clauses, "格式": d.kind + ("（OCR）" if d.ocr else ""),
@@ -229,12 +255,15 @@ def library_tab(index: ClauseIndex, titles: dict[str, str], who: auth.Identity) 
         for d in sorted(index.docs.values(), key=lambda d: d.source)
     ]  # fmt: skip
     st.dataframe(rows, hide_index=True, width="stretch")
-    skipped = index.manifest.get("skipped", [])
+    skipped = getattr(index, "manifest", {}).get("skipped", [])
     if skipped:
         with st.expander(f"未收录的文件（{len(skipped)}）：每个文件都有原因"):
             items = "".join(f"<li>{escape_html(r['source'])}：{escape_html(r['reason'])}</li>" for r in skipped)
             st.markdown(f"<ul class='skipped'>{items}</ul>", unsafe_allow_html=True)
     st.caption("检索层：" + "，".join(f"{t}{'完成' if ok else '未完成'}" for t, ok in index.tiers.items()))
+    if STORE:
+        st.caption("此文库存放在 Milvus：增删文件请在服务器上运行 rag ingest --store …（见 README）。")
+        return
     if not who.librarian:
         st.caption("上传、替换或移除文件需要馆员登录（见侧栏）。")
         show_notes(st.session_state.pop("flash", []))
@@ -249,13 +278,13 @@ def library_tab(index: ClauseIndex, titles: dict[str, str], who: auth.Identity) 
                      width="stretch")  # fmt: skip
 
 
-def doc_for(index: ClauseIndex, path: Path):
+def doc_for(index: Store, path: Path):
     """The indexed document read from `path`, if any."""
     want = path.resolve()
     return next((d for d in index.docs.values() if Path(d.source).resolve() == want), None)
 
 
-def uploads(index: ClauseIndex, who: auth.Identity) -> None:
+def uploads(index: Store, who: auth.Identity) -> None:
     """Upload new files; a file whose name exists waits for the librarian to confirm the replacement."""
     kinds = supported_suffixes()
     ups = st.file_uploader(f"上传文件（{' '.join(kinds)}，单个不超过 {MAX_UPLOAD_BYTES // 2**20} MB）",
@@ -328,13 +357,17 @@ def removal(titles: dict[str, str], who: auth.Identity) -> None:
 
 def page() -> None:
     who = identity()
-    if not exists(INDEX_DIR):
+    if not STORE and not exists(INDEX_DIR):
         st.info(f"`{INDEX_DIR}/` 中还没有索引，正在从 `{CORPUS_DIR}/` 建立…")
         builder = auth.Identity("app:first-start", auth.LIBRARIAN, "cli")  # the server builds its own index
         show_notes(run_ingest(builder, "向量化条款", [CORPUS_DIR]))
         if not exists(INDEX_DIR):
             st.stop()
-    searcher = get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
+    try:
+        searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
+    except (IndexLoadError, ValueError) as exc:
+        st.error(escape_html(f"无法打开文库 {STORE or INDEX_DIR}：{exc}"))
+        st.stop()
     index = searcher.index
     titles = {d.doc_id: d.title for d in index.docs.values()}
     opt = sidebar(index, titles, who)

@@ -44,10 +44,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(index_dir: Path, reload_s: float = 0.0) -> Iterator[str]:
-    """The API over `index_dir` served by uvicorn in a thread; yields its base URL."""
+def running(index_dir: Path, reload_s: float = 0.0, store: str | None = None) -> Iterator[str]:
+    """The API over `index_dir` (or a Milvus `store`) served by uvicorn in a thread; yields its base URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(index_dir, reload_s), **uvicorn_options("127.0.0.1", port)))
+    app = create_app(index_dir, reload_s, store)
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_options("127.0.0.1", port)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -271,3 +272,33 @@ def test_load_test_runs_and_stops_the_server(index_dir):
     rows = load_test(str(index_dir), ["市场监管", "教师待遇"], clients=(1, 2), seconds=1)
     levels = [value for label, value in rows if "concurrent clients" in label]
     assert len(levels) == 2 and all("req/s" in v and "p95" in v and "errors" not in v for v in levels)
+
+
+def test_the_api_over_a_milvus_store_answers_as_over_the_folder(base, index_dir, tmp_path):
+    """`rag serve --store milvus:FILE.db`: same hits, clause records and document list as the folder; an
+    ingest by another client shows within the reload interval."""
+    from pymilvus import MilvusClient
+
+    from rag.storage.milvus import to_milvus
+
+    db = tmp_path / "m.db"
+    client = MilvusClient(str(db))
+    to_milvus(ClauseIndex.load(index_dir), client, "lib")
+    with running(index_dir, reload_s=0.0, store=f"milvus:{db}#lib") as url:
+        for question in ("双随机抽查比例", "登记机关是谁", "养老服务"):
+            _, mine = call(f"{url}/search?" + q({"q": question, "k": 5}))
+            _, folder = call(f"{base}/search?" + q({"q": question, "k": 5}))
+            assert mine["hits"] and mine == folder
+        cid = mine["hits"][0]["clause_id"]
+        assert call(f"{url}/clauses/{cid}") == call(f"{base}/clauses/{cid}")
+        assert call(f"{url}/documents") == call(f"{base}/documents")
+        status, health = call(f"{url}/health")
+        assert status == 200 and health["clauses"] == len(ClauseIndex.load(index_dir))
+        # another process removes a document from the collection: the API follows
+        store = to_milvus(ClauseIndex.load(index_dir), client, "lib")
+        gone = next(d for d in store.docs.values() if d.source.endswith("c.txt"))
+        from rag.storage.store import Changes
+
+        store.apply(Changes(delete=(gone.doc_id,)))
+        _, docs = call(f"{url}/documents")
+        assert gone.doc_id not in {d["doc_id"] for d in docs["documents"]} and len(docs["documents"]) == 2

@@ -64,3 +64,34 @@ def test_reader_sees_no_change_controls(monkeypatch, sample_index_dir, tmp_path)
     assert not labels & {"导入上传的文件", "从索引中移除", "确认移除", "确认替换", "退出登录"}
     assert "移除文件" not in {s.label for s in at.selectbox}
     assert any("需要馆员登录" in c.value for c in at.caption)
+
+
+def test_the_page_searches_a_milvus_store(monkeypatch, sample_index_dir, tmp_path):
+    """RAG_STORE=milvus:FILE.db: the same cited clause as over the folder, context from the store, and
+    the library tab says changes go through `rag ingest --store`."""
+    from pymilvus import MilvusClient
+
+    from rag.storage.index import ClauseIndex
+    from rag.storage.milvus import to_milvus
+
+    db = tmp_path / "m.db"
+    client = MilvusClient(str(db))
+    to_milvus(ClauseIndex.load(sample_index_dir), client, "lib")
+    client.close()
+    monkeypatch.setenv("RAG_STORE", f"milvus:{db}#lib")
+    at = _app(monkeypatch, tmp_path / "no-folder-index").run()
+    assert not at.exception
+    assert any("条款：65" in m.value for m in at.sidebar.markdown)
+    at.text_input[0].input("双随机抽查比例要达到多少？").run()
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "《2022年教育系统党建工作计划3篇》 › 篇1 › 一、依法行政工作" in shown and "监管比例达到20%以上" in shown
+    assert any("rag ingest --store" in c.value for c in at.caption)
+    assert not (tmp_path / "no-folder-index").exists()  # nothing was built into a folder
+
+
+def test_an_unreachable_milvus_store_is_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.setenv("RAG_STORE", f"milvus:{tmp_path / 'empty.db'}#nothing")
+    at = _app(monkeypatch, tmp_path / "idx").run()
+    assert not at.exception
+    assert any("无法打开文库" in e.value and "nothing" in e.value for e in at.error)

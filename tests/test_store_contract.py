@@ -91,6 +91,16 @@ def test_clause_by_document_and_label(store, reference):
     assert store.by_label("no-such-doc", "第一条") == []
 
 
+def test_a_document_and_a_clause_in_its_context(store, reference):
+    from rag.search.retrieve import neighbours
+
+    for doc_id in reference.docs:
+        assert store.doc_clauses(doc_id) == reference.doc_clauses(doc_id)
+        for c in reference.doc_clauses(doc_id)[:3]:
+            assert neighbours(store, c, n=2) == reference.neighbours(c, n=2)
+    assert store.doc_clauses("no-such-doc") == []
+
+
 def _scopes(reference: ClauseIndex) -> list[Scope]:
     ids = sorted(reference.docs)
     return [Scope(), Scope(frozenset(ids[:1])), Scope(frozenset(ids[1:])), Scope(frozenset()),

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.citing.cite import citation
-from rag.storage.index import ClauseIndex
+from rag.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,13 @@ class PackItem:
     doc_number: str | None
 
 
-def resolve_items(index: ClauseIndex, clause_ids: Sequence[str]) -> list[PackItem]:
-    """Pack items for clause ids ("doc_id:ordinal"); ids no longer in the index are skipped."""
-    by_id = {c.clause_id: c for c in index.clauses}
+def resolve_items(index: Store, clause_ids: Sequence[str]) -> list[PackItem]:
+    """Pack items for clause ids ("doc_id:ordinal"); ids no longer in the store are skipped."""
     out = []
-    for cid in clause_ids:
-        c = by_id.get(cid)
-        if c is None:
+    for c in index.fetch(list(dict.fromkeys(clause_ids))):
+        d = index.docs.get(c.doc_id)
+        if d is None:
             continue
-        d = index.docs[c.doc_id]
         out.append(PackItem(citation(d, c), c.text, d.title, d.source, c.start, c.end, d.date, d.doc_number))
     return out
 

@@ -1,10 +1,11 @@
-"""HTTP search API (`rag serve`): read-only JSON endpoints over one index folder.
+"""HTTP search API (`rag serve`): read-only JSON endpoints over one store (a folder index or Milvus).
 
 GET /health, GET|POST /search, GET /clauses/{clause_id}, GET /documents, GET /openapi.json.
 Search hits are exactly `rag search --json`'s (`Hit.to_dict()`), wrapped as
 {"query", "hits", "notice"?}. Every error is a JSON object {"error": ..., "code": <HTTP status>};
 no traceback ever reaches a client. The index is loaded once and reloaded when its `CURRENT`
-pointer names another generation (checked at most every `reload_s` seconds).
+pointer names another generation (checked at most every `reload_s` seconds); a Milvus store
+re-reads its document records as often.
 
 A plain Starlette app (already installed with Streamlit) with a hand-written OpenAPI
 description: no new dependency, and errors keep one shape (FastAPI's validation errors would
@@ -29,7 +30,9 @@ from starlette.routing import Route
 
 from rag.citing.cite import citation
 from rag.search.retrieve import MODES, Filters, Hit, SearchConfig, Searcher, cap_query, doc_type, parse_config
-from rag.storage.index import ClauseIndex, IndexLoadError, resolve
+from rag.storage.index import IndexLoadError, resolve
+from rag.storage.store import Store
+from rag.storage.stores import open_store, parse_store_spec
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +59,9 @@ class IndexHolder:
     made for concurrent use, and a search is CPU-bound anyway.
     """
 
-    def __init__(self, index_dir: str | Path, reload_s: float = 2.0):
+    def __init__(self, index_dir: str | Path, reload_s: float = 2.0, store: str | None = None):
         self.index_dir = Path(index_dir)
+        self.store = store if store and parse_store_spec(store)[0] == "milvus" else None  # else: the folder
         self.reload_s = reload_s
         self.lock = threading.RLock()
         self.generation: str | None = None
@@ -67,6 +71,8 @@ class IndexHolder:
         self._checked = float("-inf")
 
     def _current(self) -> str | None:
+        if self.store:  # a Milvus collection has no generations: its document records are re-read instead
+            return self.store
         try:
             return resolve(self.index_dir).name
         except IndexLoadError:
@@ -81,18 +87,32 @@ class IndexHolder:
             self._checked = now
             gen = self._current()
             if self._base is not None and gen == self.generation:
+                if self.store and self._milvus_changed():
+                    self._base = Searcher(self._base.index, embedder=self._base.embedder)
+                    self._searchers.clear()
                 return
             try:
-                index = ClauseIndex.load(self.index_dir)
+                index = open_store(self.store or str(self.index_dir))
             except (IndexLoadError, OSError, ValueError) as exc:  # keep serving the last good one, if any
-                logger.warning("index %s not loaded: %s", self.index_dir, exc)
+                logger.warning("index %s not loaded: %s", self.store or self.index_dir, exc)
                 self.error = str(exc)
                 return
             old = self._base
             self._base = Searcher(index, embedder=old.embedder if old and old.index.spec == index.spec else None)
             self._searchers.clear()
             self.generation, self.error = gen, None
-            logger.info("loaded index %s (generation %s, %d clauses)", self.index_dir, gen, len(index))
+            logger.info("loaded index %s (generation %s, %d clauses)", self.store or self.index_dir, gen, len(index))
+
+    def _milvus_changed(self) -> bool:
+        """Re-read a Milvus store's document records; whether they changed (another process ingested)."""
+        index = self._base.index if self._base else None
+        before = dict(index.docs) if index is not None else None
+        try:
+            index.refresh()  # type: ignore[union-attr]
+        except Exception as exc:  # a server gone for a moment: keep serving what was read last
+            logger.warning("Milvus store %s not refreshed: %s", self.store, exc)
+            return False
+        return index is not None and dict(index.docs) != before
 
     def searcher(self, config: SearchConfig | None = None) -> Searcher:
         """The searcher for `config` (default settings when None) over the current index.
@@ -230,9 +250,10 @@ async def health(request: Request) -> JSONResponse:
     holder = _holder(request)
     index = holder.searcher().index
     return JSONResponse({
-        "status": "ok", "index": str(holder.index_dir), "generation": holder.generation,
+        "status": "ok", "index": holder.store or str(holder.index_dir), "generation": holder.generation,
         "documents": len(index.docs), "clauses": len(index), "tiers": index.tiers, "embedder": index.spec.id,
-        "fallback": index.fallback, "problems": index.problems, "reload_error": holder.error,
+        "fallback": getattr(index, "fallback", None), "problems": list(getattr(index, "problems", ())),
+        "reload_error": holder.error,
     })  # fmt: skip
 
 
@@ -277,7 +298,7 @@ async def search(request: Request) -> JSONResponse:
     return JSONResponse(await run_in_threadpool(run_search, _holder(request), args))
 
 
-def clause_record(index: ClauseIndex, clause_id: str) -> dict:
+def clause_record(index: Store, clause_id: str) -> dict:
     """One clause with its citation and its document's metadata and version status.
 
     Raises:
@@ -301,7 +322,7 @@ async def clause(request: Request) -> JSONResponse:
     return JSONResponse(clause_record(_holder(request).searcher().index, request.path_params["clause_id"]))
 
 
-def document_list(index: ClauseIndex) -> list[dict]:
+def document_list(index: Store) -> list[dict]:
     """Every document with its metadata and version status, by source path."""
     out = []
     for d in sorted(index.docs.values(), key=lambda d: d.source):
@@ -342,8 +363,9 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "internal error; the server log has the details", "code": 500}, status_code=500)
 
 
-def create_app(index_dir: str | Path, reload_s: float = 2.0) -> Starlette:
-    """The API over `index_dir` (loaded on the first request, or by `app.state.holder.warm()`)."""
+def create_app(index_dir: str | Path, reload_s: float = 2.0, store: str | None = None) -> Starlette:
+    """The API over `index_dir`, or over the Milvus `store` (``milvus:URI[#COLLECTION]``) when given
+    (loaded on the first request, or by `app.state.holder.warm()`)."""
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
@@ -354,15 +376,17 @@ def create_app(index_dir: str | Path, reload_s: float = 2.0) -> Starlette:
         ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
-    app.state.holder = IndexHolder(index_dir, reload_s)
+    app.state.holder = IndexHolder(index_dir, reload_s, store)
     return app
 
 
-def serve(index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, reload_s: float = 2.0) -> None:
+def serve(
+    index_dir: str | Path, host: str = "127.0.0.1", port: int = 8000, reload_s: float = 2.0, store: str | None = None
+) -> None:
     """Run the API with uvicorn until interrupted; the index and embedder are loaded before listening."""
     import uvicorn
 
-    app = create_app(index_dir, reload_s)
+    app = create_app(index_dir, reload_s, store)
     app.state.holder.warm()
     if app.state.holder.error:
         logger.warning("serving without an index: %s (/health answers 503 until one loads)", app.state.holder.error)

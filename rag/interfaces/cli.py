@@ -27,7 +27,7 @@ from rag.reading.readers import READERS
 from rag.search import retrieve
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
 from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
-from rag.storage.stores import open_store, parse_store_spec
+from rag.storage.stores import check_collection, open_store, parse_store_spec
 
 DEFAULT_INDEX = "index"
 SEARCH_MAX_K = 100  # the most hits `rag search` prints
@@ -219,9 +219,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
 def _cmd_serve(args: argparse.Namespace) -> int:
     from rag.interfaces.api import serve
 
-    print(f"rag serve: {args.index} on http://{args.host}:{args.port} (GET /openapi.json describes the API)",
+    store = None
+    if args.store:
+        try:
+            kind, uri, name = parse_store_spec(args.store)
+            if kind == "milvus":
+                store = f"milvus:{uri}#{check_collection(args.collection) if args.collection else name}"
+        except ValueError as exc:
+            _fail(args, "serve", str(exc))
+            return 2
+    print(f"rag serve: {store or args.index} on http://{args.host}:{args.port} (GET /openapi.json describes the API)",
           file=sys.stderr)  # fmt: skip
-    serve(args.index, host=args.host, port=args.port)
+    serve(args.index, host=args.host, port=args.port, store=store)
     return 0
 
 
@@ -435,6 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument("--index", default=DEFAULT_INDEX)
     pw.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     pw.add_argument("--port", type=int_range(1, 65535), default=8000)
+    pw.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    pw.add_argument("--collection", help="Milvus collection (default rag)")
     pw.set_defaults(func=_cmd_serve)
 
     pe = sub.add_parser("eval", help="score retrieval on a labelled JSONL question file")

@@ -246,6 +246,25 @@ class Hit:
         return f"superseded by 《{b.title}》{number}: {self.superseded_why}"
 
 
+def tie_break(clause_id: str, score: float) -> tuple[float, str, int]:
+    """Sort key: higher fused score first, equal scores (to 6 decimals) in document order.
+
+    Every store then ranks the same clauses in the same order: scores that differ only by float
+    noise between two stores' BM25 or vector arithmetic no longer decide the order.
+    """
+    doc_id, _, ordinal = clause_id.rpartition(":")
+    return (-round(score, 6), doc_id, int(ordinal) if ordinal.isdigit() else 0)
+
+
+def neighbours(store: Store, clause: Clause, n: int = 1) -> list[Clause]:
+    """The clause with up to `n` clauses either side of it in its document, from any store."""
+    clauses = store.doc_clauses(clause.doc_id)
+    pos = next((i for i, c in enumerate(clauses) if c.clause_id == clause.clause_id), None)
+    if pos is None:
+        return [clause]
+    return clauses[max(0, pos - n) : pos + n + 1]
+
+
 def doc_type(title: str) -> str:
     """Document type from its title's ending (法, 条例, 办法, 通知, 要点, …), else 其他."""
     if re.search(r"最高人民(法院|检察院)", title) and re.search(r"解释|规定|批复|决定", title):
@@ -445,7 +464,7 @@ class Searcher:
                     )
                     if twin is not None and twin not in fused:
                         fused[twin] = fused[i] / 0.999
-        order = sorted(fused, key=lambda i: -fused[i])
+        order = sorted(fused, key=lambda i: tie_break(i, fused[i]))
         if cfg.rerank_model and order:
             order = self._rerank(text, order)
         ref_set = set(refs)

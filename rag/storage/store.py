@@ -163,6 +163,10 @@ class Store(Protocol):
         """A document's clauses with this label (all parts), in document order."""
         ...
 
+    def doc_clauses(self, doc_id: str) -> list[Clause]:
+        """All clauses of one document, in order (none for an unknown document)."""
+        ...
+
     def apply(self, changes: Changes) -> None:
         """Upsert and delete documents with all their clauses; durable when it returns."""
         ...
