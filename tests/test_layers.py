@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-LAYERS = ["text", "reading", "embedding", "storage", "ingest", "citing", "search", "evaluation", "interfaces"]
+LAYERS = ["text", "reading", "embedding", "storage", "ingest", "citing", "search", "answers", "evaluation", "interfaces"]
 RANK = {name: i for i, name in enumerate(LAYERS)}
 PACKAGE = REPO / "rag"
 
