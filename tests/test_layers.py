@@ -9,7 +9,9 @@ from pathlib import Path
 
 from tests.conftest import REPO
 
-LAYERS = ["text", "reading", "embedding", "storage", "ingest", "citing", "search", "answers", "evaluation", "interfaces"]
+LAYERS = [
+    "text", "reading", "embedding", "storage", "ingest", "citing", "search", "answers", "evaluation", "interfaces",
+]  # fmt: skip
 RANK = {name: i for i, name in enumerate(LAYERS)}
 PACKAGE = REPO / "rag"
 

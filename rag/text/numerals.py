@@ -5,6 +5,9 @@ Pure functions, no dependencies: used by clause splitting, the 公文 layer and 
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 _DIGITS = "零一二三四五六七八九"
 _VALUE = {c: i for i, c in enumerate(_DIGITS)} | {"〇": 0, "○": 0, "两": 2}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
@@ -48,3 +51,110 @@ def cn_int(s: str) -> int | None:
             section += (1 if digit is None else digit) * _UNITS[c]
             digit = None
     return total + section + (digit or 0)
+
+
+# --- cross-references written inside a clause --------------------------------------------------
+
+_NUM = r"[零〇一二三四五六七八九十百千两\d]+"
+_SELF_WORDS = "法|条例|办法|规定|解释|细则|决定|规则|实施细则|实施办法|准则|章程"
+_TYPE_END = "法|法典|条例|办法|规定|解释|细则|决定|规则"
+_ARTICLE_PART = (
+    rf"第(?P<art>{_NUM})条(?P<zhi>之[一二三四五六七八九十]+)?"
+    rf"(?:第(?P<para>{_NUM})款)?(?:第[（(]?(?P<item>{_NUM})[）)]?项)?"
+    rf"(?:(?:至|到|—|－|-)第{_NUM}条(?:之[一二三四五六七八九十]+)?)?"
+)
+_DOC_NUMBER = r"[^（）()《》，。；\s]{1,20}?[〔\[［【]\d{4}[〕\]］】]\s*第?\d+\s*号"
+_TITLED_ARTICLE = _ARTICLE_PART.replace("?P<", "?P<t_")
+_REF_RE = re.compile(
+    rf"(?P<titled>《(?P<title>[^《》\n]{{2,80}})》(?:[（(](?P<number>{_DOC_NUMBER})[）)])?(?:{_TITLED_ARTICLE})?)"
+    rf"|(?P<self>本(?P<word>{_SELF_WORDS})(?:{_ARTICLE_PART.replace('?P<', '?P<s_')}))"
+    rf"|(?P<this>本条(?!例)(?:第(?P<this_para>{_NUM})款)?(?:第[（(]?(?P<this_item>{_NUM})[）)]?项)?)"
+    rf"|(?P<bare>{_ARTICLE_PART.replace('?P<', '?P<b_')})"
+    rf"|(?P<prev_para>前(?P<count>[两二三四五六七八九])?款)"
+    rf"|(?P<prev_art>前条)"
+)
+_UNBRACKETED = re.compile(rf"([\u4e00-\u9fff]{{2,40}}?(?:{_TYPE_END}))$")
+_LEAD_VERBS = re.compile(r"^.*(?:依照|依据|根据|按照|违反|适用|参照|执行|遵守|或者|以及|规定的|实施)")
+
+
+class RefMention(NamedTuple):
+    """A reference as written in a text (before it is resolved to a clause).
+
+    kind: "self" (本法第X条 …), "bare" (第X条 in the same document), "this" (本条第Y款),
+    "previous_paragraph" (前款, 前两款), "previous_article" (前条), "document" (《title》,
+    《title》第X条, 《title》（文号）, or an unbracketed 某某法第X条).
+    """
+
+    kind: str
+    text: str
+    start: int
+    end: int
+    title: str | None = None
+    doc_number: str | None = None
+    article: str | None = None  # normalised: '第十三条', '第一百二十条之一'
+    paragraph: int | None = None  # 款
+    item: int | None = None  # 项
+
+
+def article_label(num: str, zhi: str | None = None) -> str:
+    """'13' or '十三' (and '之一') -> '第十三条' ('第十三条之一'): the label the splitter gives."""
+    n = cn_int(num.replace("两", "二"))
+    body = cn_number(n) if n is not None and 0 < n < 10000 else num.replace("两", "二").replace("〇", "零")
+    return f"第{body}条{zhi or ''}"
+
+
+def _int(s: str | None) -> int | None:
+    return cn_int(s.replace("两", "二")) if s else None
+
+
+def _heading_label(text: str, start: int, end: int) -> bool:
+    """True for an article's own label at the start of a line ('第十条　…'), not a reference."""
+    at_line_start = start == 0 or text[start - 1] == "\n"
+    return at_line_start and (end == len(text) or text[end] in " \u3000\t\n")
+
+
+def find_refs(text: str) -> list[RefMention]:
+    """Cross-references in `text`, left to right.
+
+    A 第X条 at the start of a line followed by a space is the article's own label and is skipped;
+    a range 第X条至第Y条 gives its first article; 《title》 with neither article nor 文号 is a
+    reference to the whole document. An unbracketed 某某法第X条 (a law named without 《》)
+    is kind "document" with the name as title.
+    """
+    out: list[RefMention] = []
+    for m in _REF_RE.finditer(text):
+        s, e, g = m.start(), m.end(), m.group
+        if g("titled"):
+            art = g("t_art")
+            out.append(RefMention(
+                "document", m.group(0), s, e, title=g("title").strip(),
+                doc_number=re.sub(r"\s+", "", g("number")) if g("number") else None,
+                article=article_label(art, g("t_zhi")) if art else None,
+                paragraph=_int(g("t_para")), item=_int(g("t_item")),
+            ))  # fmt: skip
+        elif g("self"):
+            out.append(RefMention(
+                "self", m.group(0), s, e, article=article_label(g("s_art"), g("s_zhi")),
+                paragraph=_int(g("s_para")), item=_int(g("s_item")),
+            ))  # fmt: skip
+        elif g("this"):
+            out.append(RefMention("this", m.group(0), s, e, paragraph=_int(g("this_para")), item=_int(g("this_item"))))
+        elif g("bare"):
+            if _heading_label(text, s, s + len(f"第{g('b_art')}条{g('b_zhi') or ''}")):
+                continue
+            mention = RefMention(
+                "bare", m.group(0), s, e, article=article_label(g("b_art"), g("b_zhi")),
+                paragraph=_int(g("b_para")), item=_int(g("b_item")),
+            )  # fmt: skip
+            named = _UNBRACKETED.search(text[max(0, s - 40) : s])
+            if named and not text[:s].endswith(tuple("本" + w for w in _SELF_WORDS.split("|"))):
+                title = _LEAD_VERBS.sub("", named.group(1)) or named.group(1)
+                if len(title) >= 3 and not title.startswith("本"):
+                    start = s - len(title)
+                    mention = mention._replace(kind="document", title=title, start=start, text=text[start:e])
+            out.append(mention)
+        elif g("prev_para"):
+            out.append(RefMention("previous_paragraph", m.group(0), s, e))
+        else:
+            out.append(RefMention("previous_article", m.group(0), s, e))
+    return out
