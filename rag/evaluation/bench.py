@@ -92,11 +92,24 @@ def searchable_after(paths: list[str]) -> list[tuple[str, str]]:
         return [(f"searchable after ingest of {' + '.join(paths)} ({rep.clauses:,} clauses)", f"{secs:.1f} s")]
 
 
-def serve(index_dir: str, queries: list[str]) -> dict:
-    """Latencies per mode and peak RSS of this process serving `index_dir` (run in a subprocess)."""
-    from rag.search.retrieve import Searcher
+def serve(index_dir: str, queries: list[str], store: str = "") -> dict:
+    """Latencies per mode and peak RSS of this process serving `index_dir`, or the Milvus `store`
+    when given (run in a subprocess)."""
+    import logging
 
-    s = Searcher(ClauseIndex.load(index_dir))
+    from rag.search.retrieve import Searcher
+    from rag.storage.stores import open_store
+
+    logging.getLogger("pymilvus").setLevel(logging.ERROR)
+    if store:  # a milvus-lite copy of the folder first (in this process: milvus-lite locks its file)
+        from pymilvus import MilvusClient
+
+        from rag.storage.milvus import to_milvus
+        from rag.storage.stores import parse_store_spec
+
+        _, uri, collection = parse_store_spec(store)
+        to_milvus(ClauseIndex.load(index_dir, full=True), MilvusClient(uri), collection)
+    s = Searcher(open_store(store or index_dir))
     out: dict = {}
     for mode in ("lexical", "dense", "hybrid"):
         s.search(queries[0], k=10, mode=mode)  # warm
@@ -111,20 +124,30 @@ def serve(index_dir: str, queries: list[str]) -> dict:
     return out
 
 
-def latency(index_dir: str, eval_file: str, n: int = 200) -> list[tuple[str, str]]:
+def _serve_run(index_dir: str, qfile: Path, store: str = "") -> dict:
+    run = subprocess.run(
+        [sys.executable, "-m", "rag.evaluation.bench", "_serve", index_dir, str(qfile), store],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+def latency(index_dir: str, eval_file: str, n: int = 200, milvus: bool = True) -> list[tuple[str, str]]:
+    """Query latency p50/p95 per mode on the folder store and (with `milvus`) on a milvus-lite copy."""
     queries = [json.loads(line)["query"] for line in open(eval_file, encoding="utf-8")][:n]
     qfile = Path(tempfile.mkstemp(suffix=".json")[1])
     qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "rag.evaluation.bench", "_serve", index_dir, str(qfile)],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    qfile.unlink()
-    r = json.loads(run.stdout.strip().splitlines()[-1])
     idx = ClauseIndex.load(index_dir)
+    results = {"folder": _serve_run(index_dir, qfile)}
+    if milvus:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["milvus-lite"] = _serve_run(index_dir, qfile, f"milvus:{tmp}/bench.db#bench")
+    qfile.unlink()
+    r = results["folder"]
     gen = resolve(index_dir)
-    rows = [(f"query latency {m} ({len(queries)} queries, k=10)", f"p50 {r[m][0]:.1f} ms, p95 {r[m][1]:.1f} ms")
-            for m in ("lexical", "dense", "hybrid")]  # fmt: skip
+    rows = [(f"query latency, {store}, {m} ({len(queries)} queries, k=10)",
+             f"p50 {got[m][0]:.1f} ms, p95 {got[m][1]:.1f} ms")
+            for store, got in results.items() for m in ("lexical", "dense", "hybrid")]  # fmt: skip
     rows += [
         (f"peak RSS serving the index ({len(idx):,} clauses)", f"{r['rss_mb']:.0f} MB"),
         ("index size on disk (one generation)", f"{_du_mb(gen):.0f} MB"),
@@ -406,6 +429,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_serve":
         qs = json.loads(Path(sys.argv[3]).read_text(encoding="utf-8"))
-        print(json.dumps(serve(sys.argv[2], qs)))
+        print(json.dumps(serve(sys.argv[2], qs, sys.argv[4] if len(sys.argv) > 4 else "")))
     else:
         sys.exit(main())
