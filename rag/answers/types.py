@@ -82,4 +82,11 @@ class AskResult:
             d = h.to_dict()
             d["refs"] = [r.to_dict() for r in self.refs.get(h.rank, ())]
             hits.append(d)
-        return {"question": self.question, "mode": self.answer.mode, "answer": self.answer.to_dict(), "hits": hits}
+        answer = self.answer.to_dict()
+        # where each span lies in its document's extracted text, besides its clause offsets
+        starts = {h.rank: h.clause.start for h in self.hits}
+        spans = [answer.get("short")] + [s.get("span") for s in answer["sentences"]]
+        for sp in spans:
+            if sp and sp["rank"] in starts:
+                sp["source_start"], sp["source_end"] = starts[sp["rank"]] + sp["start"], starts[sp["rank"]] + sp["end"]
+        return {"question": self.question, "mode": self.answer.mode, "answer": answer, "hits": hits}

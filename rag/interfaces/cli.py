@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from rag.answers.extract import marks
 from rag.citing.cite import mark
 from rag.embedding.embed import parse_spec
 from rag.evaluation.adapt import TrainSettings
@@ -213,6 +214,48 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace) -> int:
+    from rag.answers.ask import ask
+
+    index = _load(args)
+    if index is None:
+        return 2
+    filters = Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
+    try:
+        searcher = Searcher(index, config=check_config(args.set or []))
+        question, notice = cap_query(args.question)
+        if notice:
+            print(f"rag ask: {notice}", file=sys.stderr)
+        result = ask(searcher, question, k=args.k, filters=filters, mode=args.mode, llm=args.llm,
+                     llm_timeout=args.llm_timeout)  # fmt: skip
+    except ValueError as exc:
+        return _fail(args, "ask", str(exc))
+    if args.json:
+        print(dumps(result.to_dict(), indent=1))
+        return 0
+    if not result.hits:
+        print("no matching clauses; try fewer or broader words")
+        return 0
+    a = result.answer
+    if a.note:
+        print(safe(f"({a.note})"))
+    if a.short is not None:
+        print(safe(f"答：{a.short.text}  [{a.short.rank}]"))
+    for s in a.sentences:
+        cites = "".join(f"[{n}]" for n in s.citations)
+        flag = "" if a.mode == "extractive" else ("  ✓ verified" if s.verified else f"  ✗ unverified: {s.reason}")
+        print(safe(f"{s.text} {cites}{flag}"))
+    print()
+    for h in result.hits:
+        print(safe(f"[{h.rank}] {h.citation}"))
+        print("\n".join("    " + safe(line) for line in mark(h.clause.text, marks(question, h, a)).split("\n")))
+        print(safe(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]"))
+        for r in result.refs.get(h.rank, ()):
+            where = f"《{r.target_title}》{r.target_label or ''}" if r.target_doc else "not in the library"
+            print(safe(f"    → {r.text}: {where}"))
     return 0
 
 
@@ -439,6 +482,25 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--json", action="store_true", help="print hits as JSON")
     ps.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
     ps.set_defaults(func=_cmd_search)
+
+    pk = sub.add_parser("ask", help="answer QUESTION with the exact words of a clause (or a verified model answer)")
+    pk.add_argument("question")
+    pk.add_argument("--index", default=DEFAULT_INDEX)
+    pk.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    pk.add_argument("--collection", help="Milvus collection (default rag)")
+    pk.add_argument("-k", type=int_range(1, SEARCH_MAX_K), default=5, help="clauses to answer from (default 5)")
+    pk.add_argument("--mode", choices=MODES, default="hybrid")
+    pk.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
+    pk.add_argument("--folder", help="only documents under this folder")
+    pk.add_argument("--type", help="only this document type")
+    pk.add_argument("--all-versions", action="store_true", help="also answer from superseded documents")
+    pk.add_argument("--llm", metavar="URL#MODEL",
+                    help="an OpenAI-compatible chat server writes the answer, e.g. http://127.0.0.1:11434/v1#qwen2.5:7b;"
+                         " every sentence is checked against the clauses it cites")  # fmt: skip
+    pk.add_argument("--llm-timeout", type=float, default=60.0, help="seconds to wait for the model (default 60)")
+    pk.add_argument("--json", action="store_true", help="print the answer and hits as JSON")
+    pk.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, as for rag search")
+    pk.set_defaults(func=_cmd_ask)
 
     pw = sub.add_parser("serve", help="HTTP search API (read-only JSON; GET /openapi.json describes it)")
     pw.add_argument("--index", default=DEFAULT_INDEX)

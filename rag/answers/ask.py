@@ -1,0 +1,56 @@
+"""Ask: a question -> the hits of `Searcher.search` -> an answer a cadre can quote, with references.
+
+The default answer is extractive (`extract`): verbatim, with exact offsets. With `llm`
+("URL#MODEL"), an OpenAI-compatible chat server writes an answer from the top hits and every
+sentence is checked (`generate.verify`); server trouble, or an answer with no verified sentence,
+falls back to the extractive answer with a note saying why. Never raises for a model's reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+from rag.answers.extract import extract
+from rag.answers.generate import LLMError, any_verified, generate, parse_llm
+from rag.answers.refs import Titles, resolve
+from rag.answers.types import AskResult
+from rag.search.retrieve import Filters, Searcher
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_LLM_TIMEOUT = 60.0
+
+
+def ask(
+    searcher: Searcher,
+    question: str,
+    k: int = 5,
+    filters: Filters | None = None,
+    mode: str = "hybrid",
+    llm: str | None = None,
+    llm_timeout: float = DEFAULT_LLM_TIMEOUT,
+) -> AskResult:
+    """Search, answer (extractive, or generated and verified with `llm`), resolve each hit's references.
+
+    Raises:
+        ValueError: as `Searcher.search` (a bad mode or k), or a malformed `llm` spec.
+    """
+    if llm:
+        parse_llm(llm)  # a malformed spec fails before any search
+    hits = searcher.search(question, k=k, filters=filters, mode=mode)
+    answer = extract(question, hits)
+    if llm and hits:
+        try:
+            generated = generate(question, hits, llm, timeout=llm_timeout)
+        except LLMError as exc:
+            logger.warning("generated answer unavailable: %s", exc)
+            answer = replace(answer, note=f"模型服务未能回答（{exc}），以下为条款原文摘录。")
+        else:
+            if any_verified(generated):
+                answer = generated
+            else:
+                answer = replace(answer, note="模型的回答没有一句能在所引条款中核实，以下为条款原文摘录。")
+    titles = Titles(searcher.index.docs)
+    refs = {h.rank: resolve(h.clause, h.doc, searcher.index, titles) for h in hits}
+    return AskResult(question, answer, hits, refs)
