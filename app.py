@@ -6,7 +6,10 @@ Readers (everyone) search and read; librarians (signed in, or named by a trusted
 upload, replace and remove, and `rag.interfaces.audit` re-checks the role and logs each change.
 An unexpected error shows a short reference; the details go to the server log only.
 Run: streamlit run app.py   (RAG_INDEX / RAG_CORPUS override the index/ and corpus/ folders;
-RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a Milvus store instead)
+RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a Milvus store instead;
+RAG_LLM=URL#MODEL offers answers written by that OpenAI-compatible chat server, every sentence
+checked, RAG_LLM_TIMEOUT seconds at most (default 60). Only the server's environment names a
+model server: nothing a visitor types does.)
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ import logging
 import os
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from rag.citing.cite import escape_html, mark_html, shared_spans
+from rag.answers.ask import DEFAULT_LLM_TIMEOUT, ask
+from rag.answers.extract import marks
+from rag.answers.generate import parse_llm
+from rag.answers.refs import referring
+from rag.answers.types import AskResult, Ref
+from rag.citing.cite import citation, escape_html, mark_html, shared_spans
 from rag.citing.export import resolve_items, to_docx, to_markdown
 from rag.ingest.pipeline import IndexBusyError, status
 from rag.interfaces import audit, auth
@@ -35,6 +44,9 @@ INDEX_DIR = os.environ.get("RAG_INDEX", "index")
 CORPUS_DIR = os.environ.get("RAG_CORPUS", "corpus")
 STORE = os.environ.get("RAG_STORE", "").strip()  # a Milvus store; empty: the RAG_INDEX folder
 MILVUS_REFRESH_S = 30  # how often the page re-reads a Milvus store's document records
+LLM = os.environ.get("RAG_LLM", "").strip()  # the model server; never taken from a visitor
+LLM_TIMEOUT = os.environ.get("RAG_LLM_TIMEOUT", "").strip()
+MAX_REFERRING = 10  # clauses shown under 被引用
 USERS_FILE = auth.users_path(INDEX_DIR)
 AUDIT_LOG = audit.audit_path(INDEX_DIR)
 logger = logging.getLogger("rag.app")
@@ -105,8 +117,9 @@ def add_to_basket(clause_ids: list[str]) -> None:
             st.session_state.basket.append(cid)
 
 
-def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...]) -> None:
-    """One cited clause: citation, marked text, source, copy, context, add-to-pack."""
+def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...],
+             more: Callable[[], None] | None = None) -> None:  # fmt: skip
+    """One cited clause: citation, marked text, source, copy, context, add-to-pack (and `more`)."""
     with st.container(border=True):
         st.markdown(f"**{h.rank}.** {escape_html(h.citation)}", unsafe_allow_html=True)
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
@@ -123,6 +136,8 @@ def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...])
                 style = "border-left:3px solid #e8a33d;padding-left:8px" if mine else "color:#555"
                 body = mark_html(c.text, spans if mine else ())
                 st.markdown(f"<div style='{style}'>{body}</div>", unsafe_allow_html=True)
+        if more is not None:
+            more()
 
 
 def identity() -> auth.Identity:
@@ -178,18 +193,114 @@ def sidebar(index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
     return {"chosen": tuple(chosen), "mode": mode, "k": k, "old": old_versions}
 
 
+def model_server() -> tuple[str | None, float]:
+    """The server's RAG_LLM and timeout; (None, …) when unset, or when malformed (logged, and said)."""
+    if not LLM:
+        return None, DEFAULT_LLM_TIMEOUT
+    try:
+        parse_llm(LLM)
+        timeout = float(LLM_TIMEOUT) if LLM_TIMEOUT else DEFAULT_LLM_TIMEOUT
+        if not 0 < timeout <= 3600:
+            raise ValueError(f"RAG_LLM_TIMEOUT must be 1 to 3600 seconds, got {LLM_TIMEOUT!r}")
+    except ValueError as exc:
+        logger.error("RAG_LLM / RAG_LLM_TIMEOUT not used: %s", exc)
+        st.caption("模型服务设置有误（见服务器日志），问答只给条款原文摘录。")
+        return None, DEFAULT_LLM_TIMEOUT
+    return LLM, timeout
+
+
+def asked(searcher: Searcher, question: str, opt: dict, llm: str | None, timeout: float) -> AskResult:
+    """`ask`, kept for the session: a click elsewhere on the page reruns the script, not the model."""
+    key = (id(searcher), question, opt["k"], opt["chosen"], opt["old"], opt["mode"], llm)
+    kept = st.session_state.get("asked")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    result = ask(searcher, question, k=opt["k"], filters=Filters(opt["chosen"], superseded=opt["old"]),
+                 mode=opt["mode"], llm=llm, llm_timeout=timeout)  # fmt: skip
+    st.session_state.asked = (key, result)
+    return result
+
+
+def show_answer(result: AskResult) -> None:
+    """The answer before the hits: the short span with its citation, then the sentence(s), each
+    with [n] links to its hits; a generated sentence says whether it was verified, and why not."""
+    a = result.answer
+    by_rank = {h.rank: h for h in result.hits}
+    if a.note:
+        st.info(escape_html(a.note))
+    with st.container(border=True):
+        if a.short is not None and a.short.rank in by_rank:
+            st.markdown(f"<div class='answer-short' style='font-size:1.4em'>答：<b>{escape_html(a.short.text)}</b>"
+                        f"</div>", unsafe_allow_html=True)  # fmt: skip
+            st.caption(escape_html(f"[{a.short.rank}] {by_rank[a.short.rank].citation}"))
+        for s in a.sentences:
+            links = "".join(f"<a href='#hit-{n}'>[{n}]</a>" if n in by_rank else f"[{n}]" for n in s.citations)
+            body = f"{escape_html(s.text)} {links}"
+            if a.mode == "extractive":
+                st.markdown(f"<div class='answer-sentence'>{body}</div>", unsafe_allow_html=True)
+            elif s.verified:
+                st.markdown(f"<div class='answer-verified' style='border-left:3px solid #2e7d32;padding-left:8px'>"
+                            f"{body} <span style='color:#2e7d32'>✓ 已核实</span></div>",
+                            unsafe_allow_html=True)  # fmt: skip
+            else:
+                st.markdown(f"<div class='answer-unverified' style='border-left:3px solid #b26a00;padding-left:8px;"
+                            f"color:#555'>{body} <span style='color:#b26a00'>未核实：{escape_html(s.reason)}</span>"
+                            f"</div>", unsafe_allow_html=True)  # fmt: skip
+        if a.mode == "generated":
+            st.caption("模型生成：标“已核实”的句子，数字、日期、文号、标题和引语均见于所引条款；以条款原文为准。")
+
+
+def show_refs(index: Store, h: Hit, refs: tuple[Ref, ...], key: str) -> None:
+    """Under a hit: the references written in it, each resolved one openable; what refers to it, on demand."""
+    for r in refs:
+        if r.target_doc is None:
+            st.caption(escape_html(f"→ {r.text}（文库中未找到）"))
+            continue
+        with st.expander(escape_html(f"→ {r.text}：《{r.target_title}》{r.target_label or ''}")):
+            target = index.fetch([r.target_clause]) if r.target_clause else []
+            doc = index.docs.get(r.target_doc)
+            for c in target:
+                if doc is not None:
+                    st.markdown(escape_html(citation(doc, c)), unsafe_allow_html=True)
+                st.markdown(f"<div class='clause'>{mark_html(c.text)}</div>", unsafe_allow_html=True)
+            if not target:
+                what = f"《{r.target_title}》" + (f"（{doc.doc_number}）" if doc is not None and doc.doc_number else "")
+                st.markdown(escape_html(what + ("" if r.target_label is None else f" {r.target_label}")),
+                            unsafe_allow_html=True)  # fmt: skip
+    with st.expander("被引用"):
+        if st.checkbox("查找引用本条的条款", key=f"referring-{key}"):
+            found = referring(index, h.clause)
+            if not found:
+                st.caption("文库中没有条款引用本条。")
+            for c, r in found[:MAX_REFERRING]:
+                doc = index.docs.get(c.doc_id)
+                where = citation(doc, c) if doc is not None else c.clause_id
+                spans = ((r.start, r.end),) if 0 <= r.start < r.end <= len(c.text) else ()
+                st.markdown(f"{escape_html(where)}<br>{mark_html(c.text, spans)}", unsafe_allow_html=True)
+            if len(found) > MAX_REFERRING:
+                st.caption(f"另有 {len(found) - MAX_REFERRING} 条未列出。")
+
+
 def ask_tab(searcher: Searcher, opt: dict) -> None:
     question = st.text_input("问题", placeholder="例如：双随机抽查比例要达到多少？")
+    llm, timeout = model_server()
+    generate = llm is not None and st.checkbox("由模型生成回答（逐句核对）", value=False)
     if question.strip():
         question = capped(question)
-        hits = searcher.search(question, k=opt["k"], filters=Filters(opt["chosen"], superseded=opt["old"]),
-                               mode=opt["mode"])  # fmt: skip
+        with st.spinner("检索并作答…"):
+            result = asked(searcher, question, opt, llm if generate else None, timeout)
         if "dense" not in searcher.tiers_for(opt["mode"]) and opt["mode"] != "lexical":
             st.caption("向量层尚未完成，本次仅用关键词检索。")
-        if not hits:
+        if not result.hits:
             st.warning("没有找到相关条款。请换用更宽泛的说法、减少限定条件，或去掉引号。")
-        for h in hits:
-            show_hit(searcher.index, h, f"ask-{h.clause.clause_id}", h.highlights)
+            return
+        show_answer(result)
+        for h in result.hits:
+            key = f"ask-{h.clause.clause_id}"
+            st.markdown(f"<a id='hit-{h.rank}'></a>", unsafe_allow_html=True)
+            refs = result.refs.get(h.rank, ())
+            show_hit(searcher.index, h, key, marks(question, h, result.answer),
+                     more=lambda h=h, refs=refs, key=key: show_refs(searcher.index, h, refs, key))  # fmt: skip
 
 
 def precedent_tab(searcher: Searcher, titles: dict[str, str], opt: dict) -> None:

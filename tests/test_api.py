@@ -175,8 +175,9 @@ def test_documents(base, index_dir):
 def test_openapi_lists_paths(base):
     status, body = call(f"{base}/openapi.json")
     assert status == 200 and body["openapi"].startswith("3.")
-    assert set(body["paths"]) == {"/health", "/search", "/clauses/{clause_id}", "/documents", "/openapi.json"}
-    assert set(body["paths"]["/search"]) == {"get", "post"}
+    assert set(body["paths"]) == {"/health", "/search", "/ask", "/clauses/{clause_id}", "/documents", "/openapi.json"}
+    assert set(body["paths"]["/search"]) == set(body["paths"]["/ask"]) == {"get", "post"}
+    assert "generate" in {p["name"] for p in body["paths"]["/ask"]["get"]["parameters"]}
 
 
 @pytest.mark.parametrize(
@@ -302,3 +303,46 @@ def test_the_api_over_a_milvus_store_answers_as_over_the_folder(base, index_dir,
         store.apply(Changes(delete=(gone.doc_id,)))
         _, docs = call(f"{url}/documents")
         assert gone.doc_id not in {d["doc_id"] for d in docs["documents"]} and len(docs["documents"]) == 2
+
+
+def _cli_ask(capsys, index_dir: Path, question: str, *extra: str) -> dict:
+    capsys.readouterr()
+    assert cli.main(["ask", question, "--index", str(index_dir), "--json", *extra]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("question, extra", [("双随机抽查比例是多少", []), ("登记机关是哪个部门", ["-k", "2"])])
+def test_ask_equals_cli_json(base, index_dir, capsys, question, extra):
+    expected = _cli_ask(capsys, index_dir, question, *extra)
+    params: dict = {"q": question, **({"k": int(extra[1])} if extra else {})}
+    status, got = call(f"{base}/ask?{q(params)}")
+    assert status == 200 and got == expected and got["mode"] == "extractive" and got["answer"]["text"]
+    status, posted = call(f"{base}/ask", params)
+    assert status == 200 and posted == expected
+
+
+def test_ask_generate_needs_the_servers_model(index_dir, monkeypatch):
+    monkeypatch.delenv("RAG_LLM", raising=False)
+    with running(index_dir) as url:
+        for path, body in ((f"/ask?{q({'q': '双随机抽查比例', 'generate': 'true'})}", None),
+                           ("/ask", {"q": "双随机抽查比例", "generate": True})):  # fmt: skip
+            status, err = call(f"{url}{path}", body)
+            assert status == 400 and err["code"] == 400 and "RAG_LLM" in err["error"]
+        for path in ("/ask?q=x&generate=maybe", "/ask?q=x&llm=http://evil/v1%23m", "/ask"):
+            status, err = call(f"{url}{path}")
+            assert status == 400 and err["code"] == 400
+
+
+def test_ask_generate_uses_the_servers_model(index_dir, monkeypatch, capsys):
+    """generate=true with RAG_LLM set: the same answer as `rag ask --llm`, from the server's model only."""
+    from tests.llm_stub import LLMStub, reply
+
+    with LLMStub(reply("双随机抽查比例不低于5%[1]。")) as stub:
+        expected = _cli_ask(capsys, index_dir, "双随机抽查比例", "--llm", stub.llm)
+        assert expected["mode"] == "generated" and expected["answer"]["sentences"][0]["verified"]
+        monkeypatch.setenv("RAG_LLM", stub.llm)
+        with running(index_dir) as url:
+            status, got = call(f"{url}/ask?{q({'q': '双随机抽查比例', 'generate': 'true'})}")
+            assert status == 200 and got == expected and len(stub.requests) == 2
+            status, plain = call(f"{url}/ask?{q({'q': '双随机抽查比例'})}")
+            assert status == 200 and plain["mode"] == "extractive" and len(stub.requests) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import shutil
 
 from streamlit.testing.v1 import AppTest
@@ -95,3 +96,93 @@ def test_an_unreachable_milvus_store_is_a_clear_message(monkeypatch, tmp_path):
     at = _app(monkeypatch, tmp_path / "idx").run()
     assert not at.exception
     assert any("无法打开文库" in e.value and "nothing" in e.value for e in at.error)
+
+
+def _shown(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
+
+
+def test_the_answer_comes_first_and_hits_mark_only_the_span(monkeypatch, sample_index_dir):
+    monkeypatch.delenv("RAG_LLM", raising=False)
+    at = _app(monkeypatch, sample_index_dir).run()
+    assert not any(c.label.startswith("由模型生成") for c in at.checkbox)  # no model server: no choice
+    at.text_input[0].input("双随机抽查比例要达到多少？").run()
+    assert not at.exception
+    shown = _shown(at)
+    first_answer = next(i for i, m in enumerate(shown) if "答：" in m)
+    first_hit = next(i for i, m in enumerate(shown) if m.startswith("**1.**"))
+    assert first_answer < first_hit and "20%以上" in shown[first_answer]
+    assert any(html.unescape(c.value).startswith("[1] 《2022年教育系统党建工作计划3篇》 › 篇1") for c in at.caption)
+    clause = next(m for m in shown[first_hit:] if m.startswith("<div class='clause'>"))
+    marked = clause.split("<mark>")[1:]
+    assert 1 <= len(marked) <= 2 and any("20%以上" in m.split("</mark>")[0] for m in marked)
+    text = clause.replace("<mark>", "").replace("</mark>", "")
+    assert sum(len(m.split("</mark>")[0]) for m in marked) < len(text) // 2  # never the whole clause
+    assert not [w for w in at.warning if "没有找到" in w.value]
+    # what refers to hit 1, on demand
+    referring = next(c for c in at.checkbox if c.label == "查找引用本条的条款")
+    referring.check().run()
+    assert not at.exception
+
+
+def test_a_model_answer_with_a_wrong_figure_is_not_shown_as_verified(monkeypatch, sample_index_dir):
+    from tests.llm_stub import LLMStub, reply
+
+    with LLMStub() as stub:
+        monkeypatch.setenv("RAG_LLM", stub.llm)
+        monkeypatch.setenv("RAG_LLM_TIMEOUT", "10")
+        at = _app(monkeypatch, sample_index_dir).run()
+        at.text_input[0].input("双随机抽查比例要达到多少？").run()
+        assert not stub.requests  # off by default
+        box = next(c for c in at.checkbox if c.label == "由模型生成回答（逐句核对）")
+        assert box.value is False
+        # only a wrong figure: no verified sentence, so the extract with the note
+        stub.script(reply("部门联合“双随机、一公开”监管比例达到30%以上[1]。"))
+        box.check().run()
+        assert not at.exception and len(stub.requests) == 1
+        assert any("核实" in i.value for i in at.info)
+        assert not any("30%" in m for m in _shown(at)) and not any("✓" in m for m in _shown(at))
+        # a right sentence and a wrong one, with markup: the wrong one is 未核实, all of it escaped
+        stub.script(reply("<script>alert(1)</script>部门联合“双随机、一公开”监管比例达到20%以上[1]。"
+                          "检查结果公示率达到50%[1]。"))  # fmt: skip
+        at.text_input[0].input("双随机抽查的比例要达到多少？").run()
+        assert not at.exception and len(stub.requests) == 2
+        shown = _shown(at)
+        good = next(m for m in shown if "监管比例达到20%以上" in m and "answer-" in m)
+        bad = next(m for m in shown if "50%" in m)
+        assert "answer-verified" in good and "✓ 已核实" in good
+        assert "未核实：" in bad and "answer-verified" not in bad and "✓" not in bad and "#2e7d32" not in bad
+        assert "&#60;script&#62;" in good and not any("<script>" in m for m in shown)
+        # a click elsewhere reruns the page, not the model
+        next(c for c in at.checkbox if c.label == "查找引用本条的条款").check().run()
+        assert len(stub.requests) == 2
+
+
+def test_references_open_and_what_refers_is_listed(monkeypatch, tmp_path):
+    from rag.embedding.embed import parse_spec
+    from rag.ingest.pipeline import ingest
+
+    monkeypatch.delenv("RAG_LLM", raising=False)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "登记条例.txt").write_text(
+        "第一条 为了规范登记，制定本条例。\n\n第二条 登记机关为县级市场监管部门。\n\n"
+        "第三条 申请登记的，依照本条例第二条向登记机关提出；《不存在的某某法》另有规定的，从其规定。\n",
+        encoding="utf-8",
+    )
+    ingest([lib], tmp_path / "index", parse_spec("hash:64"), show_progress=False)
+    at = _app(monkeypatch, tmp_path / "index", lib).run()
+    at.sidebar.selectbox[0].select("lexical").run()
+    at.text_input[0].input("申请登记依照哪一条提出").run()
+    assert not at.exception
+    labels = [html.unescape(e.label) for e in at.expander]
+    assert any("本条例第二条" in x and "第二条" in x for x in labels), labels
+    assert any("《不存在的某某法》（文库中未找到）" in html.unescape(c.value) for c in at.caption)
+    shown = "\n".join(_shown(at))
+    assert "登记机关为县级市场监管部门" in shown  # the referenced clause, in its expander
+    # 第二条 is referred to by 第三条
+    for box in [c for c in at.checkbox if c.label == "查找引用本条的条款"]:
+        box.check()
+    at.run()
+    assert not at.exception
+    assert any("依照<mark>本条例第二条</mark>向" in m and "› 第三条" in html.unescape(m) for m in _shown(at))

@@ -15,7 +15,8 @@ from rag.answers.extract import extract
 from rag.answers.generate import LLMError, any_verified, generate, parse_llm
 from rag.answers.refs import Titles, resolve
 from rag.answers.types import AskResult
-from rag.search.retrieve import Filters, Searcher
+from rag.search.retrieve import Filters, Hit, Searcher
+from rag.storage.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ def ask(
     llm: str | None = None,
     llm_timeout: float = DEFAULT_LLM_TIMEOUT,
 ) -> AskResult:
-    """Search, answer (extractive, or generated and verified with `llm`), resolve each hit's references.
+    """Search, then `answer_hits`.
 
     Raises:
         ValueError: as `Searcher.search` (a bad mode or k), or a malformed `llm` spec.
@@ -39,18 +40,31 @@ def ask(
     if llm:
         parse_llm(llm)  # a malformed spec fails before any search
     hits = searcher.search(question, k=k, filters=filters, mode=mode)
+    return answer_hits(searcher.index, question, hits, llm, llm_timeout)
+
+
+def answer_hits(
+    store: Store, question: str, hits: list[Hit], llm: str | None = None, llm_timeout: float = DEFAULT_LLM_TIMEOUT
+) -> AskResult:
+    """Answer from these hits (extractive, or generated and verified with `llm`) and resolve each hit's
+    references in `store`. A generated answer keeps the extractive short span (verbatim either way).
+
+    The fallback note never repeats the model server's address or its error (they go to the log):
+    the note is shown to whoever asked, who need not know where the server is.
+    """
     answer = extract(question, hits)
     if llm and hits:
         try:
             generated = generate(question, hits, llm, timeout=llm_timeout)
         except LLMError as exc:
             logger.warning("generated answer unavailable: %s", exc)
-            answer = replace(answer, note=f"模型服务未能回答（{exc}），以下为条款原文摘录。")
+            answer = replace(answer, note="模型服务暂时未能回答，以下为条款原文摘录。", detail=str(exc))
         else:
             if any_verified(generated):
-                answer = generated
+                answer = replace(generated, short=answer.short)
             else:
-                answer = replace(answer, note="模型的回答没有一句能在所引条款中核实，以下为条款原文摘录。")
-    titles = Titles(searcher.index.docs)
-    refs = {h.rank: resolve(h.clause, h.doc, searcher.index, titles) for h in hits}
+                answer = replace(answer, note="模型的回答没有一句能在所引条款中核实，以下为条款原文摘录。",
+                                 detail="; ".join(f"{s.text[:40]}: {s.reason}" for s in generated.sentences))
+    titles = Titles(store.docs)
+    refs = {h.rank: resolve(h.clause, h.doc, store, titles) for h in hits}
     return AskResult(question, answer, hits, refs)

@@ -210,10 +210,10 @@ def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
 def extract(question: str, hits: Sequence[Hit], max_hits: int = 3) -> Answer:
     """The extractive answer over the top `max_hits` hits (see the module docstring)."""
     if not hits:
-        return Answer("extractive", "", note="no hits")
+        return Answer("extractive", "", note="没有找到相关条款。")
     ranked = sentences(question, hits, max_hits)
     if not ranked:
-        return Answer("extractive", "", note="the top hits have no text")
+        return Answer("extractive", "", note="检索到的条款没有可摘录的文字。")
     found = short_span(question, hits, ranked)
     sc, short = found if found else (ranked[0], None)
     text = next(h for h in hits if h.rank == sc.rank).clause.text

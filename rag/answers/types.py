@@ -37,6 +37,7 @@ class Answer:
     sentences: tuple[AnswerSentence, ...] = ()
     short: Span | None = None  # the shortest answering span (figure, date, body …), when there is one
     note: str = ""  # e.g. why a generated answer fell back to the extractive one
+    detail: str = ""  # for the operator's log only (e.g. the model server's error), never in `to_dict`
 
     def to_dict(self) -> dict:
         d: dict = {"text": self.text, "sentences": [s.to_dict() for s in self.sentences]}

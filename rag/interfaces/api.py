@@ -1,11 +1,13 @@
 """HTTP search API (`rag serve`): read-only JSON endpoints over one store (a folder index or Milvus).
 
-GET /health, GET|POST /search, GET /clauses/{clause_id}, GET /documents, GET /openapi.json.
-Search hits are exactly `rag search --json`'s (`Hit.to_dict()`), wrapped as
-{"query", "hits", "notice"?}. Every error is a JSON object {"error": ..., "code": <HTTP status>};
-no traceback ever reaches a client. The index is loaded once and reloaded when its `CURRENT`
-pointer names another generation (checked at most every `reload_s` seconds); a Milvus store
-re-reads its document records as often.
+GET /health, GET|POST /search, GET|POST /ask, GET /clauses/{clause_id}, GET /documents,
+GET /openapi.json. Search hits are exactly `rag search --json`'s (`Hit.to_dict()`), wrapped as
+{"query", "hits", "notice"?}; an answer is exactly `rag ask --json`'s (`AskResult.to_dict()`, plus
+"notice"?). A generated answer (`generate=true`) uses only the model server the server's own
+environment names (`RAG_LLM=URL#MODEL`, `RAG_LLM_TIMEOUT`), never one a client names. Every error
+is a JSON object {"error": ..., "code": <HTTP status>}; no traceback ever reaches a client. The
+index is loaded once and reloaded when its `CURRENT` pointer names another generation (checked at
+most every `reload_s` seconds); a Milvus store re-reads its document records as often.
 
 A plain Starlette app (already installed with Streamlit) with a hand-written OpenAPI
 description: no new dependency, and errors keep one shape (FastAPI's validation errors would
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -28,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from rag.answers.ask import DEFAULT_LLM_TIMEOUT, answer_hits
+from rag.answers.generate import parse_llm
 from rag.citing.cite import citation
 from rag.search.retrieve import MODES, Filters, Hit, SearchConfig, Searcher, cap_query, doc_type, parse_config
 from rag.storage.index import IndexLoadError, resolve
@@ -39,6 +44,7 @@ logger = logging.getLogger(__name__)
 MAX_K = 100  # as `rag search -k`
 MAX_BODY_BYTES = 1 << 20  # a POST /search body; a 2,000-character question needs 6 KB
 MAX_SEARCHERS = 8  # searchers kept for distinct settings
+LLM_ENV, LLM_TIMEOUT_ENV = "RAG_LLM", "RAG_LLM_TIMEOUT"  # the model server for generate=true, and its timeout
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -298,6 +304,72 @@ async def search(request: Request) -> JSONResponse:
     return JSONResponse(await run_in_threadpool(run_search, _holder(request), args))
 
 
+class ModelServer:
+    """The chat server for generated answers, from the server's environment only (`RAG_LLM`,
+    `RAG_LLM_TIMEOUT`); a malformed setting is logged and refused per request, not at startup."""
+
+    def __init__(self, llm: str | None = None, timeout: float | None = None):
+        self.llm = (os.environ.get(LLM_ENV, "") if llm is None else llm).strip() or None
+        self.timeout, self.error = DEFAULT_LLM_TIMEOUT, None
+        try:
+            if self.llm:
+                parse_llm(self.llm)
+            raw = os.environ.get(LLM_TIMEOUT_ENV, "").strip()
+            self.timeout = timeout if timeout is not None else float(raw) if raw else DEFAULT_LLM_TIMEOUT
+            if not 0 < self.timeout <= 3600:
+                raise ValueError(f"{LLM_TIMEOUT_ENV} must be 1 to 3600 seconds, got {self.timeout}")
+        except ValueError as exc:
+            logger.error("generated answers are off: %s", exc)
+            self.error = str(exc)
+
+    def spec(self) -> str:
+        """The `URL#MODEL` to generate with.
+
+        Raises:
+            ApiError: 400 when no model server is configured; 503 when its setting is malformed.
+        """
+        if self.error:
+            raise ApiError(f"generated answers are unavailable: the server's {LLM_ENV}/{LLM_TIMEOUT_ENV} setting is "
+                           "malformed (its administrator can read why in the server log)", 503)  # fmt: skip
+        if not self.llm:
+            raise ApiError(f"generate=true needs a model server, and this server has none ({LLM_ENV} is not set); "
+                           "ask without generate for the extractive answer")  # fmt: skip
+        return self.llm
+
+
+def ask_params(params: dict) -> dict:
+    """`search_params` plus `generate` (a boolean).
+
+    Raises:
+        ApiError: 400 naming the bad parameter.
+    """
+    rest = {k: v for k, v in params.items() if k != "generate"}
+    return {**search_params(rest), "generate": _bool(params, "generate")}
+
+
+def run_ask(holder: IndexHolder, model: ModelServer, args: dict) -> dict:
+    """`rag ask --json`'s object (`AskResult.to_dict()`), plus "notice" when the question was cut."""
+    llm = model.spec() if args["generate"] else None
+    searcher = holder.searcher(args["config"])
+    question, cut = cap_query(args["q"])
+    try:
+        with holder.lock:  # only the search: a slow model must not hold up every other request
+            hits = searcher.search(question, k=args["k"], filters=args["filters"], mode=args["mode"])
+        result = answer_hits(searcher.index, question, hits, llm, model.timeout)
+    except ValueError as exc:
+        raise ApiError(str(exc)) from None
+    out = result.to_dict()
+    if cut:
+        out["notice"] = f"the question has {len(args['q'])} characters; only the first {len(question)} are searched"
+    return out
+
+
+async def answer(request: Request) -> JSONResponse:
+    """GET (query string) or POST (JSON body) a question; the search parameters and `generate`."""
+    args = ask_params(await _params(request))
+    return JSONResponse(await run_in_threadpool(run_ask, _holder(request), request.app.state.model, args))
+
+
 def clause_record(index: Store, clause_id: str) -> dict:
     """One clause with its citation and its document's metadata and version status.
 
@@ -363,13 +435,17 @@ async def _server_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error": "internal error; the server log has the details", "code": 500}, status_code=500)
 
 
-def create_app(index_dir: str | Path, reload_s: float = 2.0, store: str | None = None) -> Starlette:
+def create_app(
+    index_dir: str | Path, reload_s: float = 2.0, store: str | None = None, llm: str | None = None
+) -> Starlette:
     """The API over `index_dir`, or over the Milvus `store` (``milvus:URI[#COLLECTION]``) when given
-    (loaded on the first request, or by `app.state.holder.warm()`)."""
+    (loaded on the first request, or by `app.state.holder.warm()`); `/ask?generate=true` uses `llm`
+    (``URL#MODEL``), by default the `RAG_LLM` environment variable."""
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
             Route("/search", search, methods=["GET", "POST"]),
+            Route("/ask", answer, methods=["GET", "POST"]),
             Route("/clauses/{clause_id}", clause, methods=["GET"]),
             Route("/documents", documents, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
@@ -377,6 +453,7 @@ def create_app(index_dir: str | Path, reload_s: float = 2.0, store: str | None =
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
     app.state.holder = IndexHolder(index_dir, reload_s, store)
+    app.state.model = ModelServer(llm)
     return app
 
 
@@ -430,6 +507,12 @@ _SEARCH_BODY = {
 _SEARCH_OK = {"description": "hits, exactly as `rag search --json` prints them",
               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}}
 _JSON_OBJECT = {"content": {"application/json": {"schema": {"type": "object"}}}}
+_GENERATE = {"name": "generate", "in": "query", "schema": {"type": "boolean", "default": False},
+             "description": "have the server's model (RAG_LLM) write the answer, every sentence verified; "
+                            "400 when the server has no model"}  # fmt: skip
+_ASK_BODY = {**_SEARCH_BODY, "properties": {**_SEARCH_BODY["properties"], "generate": {"type": "boolean"}}}
+_ASK_OK = {"description": "the answer and its hits, exactly as `rag ask --json` prints them",
+           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskResult"}}}}  # fmt: skip
 OPENAPI = {
     "openapi": "3.1.0",
     "info": {"title": "rag search API", "version": "1",
@@ -444,6 +527,14 @@ OPENAPI = {
             "post": {"summary": "search (JSON body; for long questions)",
                      "requestBody": {"required": True, "content": {"application/json": {"schema": _SEARCH_BODY}}},
                      "responses": {"200": _SEARCH_OK, "400": _ERROR, "413": _ERROR, "503": _ERROR}},
+        },
+        "/ask": {
+            "get": {"summary": "answer: the extractive span (or a verified generated answer), hits and references",
+                    "parameters": [*_SEARCH_PARAMS, _GENERATE],
+                    "responses": {"200": _ASK_OK, "400": _ERROR, "503": _ERROR}},
+            "post": {"summary": "answer (JSON body; for long questions)",
+                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ASK_BODY}}},
+                     "responses": {"200": _ASK_OK, "400": _ERROR, "413": _ERROR, "503": _ERROR}},
         },
         "/clauses/{clause_id}": {"get": {
             "summary": "one clause with its citation, document metadata and version status",
@@ -461,6 +552,14 @@ OPENAPI = {
         "SearchResult": {"type": "object", "required": ["query", "hits"], "properties": {
             "query": {"type": "string", "description": "the question as searched (sanitised, capped)"},
             "hits": {"type": "array", "items": {"type": "object"}},
+            "notice": {"type": "string", "description": "present when the question was cut"}}},
+        "AskResult": {"type": "object", "required": ["question", "mode", "answer", "hits"], "properties": {
+            "question": {"type": "string", "description": "the question as searched (sanitised, capped)"},
+            "mode": {"type": "string", "enum": ["extractive", "generated"]},
+            "answer": {"type": "object", "description": "text, sentences (text, citations, verified, reason, "
+                       "span?), short? (rank, start, end, text, source_start, source_end), note?"},
+            "hits": {"type": "array", "items": {"type": "object"},
+                     "description": "as /search, each with refs: [{text, span, target}]"},
             "notice": {"type": "string", "description": "present when the question was cut"}}},
     }},
 }  # fmt: skip

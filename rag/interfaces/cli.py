@@ -233,6 +233,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
                      llm_timeout=args.llm_timeout)  # fmt: skip
     except ValueError as exc:
         return _fail(args, "ask", str(exc))
+    if result.answer.detail:
+        print(safe(f"rag ask: model answer not used: {result.answer.detail}"), file=sys.stderr)
     if args.json:
         print(dumps(result.to_dict(), indent=1))
         return 0
