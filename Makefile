@@ -59,13 +59,23 @@ bench-formats: $(STAMP) install-system
 LAWS ?= ../shared/corpora/laws
 STARD ?= ../shared/eval/stard-train.jsonl
 
-# Retrieval quality table on STARD (builds build/laws once; the window baseline embeds once more).
+LOCALREGS ?= ../shared/corpora/local-regs
+
+# Retrieval quality tables: STARD over the laws (builds build/laws once; the window baseline embeds once
+# more), our policy set over its 78-document library (build/policy), the sample, and the answer figures.
 eval: $(STAMP)
 	test -f build/laws/CURRENT || $(VENV)/bin/rag ingest $(LAWS) --index build/laws
 	$(VENV)/bin/rag complete --index build/laws -q
+	@echo "## STARD (laws; adapter rows cross-validated)"
 	$(PY) -m rag.evaluation.report $(STARD) --index build/laws --corpus $(LAWS)
+	test -f build/policy/CURRENT || sed 's#^local-regs/#$(LOCALREGS)/#' tests/data/policy_corpus.txt \
+	  | tr '\n' '\0' | xargs -0 $(VENV)/bin/rag ingest --index build/policy
+	@echo "## Policy set (tests/data/policy_questions.jsonl; the packaged adapter was not trained on it)"
+	$(PY) -m rag.evaluation.report tests/data/policy_questions.jsonl --index build/policy --options
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
+	@echo "## Answers (extractive spans) and cross-references"
+	$(PY) -m rag.evaluation.answers
 
 # Retrain the packaged query adapter on the STARD train file over the laws index (about 1 minute).
 adapter: $(STAMP)

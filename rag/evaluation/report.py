@@ -92,12 +92,55 @@ def adapter_rows(
             for w in weights:
                 cfg = replace(default, adapter=path, dense_weight=w)
                 held.setdefault(f"{w or adapter.dense_weight:g}:1", []).extend(run(cfg, qs=test).by_query)
+            cfg = replace(default, adapter=path, dense_weight=None, route="consultation")
+            held.setdefault("routed", []).extend(run(cfg, qs=test).by_query)
     cv = f"{folds}-fold: trained on the other folds, measured on the held-out one"
     rows = [(f"dense only + query adapter ({cv})", score(held.pop("dense"), ks))]
+    routed = held.pop("routed")
     for w, results in held.items():
-        name = f"+ query adapter, dense:lexical {w}" + (" (= the default)" if w != "1:1" else "")
-        rows.append((f"{name} ({cv})", score(results, ks)))
+        name = f"+ query adapter, dense:lexical {w} ({cv})" + mark_default(adapter=True, weight=w)
+        rows.append((name, score(results, ks)))
+    rows.append((f"routed: adapter and its weight for consultations, else 1:1 without ({cv})"
+                 + mark_default(route="consultation"), score(routed, ks)))  # fmt: skip
     return rows
+
+
+def mark_default(adapter: bool = True, weight: str = "", route: str = "off") -> str:
+    """" ← default" when these settings are what `SearchConfig()` searches with."""
+    d = SearchConfig()
+    if route != "off":
+        return "  ← default" if d.route == route and d.adapter == "auto" and d.dense_weight is None else ""
+    is_default = d.route == "off" and adapter == (d.adapter == "auto") and (weight != "1:1") == (d.dense_weight is None)
+    return "  ← default" if is_default else ""
+
+
+def option_rows(index_dir: str, question_file: str, ks: tuple[int, ...] = (1, 10, 100)) -> list[tuple[str, Metrics]]:
+    """Every retrieval option on one labelled set, with the packaged adapter (no cross-validation: for a
+    question set the adapter was not trained on, such as the policy set)."""
+    from dataclasses import replace
+
+    index = ClauseIndex.load(index_dir)
+    questions = read_questions(question_file)
+    plain = SearchConfig(adapter="", dense_weight=1.0)
+    base = Searcher(index, config=plain)
+
+    def run(cfg: SearchConfig, mode: str = "hybrid") -> Metrics:
+        s = Searcher(index, base.embedder, cfg)
+        s._qcache = base._qcache
+        return evaluate(s, questions, ks, mode)
+
+    adapted = SearchConfig(dense_weight=None, route="off")
+    return [
+        ("BM25 only (jieba tokens)", run(plain, "lexical")),
+        ("dense only, no adapter", run(plain, "dense")),
+        ("dense only, query adapter", run(adapted, "dense")),
+        ("hybrid 1:1, no adapter", run(plain)),
+        ("hybrid, reciprocal-rank fusion 1:1, no adapter", run(replace(plain, fusion="rrf"))),
+        ("hybrid 1:1, query adapter" + mark_default(weight="1:1"), run(replace(adapted, dense_weight=1.0))),
+        ("query adapter, dense:lexical 3:1 (its recorded weight)" + mark_default(weight="3:1"), run(adapted)),
+        ("routed: adapter and its weight for consultations, else 1:1 without" + mark_default(route="consultation"),
+         run(replace(adapted, route="consultation"))),
+    ]  # fmt: skip
 
 
 def print_rows(rows: list[tuple[str, Metrics]], ks: tuple[int, ...] = (10, 100)) -> None:
@@ -117,8 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", default="build/laws")
     p.add_argument("--corpus", nargs="*", help="also run the 500-character-window baseline over these paths")
     p.add_argument("--rerank-model", default="", help="a CrossEncoder for the re-ranking row")
+    p.add_argument("--options", action="store_true",
+                   help="the option rows with the packaged adapter and R@1 (for a set the adapter was not trained on)")
     a = p.parse_args(argv)
-    print_rows(table(a.index, a.questions, a.corpus, a.rerank_model))
+    if a.options:
+        print_rows(option_rows(a.index, a.questions), (1, 10, 100))
+    else:
+        print_rows(table(a.index, a.questions, a.corpus, a.rerank_model))
     return 0
 
 

@@ -46,6 +46,19 @@ _TYPE_WORDS = (
 
 
 FUSIONS = ("score", "rrf")
+ROUTES = ("off", "consultation")
+# A question asking for a legal judgment on a situation (is it legal, may I, what if, who is liable):
+# the public's legal consultations, which the query adapter was trained on. Lookups of what a rule
+# requires (how much, by when, which body, what measures) are not.
+_CONSULTATION = re.compile(
+    r"(吗|么)\s*[？?]?\s*$|是否|能否|可否|能不能|可不可以|有权|怎么办|如何处理|怎么处理|如何维权|违法|合法|无效|有效|"
+    r"构成|属于|承担|责任|赔偿|起诉|诉讼|犯罪|判处|处罚|侵权|继承|离婚|合同"
+)
+
+
+def consultation(query: str) -> bool:
+    """Whether a question reads as a legal consultation (see `_CONSULTATION`)."""
+    return bool(_CONSULTATION.search(query))
 
 
 def sanitize_query(query: str) -> str:
@@ -118,6 +131,7 @@ class SearchConfig:
     rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
     rerank_top: int = 30
     adapter: str = "auto"  # query adapter: "auto" (the packaged one when made for the index's embedder), "", or a file
+    route: str = "off"  # "consultation": the adapter and its weight only for legal-consultation questions (see below)
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -130,6 +144,8 @@ class SearchConfig:
         _check_int("rerank_top", self.rerank_top, 1, MAX_CANDIDATES)
         if not isinstance(self.clean_query, bool):
             raise ValueError(f"clean_query must be true or false, got {self.clean_query!r}")
+        if self.route not in ROUTES:
+            raise ValueError(f"unknown route {self.route!r}; choose one of {list(ROUTES)}")
         for name in ("rerank_model", "adapter"):
             if not isinstance(getattr(self, name), str):
                 raise ValueError(f"{name} must be text, got {getattr(self, name)!r}")
@@ -328,7 +344,15 @@ class Searcher:
             return self.config.dense_weight
         return self.adapter.dense_weight if self.adapter else 1.0
 
-    def query_vector(self, text: str) -> np.ndarray:
+    def routed(self, query: str) -> tuple[bool, float]:
+        """(apply the adapter?, dense weight) for this question: with `route` "consultation", only a
+        legal-consultation question gets the adapter and its recorded weight; a lookup gets neither
+        (dense weight 1, unless one was configured)."""
+        if self.config.route == "off" or self.adapter is None or consultation(query):
+            return self.adapter is not None, self.dense_weight
+        return False, self.config.dense_weight if self.config.dense_weight is not None else 1.0
+
+    def query_vector(self, text: str, adapt: bool = True) -> np.ndarray:
         """The query's embedding (raw embeddings memoised for repeated questions), adapted if configured."""
         vec = self._qcache.get(text)
         if vec is None:
@@ -336,7 +360,7 @@ class Searcher:
             if len(self._qcache) >= 4096:
                 self._qcache.pop(next(iter(self._qcache)))
             self._qcache[text] = vec
-        return vec if self.adapter is None else self.adapter.apply(vec)
+        return vec if self.adapter is None or not adapt else self.adapter.apply(vec)
 
     def _rerank(self, query: str, order: list[str]) -> list[str]:
         """Re-order the top `rerank_top` candidates by the cross-encoder's score."""
@@ -441,12 +465,13 @@ class Searcher:
                 scores = np.asarray([c.score for c in got], dtype=np.float32)
                 sides.append((cfg.lexical_weight, [c.clause_id for c in got], scores / scores[0]))
         if "dense" in tiers:
-            qvec = self.query_vector(text)
+            adapt, dense_weight = self.routed(query)
+            qvec = self.query_vector(text, adapt)
             got = self.index.dense_candidates(qvec, n, scope)
             if got:
                 dscores = np.asarray([c.score for c in got], dtype=np.float32)
                 span = float(dscores[0] - dscores[-1]) or 1.0
-                sides.append((self.dense_weight, [c.clause_id for c in got], (dscores - dscores[-1]) / span))
+                sides.append((dense_weight, [c.clause_id for c in got], (dscores - dscores[-1]) / span))
         for weight, ids, norm in sides:
             for r, (i, sc) in enumerate(zip(ids, norm)):
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
