@@ -36,7 +36,7 @@ from rag.interfaces import audit, auth
 from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
 from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
-from rag.storage.index import IndexLoadError, exists, resolve
+from rag.storage.index import exists, resolve
 from rag.storage.store import Store
 from rag.storage.stores import open_store
 
@@ -474,11 +474,7 @@ def page() -> None:
         show_notes(run_ingest(builder, "向量化条款", [CORPUS_DIR]))
         if not exists(INDEX_DIR):
             st.stop()
-    try:
-        searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
-    except (IndexLoadError, ValueError) as exc:
-        st.error(escape_html(f"无法打开文库 {STORE or INDEX_DIR}：{exc}"))
-        st.stop()
+    searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
     index = searcher.index
     titles = {d.doc_id: d.title for d in index.docs.values()}
     opt = sidebar(index, titles, who)

@@ -91,11 +91,13 @@ def test_the_page_searches_a_milvus_store(monkeypatch, sample_index_dir, tmp_pat
     assert not (tmp_path / "no-folder-index").exists()  # nothing was built into a folder
 
 
-def test_an_unreachable_milvus_store_is_a_clear_message(monkeypatch, tmp_path):
+def test_an_unopenable_milvus_store_is_a_reference_not_its_address(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("RAG_STORE", f"milvus:{tmp_path / 'empty.db'}#nothing")
     at = _app(monkeypatch, tmp_path / "idx").run()
     assert not at.exception
-    assert any("无法打开文库" in e.value and "nothing" in e.value for e in at.error)
+    shown = "\n".join(e.value for e in at.error)
+    assert "参考编号" in shown and str(tmp_path) not in shown and "nothing" not in shown
+    assert any("no collection 'nothing'" in r.getMessage() or "nothing" in str(r.exc_info) for r in caplog.records)
 
 
 def _shown(at: AppTest) -> list[str]:
