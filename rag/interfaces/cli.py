@@ -180,11 +180,15 @@ def _load(args: argparse.Namespace):
         return None
 
 
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
+
+
 def _cmd_search(args: argparse.Namespace) -> int:
     index = _load(args)
     if index is None:
         return 2
-    filters = Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
+    filters = _filters(args)
     try:
         searcher = Searcher(index, config=check_config(args.set or []))
     except ValueError as exc:
@@ -223,7 +227,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     index = _load(args)
     if index is None:
         return 2
-    filters = Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
+    filters = _filters(args)
     try:
         searcher = Searcher(index, config=check_config(args.set or []))
         question, notice = cap_query(args.question)
@@ -468,40 +472,30 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--index", default=DEFAULT_INDEX)
     pr.set_defaults(func=_cmd_remove)
 
-    ps = sub.add_parser("search", help="find the clauses that answer QUESTION")
-    ps.add_argument("question")
-    ps.add_argument("--index", default=DEFAULT_INDEX)
-    ps.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
-    ps.add_argument("--collection", help="Milvus collection (default rag)")
-    ps.add_argument("-k", type=int_range(1, SEARCH_MAX_K), default=5,
-                    help=f"number of hits, 1 to {SEARCH_MAX_K} (default 5)")
-    ps.add_argument("--mode", choices=MODES, default="hybrid")
-    ps.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
-    ps.add_argument("--folder", help="only documents under this folder")
-    ps.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
-    ps.add_argument("--all-versions", action="store_true",
-                    help="also search documents that were superseded (repealed or replaced by a newer version)")
-    ps.add_argument("--json", action="store_true", help="print hits as JSON")
-    ps.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
+    asking = argparse.ArgumentParser(add_help=False)  # what search and ask share
+    asking.add_argument("question")
+    asking.add_argument("--index", default=DEFAULT_INDEX)
+    asking.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    asking.add_argument("--collection", help="Milvus collection (default rag)")
+    asking.add_argument("-k", type=int_range(1, SEARCH_MAX_K), default=5,
+                        help=f"number of hits (the clauses an answer comes from), 1 to {SEARCH_MAX_K} (default 5)")
+    asking.add_argument("--mode", choices=MODES, default="hybrid")
+    asking.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
+    asking.add_argument("--folder", help="only documents under this folder")
+    asking.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
+    asking.add_argument("--all-versions", action="store_true",
+                        help="also search documents that were superseded (repealed or replaced by a newer version)")
+    asking.add_argument("--json", action="store_true", help="print the result as JSON")
+    asking.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
+    ps = sub.add_parser("search", help="find the clauses that answer QUESTION", parents=[asking])
     ps.set_defaults(func=_cmd_search)
 
-    pk = sub.add_parser("ask", help="answer QUESTION with the exact words of a clause (or a verified model answer)")
-    pk.add_argument("question")
-    pk.add_argument("--index", default=DEFAULT_INDEX)
-    pk.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
-    pk.add_argument("--collection", help="Milvus collection (default rag)")
-    pk.add_argument("-k", type=int_range(1, SEARCH_MAX_K), default=5, help="clauses to answer from (default 5)")
-    pk.add_argument("--mode", choices=MODES, default="hybrid")
-    pk.add_argument("--doc", action="append", help="only this doc_id (repeatable)")
-    pk.add_argument("--folder", help="only documents under this folder")
-    pk.add_argument("--type", help="only this document type")
-    pk.add_argument("--all-versions", action="store_true", help="also answer from superseded documents")
+    pk = sub.add_parser("ask", help="answer QUESTION with the exact words of a clause (or a verified model answer)",
+                        parents=[asking])  # fmt: skip
     pk.add_argument("--llm", metavar="URL#MODEL",
                     help="an OpenAI-compatible chat server writes the answer, e.g. http://127.0.0.1:11434/v1#qwen2.5:7b;"
                          " every sentence is checked against the clauses it cites")  # fmt: skip
     pk.add_argument("--llm-timeout", type=float, default=60.0, help="seconds to wait for the model (default 60)")
-    pk.add_argument("--json", action="store_true", help="print the answer and hits as JSON")
-    pk.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, as for rag search")
     pk.set_defaults(func=_cmd_ask)
 
     pw = sub.add_parser("serve", help="HTTP search API (read-only JSON; GET /openapi.json describes it)")
