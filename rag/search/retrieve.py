@@ -262,14 +262,16 @@ class Hit:
         return f"superseded by 《{b.title}》{number}: {self.superseded_why}"
 
 
-def tie_break(clause_id: str, score: float) -> tuple[float, str, int]:
-    """Sort key: higher fused score first, equal scores (to 6 decimals) in document order.
+def tie_break(clause_id: str, score: float, older: bool = False) -> tuple[float, bool, str, int]:
+    """Sort key: higher fused score first; at equal scores (to 9 significant digits) current documents
+    before superseded ones (`older`), then document order.
 
     Every store then ranks the same clauses in the same order: scores that differ only by float
-    noise between two stores' BM25 or vector arithmetic no longer decide the order.
+    noise in the last digits no longer decide the order, while deliberate small gaps (an older
+    version at 0.999 of its current twin) still do.
     """
     doc_id, _, ordinal = clause_id.rpartition(":")
-    return (-round(score, 6), doc_id, int(ordinal) if ordinal.isdigit() else 0)
+    return (-float(f"{score:.9g}"), older, doc_id, int(ordinal) if ordinal.isdigit() else 0)
 
 
 def neighbours(store: Store, clause: Clause, n: int = 1) -> list[Clause]:
@@ -477,19 +479,21 @@ class Searcher:
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
                 fused[i] = fused.get(i, 0.0) + weight * float(part)
         refs = self.clause_refs(query, allowed)
+        older: set[str] = set()  # clauses of superseded documents: after current ones at an equal score
         if self.index.superseded:  # an older version never outranks the current one of the same clause
             candidates = {c.clause_id: c for c in self.index.fetch(list(fused))}
             for i in list(fused):
                 c = candidates[i]
                 current = self.index.superseded.get(c.doc_id)
                 if current:
+                    older.add(i)
                     twin = self._same_clause(current.by, c)
                     fused[i] = (
                         min(fused[i] * 0.5, fused.get(twin, fused[i]) * 0.999) if twin is not None else fused[i] * 0.5
                     )
                     if twin is not None and twin not in fused:
                         fused[twin] = fused[i] / 0.999
-        order = sorted(fused, key=lambda i: tie_break(i, fused[i]))
+        order = sorted(fused, key=lambda i: tie_break(i, fused[i], i in older))
         if cfg.rerank_model and order:
             order = self._rerank(text, order)
         ref_set = set(refs)
