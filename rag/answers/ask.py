@@ -21,6 +21,19 @@ from rag.storage.store import Store
 logger = logging.getLogger(__name__)
 
 DEFAULT_LLM_TIMEOUT = 60.0
+_TITLES: dict[int, tuple[object, Titles]] = {}  # id(store.docs) -> (that mapping, its lookup tables)
+
+
+def titles_of(store: Store) -> Titles:
+    """The title/文号 lookup over a store's documents, built once per state of its document map
+    (not on every question: a province's library holds hundreds of thousands of documents)."""
+    docs = store.docs
+    got = _TITLES.get(id(docs))
+    if got is None or got[0] is not docs:
+        if len(_TITLES) >= 4:
+            _TITLES.clear()
+        got = _TITLES[id(docs)] = (docs, Titles(docs))
+    return got[1]
 
 
 def ask(
@@ -65,6 +78,6 @@ def answer_hits(
             else:
                 answer = replace(answer, note="模型的回答没有一句能在所引条款中核实，以下为条款原文摘录。",
                                  detail="; ".join(f"{s.text[:40]}: {s.reason}" for s in generated.sentences))
-    titles = Titles(store.docs)
+    titles = titles_of(store)
     refs = {h.rank: resolve(h.clause, h.doc, store, titles) for h in hits}
     return AskResult(question, answer, hits, refs)
