@@ -73,6 +73,13 @@ eval: $(STAMP)
 	  | tr '\n' '\0' | xargs -0 $(VENV)/bin/rag ingest --index build/policy
 	@echo "## Policy set (tests/data/policy_questions.jsonl; the packaged adapter was not trained on it)"
 	$(PY) -m rag.evaluation.report tests/data/policy_questions.jsonl --index build/policy --options
+	test -f build/mixed/CURRENT || { mkdir -p build/mixed && $(PY) -c "import sqlite3; \
+	  sqlite3.connect('build/laws/cache.sqlite').backup(sqlite3.connect('build/mixed/cache.sqlite'))" && \
+	  { echo $(LAWS); sed 's#^local-regs/#$(LOCALREGS)/#' tests/data/policy_corpus.txt; } | tr '\n' '\0' \
+	  | xargs -0 $(VENV)/bin/rag ingest --index build/mixed; }
+	$(VENV)/bin/rag complete --index build/mixed -q
+	@echo "## One library with both: the national laws and the policy library (build/mixed)"
+	$(PY) -m rag.evaluation.report tests/data/policy_questions.jsonl --index build/mixed --mixed $(STARD) build/laws
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
 	@echo "## Answers (extractive spans) and cross-references"

@@ -47,9 +47,12 @@ def test_no_positives_leaves_the_identity():
 
 def test_file_round_trip_and_refusals(tmp_path):
     m = np.arange(64, dtype=np.float32).reshape(8, 8)
-    path = QueryAdapter(m, "hash:bigram-8", {"trained_on": "x.jsonl"}).save(tmp_path / "a.npz")
+    lib = frozenset({"民法典", "甲办法"})
+    path = QueryAdapter(m, "hash:bigram-8", {"trained_on": "x.jsonl"}, lib).save(tmp_path / "a.npz")
     back = QueryAdapter.load(path, parse_spec("hash:8"))
     assert np.array_equal(back.matrix, m) and back.embedder == "hash:bigram-8" and back.info["trained_on"] == "x.jsonl"
+    assert back.library == {"民法典", "甲办法"}
+    assert QueryAdapter.load(QueryAdapter(m, "hash:bigram-8").save(tmp_path / "b.npz")).library == frozenset()
     with pytest.raises(ValueError, match=r"a\.npz.*trained for embedder 'hash:bigram-8'.*rag adapt"):
         QueryAdapter.load(path, parse_spec("hash:16"))
     bad = tmp_path / "bad.npz"
@@ -68,6 +71,9 @@ def test_packaged_adapter_matches_the_default_embedder():
     assert adapter is not None and adapter.embedder == DEFAULT_SPEC.id
     assert adapter.matrix.shape == (384, 384)
     assert adapter.info["questions"] > 1000
+    # the library it was trained over: the national laws, not the sample's policy document
+    assert len(adapter.library) > 1000 and {"民法典", "刑法", "行政处罚法"} <= adapter.library
+    assert not any("双随机" in t or "工作计划" in t for t in adapter.library)
 
 
 DOCS = {
@@ -110,6 +116,7 @@ def test_rag_adapt_then_eval_uses_the_adapter(tmp_path, capsys):
     plain, _ = recall1()
     assert main(["adapt", str(qfile), "--index", str(index), "--out", str(out), "--epochs", "300", "-q"]) == 0
     assert "trained on 6 of 6 questions" in capsys.readouterr().out
+    assert QueryAdapter.load(out).library == {"甲办法", "乙条例"}  # its library: where route "library" applies it
     adapted, warning = recall1("--set", f"adapter={out}")
     assert plain < 0.7
     assert adapted == 1.0  # training-set fit: the warning says so

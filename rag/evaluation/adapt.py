@@ -133,4 +133,5 @@ def fit(
         "trained_on": source, "questions": used, "clauses": len(index), "clean_query": clean,
         "settings": asdict(settings), "dense_weight": dense_weight,
     }  # fmt: skip
-    return QueryAdapter(matrix, index.spec.id, info)
+    library = frozenset(normalise_title(d.title) for d in index.docs.values())
+    return QueryAdapter(matrix, index.spec.id, info, library)

