@@ -63,7 +63,8 @@ STARD ?= ../shared/eval/stard-train.jsonl
 LOCALREGS ?= ../shared/corpora/local-regs
 
 # Retrieval quality tables: STARD over the laws (builds build/laws once; the window baseline embeds once
-# more), our policy set over its 78-document library (build/policy), the sample, and the answer figures.
+# more), our policy set over its 78-document library (build/policy), both over one library holding
+# both (build/mixed, from the laws' clause cache), the sample, and the answer figures.
 eval: $(STAMP)
 	test -f build/laws/CURRENT || $(VENV)/bin/rag ingest $(LAWS) --index build/laws
 	$(VENV)/bin/rag complete --index build/laws -q

@@ -425,6 +425,7 @@ struct e5_model {
     /* optional sparse "latent terms" head (SAE), loaded from sae.bin */
     int has_sae, sae_N, sae_k, sae_nb;
     const block_q4_0 *sae_W;      /* [sae_N][sae_nb] 4-bit encoder rows */
+    xw_t sae_x;                   /* sae_W unpacked for the VNNI path */
     const float *sae_bias;        /* [sae_N] folded bias (incl. centering) */
     void *sae_map; size_t sae_map_size;
 };
@@ -813,7 +814,7 @@ static void project_sae(e5_model *m, const int8_t *aq, const float *ad,
     int H = m->H, N = m->sae_N, k = m->sae_k;
     if (k > 512) k = 512;
     float *pre = (float *)malloc((size_t)L * N * sizeof(float));
-    matmul_q4q8(m->sae_W, m->sae_bias, aq, ad, as, pre, L, N, H);
+    matmul_any(m->sae_W, &m->sae_x, m->sae_bias, aq, ad, as, pre, L, N, H);
     for (int t = 0; t < L; t++) {
         const float *row = pre + (size_t)t * N;
         float hv[512]; int32_t hidx[512]; int hn = 0;
@@ -913,6 +914,7 @@ int e5_load_sae(e5_model *m, const char *path) {
     m->sae_bias = (const float *)(p + 20);
     m->sae_W = (const block_q4_0 *)(p + 20 + (size_t)m->sae_N * sizeof(float));
     m->sae_map = map; m->sae_map_size = sb.st_size; m->has_sae = 1;
+    m->sae_x = unpack_q4(m->sae_W, m->sae_N, m->H);
     return 0;
 }
 
@@ -1070,6 +1072,7 @@ void e5_free(e5_model *m) {
         for (int i = 0; i < 6; i++) { free(xs[i]->q); free(xs[i]->d); }
     }
     free(m->layers);
+    free(m->sae_x.q); free(m->sae_x.d);
     if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
     if (m->map) munmap(m->map, m->map_size);
     free(m);
