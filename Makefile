@@ -81,6 +81,9 @@ eval: $(STAMP)
 	$(VENV)/bin/rag complete --index build/mixed -q
 	@echo "## One library with both: the national laws and the policy library (build/mixed)"
 	$(PY) -m rag.evaluation.report tests/data/policy_questions.jsonl --index build/mixed --mixed $(STARD) build/laws
+	@echo "## Latent terms as a third signal (policy set; STARD 5-fold: the laws' sparse vectors take ~35 min once)"
+	$(PY) -m rag.evaluation.latent tests/data/policy_questions.jsonl --index build/policy --cache build/policy-latent.npz
+	$(PY) -m rag.evaluation.latent $(STARD) --index build/laws --folds 5 --cache build/laws-latent.npz
 	test -f $(INDEX)/CURRENT || $(VENV)/bin/rag ingest $(CORPUS) --index $(INDEX)
 	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
 	@echo "## Answers (extractive spans) and cross-references"

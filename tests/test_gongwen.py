@@ -88,6 +88,11 @@ def test_date_lines_and_repeal_statements():
     assert repeals("《甲办法》自2020年1月1日起不再执行；其他规定继续有效。") == ("甲办法",)
     assert repeals("对不符合条件的，予以废止。") == ()  # a rule about repealing, not a repeal
     assert repeals("依照《乙法》的规定处理。") == ()
+    # the verb acts on something else: 公司法 does not repeal 民事诉讼法 (found in the laws corpus)
+    assert repeals("股东可以依照《中华人民共和国民事诉讼法》规定的公示催告程序，请求人民法院宣告该股票失效。") == ()
+    assert repeals("本办法自2024年1月1日起施行，2018年印发的《丙办法》同时废止。") == ("丙办法",)
+    assert repeals("《丁规定》（国发〔2001〕5号），自本决定公布之日起废止。") == ("丁规定", "国发〔2001〕5号")
+    assert repeals("《甲条例》、《乙规定》和《丙办法》同时废止。") == ("甲条例", "乙规定", "丙办法")
 
 
 def test_revision_repeals_its_predecessor_and_an_unrelated_notice_stays(tmp_path, fake_embedder):

@@ -149,11 +149,12 @@ def test_an_improved_reader_rereads_unchanged_files(tmp_path, monkeypatch):
     lib, idx = tmp_path / "lib", tmp_path / "idx"
     _write(lib, DOCS)
     ingest([lib], idx, HASH, show_progress=False)
-    assert all(d.reader == "txt/1;layout/1" for d in ClauseIndex.load(idx).docs.values())
-    monkeypatch.setattr(load, "LAYOUT_VERSION", 2)
+    now = load.LAYOUT_VERSION
+    assert all(d.reader == f"txt/1;layout/{now}" for d in ClauseIndex.load(idx).docs.values())
+    monkeypatch.setattr(load, "LAYOUT_VERSION", now + 1)
     again = ingest([lib], idx, HASH, show_progress=False)
     assert (again.reread, again.changed, again.unchanged, again.embedded) == (3, 3, 0, 0)  # same clauses: cached
-    assert all(d.reader == "txt/1;layout/2" for d in ClauseIndex.load(idx).docs.values())
+    assert all(d.reader == f"txt/1;layout/{now + 1}" for d in ClauseIndex.load(idx).docs.values())
     assert ingest([lib], idx, HASH, show_progress=False).unchanged == 3
 
 

@@ -31,7 +31,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 1  # cleaning, 公文 structure, clause splitting: bump to re-extract every document
+LAYOUT_VERSION = 2  # cleaning, 公文 structure, clause splitting: bump to re-extract every document
 SKIPPED_NAMES = {"_index.md"}  # LawRefBook folder stubs carry no text
 MAX_FILE_BYTES = 50 * 1024 * 1024
 REMOVED_DIR = ".removed"  # files a librarian removed in the app: kept, never ingested again

@@ -144,6 +144,14 @@ def _addressees(line: str) -> bool:
     return all(len(p) <= 25 for p in parts) and (line.startswith("各") or bool(_ORG.match(parts[-1])))
 
 
+def _repeal_gap(gap: str) -> bool:
+    """Whether the words between the last named document and the repeal verb leave that document the
+    verb's subject: brackets (a 文号) aside, at most a date or "自…起" clause, no other clause."""
+    gap = re.sub(r"[（(][^（）()]*[）)]|^[）)]+", "", gap).strip()
+    last = re.split(r"[，,]", gap)[-1].strip()
+    return len(gap) <= 40 and ("，" not in gap and "," not in gap or bool(re.match(r"(自|同时|一并|即|予以|均)", last)))
+
+
 def repeals(text: str) -> tuple[str, ...]:
     """Titles (《…》 content) and 文号 that `text` says are repealed, in order of mention."""
     out: list[str] = []
@@ -154,6 +162,9 @@ def repeals(text: str) -> tuple[str, ...]:
         before = sent[: verb.start()]
         if re.search(r"(的|之)$|规定$|情形|可以|应当|由", before[-8:]):
             continue  # "…的，予以废止" and the like: a rule about repealing, not a repeal
+        named = list(_QUOTED_TITLE.finditer(before)) + list(_DOC_NUMBER_RE.finditer(before))
+        if not named or not _repeal_gap(before[max(m.end() for m in named) :]):
+            continue  # the title is not what the verb acts on: "依照《民事诉讼法》…，请求人民法院宣告该股票失效"
         out += [m.group(1) for m in _QUOTED_TITLE.finditer(before)]
         out += [clean_number(m.group(0)) for m in _DOC_NUMBER_RE.finditer(before)]
     return tuple(dict.fromkeys(out))
