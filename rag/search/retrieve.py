@@ -334,7 +334,7 @@ class Searcher:
         self._cross = None
         self.adapter: QueryAdapter | None = resolve_adapter(self.config.adapter, index.spec)
         self._default_scope: frozenset[str] | None = None
-        self._library: tuple[int, frozenset[str]] | None = None  # (document count, library_docs())
+        self._library: tuple[int, frozenset[str], frozenset[str]] | None = None  # (document count, in, out)
         self._qcache: dict[str, np.ndarray] = {}
         self._titles: dict[str, list[str]] = {}
         for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
@@ -367,8 +367,9 @@ class Searcher:
             return None
         key = len(self.index.docs)
         if self._library is None or self._library[0] != key:
-            lib = self.adapter.library
-            self._library = (key, frozenset(i for i, d in self.index.docs.items() if normalise_title(d.title) in lib))
+            lib, docs = self.adapter.library, self.index.docs
+            inside = frozenset(i for i, d in docs.items() if normalise_title(d.title) in lib)
+            self._library = (key, inside, frozenset(docs) - inside)
         return self._library[1]
 
     def dense_plan(self, query: str) -> list[tuple[bool, float, frozenset[str] | None]]:
@@ -384,7 +385,7 @@ class Searcher:
             return [(True, self.dense_weight, None)]
         if not inside:
             return [(False, plain, None)]
-        return [(True, self.dense_weight, inside), (False, plain, frozenset(self.index.docs) - inside)]
+        return [(True, self.dense_weight, inside), (False, plain, self._library[2])]  # type: ignore[index]
 
     def query_vector(self, text: str, adapt: bool = True) -> np.ndarray:
         """The query's embedding (raw embeddings memoised for repeated questions), adapted if configured."""
