@@ -361,8 +361,9 @@ class Searcher:
             return self.adapter is not None, self.dense_weight
         return False, self.config.dense_weight if self.config.dense_weight is not None else 1.0
 
-    def library_docs(self) -> frozenset[str] | None:
-        """Ids of this store's documents in the adapter's library (None: an adapter that records none)."""
+    def library_split(self) -> tuple[frozenset[str], frozenset[str]] | None:
+        """Ids of this store's documents in the adapter's library and the rest (None: an adapter that
+        records no library); computed once per number of documents, not per question."""
         if self.adapter is None or not self.adapter.library:
             return None
         key = len(self.index.docs)
@@ -370,7 +371,12 @@ class Searcher:
             lib, docs = self.adapter.library, self.index.docs
             inside = frozenset(i for i, d in docs.items() if normalise_title(d.title) in lib)
             self._library = (key, inside, frozenset(docs) - inside)
-        return self._library[1]
+        return self._library[1], self._library[2]
+
+    def library_docs(self) -> frozenset[str] | None:
+        """Ids of this store's documents in the adapter's library (None: an adapter that records none)."""
+        split = self.library_split()
+        return split[0] if split else None
 
     def dense_plan(self, query: str) -> list[tuple[bool, float, frozenset[str] | None]]:
         """How the dense side searches this question: per part (adapt?, dense weight, its documents or
@@ -379,13 +385,13 @@ class Searcher:
         if self.config.route != "library" or self.adapter is None:
             adapt, weight = self.routed(query)
             return [(adapt, weight, None)]
-        inside = self.library_docs()
+        split = self.library_split()
         plain = self.config.dense_weight if self.config.dense_weight is not None else 1.0
-        if inside is None or len(inside) == len(self.index.docs):
+        if split is None or not split[1]:
             return [(True, self.dense_weight, None)]
-        if not inside:
+        if not split[0]:
             return [(False, plain, None)]
-        return [(True, self.dense_weight, inside), (False, plain, self._library[2])]  # type: ignore[index]
+        return [(True, self.dense_weight, split[0]), (False, plain, split[1])]
 
     def query_vector(self, text: str, adapt: bool = True) -> np.ndarray:
         """The query's embedding (raw embeddings memoised for repeated questions), adapted if configured."""
@@ -500,18 +506,16 @@ class Searcher:
                 scores = np.asarray([c.score for c in got], dtype=np.float32)
                 sides.append((cfg.lexical_weight, [c.clause_id for c in got], scores / scores[0]))
         plan = self.dense_plan(query) if "dense" in tiers else []
-        parts = []
         for adapt, dense_weight, docs in plan:
             part = scope if docs is None else Scope(docs if allowed is None else allowed & docs, scope.phrases)
             if part.doc_ids is not None and not part.doc_ids:
                 continue
             got = self.index.dense_candidates(self.query_vector(text, adapt), n, part)
-            if got:
-                parts.append((dense_weight, [c.clause_id for c in got], np.asarray([c.score for c in got], np.float32)))
-        # cosine min-max scaled over each part's candidates: an adapted vector's cosines run far lower than
-        # a plain one's, so one scale for both parts would bury the adapter's part (measured: STARD R@10
-        # 0.002 over the mixed library)
-        sides += [(w, ids, (sc - sc[-1]) / (float(sc[0] - sc[-1]) or 1.0)) for w, ids, sc in parts]
+            if got:  # cosine min-max over each part's own candidates: an adapted vector's cosines run far
+                # lower than a plain one's, so one scale for both parts would bury the adapter's part
+                dscores = np.asarray([c.score for c in got], dtype=np.float32)
+                span = float(dscores[0] - dscores[-1]) or 1.0
+                sides.append((dense_weight, [c.clause_id for c in got], (dscores - dscores[-1]) / span))
         for weight, ids, norm in sides:
             for r, (i, sc) in enumerate(zip(ids, norm)):
                 part = sc if cfg.fusion == "score" else 1.0 / (cfg.rrf_k + r + 1)
