@@ -1,0 +1,145 @@
+"""The situation-then-question labelled sets (`tests/data/situation_*.jsonl`): shape and real gold labels.
+
+Each line describes a concrete situation and then asks a question; its `relevant` items are the one
+to three articles a lawyer would cite, each naming the document title as our reader gives it
+(`law`), the clause label (`article`) and the source file (`file`). A file is relative to
+../shared/corpora/laws, or to ../shared/corpora/local-regs when the item says
+`"source_root": "local-regs"`. Every gold label must be a clause of that file as the project's own
+reader and splitter produce it, the file must be the newest of the versions of that law kept in its
+folder (superseded versions are hidden from default searches), and a query may not copy a run of
+its gold clauses' text. The corpus checks are skipped when the shared corpus is absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from rag.evaluation.evaluate import Question, read_questions
+from rag.reading.load import load_file, title_from_stem
+from rag.search.retrieve import normalise_title
+from rag.text.split import Clause, split_document
+from tests.conftest import LAWS, LOCAL_REGS, REPO
+
+DATA = REPO / "tests" / "data"
+SETS = sorted(DATA.glob("situation_*.jsonl"))
+LAWS_SET = DATA / "situation_laws.jsonl"
+ROOTS = {"laws": LAWS, "local-regs": LOCAL_REGS}  # `source_root` of a relevant item; absent: laws
+MIN_COPY = 12  # a query may not share this many consecutive characters with a gold clause
+MIN_QUERY = 40  # a situation, then the question
+MIN_TOTAL = 200  # questions over all the situation sets
+REGULATION_FOLDERS = ("行政法规", "部门规章", "司法解释")
+_FILE_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _pairs(path: Path) -> list[tuple[dict, Question]]:
+    recs, qs = _records(path), read_questions(path)
+    assert len(recs) == len(qs), path.name
+    return list(zip(recs, qs))
+
+
+def _root(item: dict) -> str:
+    return item.get("source_root") or "laws"
+
+
+@cache
+def _document(root: str, rel: str) -> tuple[str, tuple[Clause, ...]]:
+    doc = load_file(ROOTS[root] / rel)
+    return doc.title, tuple(split_document(doc))
+
+
+def _version(path: Path) -> tuple[str, str | None]:
+    """(normalised title from the file name, its version date or None)."""
+    dates = _FILE_DATE.findall(path.stem)
+    return normalise_title(title_from_stem(path.stem)), (dates[-1] if dates else None)
+
+
+def _copied_run(query: str, text: str) -> str | None:
+    runs = (query[i : i + MIN_COPY] for i in range(len(query) - MIN_COPY + 1))
+    return next((run for run in runs if run in text), None)
+
+
+def test_sets_present():
+    assert LAWS_SET in SETS, f"{LAWS_SET} missing"
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
+def test_set_shape(path):
+    for rec, q in _pairs(path):
+        qid = rec.get("qid")
+        assert qid and q.qid == qid, f"{path.name}: a line without a qid"
+        assert q.kind == "situation", (qid, q.kind)
+        assert len(q.query) >= MIN_QUERY, f"{qid}: query shorter than {MIN_QUERY} characters"
+        assert 1 <= len(rec["relevant"]) <= 3, f"{qid}: one to three gold articles"
+        assert len(set(q.relevant)) == len(q.relevant), f"{qid}: a gold article twice"
+        for item in rec["relevant"]:
+            assert item.get("law") and item.get("article") and item.get("file"), (qid, item)
+            assert _root(item) in ROOTS, (qid, item.get("source_root"))
+            assert not Path(item["file"]).is_absolute() and ".." not in Path(item["file"]).parts, (qid, item["file"])
+
+
+def test_qids_unique_across_sets():
+    qids = Counter(rec["qid"] for path in SETS for rec in _records(path))
+    assert not [q for q, n in qids.items() if n > 1], "qid used twice"
+
+
+def test_total_size():
+    total = sum(len(_records(path)) for path in SETS)
+    assert total >= MIN_TOTAL, f"{total} situation questions over {[p.name for p in SETS]}; want >= {MIN_TOTAL}"
+
+
+def test_laws_set_composition():
+    recs = _records(LAWS_SET)
+    assert len(recs) >= 100
+    assert all(_root(item) == "laws" for rec in recs for item in rec["relevant"])
+    per_file = Counter(f for rec in recs for f in {item["file"] for item in rec["relevant"]})
+    assert len(per_file) >= 30, "spread over many laws"
+    assert max(per_file.values()) <= 8, per_file.most_common(3)
+    regs = [rec["qid"] for rec in recs if any(item["file"].startswith(REGULATION_FOLDERS) for item in rec["relevant"])]
+    assert len(regs) >= 8, "行政法规 / 部门规章 / 司法解释 questions"
+
+
+def _skip_if_absent(roots: set[str]) -> None:
+    missing = [r for r in sorted(roots) if not ROOTS[r].is_dir()]
+    if missing:
+        pytest.skip(f"shared corpus not present: {[str(ROOTS[r]) for r in missing]}")
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
+def test_gold_labels_are_clauses(path):
+    pairs = _pairs(path)
+    _skip_if_absent({_root(item) for rec, _ in pairs for item in rec["relevant"]})
+    for rec, q in pairs:
+        for item, rel in zip(rec["relevant"], q.relevant):
+            root, rel_path = _root(item), item["file"]
+            assert (ROOTS[root] / rel_path).is_file(), f"{rec['qid']}: no file {root}/{rel_path}"
+            title, clauses = _document(root, rel_path)
+            assert normalise_title(item["law"]) == normalise_title(title), f"{rec['qid']}: {item['law']!r} vs {title!r}"
+            hits = [c for c in clauses if rel.matches_clause(title, c)]
+            assert hits, f"{rec['qid']}: no clause {item['article']} in {root}/{rel_path}"
+            for c in hits:
+                run = _copied_run(q.query, c.text)
+                assert run is None, f"{rec['qid']}: query copies {run!r} from {item['article']}"
+
+
+@pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
+def test_gold_files_are_newest_versions(path):
+    items = [item for rec in _records(path) for item in rec["relevant"]]
+    _skip_if_absent({_root(item) for item in items})
+    for root, rel_path in sorted({(_root(item), item["file"]) for item in items}):
+        gold = ROOTS[root] / rel_path
+        title, date = _version(gold)
+        siblings = [_version(p) for p in gold.parent.iterdir() if p.is_file() and p != gold]
+        dated = [d for t, d in siblings if t == title and d]
+        if dated:
+            assert date, f"{root}/{rel_path}: undated, but its folder has dated versions {dated}"
+            assert date >= max(dated), f"{root}/{rel_path}: a newer version ({max(dated)}) is in its folder"
