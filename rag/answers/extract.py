@@ -3,9 +3,18 @@
 A question asking how much / how many / what proportion (多少, 几, 比例 …), by when / how long
 (何时, 期限, 多长时间 …) or who / which body (哪个部门, 谁, 由谁 …) is answered by a short span:
 a figure with its unit (20%以上, 30日内, 5000元以下, 三年, 不少于2次), a ratio, a date or
-deadline, a body (县级以上人民政府生态环境主管部门). Other questions get the single most
-relevant sentence. Everything returned is a verbatim slice of a hit's clause text:
-`hit.clause.text[span.start:span.end] == span.text`.
+deadline, a body (县级以上人民政府生态环境主管部门).
+
+A question asking what principle (什么原则 / 按照什么), how (怎样 / 如何处理), which ones (哪些 /
+包括什么) or why (为什么 / 什么目的) is answered by the clause-internal segment that carries its
+focus: the sentence is cut into segments at ，；：。 (never inside quotes or brackets) and before
+enumeration markers (一是, （一）, 1., ①); the answer is the segment naming the principle
+(按照“减一补一”的原则), the action after the condition (对…的，[由…约谈…]), the enumerated items
+(the 、-list, or 一是…二是…三是… after a lead-in, never the lead-in alone) or the purpose/cause
+(为…, 确保…, 只有…才能…). A segment that is the whole sentence is no short answer.
+
+Other questions get the single most relevant sentence. Everything returned is a verbatim slice of
+a hit's clause text: `hit.clause.text[span.start:span.end] == span.text`.
 
 Relevance of a sentence: the summed length of the distinct question words it contains
 (`rag.text.tokens.tokenize`), discounted by the hit's rank; a candidate span scores by how
@@ -71,6 +80,18 @@ _ASK_BODY = re.compile(
     r"哪个部门|哪些部门|什么部门|哪个机关|哪些机关|哪个机构|哪级|哪一级|由谁|谁|哪个单位|哪些单位|哪家|什么机构|谁来|哪里"
 )
 
+_ASK_REASON = re.compile(
+    r"为什么|为何|什么目的|目的是|目的何在|出于什么|什么原因|原因是|为了什么|是为了|什么用意|有什么意义|意义何在"
+)
+_PRINCIPLE_NOUNS = "原则|要求|方针|导向|模式|方式|理念|思路|机制|制度|规则|方法"
+_ASK_PRINCIPLE = re.compile(
+    rf"(?:什么|何种|哪种|哪条|哪项)(?:{_PRINCIPLE_NOUNS})"
+    r"|(?:按照|依照|依据|根据|遵循|本着|坚持|按|照|实行|采取|采用|秉持|贯彻)(?:什么|何种|哪种)|原则是"
+)
+_ASK_LIST = re.compile(r"哪些|哪几|包括什么|包含什么|有什么内容|什么内容|是指什么|指什么|指哪|有哪|几个方面|几方面")
+_ASK_HOW = re.compile(r"怎样|怎么|如何|什么程序|什么步骤|什么流程|什么手续")
+_FOCUS_PATTERNS = (("reason", _ASK_REASON), ("principle", _ASK_PRINCIPLE), ("list", _ASK_LIST), ("procedure", _ASK_HOW))
+
 _KIND_PATTERNS = {
     "amount": (_FIGURE, _RATIO),
     "time": (_DEADLINE, _DATE),
@@ -93,14 +114,30 @@ class Scored:
 
 
 def question_kind(question: str) -> str | None:
-    """'time', 'amount', 'body' or None (no short span asked for)."""
+    """'time', 'amount', 'body' or None (no figure/date/body asked for; see `question_focus`).
+
+    A question asking for a principle or a reason is none of them ("抽查比例依据什么原则"), nor is
+    one asking which ones, unless it asks which body or how many ("哪几方面" is a list, not a figure).
+    """
+    if _ASK_REASON.search(question) or _ASK_PRINCIPLE.search(question):
+        return None
     if _ASK_TIME.search(question):
         return "time"
     if _ASK_BODY.search(question):
         return "body"
+    if _ASK_LIST.search(question) and "多少" not in question:
+        return None
     if _ASK_AMOUNT.search(question):
         return "amount"
     return None
+
+
+def question_focus(question: str) -> str | None:
+    """'reason', 'principle', 'list', 'procedure' or None, for a question `question_kind` leaves
+    without a kind: why / what principle / which ones / how."""
+    if question_kind(question) is not None:
+        return None
+    return next((focus for focus, pattern in _FOCUS_PATTERNS if pattern.search(question)), None)
 
 
 def query_words(question: str) -> set[str]:
@@ -207,6 +244,423 @@ def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
     return sc, Span(sc.rank, s, e, text[s:e])
 
 
+# --- how / which / what principle / why: the segment that carries the question's focus ---
+
+_SEG_PUNCT = frozenset("，,；;：:。！!？?\n")
+_OPEN = "“‘《（(【「『〔"
+_CLOSE = "”’》）)】」』〕"
+_CN_DIGITS = "零一二三四五六七八九十"
+# an enumeration marker at a segment's start: 一是/二要, （一）/(1), 1./2、, ①
+_MARKER = re.compile(
+    r"(?P<say>[一二三四五六七八九十]{1,2})(?:是|要)"
+    r"|[（(](?P<paren>[一二三四五六七八九十]{1,2}|\d{1,2})[）)]"
+    r"|(?P<num>\d{1,2})[.．、](?!\d)"
+    r"|(?P<circ>[①-⑳])"
+)
+# …and one that also starts a segment mid-sentence (no punctuation needed before it)
+_INLINE_MARKER = re.compile(r"(?<!第)[（(][一二三四五六七八九十]{1,2}[）)]|[①-⑳]")
+_LEAD_VERB = re.compile(
+    r"(?:严格|认真|全面)?(?:按照|依照|遵照|遵循|本着|坚持|秉持|实行|推行|采取|采用|突出|落实|贯彻|执行)"
+)
+_PRINCIPLE_NOUN = re.compile(_PRINCIPLE_NOUNS.replace("原则", "原则(?!上)"))  # 原则上: "as a rule"
+_TITLE = re.compile(r"《[^》]*》")
+_CONDITION_START = re.compile(r"(?:对于|对|凡|如果|如|若|针对|遇到|遇|发现|因|经过)")
+_CONDITION_END = re.compile(r"(?:的|后|之后|以后|时|前提下|情况下|期间)$")
+_ACTION_START = re.compile(
+    r"(?:由|予以|一律|应当|应|须|必须|要|可以|可|建立|实行|报|报送|通过|引导|责令|纳入|落实|组织|会同|先|立即|及时|"
+    r"限期|直接|严禁|不得)"
+)
+_ACTION_WORD = re.compile(
+    r"建立|实行|予以|落实|开展|组织|报告|报送|移交|约谈|责令|整改|核实|备案|公示|通报|拆除|转交|督办|申报|办理|签订|"
+    r"设立|配备|发放|提供|纳入|追究|处理"
+)
+_PURPOSE_VERB = re.compile(
+    r"(?:进一步|更好|切实|有效|不断|从而|进而|以)?"
+    r"(?:确保|保证|维护|保障|提高|提升|促进|推动|实现|增强|降低|减少|营造|防止|避免|满足|改善)"
+)
+_PURPOSE_INSIDE = re.compile(r"(?:是)?(为了|旨在|目的是)")
+_MAIN_CLAUSE_START = re.compile(r"(?:根据|按照|依据|依照|结合|经|现|特|制定|决定|就)")
+_DEFINE_START = re.compile(r"(?:即|也就是|具体是|具体为)")
+_AND_ITEMS = re.compile(r"和|及|以及|与|或者|或")
+_LIST_GOES_ON = re.compile(r"(?:以及|及其|及|和|或者|或|还有)")
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]|“[^”]*”|《[^》]*》")
+MIN_SAVING = 6  # a focus span is a short answer only when it leaves out this many characters of its sentence
+LEAD_WITHIN = 8  # a principle's lead verb follows at most this many characters of subject (各街道要按照…)
+SPAN_CAP = 30  # a procedure/reason span grows by the segments that continue it up to this length
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A clause-internal segment: `text[start:end]`, its body after any enumeration marker at
+    `body`, and the marker as (family, number) when there is one."""
+
+    start: int
+    end: int
+    body: int
+    marker: tuple[str, int] | None = None
+
+
+def _cn_number(s: str) -> int:
+    """一 … 九十九 as an int (the numbers of enumeration markers)."""
+    if s.isdigit():
+        return int(s)
+    if "十" not in s:
+        return _CN_DIGITS.index(s)
+    tens, _, ones = s.partition("十")
+    return (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
+
+
+def _marker_at(text: str, i: int) -> tuple[tuple[str, int], int] | None:
+    """The enumeration marker starting at `i` ((family, number), its end), or None."""
+    m = _MARKER.match(text, i)
+    if m is None:
+        return None
+    if m.group("say"):
+        return ("say" + text[m.end() - 1], _cn_number(m.group("say"))), m.end()
+    if m.group("paren"):
+        v = m.group("paren")
+        return ("paren-digit" if v.isdigit() else "paren", _cn_number(v)), m.end()
+    if m.group("num"):
+        return ("num", int(m.group("num"))), m.end()
+    return ("circ", ord(m.group("circ")) - ord("①") + 1), m.end()
+
+
+def _in_number(text: str, i: int) -> bool:
+    """An ASCII , or : between digits (1,000; 1:1) cuts nothing."""
+    return text[i] in ",:" and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit()
+
+
+def segments(text: str, start: int = 0, end: int | None = None) -> list[Segment]:
+    """The clause-internal segments of `text[start:end]`: cut at ，；：。！？ and line breaks outside
+    quotes and brackets, and before a （一）/① marker; punctuation and surrounding whitespace
+    left out. A segment opening with an enumeration marker (一是, （一）, 1., ①) records it."""
+    end = len(text) if end is None else end
+    cuts: list[tuple[int, int]] = []
+    depth, seg_start = 0, start
+    for i in range(start, end):
+        ch = text[i]
+        if depth == 0 and i > seg_start and _INLINE_MARKER.match(text, i):
+            cuts.append((seg_start, i))
+            seg_start = i
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE:
+            depth = max(0, depth - 1)
+        elif ch in _SEG_PUNCT and (depth == 0 or ch == "\n") and not _in_number(text, i):
+            cuts.append((seg_start, i))
+            seg_start, depth = i + 1, 0
+    cuts.append((seg_start, end))
+    out = []
+    for s, e in cuts:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e <= s:
+            continue
+        found = _marker_at(text, s)
+        if found is not None and found[1] < e:
+            out.append(Segment(s, e, found[1], found[0]))
+        else:
+            out.append(Segment(s, e, s))
+    return out
+
+
+def _occurrences(words: set[str], text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(start, end, weight) of every occurrence of a question word in `text[start:end]`, clause offsets."""
+    return [(start + s, start + e, w) for s, e, w in _positions(words, text[start:end])]
+
+
+def _inside(a: int, b: int, occ: list[tuple[int, int, int]]) -> float:
+    return float(sum(w for s, e, w in occ if a <= s and e <= b))
+
+
+def _near(a: int, b: int, occ: list[tuple[int, int, int]], scale: float = 10.0, after: float = 1.0) -> float:
+    """Question words outside [a, b), by how close they lie; those after it count `after` as much."""
+    total = 0.0
+    for s, e, w in occ:
+        if e <= a:
+            total += w / (1 + (a - e) / scale)
+        elif s >= b:
+            total += after * w / (1 + (s - b) / scale)
+    return total
+
+
+def _is_condition(text: str, seg: Segment) -> bool:
+    """A condition rather than an action: 对…的 / …后 / 针对… (对…建立台账 is an action)."""
+    body = text[seg.body : seg.end]
+    if _ACTION_START.match(body):
+        return False
+    if _CONDITION_END.search(body):
+        return True
+    return bool(_CONDITION_START.match(body)) and not _ACTION_WORD.search(body, 2)
+
+
+def _grow(segs: list[Segment], i: int, keep) -> int:
+    """Index of the last segment of the span opening at segs[i] that takes each following segment
+    while `keep(segment, length so far)` holds."""
+    j = i
+    while j + 1 < len(segs) and keep(segs[j + 1], segs[j].end - segs[i].body):
+        j += 1
+    return j
+
+
+def _principle_spans(question: str, text: str, segs: list[Segment], occ) -> list[tuple[float, int, int]]:
+    """Segments naming a principle: the asked noun (原则, 要求, 方式 …; not inside a 《title》) or a lead
+    verb (按照, 坚持, 本着, 实行 …; most when the question uses it), more so with a quoted slogan;
+    the span starts at the lead verb."""
+    asked = _PRINCIPLE_NOUN.search(question)
+    asked_verb = _LEAD_VERB.search(question)
+    out = []
+    for i, seg in enumerate(segs):
+        body = _TITLE.sub(lambda m: "　" * len(m.group()), text[seg.body : seg.end])
+        nouns = {m.group() for m in _PRINCIPLE_NOUN.finditer(body)}
+        named = bool(asked and asked.group() in nouns)
+        lead = _LEAD_VERB.search(body, 0, LEAD_WITHIN + 4)
+        if lead and (lead.start() > LEAD_WITHIN or len(body) - lead.end() < 2):  # …有效落实: no object, no principle
+            lead = None
+        if not (named or lead):  # a quote, or another noun (…机制 for 什么要求), names no principle by itself
+            continue
+        cue = 8.0 if named else 4.0 if nouns else 0.0
+        if lead:
+            cue += 3 + (3 if asked_verb and asked_verb.group() in lead.group() else 0)
+        if "“" in body:
+            cue += 2
+        # parallel quoted principles go together: 坚持“谁排查谁整改”,“谁主管谁整改”
+        j = _grow(segs, i, lambda nxt, _n: text[nxt.body] == "“")
+        start = seg.body + lead.start() if lead else seg.body  # 各街道要按照… -> 按照…
+        value = cue + _near(start, segs[j].end, occ) + 0.5 * _inside(start, segs[j].end, occ)
+        out.append((value, start, segs[j].end))
+    return out
+
+
+def _how_words(question: str) -> set[str]:
+    """The question's words after its how-word (怎样处理 -> 处理): the action it asks about."""
+    m = _ASK_HOW.search(question)
+    return query_words(question[m.end() :]) if m else set()
+
+
+def _procedure_spans(question: str, text: str, segs: list[Segment], occ) -> list[tuple[float, int, int]]:
+    """Actions, not conditions: the asked verb inside counts most, the question's other words count
+    in the conditions right before the segment (对…的，[由…]); an action right after a condition gains;
+    the span runs on through the actions that follow, up to `SPAN_CAP`."""
+    verbs = _how_words(question)
+    out = []
+    for i, seg in enumerate(segs):
+        if _is_condition(text, seg):
+            continue
+        cond = i  # the conditions right before it start at segs[cond]
+        while cond > 0 and _is_condition(text, segs[cond - 1]):
+            cond -= 1
+        value = 0.0
+        for s, e, w in occ:
+            if seg.body <= s and e <= seg.end:
+                value += 2 * w if text[s:e] in verbs else 0.4 * w
+            elif e <= seg.start:
+                value += (1.0 if s >= segs[cond].start else 0.3) * w / (1 + (seg.start - e) / 10)
+            elif s >= seg.end:
+                value += 0.2 * w / (1 + (s - seg.end) / 10)
+        if _ACTION_START.match(text, seg.body):
+            value += 2
+        if i > 0 and _is_condition(text, segs[i - 1]):
+            value += 2
+
+        # the action before it, when the two go together (由…托管，实行…管理; 对…建立台账，落实…)
+        first = i
+        if i > 0 and not _is_condition(text, segs[i - 1]) and seg.end - segs[i - 1].body <= SPAN_CAP:
+            prev = segs[i - 1]
+            acts = _ACTION_START.match(text, prev.body) or _ACTION_WORD.search(text[prev.body : prev.end], 2)
+            if acts and (_ACTION_START.match(text, prev.body) or _inside(prev.body, prev.end, occ)):
+                first = i - 1
+
+        def keep(nxt: Segment, n: int) -> bool:
+            too_long = n + 1 + (nxt.end - nxt.start) > SPAN_CAP
+            return not (too_long or _is_condition(text, nxt) or _PURPOSE_VERB.match(text, nxt.body))
+
+        out.append((value, segs[first].body, segs[_grow(segs, first, keep)].end))
+    return out
+
+
+def _reason_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int, int]]:
+    """Purposes and causes: a purpose clause opening the sentence (为…，…，until 根据/结合/现就),
+    只有…才能…, …，才能…, 为了/旨在 inside a segment, a purpose verb (确保, 维护, 提高 …), a cause
+    (因为, 由于, 但…); else the segment beside the one restating the question, or, when that one
+    closes the sentence ("为什么说X"), what comes before it."""
+    if not segs:
+        return []
+    restating = [_inside(sg.start, sg.end, occ) for sg in segs]
+    top = max(range(len(segs)), key=lambda k: restating[k])
+    last = len(segs) - 1
+    out = []
+
+    def add(cue: float, start: int, j: int, inside_weight: float = 0.3) -> None:
+        end = segs[j].end
+        out.append((cue + _near(start, end, occ) + inside_weight * _inside(start, end, occ), start, end))
+
+    def purpose_goes_on(nxt: Segment, _n: int) -> bool:  # 为…，…，[根据/结合…，制定本方案]
+        return nxt is not segs[last] and not _MAIN_CLAUSE_START.match(text, nxt.body)
+
+    for i, seg in enumerate(segs):
+        body = text[seg.body : seg.end]
+        inside = _PURPOSE_INSIDE.search(body)
+        if i == 0 and body.startswith("为") and last > 0:
+            add(8, seg.body, _grow(segs, i, purpose_goes_on), 1.0)
+        elif body.startswith("只有"):
+            add(8, seg.body, min(i + 1, last), 1.0)
+        elif i > 0 and body.startswith(("才能", "才")):
+            add(8, segs[i - 1].body, i, 1.0)
+        elif inside:
+            add(6, seg.body + inside.start(1), i, 1.0)
+        elif body.startswith(("因为", "由于", "鉴于")):
+            add(6, seg.body, _grow(segs, i, lambda nxt, n: n + (nxt.end - nxt.start) <= SPAN_CAP))
+        elif i != top and _PURPOSE_VERB.match(body):
+            j = _grow(segs, i, lambda nxt, _n: bool(_PURPOSE_VERB.match(text, nxt.body)))
+            add(3 + (1 if j == last else 0), seg.body, j)
+        elif i != top and body.startswith(("但", "而是", "不能让", "否则", "以免", "以防")):
+            add(3, seg.body, _grow(segs, i, lambda nxt, n: n + 1 + (nxt.end - nxt.start) <= SPAN_CAP))
+    if out or restating[top] <= 0:
+        return out
+    # no purpose or cause said as such: what closes on the question ("为什么说X": the segments before
+    # X when X ends the sentence), else the segment beside the one restating it
+    if top == last and top > 0:
+        first = 1 if text.startswith("据", segs[0].body) and top > 1 else 0
+        add(3, segs[first].body, top - 1)
+    for i in (top + 1, top - 1):
+        if 0 <= i <= last:
+            add(2 if i > top else 1, segs[i].body, i)
+    return out
+
+
+def _enum_items(text: str, seg: Segment) -> int:
+    """How many items a 、-enumeration in the segment names (0: none)."""
+    body = _BRACKETED.sub("", text[seg.body : seg.end])  # 县(市、区) names no list
+    n = body.count("、")
+    if n == 0:
+        return 0
+    return n + 1 + (1 if _AND_ITEMS.search(body) else 0)
+
+
+def _list_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int, int]]:
+    """、-enumerations of at least three items, by their size and the question words before them; one
+    just before the first item counts most (招用X、Y: the list is what is 招用)."""
+    out = []
+    for i, seg in enumerate(segs):
+        n = _enum_items(text, seg)
+        if n < 3:
+            continue
+        # the list goes on in the next segment only when it says so: …，以及屋面防水、外墙保温…
+        j = _grow(segs, i, lambda nxt, _n: bool(_LIST_GOES_ON.match(text, nxt.body)) and _enum_items(text, nxt) >= 2)
+        if j + 1 < len(segs) and _DEFINE_START.match(text, seg.body):
+            j = len(segs) - 1  # 即…: the definition runs to the end of the sentence
+        first_item = text.find("、", seg.body, seg.end)
+        lead = sum(w for s, e, w in occ if seg.body <= s and e <= first_item)
+        near = _near(seg.body, segs[j].end, occ, after=0.3)
+        value = min(n, 6) * 0.8 + near + 0.5 * _inside(seg.body, segs[j].end, occ) + lead
+        out.append((value, seg.body, segs[j].end))
+    return out
+
+
+def marker_runs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each run of enumerated items in `text` (一是…二是…三是…, （一）…（二）…, 1.…2.…):
+    from the first marker to the end of the last item's first sentence, at least two items numbered
+    in order."""
+    sents = sentence_spans(text)
+    items: list[tuple[tuple[str, int], int]] = []  # (marker, start) of markers opening a sentence or after ：
+    for s, e in sents:
+        for seg in segments(text, s, e):
+            if seg.marker and (seg.start == s or text[: seg.start].rstrip()[-1:] in "：:"):
+                items.append((seg.marker, seg.start))
+    runs = []
+    i = 0
+    while i < len(items):
+        (family, n), first = items[i]
+        j = i
+        while j + 1 < len(items) and items[j + 1][0] == (family, items[j][0][1] + 1):
+            j += 1
+        if j > i:
+            last = items[j][1]
+            end = next((e for s, e in sents if s <= last < e), len(text))
+            while end > last and text[end - 1] in "。；;，,：: \n":
+                end -= 1
+            runs.append((first, end))
+        i = j + 1
+    return runs
+
+
+def _lead_in_runs(hits: Sequence[Hit], sc: Scored) -> list[tuple[int, int, int]]:
+    """(rank, start, end) of the enumerated items that sentence `sc` leads into or is one of: a run
+    in its clause starting at or after the sentence, or one opening the next clause of its document
+    when that clause is among `hits`."""
+    by_rank = {h.rank: h for h in hits}
+    hit = by_rank[sc.rank]
+    text = hit.clause.text
+    out = []
+    for s, e in marker_runs(text):
+        gap = text[sc.end : s]
+        if s <= sc.start < e or sc.start <= s and (sc.end >= s or not gap.strip()):
+            out.append((sc.rank, s, e))
+    if not text[sc.end :].strip():
+        for h in hits:
+            c = h.clause
+            if c.doc_id == hit.clause.doc_id and c.ordinal == hit.clause.ordinal + 1:
+                runs = marker_runs(c.text)
+                if runs and not c.text[: runs[0][0]].strip():
+                    out.append((h.rank, runs[0][0], runs[0][1]))
+    return out
+
+
+def focus_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tuple[Scored, Span | None] | None:
+    """For a why / what-principle / which / how question (`question_focus`): the sentence that answers
+    and the segment(s) of it carrying the focus, or None when the question has no such focus.
+
+    The sentence is one of those scoring at least half the best (`sentences`); a span that leaves
+    out fewer than `MIN_SAVING` characters of its sentence is no short answer (None in its place).
+    For a list the sentence is widened to the sentences holding the items.
+    """
+    focus = question_focus(question)
+    if focus is None or not ranked:
+        return None
+    words = query_words(question)
+    by_rank = {h.rank: h for h in hits}
+    top = ranked[0].score
+    # the sentences scoring at least half the best; for a principle also the other sentences of the
+    # best one's clause (its lead sentence often states the principle its details follow: "1.坚持先建后补、以奖代补。")
+    pool = [
+        sc if sc.score >= 0.5 * top else Scored(sc.rank, sc.start, sc.end, 0.5 * top)
+        for sc in ranked
+        if (sc.score > 0 and sc.score >= 0.5 * top) or (focus == "principle" and sc.rank == ranked[0].rank)
+    ]
+    best: tuple[float, int, Scored, tuple[int, int, int]] | None = None
+    for order, sc in enumerate(pool):
+        text = by_rank[sc.rank].clause.text
+        segs = segments(text, sc.start, sc.end)
+        occ = _occurrences(words, text, sc.start, sc.end)
+        if focus == "principle":
+            found = _principle_spans(question, text, segs, occ)
+        elif focus == "procedure":
+            found = _procedure_spans(question, text, segs, occ)
+        elif focus == "reason":
+            found = _reason_spans(text, segs, occ)
+        else:
+            found = _list_spans(text, segs, occ)
+        spans = [(v + sc.score, sc.rank, s, e) for v, s, e in found]
+        if focus == "list":  # the items a lead-in sentence leads into
+            spans += [(sc.score + 6.0, rank, s, e) for rank, s, e in _lead_in_runs(hits, sc)]
+        for value, rank, s, e in spans:
+            if best is None or (value, -order) > (best[0], best[1]):
+                best = (value, -order, sc, (rank, s, e))
+    if best is None:
+        return None
+    _, _, sc, (rank, s, e) = best
+    text = by_rank[rank].clause.text
+    if rank != sc.rank or not (sc.start <= s and e <= sc.end):  # the items lie beyond the sentence
+        covering = [(a, b) for a, b in sentence_spans(text) if a < e and s < b]
+        sc = Scored(rank, covering[0][0], covering[-1][1], sc.score)
+    if (sc.end - sc.start) - (e - s) < MIN_SAVING:
+        return sc, None
+    return sc, Span(rank, s, e, text[s:e])
+
+
 def extract(question: str, hits: Sequence[Hit], max_hits: int = 3) -> Answer:
     """The extractive answer over the top `max_hits` hits (see the module docstring)."""
     if not hits:
@@ -214,7 +668,7 @@ def extract(question: str, hits: Sequence[Hit], max_hits: int = 3) -> Answer:
     ranked = sentences(question, hits, max_hits)
     if not ranked:
         return Answer("extractive", "", note="检索到的条款没有可摘录的文字。")
-    found = short_span(question, hits, ranked)
+    found = short_span(question, hits, ranked) or focus_span(question, hits, ranked)
     sc, short = found if found else (ranked[0], None)
     text = next(h for h in hits if h.rank == sc.rank).clause.text
     span = Span(sc.rank, sc.start, sc.end, text[sc.start : sc.end])

@@ -1,9 +1,12 @@
 """Answer figures: `python -m rag.evaluation.answers`.
 
 (a) Answer spans: the documents named in `tests/data/answer_spans.jsonl` are ingested into a
-folder index (reused under `build/answer-spans`, default embedder), each question is searched
-(k=5) and answered by `rag.answers.extract.extract`; the table counts how often the answer
-sentence and the short span contain the gold span, and the misses are listed.
+folder index (reused under `build/answer-spans`; default embedder, or `--embedder`), each
+question is searched (k=5) and answered by `rag.answers.extract.extract`; the table counts how often the answer
+sentence and the short span contain the gold span, and the misses are listed. The concise
+criterion: the short span (or the sentence when there is none) contains the gold span and is at
+most `CONCISE_FACTOR` × its length + `CONCISE_SLACK` characters; printed overall and per kind
+(the row's "kind", else `question_kind` of the question: amount / time / body).
 
 (b) Cross-references: 20 laws drawn with a fixed seed from the laws corpus are split; every
 本法/本条例/本规定/本办法/本解释第X条 reference is resolved within its own document; the share
@@ -18,14 +21,26 @@ import random
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rag.answers.extract import extract
+from rag.answers.extract import extract, question_kind
 from rag.text.numerals import find_refs
+
+if TYPE_CHECKING:
+    from rag.embedding.embed import EmbedderSpec
 
 REPO = Path(__file__).resolve().parents[2]
 SPANS = REPO / "tests" / "data" / "answer_spans.jsonl"
 SHARED = REPO.parent / "shared" / "corpora"
 CROSSREF_WORDS = ("本法", "本条例", "本规定", "本办法", "本解释")
+CONCISE_FACTOR = 3
+CONCISE_SLACK = 40
+SPAN_KINDS = ("amount", "time", "body", "other")  # the figure/date/body rows (no "kind" field)
+
+
+def concise(answer: str, gold: str) -> bool:
+    """`answer` holds `gold` and is at most CONCISE_FACTOR × len(gold) + CONCISE_SLACK characters."""
+    return gold in answer and len(answer) <= CONCISE_FACTOR * len(gold) + CONCISE_SLACK
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,7 @@ class SpanResult:
     sentence: str
     short: str | None
     retrieved: bool  # the gold span is in one of the top 3 hits' clauses (what `extract` reads)
+    kind: str = ""
 
     @property
     def in_sentence(self) -> bool:
@@ -45,18 +61,33 @@ class SpanResult:
     def in_short(self) -> bool:
         return self.short is not None and self.gold in self.short
 
+    @property
+    def answer(self) -> str:
+        """What a reader quotes: the short span, or the sentence when there is none."""
+        return self.short if self.short is not None else self.sentence
+
+    @property
+    def concise(self) -> bool:
+        return concise(self.answer, self.gold)
+
 
 def load_questions(path: Path = SPANS) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def source_path(source: str) -> Path:
-    """'corpus/…' -> the repository's file; 'local-regs/…' -> the shared corpus file."""
-    return REPO / source if source.startswith("corpus/") else SHARED / source
+    """'corpus/…', 'tests/…' -> the repository's file; 'local-regs/…' -> the shared corpus file."""
+    return REPO / source if source.startswith(("corpus/", "tests/")) else SHARED / source
 
 
-def build_index(questions: list[dict], index_dir: Path) -> Path:
-    """Ingest the questions' source files (copied into one folder) into `index_dir`; reused when current."""
+def kind_of(question: dict) -> str:
+    """The row's "kind"; for the figure/date/body rows without one, `question_kind` of the query."""
+    return question.get("kind") or question_kind(question["query"]) or "other"
+
+
+def build_index(questions: list[dict], index_dir: Path, spec: EmbedderSpec | None = None) -> Path:
+    """Ingest the questions' source files (copied into one folder) into `index_dir` with `spec` (None: the
+    default embedder); reused when current."""
     from rag.ingest.pipeline import ingest
 
     files = sorted({source_path(q["source"]) for q in questions})
@@ -66,7 +97,7 @@ def build_index(questions: list[dict], index_dir: Path) -> Path:
         target = staging / f.name
         if not target.exists():
             shutil.copyfile(f, target)
-    ingest([staging], index_dir, show_progress=False)
+    ingest([staging], index_dir, spec, show_progress=False)
     return index_dir
 
 
@@ -80,8 +111,24 @@ def answer_spans(index_dir: Path, questions: list[dict], k: int = 5) -> list[Spa
         hits = searcher.search(q["query"], k=k)
         a = extract(q["query"], hits)
         retrieved = any(q["answer"] in h.clause.text and h.doc.title == q["title"] for h in hits[:3])
-        out.append(SpanResult(q["qid"], q["query"], q["answer"], a.text, a.short.text if a.short else None, retrieved))
+        short = a.short.text if a.short else None
+        out.append(SpanResult(q["qid"], q["query"], q["answer"], a.text, short, retrieved, kind_of(q)))
     return out
+
+
+def concise_table(results: list[SpanResult]) -> list[str]:
+    """Lines of the concise-criterion table: overall, then per kind."""
+    kinds = sorted({r.kind for r in results}, key=lambda k: (k not in SPAN_KINDS, k))
+    rows = [
+        ("all", results),
+        ("figure/date/body", [r for r in results if r.kind in SPAN_KINDS]),
+        ("how/which/why", [r for r in results if r.kind not in SPAN_KINDS]),
+    ] + [(f"  {k}", [r for r in results if r.kind == k]) for k in kinds]
+    lines = [f"  {'kind':<22}{'questions':>10}{'concise':>9}{'share':>8}"]
+    for name, rs in rows:
+        ok = sum(r.concise for r in rs)
+        lines.append(f"  {name:<22}{len(rs):>10}{ok:>9}{ok / max(1, len(rs)):>8.0%}")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -115,10 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--index", type=Path, default=REPO / "build" / "answer-spans")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--laws", type=Path, default=SHARED / "laws")
+    ap.add_argument(
+        "--embedder", default=None, help="embedder of a new index (default: the packaged one; see rag ingest)"
+    )
     args = ap.parse_args(argv)
+    from rag.embedding.embed import parse_spec
 
     questions = load_questions()
-    index_dir = build_index(questions, args.index)
+    index_dir = build_index(questions, args.index, parse_spec(args.embedder) if args.embedder else None)
     results = answer_spans(index_dir, questions, args.k)
     n = len(results)
     sent = sum(r.in_sentence for r in results)
@@ -129,10 +180,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {'short span':<22}{short:>14}{short / n:>8.0%}")
     got = sum(r.retrieved for r in results)
     print(f"  {'gold clause in top 3':<22}{got:>14}{got / n:>8.0%}  (the ceiling for extraction)")
-    for r in results:
-        if not r.in_short:
+    print(f"concise: the short span (else the sentence) holds the gold span in <= {CONCISE_FACTOR}x its length"
+          f" + {CONCISE_SLACK} characters")  # fmt: skip
+    print("\n".join(concise_table(results)))
+    for r in results:  # the figure/date/body questions ask for a short span
+        if not r.in_short and r.kind in SPAN_KINDS:
             where = ("ok" if r.in_sentence else "MISS") + ("" if r.retrieved else ", not retrieved")
             print(f"  miss {r.qid} {r.query} | gold {r.gold} | short {r.short} | sentence {where}: {r.sentence[:70]}")
+    for r in results:
+        if not r.concise:
+            where = "" if r.retrieved else " (not retrieved)"
+            print(f"  not concise {r.qid} [{r.kind}]{where} {r.query} | gold {r.gold} | answer {r.answer[:90]}")
     if args.laws.is_dir():
         refs = crossrefs(args.laws)
         ok = sum(r.found for r in refs)
