@@ -124,3 +124,32 @@ def test_a_malformed_llm_value_is_exit_2(capsys, sample_index_dir, llm):
     assert err.startswith("rag ask: ") and ("URL#MODEL" in err or "http://" in err) and "Traceback" not in err
     rc, out, _ = run_cli(capsys, "ask", QUESTION, "--index", str(sample_index_dir), "--llm", llm, "--json")
     assert rc == 2 and json.loads(out)["code"] == 2
+
+
+SUMMARY = (
+    "关于2023年培训工作的总结\n\n一、主要成绩\n全年完成培训任务，培训干部1200人次。\n二、存在的问题\n"
+    "对照上级要求，我们的培训工作仍有一些不足和短板。\n"
+    "一是培训覆盖面不够广，基层干部参训比例偏低。二是考核机制不够健全，培训效果难以评估。三是经费保障不足，部分课程无法开设。\n"
+    "三、下一步打算\n扩大培训覆盖面，健全考核机制。\n"
+)
+
+
+def test_a_which_question_answers_with_the_items_after_a_lead_in_even_from_the_next_clause(tmp_path):
+    from rag.answers.ask import ask
+    from rag.embedding.embed import parse_spec
+    from rag.ingest.pipeline import ingest
+    from rag.search.retrieve import Searcher
+    from rag.storage.index import ClauseIndex
+
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "培训总结.txt").write_text(SUMMARY, encoding="utf-8")
+    ingest([tmp_path / "lib"], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
+    searcher = Searcher(ClauseIndex.load(tmp_path / "idx"))
+    result = ask(searcher, "培训工作存在哪些不足和短板", k=1)  # search returns the lead-in's clause only
+    assert result.answer.text.startswith("一是培训覆盖面不够广") and "三是经费保障不足" in result.answer.text
+    assert "仍有一些不足和短板" not in result.answer.text  # never the lead-in alone
+    assert [h.rank for h in result.hits] == [1, 2] and result.hits[1].clause.label == "一是"
+    span = result.answer.sentences[0].span
+    assert result.hits[span.rank - 1].clause.text[span.start : span.end] == result.answer.text
+    other = ask(searcher, "培训干部多少人次", k=1)  # not a which-ones question: the hits as searched
+    assert len(other.hits) == 1

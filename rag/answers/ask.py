@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from rag.answers.extract import extract
+from rag.answers.extract import extract, marker_runs, question_focus
 from rag.answers.generate import LLMError, any_verified, generate, parse_llm
 from rag.answers.refs import Titles, resolve
 from rag.answers.types import AskResult
+from rag.citing.cite import citation
 from rag.search.retrieve import Filters, Hit, Searcher
 from rag.storage.store import Store
 
@@ -56,6 +57,27 @@ def ask(
     return answer_hits(searcher.index, question, hits, llm, llm_timeout)
 
 
+def _followers(store: Store, question: str, hits: list[Hit], top: int = 3) -> list[Hit]:
+    """For a which-ones question: the clause after a top hit, when search did not return it and it
+    opens with enumerated items (一是… / （一）…), since a lead-in ("…仍有一些不足和短板。") often ends
+    one clause and its items make the next. Ranked after the hits."""
+    if question_focus(question) != "list":
+        return []
+    have = {h.clause.clause_id for h in hits}
+    out: list[Hit] = []
+    for h in hits[:top]:
+        nxt = f"{h.clause.doc_id}:{h.clause.ordinal + 1}"
+        if nxt in have:
+            continue
+        for c in store.fetch([nxt]):
+            runs = marker_runs(c.text)
+            if runs and not c.text[: runs[0][0]].strip():
+                have.add(nxt)
+                out.append(Hit(len(hits) + len(out) + 1, 0.0, c, h.doc, citation(h.doc, c, h.superseded_by),
+                               superseded_by=h.superseded_by, superseded_why=h.superseded_why))  # fmt: skip
+    return out
+
+
 def answer_hits(
     store: Store, question: str, hits: list[Hit], llm: str | None = None, llm_timeout: float = DEFAULT_LLM_TIMEOUT
 ) -> AskResult:
@@ -65,7 +87,10 @@ def answer_hits(
     The fallback note never repeats the model server's address or its error (they go to the log):
     the note is shown to whoever asked, who need not know where the server is.
     """
-    answer = extract(question, hits)
+    followers = _followers(store, question, hits)
+    answer = extract(question, hits + followers)
+    used = {s.span.rank for s in answer.sentences if s.span} | ({answer.short.rank} if answer.short else set())
+    hits = hits + [f for f in followers if f.rank in used]  # shown only when the answer quotes them
     if llm and hits:
         try:
             generated = generate(question, hits, llm, timeout=llm_timeout)
