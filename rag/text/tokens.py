@@ -1,7 +1,9 @@
 """Tokenise: Chinese/mixed text -> jieba search-mode tokens for BM25.
 
 Lower-cased; punctuation, whitespace and a few function words dropped. Pure apart
-from jieba's dictionary, which is loaded once on first use.
+from jieba's dictionary, which is loaded once on first use. A library's own terms
+(`rag.text.terms`) are added through a jieba tokenizer of its own, never to jieba's
+process-wide dictionary.
 """
 
 from __future__ import annotations
@@ -20,11 +22,21 @@ STOPWORDS = frozenset(
 )
 
 
-def tokenize(text: str) -> list[str]:
-    """jieba search-mode tokens of `text`, lower-cased, without punctuation or stopwords."""
+def keep_token(tok: str) -> bool:
+    """Whether a (stripped, lower-cased) token is indexed: not empty, not a stopword, not only punctuation."""
+    return bool(tok) and tok not in STOPWORDS and bool(_KEEP.search(tok))
+
+
+def tokenize(text: str, segmenter: jieba.Tokenizer | None = None) -> list[str]:
+    """jieba search-mode tokens of `text`, lower-cased, without punctuation or stopwords.
+
+    Args:
+        text: the text.
+        segmenter: the jieba tokenizer to cut with (default: jieba's own, `jieba.dt`).
+    """
     out = []
-    for tok in jieba.cut_for_search(text):
+    for tok in (segmenter or jieba.dt).cut_for_search(text):
         tok = tok.strip().lower()
-        if tok and tok not in STOPWORDS and _KEEP.search(tok):
+        if keep_token(tok):
             out.append(tok)
     return out

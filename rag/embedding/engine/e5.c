@@ -1062,6 +1062,23 @@ int e5_token_count(e5_model *m, const char *text, int is_query) {
     return n + 2;
 }
 
+/* The content token ids (prefix included, no <s>/</s>, no windowing) the model would feed for
+ * `text`, at most `cap` of them; returns how many were written. For training in another framework
+ * on exactly the tokens this engine sees (rag.embedding.train). */
+int e5_tokenize(e5_model *m, const char *text, int is_query, int *out, int cap) {
+    const char *pfx = is_query ? "query: " : "passage: ";
+    size_t plen = strlen(pfx), tl = strlen(text);
+    char *buf = (char *)malloc(plen + tl + 1);
+    memcpy(buf, pfx, plen); memcpy(buf + plen, text, tl + 1);
+    int full = (int)(plen + tl) + 4;
+    int *tmp = (int *)malloc(sizeof(int) * (full > 1 ? full : 1));
+    int n = tok_content(&m->tok, buf, tmp, full);
+    if (n > cap) n = cap;
+    memcpy(out, tmp, sizeof(int) * (size_t)(n > 0 ? n : 0));
+    free(buf); free(tmp);
+    return n;
+}
+
 void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
