@@ -106,8 +106,9 @@ def make_pairs(
     indexed: list[int] = []
     titles: dict[str, int] = {}  # normalised title -> first passage index of that document
     by_label: list[dict[str, int]] = []
+    split = [split_document(doc) for doc in docs]  # once: both passes below read them
     for di, doc in enumerate(docs):
-        clauses = [c for c in split_document(doc) if c.part == 0 and len(c.text) >= 12]
+        clauses = [c for c in split[di] if c.part == 0 and len(c.text) >= 12]
         labels: dict[str, int] = {}
         for c in clauses:
             i = len(passages)
@@ -130,8 +131,8 @@ def make_pairs(
         by_label.append(labels)
         if labels:
             titles.setdefault(normalise_title(doc.title), min(labels.values()))
-    for di, doc in enumerate(docs):
-        for c in split_document(doc):
+    for di in range(len(docs)):
+        for c in split[di]:
             if c.part:
                 continue
             for s in sentences(c.text):
@@ -190,7 +191,7 @@ def hard_negatives(queries: Sequence[str], positives: Sequence[int], passages: S
     out = []
     for qi, row in enumerate(res):
         pos = positives[qi]
-        pos_title = normalise_title(docs[owner[pos]].title)
+        pos_title = normalise_title(docs[owner[pos]].title) if owner[pos] >= 0 else None  # -1: a labelled question
         pos_grams = _bigrams(passages[pos].split("\n", 1)[-1])
         ok = []
         for cand in row[2:]:
@@ -234,9 +235,8 @@ def train(
     counts = {k: sum(p.kind == k for p in chosen) for k in ("cloze", "heading", "reference", "mention", "question")}
     available = {k: sum(p.kind == k for p in pairs) for k in ("cloze", "heading", "reference", "mention")}
     logger.info("pairs available %s; training on %s", available, counts)
-    docs_ext = list(docs) + [docs[0]]  # owner -1 (labelled questions) reads as some document; titles differ
     indexed = sorted(set(clause_passages))
-    negs = hard_negatives([p.query for p in chosen], [p.positive for p in chosen], passages, owner, docs_ext, rng,
+    negs = hard_negatives([p.query for p in chosen], [p.positive for p in chosen], passages, owner, docs, rng,
                           pool=indexed)  # fmt: skip
 
     enc = Encoder.from_file()
@@ -277,7 +277,7 @@ def train(
         opt.step()
         sched.step()
         opt.zero_grad()
-        losses.append(float(loss))
+        losses.append(loss.item())
         if show_progress:
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
     record = {
