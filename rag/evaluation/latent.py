@@ -23,6 +23,7 @@ import numpy as np
 
 from rag.evaluation.adapt import fit, labelled_clauses
 from rag.evaluation.evaluate import read_questions
+from rag.search.adapter import PACKAGED
 from rag.search.retrieve import SearchConfig, Searcher, clean_query
 from rag.storage.index import ClauseIndex, passage_text
 from rag.storage.store import Scope
@@ -84,7 +85,7 @@ def ranks(index_dir: str, question_file: str, folds: int = 0, cache: Path | None
         groups = range(folds) if folds else [None]
         for f in groups:
             if f is None:
-                adapted = Searcher(index, base.embedder, SearchConfig(route="off"))
+                adapted = Searcher(index, base.embedder, SearchConfig(adapter=str(PACKAGED), route="off"))
                 todo = range(len(questions))
             else:
                 adapter = fit(index, [q for i, q in enumerate(questions) if i % folds != f], embedder=base.embedder)

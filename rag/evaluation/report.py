@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.evaluation.evaluate import Metrics, QueryResult, Question, evaluate, read_questions, score
+from rag.search.adapter import PACKAGED
 from rag.search.retrieve import SearchConfig, Searcher
 from rag.storage.index import ClauseIndex
 
@@ -100,17 +101,13 @@ def adapter_rows(
     for w, results in held.items():
         name = f"+ query adapter, dense:lexical {w} ({cv})"
         if w != "1:1":  # every document here is in the adapter's library: route "library" searches as this
-            name += " = adapter by library" + mark_default("library") + mark_default("off")
+            name += " = adapter by library"
         rows.append((name, score(results, ks)))
-    rows.append((f"routed: adapter and its weight for consultations, else 1:1 without ({cv})"
-                 + mark_default("consultation"), score(routed, ks)))  # fmt: skip
+    rows.append((f"routed: adapter and its weight for consultations, else 1:1 without ({cv})", score(routed, ks)))
     return rows
 
 
-def mark_default(route: str) -> str:
-    """" ← default" when `SearchConfig()` (packaged adapter, its weight) searches with this route."""
-    d = SearchConfig()
-    return "  ← default" if d.route == route and d.adapter == "auto" and d.dense_weight is None else ""
+LINEAR = str(PACKAGED)  # the linear STARD query adapter (the default is now the query encoder: styles.py)
 
 
 def option_rows(index_dir: str, question_file: str, ks: tuple[int, ...] = (1, 10, 100)) -> list[tuple[str, Metrics]]:
@@ -128,7 +125,7 @@ def option_rows(index_dir: str, question_file: str, ks: tuple[int, ...] = (1, 10
         s._qcache = base._qcache
         return evaluate(s, questions, ks, mode)
 
-    adapted = SearchConfig(dense_weight=None, route="off")
+    adapted = SearchConfig(adapter=LINEAR, dense_weight=None, route="off")
     return [
         ("BM25 only (jieba tokens)", run(plain, "lexical")),
         ("dense only, no adapter", run(plain, "dense")),
@@ -136,17 +133,17 @@ def option_rows(index_dir: str, question_file: str, ks: tuple[int, ...] = (1, 10
         ("hybrid 1:1, no adapter", run(plain)),
         ("hybrid, reciprocal-rank fusion 1:1, no adapter", run(replace(plain, fusion="rrf"))),
         ("hybrid 1:1, query adapter", run(replace(adapted, dense_weight=1.0))),
-        ("query adapter everywhere, dense:lexical 3:1 (its recorded weight)" + mark_default("off"), run(adapted)),
-        ("routed: adapter and its weight for consultations, else 1:1 without" + mark_default("consultation"),
+        ("query adapter everywhere, dense:lexical 3:1 (its recorded weight)", run(adapted)),
+        ("routed: adapter and its weight for consultations, else 1:1 without",
          run(replace(adapted, route="consultation"))),
-        (f"adapter by library: its documents 3:1 with it, others 1:1 without ({library_share(base)})"
-         + mark_default("library"), run(replace(adapted, route="library"))),
+        (f"adapter by library: its documents 3:1 with it, others 1:1 without ({library_share(base)})",
+         run(replace(adapted, route="library"))),
     ]  # fmt: skip
 
 
 def library_share(searcher: Searcher) -> str:
     """How much of the searcher's store is in the packaged adapter's library, in words."""
-    inside = Searcher(searcher.index, searcher.embedder, SearchConfig()).library_docs()
+    inside = Searcher(searcher.index, searcher.embedder, SearchConfig(adapter=LINEAR)).library_docs()
     return f"{len(inside or ())} of {len(searcher.index.docs)} documents in its library"
 
 
@@ -165,9 +162,13 @@ def mixed_rows(
     base = Searcher(index, config=plain)
     configs = {
         "hybrid 1:1, no adapter": plain,
-        "query adapter everywhere, 3:1": SearchConfig(route="off"),
-        "routed: adapter and 3:1 for consultations, else 1:1 without": SearchConfig(route="consultation"),
-        "adapter by library: law clauses 3:1 with it, the rest 1:1 without": SearchConfig(route="library"),
+        "query adapter everywhere, 3:1": SearchConfig(adapter=LINEAR, route="off"),
+        "routed: adapter and 3:1 for consultations, else 1:1 without": SearchConfig(
+            adapter=LINEAR, route="consultation"
+        ),
+        "adapter by library: law clauses 3:1 with it, the rest 1:1 without": SearchConfig(
+            adapter=LINEAR, route="library"
+        ),
     }
 
     def run(cfg: SearchConfig, qs: list[Question]) -> list[QueryResult]:
@@ -175,11 +176,8 @@ def mixed_rows(
         s._qcache = base._qcache
         return evaluate(s, qs, ks).by_query
 
-    def named(name: str, cfg: SearchConfig) -> str:
-        return name + (mark_default(cfg.route) if cfg.adapter else "")
-
     policy = read_questions(policy_file)
-    policy_rows = [(named(n, c), score(run(c, policy), ks)) for n, c in configs.items()]
+    policy_rows = [(n, score(run(c, policy), ks)) for n, c in configs.items()]
     stard, laws = read_questions(stard_file), ClauseIndex.load(laws_dir)
     held: dict[str, list[QueryResult]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,7 +185,7 @@ def mixed_rows(
             adapter = fit(laws, [q for i, q in enumerate(stard) if i % folds != f], embedder=base.embedder)
             path = str(adapter.save(Path(tmp) / f"fold{f}.npz"))
             for n, c in configs.items():
-                held.setdefault(named(n, c), []).extend(run(replace(c, adapter=path) if c.adapter else c,
+                held.setdefault(n, []).extend(run(replace(c, adapter=path) if c.adapter else c,
                                                             stard[f::folds]))  # fmt: skip
     return policy_rows, [(n, score(r, ks)) for n, r in held.items()]
 

@@ -5,15 +5,18 @@ lookups over a policy library) and the situation set (a situation told in a few 
 question, over the laws and local regulations). An option is adopted as a default only if its R@10 is at
 least plain hybrid 1:1's (no adapter) on each style and its mean R@10 is higher.
 
-The STARD query adapter's rows are cross-validated on STARD (trained on the other 4 folds over the
-STARD index); on the other two styles the adapter is trained on all of STARD. Nothing here trains on the
-policy or situation questions.
+The linear STARD query adapter's rows are cross-validated on STARD (trained on the other 4 folds over
+the STARD index); on the other two styles it is trained on all of STARD. The query encoder's rows are
+cross-validated on STARD and the policy set together (fold f of each searched with an encoder trained on
+the other folds of both, `rag.evaluation.tune_queries`); the situation set is searched with the packaged
+encoder (trained on all of both). Nothing trains on the situation questions: that style stays unseen.
 
 Run: python -m rag.evaluation.styles --stard INDEX Q.. --policy INDEX Q.. --situation INDEX Q..
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,17 +27,26 @@ from rag.evaluation.evaluate import Metrics, QueryResult, Question, evaluate, re
 from rag.search.retrieve import SearchConfig, Searcher
 from rag.storage.index import ClauseIndex
 
+logger = logging.getLogger(__name__)
 KS = (1, 10, 100)
+FOLDS = 5
 PLAIN = SearchConfig(adapter="", dense_weight=1.0)
-OPTIONS: dict[str, tuple[SearchConfig, str]] = {  # name -> (config, mode)
-    "BM25 only": (PLAIN, "lexical"),
-    "dense only": (PLAIN, "dense"),
-    "hybrid 1:1, no adapter": (PLAIN, "hybrid"),
-    "hybrid, reciprocal-rank fusion 1:1": (replace(PLAIN, fusion="rrf"), "hybrid"),
-    "hybrid dense:lexical 1.5:1": (replace(PLAIN, dense_weight=1.5), "hybrid"),
-    "hybrid dense:lexical 1:1.5": (replace(PLAIN, dense_weight=1 / 1.5), "hybrid"),
-    "STARD adapter by library (3:1 on its laws)": (SearchConfig(dense_weight=None, route="library"), "hybrid"),
-    "STARD adapter everywhere, 1:1": (SearchConfig(dense_weight=1.0, route="off"), "hybrid"),
+LINEAR = SearchConfig(dense_weight=None, route="library")  # the linear STARD adapter, as it was searched
+ENCODER = SearchConfig(dense_weight=1.0)  # the tuned query encoder
+# name -> (config, mode, which trained file the config's adapter is: "" none, "linear" or "encoder")
+OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
+    "BM25 only": (PLAIN, "lexical", ""),
+    "dense only": (PLAIN, "dense", ""),
+    "hybrid 1:1, no adapter": (PLAIN, "hybrid", ""),
+    "hybrid, reciprocal-rank fusion 1:1": (replace(PLAIN, fusion="rrf"), "hybrid", ""),
+    "hybrid dense:lexical 1.5:1": (replace(PLAIN, dense_weight=1.5), "hybrid", ""),
+    "hybrid dense:lexical 1:1.5": (replace(PLAIN, dense_weight=1 / 1.5), "hybrid", ""),
+    "STARD adapter by library (3:1 on its laws)": (LINEAR, "hybrid", "linear"),
+    "STARD adapter everywhere, 1:1": (SearchConfig(dense_weight=1.0, route="off"), "hybrid", "linear"),
+    "query encoder, dense only": (ENCODER, "dense", "encoder"),
+    "query encoder, hybrid 1:1": (ENCODER, "hybrid", "encoder"),
+    "query encoder, hybrid 1.5:1": (replace(ENCODER, dense_weight=1.5), "hybrid", "encoder"),
+    "query encoder, hybrid 2:1": (replace(ENCODER, dense_weight=2.0), "hybrid", "encoder"),
 }
 BASELINE = "hybrid 1:1, no adapter"
 
@@ -58,7 +70,7 @@ def _run(
     return evaluate(s, questions, KS, mode).by_query
 
 
-def adapters(stard: Style, tmp: str, folds: int = 5) -> tuple[list[str], str]:
+def adapters(stard: Style, tmp: str, folds: int = FOLDS) -> tuple[list[str], str]:
     """STARD query adapters over the STARD index: one per held-out fold, and one on every question."""
     from rag.evaluation.adapt import fit
 
@@ -72,17 +84,37 @@ def adapters(stard: Style, tmp: str, folds: int = 5) -> tuple[list[str], str]:
     return paths, str(fit(laws, questions, embedder=embedder).save(Path(tmp) / "all.npz"))
 
 
-def style_rows(style: Style, folded: list[str] | None, everything: str) -> dict[str, Metrics]:
-    """Every option on one style. Adapter rows: with `folded` (the style is STARD itself) each fold is searched
-    with the adapter trained on the other folds; otherwise with the adapter trained on all of STARD."""
+def encoders(trained: list[Style], tmp: str, folds: int = FOLDS) -> list[str]:
+    """Query encoders, one per held-out fold: trained on the other folds of every style in `trained`
+    (question i of a style is in fold i % folds), with the packaged encoder's settings."""
+    from rag.embedding.modelfile import write_layers
+    from rag.evaluation.tune_queries import QuerySettings, labelled_set, train
+
+    indexes = {s.name: ClauseIndex.load(s.index) for s in trained}
+    paths = []
+    for f in range(folds):
+        sets = [labelled_set(s.name, indexes[s.name], [q for i, q in enumerate(read_all(s.questions))
+                                                         if i % folds != f]) for s in trained]  # fmt: skip
+        logger.info("query encoder for held-out fold %d of %d (~5 min each on one thread)", f + 1, folds)
+        tensors, record = train(sets, QuerySettings(), show_progress=False)
+        paths.append(str(write_layers(tensors, record, Path(tmp) / f"encoder-fold{f}.npz")))
+    return paths
+
+
+def style_rows(style: Style, trained: dict[str, tuple[list[str] | None, str]]) -> dict[str, Metrics]:
+    """Every option on one style. `trained` gives, per kind ("linear", "encoder"), the per-fold files (None
+    when this style was not trained on: then the one file trained on everything is used) and that file.
+    With per-fold files, each fold is searched with the file trained on the other folds."""
     index = ClauseIndex.load(style.index)
     questions = read_all(style.questions)
     base = Searcher(index, config=PLAIN)
     out: dict[str, Metrics] = {}
-    for name, (cfg, mode) in OPTIONS.items():
-        if cfg.adapter != "auto":
+    for name, (cfg, mode, kind) in OPTIONS.items():
+        if not kind:
             out[name] = score(_run(index, questions, cfg, mode, base), KS)
-        elif folded:
+            continue
+        folded, everything = trained[kind]
+        if folded:
             held: list[QueryResult] = []
             for f, path in enumerate(folded):
                 held += _run(index, questions[f :: len(folded)], replace(cfg, adapter=path), mode, base)
@@ -125,13 +157,20 @@ def main(argv: list[str] | None = None) -> int:
                        help="the index folder, then one or more question files")
     p.add_argument("--title", default="")
     a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     styles = {n: Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in ("stard", "policy", "situation")}
     for s in styles.values():
         if not s.questions:
             p.error(f"--{s.name}: give the index folder, then its question files")
     with tempfile.TemporaryDirectory() as tmp:
         folded, everything = adapters(styles["stard"], tmp)
-        rows = {n: style_rows(s, folded if n == "stard" else None, everything) for n, s in styles.items()}
+        towers = encoders([styles["stard"], styles["policy"]], tmp)
+        packaged = "auto"  # the packaged query encoder, trained on all of STARD and the policy set
+        rows = {
+            n: style_rows(s, {"linear": (folded if n == "stard" else None, everything),
+                              "encoder": (towers if n in ("stard", "policy") else None, packaged)})
+            for n, s in styles.items()
+        }  # fmt: skip
     print_table(rows, a.title)
     return 0
 

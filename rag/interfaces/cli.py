@@ -26,6 +26,7 @@ from rag.interfaces import audit, auth
 from rag.reading.load import LoadError
 from rag.reading.readers import READERS
 from rag.search import retrieve
+from rag.search.adapter import QueryEncoder
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
 from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
 from rag.storage.stores import check_collection, open_store, parse_store_spec
@@ -320,7 +321,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if ann:
         print(f"dense:      {ann.get('kind')}  recall@10 vs exact {ann.get('recall_at_10'):.3f}")
     adapter = Searcher(index).adapter
-    if adapter is not None:
+    if isinstance(adapter, QueryEncoder):
+        files, n = ", ".join(adapter.info.get("question_files", [])), sum(adapter.info.get("questions", {}).values())
+        print(f"adapter:    query encoder {Path(adapter.model).name} trained on {files} ({n} questions); "
+              "search with --set adapter= to leave it out")  # fmt: skip
+    elif adapter is not None:
         print(f"adapter:    query adapter trained on {adapter.info.get('trained_on')} "
               f"({adapter.info.get('questions')} questions); search with --set adapter= to leave it out")  # fmt: skip
     st = status(args.index)
@@ -386,7 +391,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         adapter = searcher.adapter
     except ValueError as exc:
         return _fail(args, "eval", str(exc))
-    if adapter and adapter.info.get("sha256") == _sha256(args.file):
+    digest = _sha256(args.file)
+    if adapter and (adapter.info.get("sha256") == digest or digest in adapter.info.get("question_sha256", [])):
         print(
             f"rag eval: the query adapter in use was trained on {args.file}: these are training-set figures; "
             "add --set adapter= for figures without it, or see the cross-validated row of `make eval`",

