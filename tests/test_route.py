@@ -77,10 +77,10 @@ def test_route_library_is_the_default():
     assert SearchConfig().route == "library" and parse_config(["route=library"]).route == "library"
 
 
-def test_the_default_query_encoder_applies_everywhere_at_one_to_one(sample_index_dir):
+def test_the_default_query_encoder_applies_everywhere_at_its_recorded_weight(sample_index_dir):
     default = Searcher(ClauseIndex.load(sample_index_dir))
     assert default.library_docs() is None  # no library recorded: every clause, every question
-    assert default.dense_plan(LOOKUPS[0]) == default.dense_plan(CONSULTATIONS[0]) == [(True, 1.0, None)]
+    assert default.dense_plan(LOOKUPS[0]) == default.dense_plan(CONSULTATIONS[0]) == [(True, 2.0, None)]
     assert not np.allclose(default.query_vector(LOOKUPS[0]), default.query_vector(LOOKUPS[0], adapt=False))
 
 
