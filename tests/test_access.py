@@ -281,6 +281,7 @@ def test_streamlit_config_for_the_office():
     cfg = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["browser"]["gatherUsageStats"] is False
     assert cfg["server"]["headless"] is True and cfg["server"]["enableXsrfProtection"] is True
+    assert cfg["server"]["address"] == "127.0.0.1"  # a bare `streamlit run app.py` is local too
     assert cfg["server"]["maxUploadSize"] * 2**20 == MAX_UPLOAD_BYTES
     assert cfg["client"] == {"showErrorDetails": "none", "toolbarMode": "viewer"}
     assert cfg["logger"]["hideWelcomeMessage"] is True  # no external-IP lookup at start
