@@ -123,7 +123,15 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 def convert_to_docx(path: Path, data: bytes, timeout: float = TIMEOUT_S) -> bytes:
-    """The file converted to .docx by LibreOffice, as bytes.
+    """The file converted to .docx by LibreOffice, as bytes (see `convert`)."""
+    return convert(path, data, "docx", (".doc", ".wps"), timeout)
+
+
+def convert(path: Path, data: bytes, to: str, suffixes: tuple[str, ...], timeout: float = TIMEOUT_S) -> bytes:
+    """The file converted by LibreOffice to the format `to` ("docx", "xlsx", "pptx"), as bytes.
+
+    The copy LibreOffice opens is named `input` plus the file's suffix when it is one of
+    `suffixes`, else the first of them (LibreOffice picks its import filter by content and suffix).
 
     Raises:
         ReaderUnavailable: LibreOffice is not installed.
@@ -132,7 +140,7 @@ def convert_to_docx(path: Path, data: bytes, timeout: float = TIMEOUT_S) -> byte
     exe = soffice()
     if exe is None:
         raise ReaderUnavailable(INSTALL_HINT)
-    suffix = path.suffix.lower() if path.suffix.lower() in (".doc", ".wps") else ".doc"
+    suffix = path.suffix.lower() if path.suffix.lower() in suffixes else suffixes[0]
     with tempfile.TemporaryDirectory(prefix="rag-office-") as tmp_name:
         tmp = Path(tmp_name)
         src, out = tmp / f"input{suffix}", tmp / "out"
@@ -141,7 +149,7 @@ def convert_to_docx(path: Path, data: bytes, timeout: float = TIMEOUT_S) -> byte
             exe,
             f"-env:UserInstallation={(tmp / 'profile').as_uri()}",
             "--headless", "--norestore", "--nolockcheck", "--nodefault", "--nologo",
-            "--convert-to", "docx", "--outdir", str(out), str(src),
+            "--convert-to", to, "--outdir", str(out), str(src),
         ]  # fmt: skip
         env = {**os.environ, "HOME": os.environ.get("HOME") or tmp_name}
         started = time.monotonic()
@@ -156,11 +164,11 @@ def convert_to_docx(path: Path, data: bytes, timeout: float = TIMEOUT_S) -> byte
             proc.communicate()
             raise ValueError(f"LibreOffice did not finish converting {path.name} within {timeout:g} s") from None
         seconds = time.monotonic() - started
-        result = out / "input.docx"
+        result = out / f"input.{to}"
         if not result.is_file() or result.stat().st_size == 0:
             reason = _reason(output.decode("utf-8", "replace"))
             raise ValueError(f"LibreOffice could not convert {path.name} (exit {proc.returncode}): {reason}")
-        log.info("converted %s to .docx with LibreOffice in %.1f s", path.name, seconds)
+        log.info("converted %s to .%s with LibreOffice in %.1f s", path.name, to, seconds)
         return result.read_bytes()
 
 
