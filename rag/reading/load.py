@@ -183,7 +183,7 @@ def _document(path: Path, data: bytes, reader: Reader, ex: Extracted) -> Documen
     first_body = st.body[0][0] if st.body else len(text)
     header = text.split(INFO_END, 1)[0] if INFO_END in text else text[: min(first_body, _HEADER_CHARS)]
     echoed = echoed_title_lines(text)
-    stated = ex.meta.get("title") or (ex.title if reader.name in ("md", "html") else None)
+    stated = ex.meta.get("title") or (ex.title if reader.name in ("md", "html", "mht") else None)
     strong = st.title if st.title_strong else None
     title = stated or strong or ex.title or (echoed[0] if echoed else None) or st.title
     titled = title is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import ocr, ofd, office, pdf, plain, web, word
+from . import mht, ocr, ofd, office, pdf, plain, web, word
 from .base import Extracted, Reader, ReaderUnavailable
 
 __all__ = ["READERS", "Extracted", "Reader", "ReaderUnavailable", "reader_for", "supported_suffixes", "by_name"]
@@ -18,6 +18,7 @@ READERS: tuple[Reader, ...] = (
     Reader("txt", (".txt",), plain.read_text, 1, "charset-normalizer (encoding detection)"),
     Reader("md", (".md",), plain.read_text, 1, "charset-normalizer"),
     Reader("html", (".html", ".htm", ".shtml", ".xhtml"), web.read_html, 3, web.NEEDS, web.sniff),
+    Reader("mht", (".mht", ".mhtml"), mht.read_mht, 1, mht.NEEDS, mht.sniff),
     Reader("docx", (".docx",), word.read_docx, 3, word.NEEDS, word.sniff),
     Reader("pdf", (".pdf",), pdf.read_pdf, 3, pdf.NEEDS, pdf.sniff),
     Reader("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"), ocr.read_image, 2, ocr.NEEDS, ocr.sniff,

@@ -797,6 +797,11 @@ def _attachment_lines(container, root) -> list[str]:
 def read_html(path: Path, data: bytes) -> Extracted:
     """A saved web page: body lines as text, the 信息公开 box in `meta`, the page's title."""
     text, encoding = decode_html(data)
+    return read_html_text(path, text, encoding)
+
+
+def read_html_text(path: Path, text: str, encoding: str) -> Extracted:
+    """`read_html` of a page already decoded (`encoding`: what it was decoded from, e.g. an .mht part's charset)."""
     doc, complete = _parse(text)
     if not complete:
         logger.warning("%s: nesting too deep for the HTML parser; read as a plain tag stream", path.name)
