@@ -2,8 +2,9 @@
 
 Policy numbering (一、 (一) 1. （1） ① 一是, parts 篇1/第一篇) and legal numbering
 (编/分编/章/节 headings, `#` Markdown headings, 第X条 articles with their 款) define the
-units. One chunk per smallest numbered unit, with its heading path, its label and its
-exact span: `text[start:end] == clause.text`. A heading line with no body of its own is
+units, and so do the lines the reader marks as headings (`outline`: Word's heading styles) where
+they carry no typed number. One chunk per smallest numbered unit, with its heading path, its
+label and its exact span: `text[start:end] == clause.text`. A heading line with no body of its own is
 kept in the chunk of its first child, so a heading is never separated from its body.
 Long units split at sentence ends (。；！？) into parts that repeat the path.
 """
@@ -56,6 +57,7 @@ class Splittable(Protocol):
     spans: Sequence[tuple[int, int]] | None
     doc_id: str
     base_headings: tuple[str, ...]
+    outline: tuple[tuple[int, int], ...]  # (line start offset, level): headings the format marks
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def _classify(s: str, legal: bool, article: bool = False) -> tuple[str, str, str
     return "text", "", ""
 
 
-def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -> list[_Unit]:
+def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...], outline: dict[int, int]) -> list[_Unit]:
     lines = stripped_lines(text, spans)
     articles = _articles(text, lines)
     legal = len(articles) >= 2
@@ -146,6 +148,9 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...]) -
     for k, (s, e, b) in enumerate(lines):
         line = text[s:e]
         kind, key, label = _classify(line, legal, k in articles)
+        level = outline.get(text.rfind("\n", 0, s) + 1) if outline else None
+        if kind == "text" and level and "\t" not in line:  # a heading by its style, with no typed number
+            kind, key, label = "heading", str(level), _display("", line)
         if kind == "text" and "\t" in line:  # a table row: a clause of its own, caption and header as context
             cur = (*base, *([part] if part else []), *(h[1] for h in headings), *(i[1] for i in items))
             if rows == 0:
@@ -257,7 +262,7 @@ def split_long(text: str, start: int, end: int, max_chars: int = MAX_CHARS) -> l
 
 def split_document(doc: Splittable, max_chars: int = MAX_CHARS) -> list[Clause]:
     """The clauses of a loaded document: its body spans (cleaned, 公文 zones left out), split."""
-    return split_clauses(doc.text, doc.spans, doc.doc_id, doc.base_headings, max_chars)
+    return split_clauses(doc.text, doc.spans, doc.doc_id, doc.base_headings, max_chars, doc.outline)
 
 
 def split_clauses(
@@ -266,10 +271,12 @@ def split_clauses(
     doc_id: str = "",
     base_headings: tuple[str, ...] = (),
     max_chars: int = MAX_CHARS,
+    outline: Sequence[tuple[int, int]] = (),
 ) -> list[Clause]:
-    """Split `text` (restricted to the kept `spans`; default: `clean_spans(text)`) into clauses."""
+    """Split `text` (restricted to the kept `spans`; default: `clean_spans(text)`) into clauses;
+    `outline`: (line start offset, level) of lines the format marks as headings."""
     spans = clean_spans(text) if spans is None else spans
-    units = _units(text, spans, tuple(base_headings))
+    units = _units(text, spans, tuple(base_headings), dict(outline))
     # A unit that is only its own heading line joins the chunk of the unit after it
     # when that one is its child (or when it is a part/heading title).
     merged: list[_Unit] = []

@@ -19,11 +19,11 @@ READERS: tuple[Reader, ...] = (
     Reader("md", (".md",), plain.read_text, 1, "charset-normalizer"),
     Reader("html", (".html", ".htm", ".shtml", ".xhtml"), web.read_html, 3, web.NEEDS, web.sniff),
     Reader("mht", (".mht", ".mhtml"), mht.read_mht, 1, mht.NEEDS, mht.sniff),
-    Reader("docx", (".docx",), word.read_docx, 3, word.NEEDS, word.sniff),
+    Reader("docx", (".docx",), word.read_docx, 4, word.NEEDS, word.sniff),
     Reader("pdf", (".pdf",), pdf.read_pdf, 3, pdf.NEEDS, pdf.sniff),
     Reader("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"), ocr.read_image, 2, ocr.NEEDS, ocr.sniff,
            ocr.available),
-    Reader("doc", (".doc", ".wps"), office.read_office, 1, office.NEEDS, office.sniff, office.available),
+    Reader("doc", (".doc", ".wps"), office.read_office, 2, office.NEEDS, office.sniff, office.available),
     Reader("ofd", (".ofd",), ofd.read_ofd, 1, ofd.NEEDS, ofd.sniff),
 )  # fmt: skip
 

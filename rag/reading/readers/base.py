@@ -15,6 +15,9 @@ Conventions every reader follows, so the layers above stay format-agnostic:
   with the same marker and a space;
 - page furniture (running headers and footers, page numbers) is left out;
 - `pages[i]` is the offset in `text` where page i+1 starts (paged formats only).
+- `outline` marks the lines the format itself styles as headings (Word's heading styles and
+  outline levels), by the offset where the line starts and its level (1 = top); the splitter
+  uses them where a line carries no typed number.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class Extracted:
     ocr: bool = False  # the text was recognised from images
     meta: dict[str, str] = field(default_factory=dict)  # stated metadata: doc_number, issuer, date, index_no, ...
     notes: tuple[str, ...] = ()  # remarks about the extraction worth telling the user (e.g. "3 pages by OCR")
+    outline: tuple[tuple[int, int], ...] = ()  # (offset of a line in `text`, level 1-9): headings the format marks
 
 
 ReadFn = Callable[[Path, bytes], Extracted]

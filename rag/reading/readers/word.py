@@ -49,6 +49,12 @@ What is read, in document order (w:body walked directly, parsed with lxml safely
   elsewhere (a title wrapped by hand) the pieces join with nothing between CJK text and one
   space between Latin words. A tab (w:tab) renders as one space: a TAB in a line means a
   table row.
+- headings: a body paragraph whose style is a heading (built-in "heading N" / 标题 N by name or
+  id, or any style with w:outlineLvl, through basedOn chains, so a custom style based on
+  Heading 2 is a level-2 heading) or that carries w:outlineLvl itself is listed in
+  `Extracted.outline` with its level (outlineLvl 0 = level 1; 9 = body text, which also
+  overrides a heading style). The text is unchanged; the splitter makes such a line a heading
+  when it has no typed number.
 - title: the core properties' title when set.
 
 Left out: running headers and footers (header*.xml, footer*.xml: page furniture), comments,
@@ -71,6 +77,7 @@ ValueError saying why.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import posixpath
 import re
@@ -228,6 +235,11 @@ def _on(el: etree._Element | None) -> bool:
     return el is not None and el.get(W_VAL, "true").lower() not in ("0", "false", "off", "none")
 
 
+def _val(el: etree._Element | None) -> str | None:
+    """The w:val of an element, or None when there is no element."""
+    return el.get(W_VAL) if el is not None else None
+
+
 def _int(value: str | None, default: int | None = None) -> int | None:
     try:
         return int(value) if value is not None else default
@@ -376,10 +388,17 @@ class _Style:
     based_on: str | None = None
     num_id: str | None = None
     ilvl: int | None = None
+    outline: int | None = None  # w:outlineLvl of its pPr (0-8 a heading level, 9 body text)
+    heading: int | None = None  # N of a built-in "heading N" / 标题 N, by name or id
+
+
+# Built-in heading styles by name ("heading 1"; "标题 1" where a Chinese Word or WPS wrote the display
+# name) or by id ("Heading1", "标题1"; a Chinese Word's ids are often just "1", not taken: too loose).
+_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.I)
 
 
 class _Styles:
-    """Paragraph styles as far as numbering needs them: numPr and basedOn."""
+    """Paragraph styles as far as numbering and outline levels need them: numPr, outlineLvl, basedOn."""
 
     def __init__(self, root: etree._Element | None):
         self.by_id: dict[str, _Style] = {}
@@ -398,6 +417,10 @@ class _Styles:
                 nid, lvl = num_pr.find(_w("numId")), num_pr.find(_w("ilvl"))
                 s.num_id = nid.get(W_VAL) if nid is not None else None
                 s.ilvl = _int(lvl.get(W_VAL)) if lvl is not None else None
+            s.outline = _int(_val(st.find(f"{W_PPR}/{_w('outlineLvl')}")))
+            name = _val(st.find(_w("name"))) or ""
+            m = _HEADING_STYLE.match(name.strip()) or _HEADING_STYLE.match(sid)
+            s.heading = int(m.group(1)) if m else None
             self.by_id[sid] = s
             is_default = (st.get(_w("default")) or "").lower() in ("1", "true", "on")
             if is_default and st.get(_w("type")) == "paragraph" and self.default is None:
@@ -417,6 +440,22 @@ class _Styles:
             ilvl = ilvl if ilvl is not None else s.ilvl
             style_id = s.based_on
         return num_id, ilvl
+
+    def heading_level(self, style_id: str | None) -> int | None:
+        """Heading level 1-9 a style gives, following basedOn: the nearest outlineLvl, else a built-in
+        heading's number; None for body text."""
+        seen: set[str] = set()
+        while style_id and style_id not in seen and len(seen) < 50:
+            seen.add(style_id)
+            s = self.by_id.get(style_id)
+            if s is None:
+                break
+            if s.outline is not None:
+                return s.outline + 1 if 0 <= s.outline <= 8 else None
+            if s.heading is not None:
+                return s.heading
+            style_id = s.based_on
+        return None
 
 
 @dataclass
@@ -675,6 +714,7 @@ class _Para:
     boxes: list[str] = field(default_factory=list)  # lines of the text boxes it anchors
     notes: list[str] = field(default_factory=list)  # "[注N] text" lines of the notes it cites
     field_hidden: bool = False  # some of its content was hidden by a field (a TOC's result, an instruction)
+    level: int | None = None  # its outline level 1-9 when it is a heading (heading style or w:outlineLvl)
 
 
 class _Doc:
@@ -737,8 +777,11 @@ class _Doc:
 
     # ---- blocks
 
-    def blocks(self, parent: etree._Element, cell_notes: list[str] | None = None) -> list[str]:
-        """Lines of a block container; note lines go after their paragraph, or into `cell_notes`."""
+    def blocks(
+        self, parent: etree._Element, cell_notes: list[str] | None = None, outline: list[tuple[int, int]] | None = None
+    ) -> list[str]:
+        """Lines of a block container; note lines go after their paragraph, or into `cell_notes`;
+        (line index, level) of each heading paragraph appended to `outline` when given."""
         lines: list[str] = []
         note_lines = cell_notes if cell_notes is not None else lines
         carry, carry_notes = "", []  # a paragraph whose mark is deleted joins the next one, its notes after it
@@ -752,6 +795,8 @@ class _Doc:
                     continue
                 carry, carry_notes = "", []
                 if line is not None:
+                    if outline is not None and para.level is not None:
+                        outline.append((len(lines), para.level))
                     lines.append(line)
                 note_lines.extend(notes)
             elif el.tag == W_TBL:
@@ -768,7 +813,7 @@ class _Doc:
     def _paragraph(self, p: etree._Element, prefix: str = "") -> tuple[_Para, str | None, bool]:
         """(boxes and notes, the line or None when Word shows nothing, mark deleted)."""
         ppr = p.find(W_PPR)
-        para = _Para(field_hidden=self._field_hidden())
+        para = _Para(field_hidden=self._field_hidden(), level=self._level(ppr))
         self._inline(p, para)
         text = prefix + _resolve_breaks("".join(para.parts))
         mark = ppr.find(W_RPR) if ppr is not None else None
@@ -782,6 +827,14 @@ class _Doc:
             return para, text, False
         lab, suff = label
         return para, lab + _label_sep(lab, suff, text) + text, False
+
+    def _level(self, ppr: etree._Element | None) -> int | None:
+        """Outline level 1-9 of a paragraph: w:outlineLvl set on it, else its style's (`_Styles.heading_level`)."""
+        direct = _int(_val(ppr.find(_w("outlineLvl")))) if ppr is not None else None
+        if direct is not None:
+            return direct + 1 if 0 <= direct <= 8 else None
+        style_id = _val(ppr.find(_w("pStyle"))) if ppr is not None else None
+        return self.styles.heading_level(style_id or self.styles.default)
 
     def _label(self, ppr: etree._Element | None, hidden: bool) -> tuple[str, str] | None:
         style_el = ppr.find(_w("pStyle")) if ppr is not None else None
@@ -991,9 +1044,12 @@ def read_docx(path: Path, data: bytes) -> Extracted:
     if body is None:
         raise ValueError(f"{path.name}: the main document part has no w:body")
     doc = _Doc(pkg, main)
+    headings: list[tuple[int, int]] = []
     try:
-        lines = doc.blocks(body)
+        lines = doc.blocks(body, outline=headings)
     except RecursionError as e:
         raise ValueError(f"{path.name}: document nesting too deep") from e
     notes = tuple(dict.fromkeys(doc.remarks))
-    return Extracted("\n".join(lines), _title(pkg, rels), notes=notes)
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines), initial=0))
+    outline = tuple((starts[i], level) for i, level in headings)
+    return Extracted("\n".join(lines), _title(pkg, rels), notes=notes, outline=outline)
