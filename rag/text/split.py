@@ -19,6 +19,7 @@ from typing import Protocol
 
 from rag.text.clean import clean_spans, stripped_lines
 from rag.text.numerals import cn_int
+from rag.text.rows import parse_row, row_label
 
 CHUNKER_VERSION = 1
 MAX_CHARS = 600
@@ -145,12 +146,29 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...], o
     part: str | None = None
     body: _Unit | None = None  # the last unit of running text (not a table row or a note)
     rows = 0  # rows of the current table so far
+    table_path: tuple[str, ...] = ()  # the current table's rows' path
+    keys: list[str] = []  # the current table's column names (its header line's cells)
+    keyed = False  # its rows read "列名：值；…" (`rag.text.rows`): each a clause, its categories as its path
+    cats: tuple[str, ...] = ()  # the category lines over the current row
+    in_cats = False  # the last line was a category line (a run of them gives the whole path)
     for k, (s, e, b) in enumerate(lines):
         line = text[s:e]
         kind, key, label = _classify(line, legal, k in articles)
         level = outline.get(text.rfind("\n", 0, s) + 1) if outline else None
         if kind == "text" and level and "\t" not in line:  # a heading by its style, with no typed number
             kind, key, label = "heading", str(level), _display("", line)
+        if rows and "\t" not in line and (pairs := parse_row(line, keys)) is not None:  # a row "列名：值；…"
+            if not keyed:  # the header and caption are in every row's words: no clause of their own
+                keyed, table_path = True, table_path[:-1]
+                units[-1].kind = "khead"
+            units.append(_Unit("row", row_label(pairs, rows), (*table_path, *cats), [(s, e, b)]))
+            rows, in_cats = rows + 1, False
+            continue
+        if rows and "\t" not in line and _category(text, lines, k, keys):  # a category line before rows
+            cats, in_cats = (*(cats if in_cats else ()), line[:40]), True
+            continue
+        if keyed and "\t" in line:  # a table after a table
+            rows, keyed = 0, False
         if kind == "text" and "\t" in line:  # a table row: a clause of its own, caption and header as context
             cur = (*base, *([part] if part else []), *(h[1] for h in headings), *(i[1] for i in items))
             if rows == 0:
@@ -161,11 +179,12 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...], o
                 table_path = (*cur, caption.name) if caption is not None else cur
                 units.append(_Unit("thead", "表头", table_path, [(s, e, b)], head))
                 table_path = (*table_path, head)
+                keys, keyed, cats = [c.strip() for c in line.split("\t")], False, ()
             else:
                 units.append(_Unit("row", f"第{rows}行", table_path, [(s, e, b)]))
             rows += 1
             continue
-        rows = 0
+        rows, keyed = 0, False
         m = _NOTE.match(line) if kind == "text" else None
         if m:  # tied to the clause that cites it
             cite = next((u for u in reversed(units) if f"[{m.group(1)}]" in "".join(text[x:y] for x, y, _ in u.lines)
@@ -206,6 +225,17 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...], o
         body = _Unit(kind, label, path, [(s, e, b)], name)
         units.append(body)
     return units
+
+
+def _category(text: str, lines: list[tuple[int, int, int]], k: int, keys: list[str]) -> bool:
+    """True when line k heads the rows after it: a few lines without a TAB, then a row "列名：值；…"."""
+    for s, e, _ in lines[k + 1 : k + 5]:
+        line = text[s:e]
+        if "\t" in line:
+            return False
+        if parse_row(line, keys) is not None:
+            return True
+    return False
 
 
 def _caption(text: str, units: list[_Unit]) -> _Unit | None:
@@ -291,13 +321,16 @@ def split_clauses(
                 or (u.kind == "thead" and nxt.kind == "row")
                 or (
                     u.kind == "item"
-                    and nxt.kind not in ("note", "caption", "thead", "row")
+                    and nxt.kind not in ("note", "caption", "thead", "khead", "row")
                     and nxt.path[: len(u.path) + 1] == (*u.path, u.name)
                 )
             )
         )
         if heading_only:
             pending.extend(u.lines)
+            continue
+        if u.kind == "khead":  # the header of rows that name their columns, and the headings just before it
+            pending = []
             continue
         u.lines[:0] = pending
         pending = []
