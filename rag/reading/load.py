@@ -66,6 +66,7 @@ class Document:
     revised: bool = False  # the title marks a revision (修订/修正)
     meta: dict[str, str] = field(default_factory=dict)  # 主送, 署名, 附件说明, 抄送, 印发, 签发人, …
     outline: tuple[tuple[int, int], ...] = ()  # (line start offset, level) of the lines the format styles as headings
+    sections: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (offset, path) of parts split apart (slides)
 
 
 @dataclass(frozen=True)
@@ -212,6 +213,7 @@ def _document(path: Path, data: bytes, reader: Reader, ex: Extracted) -> Documen
         revised=st.revised or bool(REVISED.search(title)),
         meta={k: v for k, v in {**st.meta, **ex.meta}.items() if k != "title"},
         outline=ex.outline,
+        sections=ex.sections,
     )
 
 

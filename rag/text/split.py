@@ -12,6 +12,7 @@ Long units split at sentence ends (。；！？) into parts that repeat the path
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ class Splittable(Protocol):
     doc_id: str
     base_headings: tuple[str, ...]
     outline: tuple[tuple[int, int], ...]  # (line start offset, level): headings the format marks
+    sections: tuple[tuple[int, tuple[str, ...]], ...]  # (offset, path): parts split apart, each under its path
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...], o
         line = text[s:e]
         kind, key, label = _classify(line, legal, k in articles)
         level = outline.get(text.rfind("\n", 0, s) + 1) if outline else None
-        if kind == "text" and level and "\t" not in line:  # a heading by its style, with no typed number
+        if kind == "text" and level is not None and "\t" not in line:  # a heading by its style, no typed number
             kind, key, label = "heading", str(level), _display("", line)
         if rows and "\t" not in line and (pairs := parse_row(line, keys)) is not None:  # a row "列名：值；…"
             if not keyed:  # the header and caption are in every row's words: no clause of their own
@@ -292,7 +294,7 @@ def split_long(text: str, start: int, end: int, max_chars: int = MAX_CHARS) -> l
 
 def split_document(doc: Splittable, max_chars: int = MAX_CHARS) -> list[Clause]:
     """The clauses of a loaded document: its body spans (cleaned, 公文 zones left out), split."""
-    return split_clauses(doc.text, doc.spans, doc.doc_id, doc.base_headings, max_chars, doc.outline)
+    return split_clauses(doc.text, doc.spans, doc.doc_id, doc.base_headings, max_chars, doc.outline, doc.sections)
 
 
 def split_clauses(
@@ -302,10 +304,14 @@ def split_clauses(
     base_headings: tuple[str, ...] = (),
     max_chars: int = MAX_CHARS,
     outline: Sequence[tuple[int, int]] = (),
+    sections: Sequence[tuple[int, tuple[str, ...]]] = (),
 ) -> list[Clause]:
     """Split `text` (restricted to the kept `spans`; default: `clean_spans(text)`) into clauses;
-    `outline`: (line start offset, level) of lines the format marks as headings."""
+    `outline`: (line start offset, level) of lines the format marks as headings; `sections`:
+    (offset, path) of parts split apart, each under `base_headings` and its path."""
     spans = clean_spans(text) if spans is None else spans
+    if sections:
+        return _by_section(text, spans, doc_id, tuple(base_headings), max_chars, outline, sections)
     units = _units(text, spans, tuple(base_headings), dict(outline))
     # A unit that is only its own heading line joins the chunk of the unit after it
     # when that one is its child (or when it is a part/heading title).
@@ -344,6 +350,26 @@ def split_clauses(
     for u in merged:
         for n, (s, e) in enumerate(_pieces(text, u.lines, max_chars)):
             clauses.append(Clause(doc_id, len(clauses), u.label, u.path, text[s:e], s, e, n))
+    return clauses
+
+
+def _by_section(
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    doc_id: str,
+    base: tuple[str, ...],
+    max_chars: int,
+    outline: Sequence[tuple[int, int]],
+    sections: Sequence[tuple[int, tuple[str, ...]]],
+) -> list[Clause]:
+    """`split_clauses` of each section's part of `spans` on its own (text before the first section: under `base`)."""
+    bounds = [0, *(s for s, _ in sections), len(text)]
+    paths = [(), *(path for _, path in sections)]
+    clauses: list[Clause] = []
+    for lo, hi, path in zip(bounds, bounds[1:], paths):
+        part = [(max(s, lo), min(e, hi)) for s, e in spans if s < hi and e > lo]
+        for c in split_clauses(text, part, doc_id, (*base, *path), max_chars, outline):
+            clauses.append(dataclasses.replace(c, ordinal=len(clauses)))
     return clauses
 
 

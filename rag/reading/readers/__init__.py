@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import mht, ocr, ofd, office, pdf, plain, sheet, web, word
+from . import mht, ocr, ofd, office, pdf, plain, sheet, slides, web, word
 from .base import Extracted, Reader, ReaderUnavailable
 
 __all__ = ["READERS", "Extracted", "Reader", "ReaderUnavailable", "reader_for", "supported_suffixes", "by_name"]
@@ -25,6 +25,7 @@ READERS: tuple[Reader, ...] = (
            ocr.available),
     Reader("doc", (".doc", ".wps"), office.read_office, 2, office.NEEDS, office.sniff, office.available),
     Reader("ofd", (".ofd",), ofd.read_ofd, 1, ofd.NEEDS, ofd.sniff),
+    Reader("slides", (".pptx", ".ppt", ".dps"), slides.read_slides, 1, slides.NEEDS, slides.sniff),
     Reader("xlsx", (".xlsx", ".xlsm"), sheet.read_xlsx, 1, sheet.NEEDS, sheet.sniff),
     Reader("xls", (".xls", ".et"), sheet.read_xls, 1, sheet.NEEDS_XLS, sheet.sniff_xls, office.available),
     Reader("csv", (".csv",), sheet.read_csv, 1, sheet.NEEDS_CSV),

@@ -18,6 +18,9 @@ Conventions every reader follows, so the layers above stay format-agnostic:
 - `outline` marks the lines the format itself styles as headings (Word's heading styles and
   outline levels), by the offset where the line starts and its level (1 = top); the splitter
   uses them where a line carries no typed number.
+- `sections` cuts the text into parts that are split apart, each under its own heading path
+  (a slide: ("第N页",); its notes: ("第N页", title)): no clause, heading or numbering runs
+  from one part into the next.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class Extracted:
     meta: dict[str, str] = field(default_factory=dict)  # stated metadata: doc_number, issuer, date, index_no, ...
     notes: tuple[str, ...] = ()  # remarks about the extraction worth telling the user (e.g. "3 pages by OCR")
     outline: tuple[tuple[int, int], ...] = ()  # (offset of a line in `text`, level 1-9): headings the format marks
+    sections: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (offset where a part starts, its path), in order
 
 
 ReadFn = Callable[[Path, bytes], Extracted]
