@@ -3,8 +3,9 @@
 Five 红头 notices (a 工作要点 body with 一、/（一）/1./（1） items, 附件说明, signature, a table in 附件1,
 抄送) are written as typed .txt (the reference), .docx with typed numbering, .docx with Word's
 automatic numbering, .doc and .wps (saved by LibreOffice), .pdf (exported by LibreOffice), a scanned
-.pdf (the exported pages rendered at 200 dpi into an image-only PDF), a scanned page .png, .ofd
-and a government web page .html: 50 files. Printed:
+.pdf (the exported pages rendered at 200 dpi into an image-only PDF), a scanned page .png, .ofd,
+a government web page .html and that page saved as .mht (GBK, quoted-printable): 55 files. Slide
+decks are not here: a 红头 notice is never a deck (tests/test_read_slides.py checks them). Printed:
 
 - per format: clauses, how many equal the typed original's (label, heading path, text; texts compared
   without whitespace for the formats whose line breaks come from layout), identity (title, 文号,
@@ -120,6 +121,25 @@ def web_page(lines: list[str], path: Path) -> Path:
     return path
 
 
+def mht(html: Path) -> Path:
+    """The page saved by a browser as one MIME file: the page GBK quoted-printable, beside an image."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    msg = EmailMessage(policy=SMTP)
+    msg["Subject"] = html.stem
+    msg["MIME-Version"] = "1.0"
+    page = html.read_text("utf-8").replace('charset="utf-8"', 'charset="gbk"').encode("gbk")
+    msg.set_content(page, "text", "html", cte="quoted-printable", params={"charset": "gbk"})
+    msg.make_related()
+    logo = EmailMessage(policy=SMTP)
+    logo.set_content(b"\x89PNG\r\n\x1a\n" + bytes(32), "image", "png", cid="<logo@saved>")
+    msg.attach(logo)
+    path = html.with_suffix(".mht")
+    path.write_bytes(msg.as_bytes())
+    return path
+
+
 def ofd(lines: list[str], path: Path) -> Path:
     """An .ofd laid out like the producers do (wrapped lines, pages, page numbers)."""
     lay = ofdgen.Layout()
@@ -152,7 +172,7 @@ def scans(pdf: Path, folder: Path, dpi: int = 200) -> tuple[Path, Path]:
 
 
 def build(folder: Path) -> dict[str, list[Path]]:
-    """The 50 files, by format."""
+    """The 55 files, by format."""
     out: dict[str, list[Path]] = {}
     autos = []
     for i in range(VARIANTS):
@@ -164,6 +184,7 @@ def build(folder: Path) -> dict[str, list[Path]]:
         autos.append(word(lines, folder / f"n{i}-auto.docx", auto=True))
         out.setdefault("html", []).append(web_page(lines, folder / f"n{i}.html"))
         out.setdefault("ofd", []).append(ofd(lines, folder / f"n{i}.ofd"))
+        out.setdefault("mht", []).append(mht(out["html"][-1]))
     out["docx auto-numbered"] = autos
     lo = folder / "lo"
     out["doc"] = [shutil.move(p, folder / p.name) for p in gw.lo_convert(autos, "doc", lo)]

@@ -146,3 +146,16 @@ def test_no_html_part_is_a_clear_error(tmp_path):
     f.write_bytes(msg.as_bytes())
     with pytest.raises(ValueError, match=r"no text/html part in the MIME file \(parts: image/png\)"):
         load_file(f)
+
+
+def test_frameset_page_read_from_its_framed_page():
+    frames = b'<html><head><title>x</title></head><frameset cols="20%,80%"><frame src="menu.htm"></frameset></html>'
+    msg = EmailMessage(policy=SMTP)
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(frames, "text", "html", cte="quoted-printable", params={"charset": "utf-8"})
+    msg.make_related()
+    framed = EmailMessage(policy=SMTP)
+    framed.set_content(webgen.NOTICE.data(), "text", "html", cte="base64", params={"charset": "gbk"})
+    msg.attach(framed)
+    got = mht.read_mht(Path("frames.mht"), msg.as_bytes())
+    assert got.text.split("\n") == list(webgen.NOTICE.body)
