@@ -382,10 +382,17 @@ def library_tab(index: Store, titles: dict[str, str], who: auth.Identity) -> Non
     uploads(index, who)
     removal(titles, who)
     show_notes(st.session_state.pop("flash", []))
+    for problem in audit.check_chain(AUDIT_LOG):
+        st.error(escape_html(f"变更记录可能被篡改：{problem}（rag audit / rag verify 可复查）"))
+    records = audit.read(AUDIT_LOG)[::-1]
+    cols = ("time", "user", "action", "file", "result")
+    failed = [r for r in records if r.get("action") == "sign-in-failed"]
     with st.expander("变更记录（最近 50 条）"):
-        records = audit.read(AUDIT_LOG, 50)[::-1]
-        cols = ("time", "user", "action", "file", "result")
-        st.dataframe([{c: str(r.get(c) or "") for c in cols} for r in records], hide_index=True,
+        changes = [r for r in records if r.get("action") != "sign-in-failed"][:50]
+        st.dataframe([{c: str(r.get(c) or "") for c in cols} for r in changes], hide_index=True,
+                     width="stretch")  # fmt: skip
+    with st.expander(f"登录失败记录（共 {len(failed)} 条，显示最近 50 条）"):
+        st.dataframe([{c: str(r.get(c) or "") for c in cols} for r in failed[:50]], hide_index=True,
                      width="stretch")  # fmt: skip
 
 

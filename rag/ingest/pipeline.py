@@ -79,6 +79,7 @@ class IngestReport:
     removed: int = 0
     unchanged: int = 0
     reread: int = 0  # unchanged files read again because their reader improved
+    files: dict[str, tuple[str, ...]] = field(default_factory=dict)  # "added"/"changed"/"removed" -> file paths
     embedded: int = 0
     seconds: float = 0.0
     searchable_after: float = 0.0
@@ -208,6 +209,7 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
                 docs[info.doc_id] = info
                 clauses[info.doc_id] = previous.doc_clauses(info.doc_id)
     counts = {"added": 0, "changed": 0, "unchanged": 0, "reread": 0}
+    touched: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
     seen: set[Path] = set()
     files, skipped = scan(paths)  # missing paths, loops and dangling links come back with their reasons
     failures += skipped
@@ -246,10 +248,12 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
             docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
             clauses[doc.doc_id] = cs
             counts["changed" if old is not None else "added"] += 1
-    counts["removed"] = sum(1 for p in prev_by_path if p not in seen)
+            touched["changed" if old is not None else "added"].append(str(f))
+    touched["removed"] = [str(p) for p in prev_by_path if p not in seen]
+    counts["removed"] = len(touched["removed"])
     ordered = sorted(docs.values(), key=lambda d: d.source)
     flat = [c for d in ordered for c in clauses[d.doc_id]]
-    return {d.doc_id: d for d in ordered}, flat, failures, counts
+    return {d.doc_id: d for d in ordered}, flat, failures, counts, {k: tuple(v) for k, v in touched.items()}
 
 
 def _spans_match(info: DocInfo, clauses: list[Clause], data: bytes) -> bool:
@@ -409,7 +413,7 @@ def ingest(
         # a damaged or outdated index keeps the embedder it was built with, never silently the default
         spec = spec or _kept_spec(recorded_spec(index_dir) or (previous.spec if previous else None))
         lexical = lexical or recorded_lexical(index_dir) or (previous.lexical if previous else LexicalConfig())
-        docs, clauses, failures, counts = _plan(previous, paths, show_progress)
+        docs, clauses, failures, counts, files = _plan(previous, paths, show_progress)
         same_skips = previous is not None and {(e.source, e.reason) for e in failures} == {
             (r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
         }
@@ -443,7 +447,7 @@ def ingest(
             write_status(index_dir, state="embedding", done=0, total=missing)
             searchable = time.perf_counter() - t0
         report = dict(
-            documents=len(docs), clauses=len(clauses), failures=tuple(failures), **counts,
+            documents=len(docs), clauses=len(clauses), failures=tuple(failures), **counts, files=files,
             searchable_after=searchable or 0.0, lexical_seconds=lexical_s, index_dir=str(index_dir),
         )  # fmt: skip
         if background:

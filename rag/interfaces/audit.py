@@ -2,9 +2,15 @@
 
 The log is append-only JSON lines (`<index dir>/audit.log`, or the file env RAG_AUDIT names),
 one record per change: {"time": ISO 8601 UTC, "user", "action", "file", "sha256" (or
-"sha256_before"/"sha256_after" for a replace), "result", ...}. Each record is one `write()` to
-a descriptor opened O_APPEND|O_NOFOLLOW, then fsync, so concurrent writers never interleave
-and a symbolic link planted in its place is refused.
+"sha256_before"/"sha256_after" for a replace), "result", ..., "seq", "prev"}. Each record is one
+`write()` to a descriptor opened O_APPEND|O_NOFOLLOW under an exclusive lock, then fsync, so
+concurrent writers never interleave and a symbolic link planted in its place is refused.
+
+The log is a hash chain: "seq" is the record's line number and "prev" the sha256 of the line
+before it (of "" for the first), and `<log>.head` holds the last record's seq and sha256. So
+`check_chain` finds a record edited, inserted, removed or moved (the next link breaks), and the
+end cut off or the file emptied (the head no longer matches). Records written before the chain
+existed are accepted as an unlinked prefix, anchored by the first chained record.
 
 The library changes check the caller's role themselves (`rag.interfaces.auth.require_librarian`), so
 the page hiding its controls from readers is not the only guard. A replaced file is kept:
@@ -13,6 +19,7 @@ it is kept as `<library>/.versions/<UTC timestamp>/<name>` and stays indexed as 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
@@ -45,25 +52,139 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def head_path(path: str | Path) -> Path:
+    """Where the audit log's head (its last record's seq and sha256) is kept: `<log>.head`."""
+    return Path(f"{path}.head")
+
+
+def _line_hash(line: bytes) -> str:
+    return hashlib.sha256(line.rstrip(b"\n")).hexdigest()
+
+
+def _last_line(fd: int) -> tuple[bytes, int]:
+    """The last line of the open log (without its newline) and the number of lines, read from `fd`."""
+    size = os.fstat(fd).st_size
+    if size == 0:
+        return b"", 0
+    os.lseek(fd, 0, os.SEEK_SET)
+    lines = 0
+    tail = b""
+    while block := os.read(fd, 1 << 20):
+        lines += block.count(b"\n")
+        tail = (tail + block)[-(1 << 20) :]
+    if not tail.endswith(b"\n"):  # a torn last line still counts as a line
+        lines += 1
+    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    return last, lines
+
+
+def _write_head(path: Path, seq: int, digest: str) -> None:
+    head = head_path(path)
+    tmp = head.with_name(f".{head.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, json.dumps({"seq": seq, "sha256": digest}).encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, head)
+
+
 def record(path: str | Path, user: str, action: str, file: str | None = None, result: str = "ok", **extra) -> dict:
-    """Append one record to the audit log and return it.
+    """Append one record to the audit log, linked to the one before it, and return it.
 
     Raises:
         OSError: the log cannot be written (a symbolic link in its place, no space, ...).
     """
     rec = {"time": now_iso(), "user": user, "action": action, "file": file, **extra, "result": result}
-    line = (json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # one writer at a time: the link needs the true last line
+        last, lines = _last_line(fd)
+        rec["seq"] = lines + 1
+        rec["prev"] = _line_hash(last) if lines else _line_hash(b"")
+        line = (json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n").encode("utf-8")
         written = os.write(fd, line)
         if written != len(line):
             raise OSError(f"{path}: short write to the audit log ({written} of {len(line)} bytes)")
         os.fsync(fd)
+        _write_head(path, rec["seq"], _line_hash(line))
     finally:
-        os.close(fd)
+        os.close(fd)  # releases the lock
     return rec
+
+
+def writable(path: str | Path) -> None:
+    """Check that the audit log can be appended to, before a change that must be recorded.
+
+    Raises:
+        OSError: it cannot (a symbolic link in its place, a read-only folder, ...).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+    if not os.access(path.parent, os.W_OK):
+        raise OSError(f"{path.parent}: the audit log's folder is not writable")
+
+
+def check_chain(path: str | Path) -> list[str]:
+    """What is wrong with the audit log's hash chain: the first broken link, a gap, the end cut off.
+
+    Empty when the chain is whole (or there is no log and no head).
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        data = None
+    except OSError as exc:
+        return [f"{path}: cannot be read ({exc})"]
+    try:
+        head = json.loads(head_path(path).read_text(encoding="utf-8"))
+        head = (int(head["seq"]), str(head["sha256"]))
+    except FileNotFoundError:
+        head = None
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{head_path(path)}: the head file is damaged; the end of the log cannot be checked"]
+    if data is None:
+        return [f"{path}: missing, but its head says {head[0]} records were written"] if head else []
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    problems: list[str] = []
+    chained = False
+    prev = b""
+    for n, line in enumerate(lines, start=1):
+        try:
+            rec = json.loads(line)
+            if not isinstance(rec, dict):
+                raise ValueError("not an object")
+        except ValueError:
+            problems.append(f"record {n}: not a readable record (edited or torn)")
+            break
+        if "prev" not in rec and not chained:
+            prev = line
+            continue
+        chained = True
+        if rec.get("prev") != _line_hash(prev):
+            problems.append(f"the chain breaks at record {n} ({rec.get('time')}, {rec.get('action')}): record "
+                            f"{n - 1} was edited, or records were removed, inserted or moved there")  # fmt: skip
+            break
+        if rec.get("seq") != n:
+            problems.append(f"record {n}: numbered {rec.get('seq')}: a gap or reordering in the log")
+            break
+        prev = line
+    if not problems and chained:
+        if head is None:
+            problems.append(f"{head_path(path)} is missing: the end of the log cannot be checked")
+        elif head != (len(lines), _line_hash(prev)):
+            problems.append(f"the log ends at record {len(lines)}, but its head says {head[0]} were written: "
+                            "records at the end were removed (truncated), or the last one was edited")  # fmt: skip
+    elif not problems and head is not None and head[0] != len(lines):
+        problems.append(f"the log has {len(lines)} records, but {head[0]} were written: emptied or truncated")
+    return problems
 
 
 def read(path: str | Path, n: int | None = None) -> list[dict]:
@@ -156,6 +277,7 @@ def upload(who: Identity, library: str | Path, index_dir: str | Path, name: str,
     """
     require_librarian(who)
     log = audit_path(index_dir)
+    _must_record(log, name)
     digest = hashlib.sha256(data).hexdigest()
     old = existing(library, name)
     action = "replace" if old is not None else "upload"
@@ -177,12 +299,32 @@ def upload(who: Identity, library: str | Path, index_dir: str | Path, name: str,
         if not isinstance(exc, FileExistsError):
             record(log, who.label, action, name, result=f"refused: {exc}", sha256=digest)
         raise
-    if archived is not None:
-        record(log, who.label, "replace", clean, sha256_before=before, sha256_after=digest,
-               archived=str(archived.relative_to(Path(library))))  # fmt: skip
-    else:
-        record(log, who.label, "upload", clean, sha256=digest)
+    try:
+        if archived is not None:
+            record(log, who.label, "replace", clean, sha256_before=before, sha256_after=digest,
+                   archived=str(archived.relative_to(Path(library))))  # fmt: skip
+        else:
+            record(log, who.label, "upload", clean, sha256=digest)
+    except OSError as exc:  # a change that cannot be recorded does not happen: put the library back
+        if archived is not None:
+            os.replace(archived, path)
+            _rmdir_quietly(archived.parent)
+        else:
+            path.unlink(missing_ok=True)
+        raise UploadError(f"{clean}: not stored: the audit log cannot be written ({exc})") from exc
     return Stored(path, archived)
+
+
+def _must_record(log: Path, what: str) -> None:
+    """Refuse a change up front when its audit record could not be written.
+
+    Raises:
+        UploadError: the log cannot be appended to; the message names `what` and the reason.
+    """
+    try:
+        writable(log)
+    except OSError as exc:
+        raise UploadError(f"{what}: refused: the audit log {log.name} cannot be written ({exc})") from exc
 
 
 def ingest_audited(who: Identity, index_dir: str | Path, paths: Sequence[str | Path],
@@ -197,14 +339,22 @@ def ingest_audited(who: Identity, index_dir: str | Path, paths: Sequence[str | P
     require_librarian(who)
     log = audit_path(index_dir)
     names = ", ".join(Path(p).name for p in paths)
+    _must_record(log, names)
     try:
         rep = ingest(paths, index_dir, show_progress=False, progress=progress)
     except Exception as exc:
         record(log, who.label, "ingest", names, result=f"failed: {exc}")
         raise
-    record(log, who.label, "ingest", names, documents=rep.documents, added=rep.added, changed=rep.changed,
-           removed=rep.removed, not_indexed=len(rep.failures))  # fmt: skip
+    record(log, who.label, "ingest", names, **ingest_fields(rep))
     return rep
+
+
+def ingest_fields(rep) -> dict:
+    """What an ingest record holds: counts, and the files added, changed and removed (by path)."""
+    files = getattr(rep, "files", {}) or {}
+    return dict(documents=rep.documents, added=rep.added, changed=rep.changed, removed=rep.removed,
+                not_indexed=len(rep.failures), added_files=list(files.get("added", ())),
+                changed_files=list(files.get("changed", ())), removed_files=list(files.get("removed", ())))  # fmt: skip
 
 
 def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str], library: str | Path | None = None):
@@ -221,6 +371,7 @@ def remove_audited(who: Identity, index_dir: str | Path, targets: Sequence[str],
 
     require_librarian(who)
     log = audit_path(index_dir)
+    _must_record(log, ", ".join(targets))
     try:
         gone = remove(index_dir, list(targets))
     except Exception as exc:

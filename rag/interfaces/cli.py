@@ -128,8 +128,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     except (ValueError, IndexBusyError, IndexLoadError) as exc:
         _audit(args.index, "ingest", ", ".join(args.paths), result=f"failed: {exc}")
         return _fail(args, "ingest", str(exc))
-    _audit(args.index, "ingest", ", ".join(args.paths), documents=rep.documents, added=rep.added,
-           changed=rep.changed, removed=rep.removed, not_indexed=len(rep.failures))  # fmt: skip
+    _audit(args.index, "ingest", ", ".join(args.paths), **audit.ingest_fields(rep))
     print_skipped(rep.failures, limit=None if args.verbose else SHOW_SKIPPED)
     reread = f", {rep.reread} re-read by an improved reader" if rep.reread else ""
     print(
@@ -288,6 +287,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def _cmd_verify(args: argparse.Namespace) -> int:
     problems = verify(args.index, full=not args.quick)
+    problems += [f"audit log: {p}" for p in audit.check_chain(audit.audit_path(args.index))]
     if args.json:
         print(dumps({"index": str(args.index), "ok": not problems, "problems": problems}))
     else:
@@ -648,11 +648,14 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     if not records:
         print(f"no audit records in {path}", file=sys.stderr)
     for r in records:
-        extra = {k: v for k, v in r.items() if k not in ("time", "user", "action", "file", "result")}
+        extra = {k: v for k, v in r.items() if k not in ("time", "user", "action", "file", "result", "seq", "prev")}
         more = "  " + " ".join(f"{k}={v}" for k, v in extra.items()) if extra else ""
         print(safe(f"{r.get('time')}  {r.get('user')}  {r.get('action')}  {r.get('file') or '-'}  "
                    f"{r.get('result')}{more}"))  # fmt: skip
-    return 0
+    broken = audit.check_chain(path)
+    for p in broken:
+        print(safe(f"rag audit: TAMPERED: {p}"), file=sys.stderr)
+    return 1 if broken else 0
 
 
 def main(argv: list[str] | None = None) -> int:
