@@ -471,3 +471,176 @@ def sideways_pdf(
         c.showPage()
     c.save()
     return folder / name
+
+
+# --- page layouts built with reportlab's platypus: columns, tables across pages ------------------
+
+EXPLAINER_TITLE = "《宁波市居家养老服务补贴管理办法》政策解读"
+EXPLAINER_SOURCE = "来源：宁波市民政局"
+EXPLAINER = [  # flows through both columns; the column break falls inside a paragraph
+    "一、出台背景",
+    "为贯彻落实《浙江省养老服务条例》，进一步规范居家养老服务补贴的申请、审核和发放工作，提高补贴资金使用效益，"
+    "市民政局会同市财政局起草了《宁波市居家养老服务补贴管理办法》（以下简称《办法》）。",
+    "二、主要内容",
+    "（一）补贴对象。本市户籍、在本市居住的60周岁以上老年人，经评估为中度以上失能的，可以申请居家养老服务补贴；"
+    "其中最低生活保障家庭和低保边缘家庭的老年人优先保障。",
+    "（二）补贴标准。补贴按照失能等级分为三档，中度失能每人每月300元，重度失能每人每月500元，完全失能每人每月800元，"
+    "补贴以服务券形式发放，不得兑换现金。",
+    "（三）申请程序。老年人或者其家属向户籍所在地的乡镇（街道）提出申请，乡镇（街道）应当在10个工作日内完成初审，"
+    "并委托第三方机构开展失能等级评估，评估结果在村（社区）公示5个工作日。",
+    "三、实施时间",
+    "《办法》自2024年4月1日起施行，有效期五年。此前有关规定与《办法》不一致的，以《办法》为准。",
+]
+
+
+def _platypus_fonts() -> None:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+
+
+def two_column_pdf(
+    folder: Path,
+    paragraphs: list[str],
+    name: str = "explainer.pdf",
+    title: str = EXPLAINER_TITLE,
+    subtitle: str = EXPLAINER_SOURCE,
+    column_height: float = 250.0,
+    middle: str = "",
+) -> Path:
+    """A 政策解读 page as a 简报 prints it: a centred title and a source line across the page, then
+    the paragraphs flowing down the left column and on into the right one (justified 11 pt STSong,
+    two-character first-line indents, a 24 pt gutter), "- N -" at the foot; more pages alike.
+
+    `column_height` sets where the left column breaks. With `middle`, the columns stop after the
+    first page's two column boxes, `middle` runs across the page, and two more column boxes follow
+    under it: a mixed layout whose reading order positions alone cannot settle.
+    """
+    from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import BaseDocTemplate, Frame, FrameBreak, PageTemplate, Paragraph
+
+    _platypus_fonts()
+    left, right, gutter = 60.0, A4[0] - 60.0, 24.0
+    col = (right - left - gutter) / 2
+    top = A4[1] - 70.0
+    head_h = 80.0
+
+    def frame(x: float, y: float, w: float, h: float, fid: str) -> Frame:
+        return Frame(x, y, w, h, leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id=fid)
+
+    def foot(canvas, doc) -> None:
+        canvas.setFont("Times-Roman", 12)
+        canvas.drawCentredString(A4[0] / 2, 40, f"- {doc.page} -")
+
+    body_top = top - head_h
+    frames = [frame(left, body_top, right - left, head_h, "head")]
+    frames += [frame(left, body_top - column_height, col, column_height, "left"),
+               frame(left + col + gutter, body_top - column_height, col, column_height, "right")]  # fmt: skip
+    if middle:
+        mid_h = 60.0
+        below = body_top - column_height - mid_h
+        frames.append(frame(left, below, right - left, mid_h, "middle"))
+        frames += [frame(left, below - column_height, col, column_height, "left2"),
+                   frame(left + col + gutter, below - column_height, col, column_height, "right2")]  # fmt: skip
+    doc = BaseDocTemplate(str(folder / name), pagesize=A4, title="")
+    doc.addPageTemplates([PageTemplate("page", frames, onPage=foot)])
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=19, firstLineIndent=22,
+                          alignment=TA_JUSTIFY, wordWrap="CJK")  # fmt: skip
+    heading = ParagraphStyle("heading", parent=body, firstLineIndent=22, alignment=0)
+    story = [
+        Paragraph(title, ParagraphStyle("title", parent=body, fontSize=18, leading=26, alignment=TA_CENTER,
+                                        firstLineIndent=0, spaceAfter=10)),  # fmt: skip
+        Paragraph(subtitle, ParagraphStyle("source", parent=body, fontSize=10, alignment=TA_CENTER, firstLineIndent=0)),
+        FrameBreak(),
+    ]
+    half = len(paragraphs) // 2 if middle else len(paragraphs)
+    for i, text in enumerate(paragraphs):
+        if middle and i == half:
+            story += [FrameBreak("middle"), Paragraph(middle, ParagraphStyle("mid", parent=body, firstLineIndent=0))]
+            story.append(FrameBreak())
+        story.append(Paragraph(text, heading if len(text) < 12 else body))
+    doc.build(story)
+    return folder / name
+
+
+TASK_HEADER = ["序号", "重点任务", "责任单位", "完成时限"]
+
+
+def long_table_pdf(
+    folder: Path,
+    rows: list[list[str]],
+    name: str = "tasks.pdf",
+    caption: str = "",
+    header: list[str] = TASK_HEADER,
+    widths: tuple[float, ...] = (50, 250, 110, 90),
+    repeat_header: bool = True,
+) -> Path:
+    """A ruled table running over pages as Word prints one: 11 pt STSong in cells that wrap, the
+    header row repeated at the top of every page (`repeat_header`), and a row that does not fit
+    broken across the page break, its cells going on at the top of the next page (the 序号 cell
+    empty there); "- N -" at the foot of each page, `caption` above the table."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfgen import canvas
+
+    _platypus_fonts()
+    font, size, lead, pad = "STSong-Light", 11.0, 16.0, 4.0
+    left, top, bottom = (A4[0] - sum(widths)) / 2, A4[1] - 72.0, 72.0
+
+    def wrap(text: str, width: float) -> list[str]:  # room for a closing mark kept at a line end
+        lines, cur = [], ""
+        for ch in text:
+            if cur and pdfmetrics.stringWidth(cur + ch, font, size) > width - 2 * pad - size and ch not in "，。、；）":
+                lines.append(cur)
+                cur = ""
+            cur += ch
+        return [*lines, cur] if cur else lines
+
+    c = canvas.Canvas(str(folder / name), pagesize=A4)
+    c.setTitle("")
+    page_no = 1
+
+    def draw(cells: list[list[str]], y: float) -> float:
+        height = max(1, *(len(lines) for lines in cells)) * lead + 2 * pad
+        x = left
+        for lines, w in zip(cells, widths):
+            c.rect(x, y - height, w, height)
+            for k, line in enumerate(lines):
+                c.drawString(x + pad, y - pad - size - k * lead, line)
+            x += w
+        return y - height
+
+    def new_page() -> float:
+        nonlocal page_no
+        c.setFont("Times-Roman", 12)
+        c.drawCentredString(A4[0] / 2, 40, f"- {page_no} -")
+        c.showPage()
+        page_no += 1
+        c.setFont(font, size)
+        return draw([wrap(t, w) for t, w in zip(header, widths)], top) if repeat_header else top
+
+    y = top
+    if caption:
+        c.setFont(font, 14)
+        c.drawString(left, y - 14, caption)
+        y -= 30
+    c.setFont(font, size)
+    y = draw([wrap(t, w) for t, w in zip(header, widths)], y)
+    for row in rows:
+        cells = [wrap(t, w) for t, w in zip(row, widths)]
+        height = max(len(lines) for lines in cells) * lead + 2 * pad
+        if y - height < bottom:
+            fit = int((y - bottom - 2 * pad) // lead)
+            if fit >= 1:  # the row breaks across the page: what fits here, the rest on the next page
+                y = draw([lines[:fit] for lines in cells], y)
+                cells = [lines[fit:] for lines in cells]
+            y = new_page()
+        y = draw(cells, y)
+    c.setFont("Times-Roman", 12)
+    c.drawCentredString(A4[0] / 2, 40, f"- {page_no} -")
+    c.showPage()
+    c.save()
+    return folder / name

@@ -14,7 +14,7 @@ import re
 import statistics
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,19 @@ _PAGE_NUMBER = re.compile(
 # Layout: lines -> paragraphs (shared with OCR)
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The text area that lines are measured against."""
+
+    left: float
+    right: float
+    gap: float  # the usual space between two lines of a paragraph
+
+    @property
+    def centre(self) -> float:
+        return (self.left + self.right) / 2
+
+
 @dataclass
 class Line:
     """One visual line of text with its box, in the page's units (points or pixels)."""
@@ -60,6 +73,8 @@ class Line:
     size: float  # font size, or for OCR the width of one Chinese character
     first_unit: float  # width of what could not have been split off the start (a character, a Latin word)
     table: bool = False  # a table row (cells joined by TAB): a line of its own, never joined
+    frame: _Frame | None = None  # the column it was read in (None: the page's text area)
+    cells: tuple[float, ...] = ()  # a table row: the left edge of each cell
 
 
 @dataclass
@@ -71,19 +86,8 @@ class PageLines:
     lines: list[Line] = field(default_factory=list)
     ocr: bool = False  # read by OCR (pixels, looser tolerances)
     turned: bool = False  # text set sideways: measured on its own, not with the document's upright pages
-
-
-@dataclass(frozen=True)
-class _Frame:
-    """The text area that lines are measured against."""
-
-    left: float
-    right: float
-    gap: float  # the usual space between two lines of a paragraph
-
-    @property
-    def centre(self) -> float:
-        return (self.left + self.right) / 2
+    gutter: Gutter | None = None  # read column by column, split at this gutter
+    uncertain: str | None = None  # why the reading order of the page may be wrong
 
 
 def is_wide(ch: str) -> bool:
@@ -144,9 +148,13 @@ def _frame(lines: list[Line], body_size: float, support: int = 2) -> _Frame | No
     left = next(c for c, n in zip(starts, near) if n >= max(2, max(near) / 2) or n == max(near))
     rights = sorted(ln.x1 for ln in body)
     p90 = rights[int(0.9 * (len(rights) - 1))]
-    right = max(x for x in rights if x <= p90 + body_size)
-    if sum(1 for x in rights if x >= right - 0.5 * body_size) < support:
-        right = float("inf")
+    right = float("inf")  # the furthest line end near the 90th percentile that `support` lines reach
+    for x in reversed(rights):  # (a line or two reaching further, punctuation hung in the margin, do not count)
+        if x < p90 - 0.5 * body_size:
+            break
+        if x <= p90 + body_size and sum(1 for y in rights if y >= x - 0.5 * body_size) >= support:
+            right = x
+            break
     gaps = [b.top - a.bottom for a, b in zip(body, body[1:]) if 0 <= b.top - a.bottom < 3 * body_size]
     gap = statistics.median(gaps) if gaps else 0.5 * body_size
     return _Frame(left, right, gap)
@@ -161,7 +169,11 @@ def _body_size(lines: Iterable[Line]) -> float:
 
 
 def _continues(prev: Line, nxt: Line, fp: _Frame, fn: _Frame, same_page: bool, loose: bool) -> bool:
-    """True when `nxt` is the wrapped continuation of the paragraph that `prev` belongs to."""
+    """True when `nxt` is the wrapped continuation of the paragraph that `prev` belongs to.
+
+    `fp` and `fn` are the text areas (page or column) of the two lines; `same_page` is False when
+    `nxt` starts a new page or column, where the gap between the lines says nothing.
+    """
     if prev.table or nxt.table:
         return False
     em = max(prev.size, nxt.size)
@@ -205,17 +217,20 @@ def layout_text(pages: list[PageLines]) -> tuple[str, tuple[int, ...]]:
     length = 0  # length of "\n".join(paragraphs)
     starts: list[int] = []
     prev: tuple[Line, _Frame, int] | None = None
-    for pno, (page, frame) in enumerate(zip(pages, frames)):
+    for pno, (page, page_frame) in enumerate(zip(pages, frames)):
         page_start: int | None = None
         for ln in page.lines:
             if not ln.text:
                 continue
+            frame = ln.frame or page_frame
+            # a line above the one before starts the next column: it goes on from it as from a new page
+            flowing = prev is not None and prev[2] == pno and ln.top >= prev[0].top
             joined = (
                 prev is not None
                 and frame is not None
                 and "\t" not in ln.text
                 and "\t" not in paragraphs[-1]
-                and _continues(prev[0], ln, prev[1], frame, prev[2] == pno, page.ocr or pages[prev[2]].ocr)
+                and _continues(prev[0], ln, prev[1], frame, flowing, page.ocr or pages[prev[2]].ocr)
             )
             if joined:
                 sep = glue(paragraphs[-1], ln.text)
@@ -369,3 +384,168 @@ def chars_to_lines(chars: list[dict[str, Any]]) -> list[Line]:
     return lines
 
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Columns: the order of a page's lines when its text runs in two (or more) columns
+
+GUTTER_MIN = 1.0  # em: the narrowest space between two columns
+GUTTER_MAX = 5.0  # em: blocks further apart than this are not columns of running text
+MIN_COLUMN_ROWS = 3  # visual rows with text on both sides of the gutter, for a page to have columns
+MAX_CROSSING = 3  # a page without columns of its own follows the page before when at most this many rows cross
+
+
+@dataclass(frozen=True)
+class Gutter:
+    """The empty strip between two columns, in the page's units."""
+
+    x0: float
+    x1: float
+
+    @property
+    def middle(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class Ordered:
+    """A page's lines in reading order, and what the order rests on."""
+
+    lines: list[Line]
+    gutter: Gutter | None = None  # the page was read column by column
+    uncertain: str | None = None  # why positions alone cannot settle the order
+
+
+def _em(chars: list[dict[str, Any]]) -> float:
+    sizes = [c["size"] for c in chars if not c["text"].isspace()]
+    return statistics.median(sizes) if sizes else 0.0
+
+
+def _visible(row: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted((c for c in row if not c["text"].isspace()), key=lambda c: c["x0"])
+
+
+def find_gutter(rows: list[list[dict[str, Any]]], em: float) -> Gutter | None:
+    """The gutter of a page whose text runs in columns, or None.
+
+    A gutter is an x position that an empty stretch of at least GUTTER_MIN em crosses in at least
+    MIN_COLUMN_ROWS visual rows (each with text on both sides), in the middle three fifths of the
+    text, where the text on its left wraps: two rows or more end within an em of the gutter, and
+    most rows on its right start together (within a two-character indent). The narrowest strip
+    those rows leave empty is the gutter; wider than GUTTER_MAX em, it parts blocks, not columns.
+    """
+    visible = [_visible(r) for r in rows]
+    xs = [c for row in visible for c in row]
+    if not xs or em <= 0:
+        return None
+    lo, hi = min(c["x0"] for c in xs), max(c["x1"] for c in xs)
+    lo, hi = lo + 0.2 * (hi - lo), hi - 0.2 * (hi - lo)
+    gaps: list[tuple[float, float]] = []  # one per row at most: the widest central gap
+    for row in visible:
+        reach, best = (row[0]["x1"] if row else 0.0), None
+        for c in row[1:]:
+            if c["x0"] - reach >= GUTTER_MIN * em and lo <= (reach + c["x0"]) / 2 <= hi:
+                if best is None or c["x0"] - reach > best[1] - best[0]:
+                    best = (reach, c["x0"])
+            reach = max(reach, c["x1"])
+        if best is not None:
+            gaps.append(best)
+    if len(gaps) < MIN_COLUMN_ROWS:
+        return None
+    ends = sorted({x for gap in gaps for x in gap})
+    mids = [(a + b) / 2 for a, b in zip(ends, ends[1:])]
+    x = max(mids, key=lambda m: sum(a < m < b for a, b in gaps))
+    split = [(a, b) for a, b in gaps if a < x < b]
+    if len(split) < MIN_COLUMN_ROWS:
+        return None
+    left_edge, right_edge = max(a for a, _ in split), min(b for _, b in split)
+    wraps = sum(a >= left_edge - em for a, _ in split)
+    starts = sum(b <= right_edge + 2.5 * em for _, b in split)
+    if wraps < 2 or starts < len(split) / 2 or right_edge - left_edge > GUTTER_MAX * em:
+        return None
+    return Gutter(left_edge, right_edge)
+
+
+def _crosses(x0: float, x1: float, middle: float, em: float) -> bool:
+    """A box that reaches within a quarter em of the gutter's middle (the gutter is an em wide at least)."""
+    return x0 < middle + 0.25 * em and x1 > middle - 0.25 * em
+
+
+def order_lines(chars: list[dict[str, Any]], blocks: Sequence[Line] = (), gutter: Gutter | None = None) -> Ordered:
+    """A page's characters and ready-made lines (table rows) -> its lines in reading order.
+
+    Without columns (no `gutter` given and none found) the lines go top to bottom. With columns,
+    the page is cut into bands by the rows that cross the gutter (a title or a source line across
+    the page, a page number) and by empty stretches taller than three lines; such rows stay where
+    they are, and in each band the left column is read top to bottom, then the right one, each
+    measured against its own margins. A page with more than one band of columns is read that way
+    but marked uncertain: text across the page between columns may be a box the columns flow
+    around rather than a break between two runs of columns.
+
+    A `gutter` given (the page before had columns) is used when the page has none of its own and
+    at most MAX_CROSSING rows cross it, or two rows wrap at it: the end of an article that stops
+    in the left column, a right column of two lines.
+    """
+    em = _em(chars) or 1.0
+    rows = [r for r in group_rows(chars, lambda c: c["top"], lambda c: c["bottom"]) if _visible(r)]
+    found = find_gutter(rows, em)
+    if found is None and gutter is not None:
+        across = [any(_crosses(c["x0"], c["x1"], gutter.middle, em) for c in _visible(r)) for r in rows]
+        ends = [max((c["x1"] for c in r if c["x1"] <= gutter.middle), default=0.0) for r in rows]
+        wrapped = sum(not a and x >= gutter.x0 - em for a, x in zip(across, ends))
+        found = gutter if sum(across) <= MAX_CROSSING or wrapped >= 2 else None
+    if found is None:
+        lines = chars_to_lines(chars) + list(blocks)
+        lines.sort(key=lambda ln: ln.top)
+        return Ordered(lines)
+    mid = found.middle
+    # (top, bottom, side, what): side 0 left, 1 right, None across the gutter
+    items: list[tuple[float, float, int | None, Line | list[dict[str, Any]]]] = []
+    for ln in blocks:
+        items.append((ln.top, ln.bottom, None if _crosses(ln.x0, ln.x1, mid, em) else int(ln.x0 >= mid), ln))
+    for r in rows:
+        vis = _visible(r)
+        if any(_crosses(c["x0"], c["x1"], mid, em) for c in vis):
+            items.append((min(c["top"] for c in r), max(c["bottom"] for c in r), None, r))
+            continue
+        for k, part in enumerate(([c for c in r if c["x1"] <= mid], [c for c in r if c["x1"] > mid])):
+            if _visible(part):
+                items.append((min(c["top"] for c in part), max(c["bottom"] for c in part), k, part))
+    items.sort(key=lambda it: it[0])
+
+    out: list[Line] = []
+    sides: list[list[Line]] = [[], []]
+    band: list[list[Line | list[dict[str, Any]]]] = [[], []]
+    bands = 0
+
+    def lines_of(what: list[Line | list[dict[str, Any]]]) -> list[Line]:
+        lines = [it for it in what if isinstance(it, Line)]
+        lines += chars_to_lines([c for it in what if not isinstance(it, Line) for c in it])
+        return sorted(lines, key=lambda ln: ln.top)
+
+    def close() -> None:
+        nonlocal bands
+        bands += all(band)
+        for k in (0, 1):
+            lines = lines_of(band[k])
+            out.extend(lines)
+            sides[k].extend(lines)
+            band[k] = []
+
+    bottom: float | None = None
+    for top, bot, side, what in items:
+        if side is None or (bottom is not None and top - bottom > 3 * em):
+            close()
+        if side is None:
+            out.extend(lines_of([what]))
+        else:
+            band[side].append(what)
+        bottom = bot if bottom is None else max(bottom, bot)
+    close()
+    for lines in sides:
+        frame = _frame(lines, _body_size(lines))
+        for ln in lines:
+            if not ln.table:
+                ln.frame = frame
+    uncertain = "columns interrupted by text across the page" if bands > 1 else None
+    return Ordered(out, found, uncertain)

@@ -41,7 +41,17 @@ from pathlib import Path
 from typing import Any
 
 from .base import Extracted
-from .layout import Line, PageLines, _page_number, chars_to_lines, drop_furniture, glue, layout_text
+from .layout import (
+    Gutter,
+    Line,
+    PageLines,
+    _page_number,
+    chars_to_lines,
+    drop_furniture,
+    glue,
+    layout_text,
+    order_lines,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +63,8 @@ MAX_IMAGE_PIXELS = 200_000_000  # an embedded image declaring more pixels: refus
 MIN_TEXT_CHARS = 20  # a page with fewer characters than this and a large image (or none at all) is a scan
 OCR_DPI = 200  # render scanned pages at this resolution
 MAX_RENDER_PIXELS = 25_000_000  # a page that would render larger is rendered at a lower resolution
+UNCERTAIN_PAGES = "uncertain_order_pages"  # meta: pages whose reading order positions cannot settle ("2, 5")
+
 
 def _inside(c: dict[str, Any], bbox: tuple[float, float, float, float]) -> bool:
     x, y = (c["x0"] + c["x1"]) / 2, (c["top"] + c["bottom"]) / 2
@@ -82,9 +94,55 @@ def _table_rows(page: Any, chars: list[dict[str, Any]]) -> list[tuple[tuple[floa
             cells = [_cell_text(chars, c) for c in r.cells]
             if any(cells):
                 x0, top, x1, bottom = r.bbox
-                lines.append(Line("\t".join(cells), x0, x1, top, bottom, 0.0, 0.0, table=True))
+                edges = tuple(round(c[0]) if c is not None else -1 for c in r.cells)
+                lines.append(Line("\t".join(cells), x0, x1, top, bottom, 0.0, 0.0, table=True, cells=edges))
         out.append((table.bbox, lines))
     return out
+
+
+_SERIAL = re.compile(r"^(?:序号|编号|序|No\.?|\d{1,4})$", re.IGNORECASE)
+MAX_HEADER_ROWS = 3  # at most this many header rows repeated at the top of a page are recognised
+
+
+def _same_table(a: Line, b: Line) -> bool:
+    """Two table rows with the same cells (within 2 points): the same table, or its continuation."""
+    return a.table and b.table and bool(a.cells) and len(a.cells) == len(b.cells) and all(
+        abs(x - y) <= 2 for x, y in zip(a.cells, b.cells)
+    )
+
+
+def join_tables(pages: list[PageLines]) -> int:
+    """A ruled table that goes on over a page break becomes one table again; returns how many rows went.
+
+    The table's header rows, repeated at the top of the next page, are left out there (they are a
+    header, not data); and a row broken across the break, which goes on at the top of the next page
+    with an empty first cell where the table numbers its rows (序号), is joined with its start into
+    one row, cell by cell. Run after `drop_furniture` (page numbers stand between the two parts).
+    """
+    removed = 0
+    header: list[str] = []  # the first rows of the table that reaches the foot of the page before
+    for prev, page in zip(pages, pages[1:]):
+        if not (prev.lines and page.lines and _same_table(prev.lines[-1], page.lines[0])):
+            header = []
+            continue
+        start = len(prev.lines) - 1  # where the table starts on `prev`
+        while start > 0 and _same_table(prev.lines[start - 1], prev.lines[-1]):
+            start -= 1
+        if not (header and start == 0):  # else it went on onto `prev` from the page before: keep its header
+            header = [ln.text for ln in prev.lines[start : start + MAX_HEADER_ROWS]]
+        k = 0
+        while k < min(len(header), len(page.lines)) and page.lines[k].text == header[k]:
+            k += 1
+        del page.lines[:k]
+        removed += k
+        last = prev.lines[-1]
+        if page.lines and _same_table(last, page.lines[0]) and last.text != header[0]:
+            a, b = last.text.split("\t"), page.lines[0].text.split("\t")
+            if not b[0] and _SERIAL.match(a[0]) and _SERIAL.match(header[0].split("\t")[0]):
+                last.text = "\t".join(x + glue(x, y) + y for x, y in zip(a, b))
+                del page.lines[0]
+                removed += 1
+    return removed
 
 
 def _is_scan(chars: list[dict[str, Any]], page: Any) -> bool:
@@ -123,11 +181,13 @@ def _turned(chars: list[dict[str, Any]], angle: int, width: float, height: float
     return out
 
 
-def _text_page(page: Any) -> tuple[PageLines, bool]:
+def _text_page(page: Any, gutter: Gutter | None = None) -> tuple[PageLines, bool]:
     """A page's lines from its text layer, or (empty, True) when it must be read by OCR.
 
     Text in the page's main direction is laid out (turned upright first when the page is set
-    sideways); text in another direction (a margin note, a stamp) follows as lines of its own.
+    sideways) in reading order, column by column where it runs in columns (`gutter`: the page
+    before's columns, see `layout.order_lines`); text in another direction (a margin note, a
+    stamp) follows as lines of its own.
     """
     chars = page.dedupe_chars().chars
     width, height = float(page.width), float(page.height)
@@ -140,9 +200,8 @@ def _text_page(page: Any) -> tuple[PageLines, bool]:
     if main == 0:
         tables = _table_rows(page, by_angle[0])
         body = [c for c in by_angle[0] if not any(_inside(c, bbox) for bbox, _ in tables)]
-        lines = chars_to_lines(body) + [ln for _, rows in tables for ln in rows]
-        lines.sort(key=lambda ln: ln.top)
-        result = PageLines(width, height, lines)
+        ordered = order_lines(body, [ln for _, rows in tables for ln in rows], gutter)
+        result = PageLines(width, height, ordered.lines, gutter=ordered.gutter, uncertain=ordered.uncertain)
     else:
         turned = _turned(by_angle[main], main, width, height)
         result = PageLines(height, width, chars_to_lines(turned), turned=True)
@@ -256,10 +315,22 @@ def read_pdf(path: Path, data: bytes) -> Extracted:
         doc.close()
     dropped = drop_furniture(pages)
     log.debug("%s: %d furniture lines left out", path.name, dropped)
+    joined = join_tables(pages)
+    log.debug("%s: %d table rows repeated or broken across pages", path.name, joined)
     text, starts = layout_text(pages)
     if not text.strip():
         raise ValueError("PDF has no text (no text layer and nothing recognised by OCR)")
-    return Extracted(text, title, pages=starts, ocr=bool(scans), notes=tuple(notes))
+    meta: dict[str, str] = {}
+    columns = [i for i, p in enumerate(pages) if p.gutter is not None]
+    if columns:
+        notes.append(f"read column by column: page {_page_list(columns)}")
+    unsure = [i for i, p in enumerate(pages) if p.uncertain]
+    if unsure:
+        meta[UNCERTAIN_PAGES] = ", ".join(str(i + 1) for i in unsure)
+        reasons = sorted({p.uncertain for p in pages if p.uncertain})
+        notes.append(f"reading order uncertain on page {_page_list(unsure)} ({'; '.join(reasons)})")
+        log.warning("%s: %s", path.name, notes[-1])
+    return Extracted(text, title, pages=starts, ocr=bool(scans), meta=meta, notes=tuple(notes))
 
 
 def _read_text_layer(pdfplumber: Any, data: bytes, n: int) -> tuple[list[PageLines], list[int], list[str]]:
@@ -277,17 +348,19 @@ def _read_text_layer(pdfplumber: Any, data: bytes, n: int) -> tuple[list[PageLin
         log.warning("pdfminer cannot parse the PDF (%s): every page goes to OCR", e)
         notes.append(f"text layer unreadable ({type(e).__name__}): all pages read by OCR")
         return [PageLines(595.0, 842.0, ocr=True) for _ in range(n)], list(range(n)), notes
+    gutter: Gutter | None = None  # the columns of the page before
     with pdf:
         for i in range(n):
             try:
                 page = pdf.pages[i]
-                result, scan = _text_page(page)
+                result, scan = _text_page(page, gutter)
                 page.close()
             except Exception as e:  # noqa: BLE001 - one damaged page must not lose the document
                 log.warning("page %d: text layer unreadable (%s): read by OCR", i + 1, e)
                 notes.append(f"page {i + 1}: text layer unreadable ({type(e).__name__}), read by OCR")
                 result, scan = PageLines(595.0, 842.0), True
             pages.append(result)
+            gutter = result.gutter
             if scan:
                 scans.append(i)
     return pages, scans, notes
