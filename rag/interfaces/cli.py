@@ -25,6 +25,7 @@ from rag.ingest.pipeline import IndexBusyError, complete_dense, ingest, ingest_m
 from rag.interfaces import audit, auth
 from rag.reading.load import LoadError
 from rag.reading.readers import READERS
+from rag.reading.readers.pdf import UNCERTAIN_PAGES
 from rag.search import retrieve
 from rag.search.adapter import QueryEncoder
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
@@ -336,6 +337,11 @@ def _cmd_info(args: argparse.Namespace) -> int:
     skipped = [LoadError(r["source"], r["reason"]) for r in m.get("skipped", [])]
     print(f"not indexed: {len(skipped)} files")
     print_skipped(skipped, limit=None if args.docs else SHOW_SKIPPED)
+    unsure = sorted((d for d in index.docs.values() if d.meta.get(UNCERTAIN_PAGES)), key=lambda d: d.source)
+    if unsure:  # pages whose layout (columns around text across the page) leaves the reading order open
+        print(f"reading order uncertain: {len(unsure)} document{'s' if len(unsure) > 1 else ''}, check these pages")
+        for d in unsure[: None if args.docs else SHOW_SKIPPED]:
+            print(safe(f"  {d.source}: page {d.meta[UNCERTAIN_PAGES]}"))
     if args.docs:
         for d in sorted(index.docs.values(), key=lambda d: d.source):
             extra = "".join(f"  {x}" for x in (d.doc_number, d.date, d.kind + ("/OCR" if d.ocr else "")) if x)
