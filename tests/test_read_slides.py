@@ -2,9 +2,10 @@
 its title placeholder, shapes in reading order, groups, tables as rows, speaker notes marked.
 
 The deck is made by the test with python-pptx: a title slide, a slide whose three text boxes
-were added out of reading order, a slide with a table (a merged cell) and notes, an untitled
-slide holding a group, an empty slide, a closing title-only slide. The .ppt is that deck saved
-by LibreOffice (`soffice --convert-to ppt`, in a private profile).
+were added out of reading order, a slide with a table (a category cell merged down, a cell
+merged across) and notes, an untitled slide holding a group, an empty slide, a closing
+title-only slide. The .ppt is that deck saved by LibreOffice (`soffice --convert-to ppt`, in a
+private profile); the .dps is the .ppt under a WPS name.
 """
 
 from __future__ import annotations
@@ -35,10 +36,12 @@ LINES = [
     "（三）强化事中事后监管。",
     "备注：本页重点讲解审批时限，举例说明。",
     "重点任务",  # 第3页
-    "序号\t任务\t责任单位",
-    "1\t企业开办一网通办\t市市场监管局",
-    "2\t工程项目审批提速\t市住建局",
-    "3\t跨部门联合监管\t",
+    "类别\t序号\t任务\t责任单位",  # the shared row model: header, category lines, "列名：值；…" rows
+    "营商环境",
+    "序号：1；任务：企业开办一网通办；责任单位：市市场监管局",
+    "序号：2；任务：工程项目审批提速；责任单位：市住建局",
+    "监管",
+    "序号：3；任务：跨部门联合监管",
     "备注：责任单位以正式文件为准。",
     "联系人：王明",  # 第4页 (untitled: a group, then a box below it)
     "电话：0791-12345678",
@@ -75,13 +78,15 @@ def build_deck(path: Path) -> Path:
 
     s = prs.slides.add_slide(prs.slide_layouts[TITLE_ONLY])
     s.shapes.title.text = "重点任务"
-    rows = [["序号", "任务", "责任单位"], ["1", "企业开办一网通办", "市市场监管局"],
-            ["2", "工程项目审批提速", "市住建局"], ["3", "跨部门联合监管", ""], ["", "", ""]]  # fmt: skip
-    table = s.shapes.add_table(len(rows), 3, Inches(0.5), Inches(1.8), Inches(9), Inches(3)).table
+    rows = [["类别", "序号", "任务", "责任单位"], ["营商环境", "1", "企业开办一网通办", "市市场监管局"],
+            ["", "2", "工程项目审批提速", "市住建局"], ["监管", "3", "跨部门联合监管", ""],
+            ["", "", "", ""]]  # fmt: skip
+    table = s.shapes.add_table(len(rows), 4, Inches(0.5), Inches(1.8), Inches(9), Inches(3)).table
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             table.cell(r, c).text = value
-    table.cell(3, 1).merge(table.cell(3, 2))  # the task's cell spans the unit's column
+    table.cell(1, 0).merge(table.cell(2, 0))  # the category cell merged down over its two rows
+    table.cell(3, 2).merge(table.cell(3, 3))  # the task's cell spans the unit's column
     s.notes_slide.notes_text_frame.text = "责任单位以正式文件为准。"
 
     s = prs.slides.add_slide(prs.slide_layouts[BLANK])
@@ -129,10 +134,9 @@ CLAUSES = [
     (f"{DECK} › 第2页 › 工作目标 › （二）", "（二）压缩工程建设项目审批时限。"),
     (f"{DECK} › 第2页 › 工作目标 › （三）", "（三）强化事中事后监管。"),
     (f"{DECK} › 第2页 › 工作目标", "备注：本页重点讲解审批时限，举例说明。"),
-    (f"{DECK} › 第3页 › 重点任务 › 序号｜任务｜责任单位 › 第1行",
-     "重点任务\n序号\t任务\t责任单位\n1\t企业开办一网通办\t市市场监管局"),
-    (f"{DECK} › 第3页 › 重点任务 › 序号｜任务｜责任单位 › 第2行", "2\t工程项目审批提速\t市住建局"),
-    (f"{DECK} › 第3页 › 重点任务 › 序号｜任务｜责任单位 › 第3行", "3\t跨部门联合监管"),
+    (f"{DECK} › 第3页 › 重点任务 › 营商环境 › 序号 1", "序号：1；任务：企业开办一网通办；责任单位：市市场监管局"),
+    (f"{DECK} › 第3页 › 重点任务 › 营商环境 › 序号 2", "序号：2；任务：工程项目审批提速；责任单位：市住建局"),
+    (f"{DECK} › 第3页 › 重点任务 › 监管 › 序号 3", "序号：3；任务：跨部门联合监管"),
     (f"{DECK} › 第3页 › 重点任务", "备注：责任单位以正式文件为准。"),
     (f"{DECK} › 第4页", "联系人：王明\n电话：0791-12345678\n请各单位于6月底前报送进展。"),
     (f"{DECK} › 第6页 › 谢谢", "谢谢"),

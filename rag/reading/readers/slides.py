@@ -8,9 +8,9 @@ clause, heading or table runs from one slide into the next; its lines, in this o
   a group's shapes in the same order where the group stands; a text frame gives one line
   per paragraph (soft line breaks as in Word: kept where a sentence ends or a numbered item
   starts, else joined);
-- a table as rows: one line per row, cells joined by TAB, header row first; a cell's
-  paragraphs join with a space; a merged cell gives its text once and empty cells for the
-  ones it covers; rows with no text are left out, and a one-column table is read as lines;
+- a table by the row model every reader shares (`table.table_lines`): a recognised header
+  row, then each row as "列名：值；…", merged cells carried; else one TAB-joined line per
+  row; a cell's paragraphs join with a space;
 - the speaker notes last, the first line marked "备注：", in a section of their own under
   第N页 › title (notes are about the whole slide, not its last paragraph).
 Slides with no text are skipped; hidden slides are read and named in `Extracted.notes`.
@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .base import Extracted, check_zip, zip_has
 from .office import OLE_MAGIC, convert, ole_has_stream
+from .table import Cell, table_lines
 from .word import _resolve_breaks
 
 log = logging.getLogger(__name__)
@@ -60,15 +61,19 @@ def _paragraph_lines(text_frame) -> list[str]:
 
 
 def _table_lines(table) -> list[str]:
-    """A table's rows, cells TAB-joined; merged-over cells empty; a one-column table as lines."""
-    rows = []
-    for row in table.rows:
-        cells = ["" if c.is_spanned else " ".join(_paragraph_lines(c.text_frame)) for c in row.cells]
-        if any(cells):
-            rows.append(cells)
-    if all(len(cells) <= 1 for cells in rows):
-        return [c for cells in rows for c in cells]
-    return ["\t".join(cells) for cells in rows]
+    """A table's lines by the shared row model, its merged cells marked as covering their neighbours."""
+    rows = [list(row.cells) for row in table.rows]
+    covered: dict[tuple[int, int], Cell] = {}
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            if cell.is_merge_origin:
+                for rr in range(r, r + cell.span_height):
+                    for cc in range(c, c + cell.span_width):
+                        covered[(rr, cc)] = Cell("", up=rr > r, left=cc > c)
+                covered.pop((r, c))
+    grid = [[covered.get((r, c)) or Cell(" ".join(_paragraph_lines(cell.text_frame))) for c, cell in enumerate(row)]
+            for r, row in enumerate(rows)]  # fmt: skip
+    return table_lines(grid)
 
 
 def _position(shape) -> tuple[int, int]:
