@@ -150,7 +150,7 @@ def read_pptx(path: Path, data: bytes) -> Extracted:
             lines.append(ln)
             offset += len(ln) + 1
     if not lines:
-        raise ValueError(f"no text on any of the {n} slides (pictures only?)")
+        raise ValueError(f"no text on any slide ({n} slide{'s' if n != 1 else ''}; pictures only?)")
     notes = (f"hidden slides read: {', '.join(f'第{k}页' for k in hidden)}",) if hidden else ()
     title = (deck.core_properties.title or "").strip() or first_title
     return Extracted("\n".join(lines), title, outline=tuple(outline), sections=tuple(sections), notes=notes)
