@@ -231,7 +231,7 @@ def existing(library: str | Path, name: str) -> Path | None:
         target = Path(library) / safe_name(name)
     except UploadError:
         return None
-    return target if target.is_file() else None
+    return target if target.is_file() or target.is_symlink() else None
 
 
 @dataclass(frozen=True)
@@ -286,6 +286,9 @@ def upload(who: Identity, library: str | Path, index_dir: str | Path, name: str,
         check_content(clean, data)
         if old is not None and not replace:
             raise FileExistsError(f"{clean} already exists in the library")
+        if old is not None and old.is_symlink():
+            raise UploadError(f"{clean}: the library entry of that name is a link; replacing it is refused "
+                              "(the file it points to would be overwritten): remove the link on the server first")
         before = sha256_file(old) if old is not None else None
         archived = archive(library, old) if old is not None else None
         try:

@@ -46,6 +46,12 @@ def safe_name(name: str) -> str:
         UploadError: nothing usable is left of the name.
     """
     base = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    hidden = next((ch for ch in base if unicodedata.category(ch) in ("Cc", "Cf")), None)
+    if hidden is not None:  # a bidi override shows "gpj.exe" as "exe.jpg": refused, never kept in a name
+        raise UploadError(f"{name!r}: the name holds a control or text-direction character "
+                          f"(U+{ord(hidden):04X}); rename the file")  # fmt: skip
+    if base.startswith("~$"):
+        raise UploadError(f"{base}: an Office lock file (~$…), not a document: upload the document itself")
     base = re.sub(r"[\x00-\x1f\x7f<>:\"|?*\ud800-\udfff]", "_", base).strip(" .")
     if not base or base in (".", ".."):
         raise UploadError(f"{name!r}: not a usable file name")
@@ -128,9 +134,12 @@ def store(library: str | Path, name: str, data: bytes) -> Path:
     clean = safe_name(name)
     check_content(clean, data)
     root.mkdir(parents=True, exist_ok=True)
-    target = (root / clean).resolve()
-    if target.parent != root:
+    target = root / clean  # the name itself, never what a link there points to
+    if target.parent.resolve() != root:
         raise UploadError(f"{name!r}: would be written outside the library")
+    if target.is_symlink():
+        raise UploadError(f"{clean}: the library entry of that name is a link; replacing it is refused "
+                          "(the file it points to would be overwritten): remove the link on the server first")
     tmp = root / f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}{Path(clean).suffix}"
     try:
         try:
