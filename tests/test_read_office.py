@@ -35,8 +35,8 @@ LINES = [
     "2. 分管负责人对分管领域安全生产工作负直接领导责任。",
     "二、重点任务",
     "序号\t任务\t牵头单位",
-    "1\t隐患排查\t市应急局",
-    "2\t专项整治\t市住建局",
+    "序号：1；任务：隐患排查；牵头单位：市应急局",
+    "序号：2；任务：专项整治；牵头单位：市住建局",
     "三、工作要求",
     "本通知自印发之日起施行。",
 ]
@@ -71,7 +71,7 @@ def typed_docx() -> bytes:
     d.core_properties.title = TITLE
     for line in LINES[:8]:
         d.add_paragraph(line)
-    rows = [line.split("\t") for line in LINES[8:11]]
+    rows = [["序号", "任务", "牵头单位"], ["1", "隐患排查", "市应急局"], ["2", "专项整治", "市住建局"]]
     table = d.add_table(rows=len(rows), cols=len(rows[0]))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
@@ -167,7 +167,7 @@ def test_doc_reads_like_its_docx(made):
     got = read(made["doc"])
     assert reader_for(made["doc"], made["doc"].read_bytes()).name == "doc"
     assert got.text == original.text
-    assert got.text.split("\n") == LINES  # the table's rows are TAB-joined lines
+    assert got.text.split("\n") == LINES  # the table's header TAB-joined, its rows "列名：值；…"
     assert got.title == TITLE  # from core.xml: LibreOffice's relationship type hides it from python-docx
 
 

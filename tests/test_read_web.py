@@ -123,7 +123,7 @@ def test_data_table_rows_joined_by_tab_with_caption():
       <thead><tr><th>类别</th><th>标准</th></tr></thead>
       <tbody><tr><td><p>城市</p></td><td>783<br>元</td></tr><tr><td></td><td></td></tr>
       <tr><td>农村\t低保</td><td>621</td></tr></tbody></table>"""
-    assert _lines(html) == ["正文", "表1 标准", "类别\t标准", "城市\t783 元", "农村 低保\t621"]
+    assert _lines(html) == ["正文", "表1 标准", "类别\t标准", "类别：城市；标准：783 元", "类别：农村 低保；标准：621"]
 
 
 def test_layout_table_is_blocks_not_rows():
@@ -267,7 +267,10 @@ def test_data_table_with_label_headings_is_not_a_box():
       <tr><td>关于甲的办法</td><td>白政发〔2020〕1号</td><td>白水市人民政府</td></tr></table></div>"""
     ex = _read(html)
     assert ex.meta == {}
-    assert ex.text.split("\n")[1:] == ["名称\t文号\t发布机构", "关于甲的办法\t白政发〔2020〕1号\t白水市人民政府"]
+    assert ex.text.split("\n")[1:] == [
+        "名称\t文号\t发布机构",
+        "名称：关于甲的办法；文号：白政发〔2020〕1号；发布机构：白水市人民政府",
+    ]
 
 
 # ---------------------------------------------------------------- sniffing, decoding

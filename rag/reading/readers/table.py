@@ -52,7 +52,8 @@ def table_lines(grid: Sequence[Sequence[Cell]], header: bool | None = None) -> l
     Args:
         grid: rows of cells, top to bottom; rows may be ragged.
         header: True when the first row (after caption rows) is the header, as in a
-            spreadsheet; None to decide from the cells, as for a table in a document.
+            spreadsheet; None to decide from the cells, as for a table in a document; False
+            for the plain convention (a table nested in a cell, flattened into its text).
     """
     rows = _normalised(grid)
     if not rows:
@@ -161,11 +162,12 @@ def _looks_like_header(names: list[str], first: list[Cell], n_data: int) -> bool
 
 def _category_columns(names: list[str], rows: list[list[Cell]], down: list[list[str]], first: int) -> list[int]:
     """Columns whose values head rows rather than describe them: named 类别/领域…, or a first column
-    merged down over several rows (not a 序号 or task column), filled on every data row."""
+    (not a 序号 or task column), merged down over several rows or repeating a value, filled on every data row."""
     out = []
     for c, name in enumerate(names):
-        merged = any(rows[r][c].up for r in range(first, len(rows)))
-        if not (_CATEGORY_NAME.search(name) or (c == 0 and merged and not _FIELD_NAME.search(name))):
+        merged = any(rows[r][c].up or (r > first and down[r][c] and down[r][c] == down[r - 1][c])
+                     for r in range(first, len(rows)))  # fmt: skip
+        if not merged or not (_CATEGORY_NAME.search(name) or (c == 0 and not _FIELD_NAME.search(name))):
             continue
         filled = [down[r][c] for r in range(first, len(rows)) if _own(rows[r], skip=[c])]
         if filled and all(filled):

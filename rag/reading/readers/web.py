@@ -39,6 +39,7 @@ from pathlib import Path
 
 from .base import Extracted
 from .plain import decode_bytes, is_gb_family
+from .table import Cell, table_lines
 
 logger = logging.getLogger(__name__)
 
@@ -332,16 +333,35 @@ def block_lines(root, tables: bool = True, limit: int | None = None, labels: boo
 
 
 def _table_lines(table) -> list[str]:
-    """A data table: its caption line, then one line per row with cells joined by TAB."""
+    """A data table: its caption line, then its rows in the row model (`table.table_lines`), a cell
+    spanning rows (rowspan) given to each row it covers, one spanning columns (colspan) once."""
     lines: list[str] = []
     for cap in table.iterchildren("caption"):
         lines.extend(block_lines(cap))
-    for tr in table.iter("tr"):
-        cells = [c for c in tr if _tag(c) in _CELL_TAGS]
-        texts = [" ".join(block_lines(c)).replace("\t", " ") for c in cells]
-        if any(texts):
-            lines.append("\t".join(texts))
-    return lines
+    grid: list[list[Cell]] = []
+    below: dict[tuple[int, int], Cell] = {}  # positions a rowspan above covers
+    for r, tr in enumerate(table.iter("tr")):
+        row: list[Cell] = []
+        for el in (c for c in tr if _tag(c) in _CELL_TAGS):
+            while (r, len(row)) in below:
+                row.append(below.pop((r, len(row))))
+            rows, cols = _span(el.get("rowspan"), 1000), _span(el.get("colspan"), 64)
+            for dr in range(1, rows):
+                for dc in range(cols):
+                    below[(r + dr, len(row) + dc)] = Cell("", up=True, left=dc > 0)
+            row += [Cell(" ".join(block_lines(el)).replace("\t", " "))] + [Cell("", left=True)] * (cols - 1)
+        for _, c in sorted(k for k in below if k[0] == r):
+            row += [Cell()] * (c - len(row)) + [below.pop((r, c))]
+        grid.append(row)
+    return lines + table_lines(grid)
+
+
+def _span(value: str | None, limit: int) -> int:
+    """A rowspan/colspan attribute as a count from 1 to `limit` (missing, 0 or junk: 1)."""
+    try:
+        return min(max(int(value or 1), 1), limit)
+    except ValueError:
+        return 1
 
 
 # ---------------------------------------------------------------- text mass per element

@@ -24,11 +24,13 @@ What is read, in document order (w:body walked directly, parsed with lxml safely
   with whitespace.
 - bullets (numFmt bullet) render nothing: the glyph is often a private-use Symbol/Wingdings
   code point and carries no words and no number a citation could use.
-- tables: one line per row, cells joined by TAB, header row first. A cell's paragraphs
-  join with a space; nested tables flatten into the cell's text. Cells are laid on the
-  table grid: a horizontally merged cell (gridSpan) gives its text once followed by empty
-  cells for the columns it covers, a vertically merged continuation cell is empty, so
-  every row has as many cells as the widest row. A table with a single column is a frame
+- tables in the row model (`table.table_lines`): where the first row names the columns,
+  the header as a TAB-joined line and each row as "列名：值；列名：值", a category row
+  merged across the table or a category column merged down as lines before the rows they
+  head; else one TAB-joined line per row. A cell's paragraphs join with a space; nested
+  tables flatten into the cell's text. Cells are laid on the table grid: a horizontally
+  merged cell (gridSpan, hMerge) gives its text once, a vertically merged one (vMerge) its
+  text to every row it covers (in the plain form: once). A table with a single column is a frame
   (a box drawn around text, common in 公文), not data: its content is read as ordinary
   paragraphs. Rows with no text are left out. A caption is simply the paragraph before
   the table, kept as its own line.
@@ -89,6 +91,7 @@ from pathlib import Path
 from lxml import etree
 
 from .base import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_UNPACKED, Extracted, check_zip, zip_has
+from .table import Cell, table_lines
 
 log = logging.getLogger(__name__)
 
@@ -853,7 +856,7 @@ class _Doc:
         return label
 
     def _table(self, tbl: etree._Element, cell_notes: list[str] | None) -> list[str]:
-        """Rows as TAB-joined lines (a single-column table: its content as paragraphs)."""
+        """The table in the row model (`table.table_lines`); a single-column table: its content as paragraphs."""
         notes: list[str] = cell_notes if cell_notes is not None else []
         rows: list[list[etree._Element]] = []
         befores: list[tuple[int, int]] = []
@@ -876,28 +879,24 @@ class _Doc:
                 for tc in cells:
                     out.extend(self.blocks(tc, cell_notes))
             return out
-        grid: list[list[str]] = []
+        grid: list[list[Cell]] = []
         for cells, (before, after) in zip(rows, befores):
-            row = [""] * before
+            row = [Cell()] * before
             for tc in cells:
                 tcpr = tc.find(W_TCPR)
                 span = 1
-                continued = False
+                up = left = False
                 if tcpr is not None:
                     gs = tcpr.find(_w("gridSpan"))
                     span = min(max(_int(gs.get(W_VAL), 1) or 1, 1), 64) if gs is not None else 1
                     vm, hm = tcpr.find(_w("vMerge")), tcpr.find(_w("hMerge"))
-                    continued = (vm is not None and vm.get(W_VAL, "continue") == "continue") or (
-                        hm is not None and hm.get(W_VAL, "continue") == "continue"
-                    )
-                text = "" if continued else self._cell_text(tc, notes)
-                row.extend([text] + [""] * (span - 1))
-            row.extend([""] * after)
+                    up = vm is not None and vm.get(W_VAL, "continue") == "continue"
+                    left = hm is not None and hm.get(W_VAL, "continue") == "continue"
+                text = "" if up or left else self._cell_text(tc, notes)
+                row.extend([Cell(text, up, left)] + [Cell("", up, True)] * (span - 1))
+            row.extend([Cell()] * after)
             grid.append(row)
-        width = max((len(r) for r in grid), default=0)
-        for row in grid:
-            if any(c.strip() for c in row):
-                out.append("\t".join(row + [""] * (width - len(row))))
+        out.extend(table_lines(grid, header=False if cell_notes is not None else None))  # nested: plain
         if cell_notes is None:
             out.extend(notes)
         return out
