@@ -31,7 +31,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-LAYOUT_VERSION = 2  # cleaning, 公文 structure, clause splitting: bump to re-extract every document
+LAYOUT_VERSION = 3  # cleaning, 公文 structure, clause splitting: bump to re-extract every document
 SKIPPED_NAMES = {"_index.md"}  # LawRefBook folder stubs carry no text
 MAX_FILE_BYTES = 50 * 1024 * 1024
 REMOVED_DIR = ".removed"  # files a librarian removed in the app: kept, never ingested again
@@ -63,9 +63,10 @@ class Document:
     pages: tuple[int, ...] = ()  # start offset of each page (paged formats)
     ocr: bool = False  # text recognised from images
     repeals: tuple[str, ...] = ()  # titles / 文号 the document says it repeals
+    repeal_reports: tuple[tuple[str, str], ...] = ()  # (repealed, repealing): repeals it reports (a 解读)
     revised: bool = False  # the title marks a revision (修订/修正)
     meta: dict[str, str] = field(default_factory=dict)  # 主送, 署名, 附件说明, 抄送, 印发, 签发人, …
-    outline: tuple[tuple[int, int], ...] = ()  # (line start offset, level) of the lines the format styles as headings
+    outline: tuple[tuple[int, int], ...] = ()  # (line start, level) of heading lines: styled (1-9), a wrapped title (0)
     sections: tuple[tuple[int, tuple[str, ...]], ...] = ()  # (offset, path) of parts split apart (slides)
 
 
@@ -210,9 +211,10 @@ def _document(path: Path, data: bytes, reader: Reader, ex: Extracted) -> Documen
         pages=ex.pages,
         ocr=ex.ocr,
         repeals=st.repeals,
+        repeal_reports=st.repeal_reports,
         revised=st.revised or bool(REVISED.search(title)),
         meta={k: v for k, v in {**st.meta, **ex.meta}.items() if k != "title"},
-        outline=ex.outline,
+        outline=tuple(sorted({*ex.outline, *st.outline})),
         sections=ex.sections,
     )
 

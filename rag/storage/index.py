@@ -32,6 +32,7 @@ from rag.embedding.embed import Embedder, EmbedderSpec
 from rag.reading.load import Document, load_file, normalise_title
 from rag.storage.cache import DiskFullError as DiskFullError  # raised by save as well as by the cache
 from rag.storage.store import Candidate, Changes, DocChange, DocInfo, Scope, Supersession
+from rag.text.gongwen import wrapped_title
 from rag.text.split import CHUNKER_VERSION, Clause, split_document
 from rag.text.terms import MAX_TERMS, TERMS_VERSION, LexicalConfig, library_terms, term_tokenizer, valid_term
 from rag.text.tokens import tokenize
@@ -79,7 +80,10 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
     """doc_id -> what replaced it, for documents that are no longer current.
 
     The strongest evidence is a document that says so: "《…》（甬民发〔2021〕15号）同时废止" names
-    the title or the 文号 of the one it repeals (never a newer one). Otherwise documents with the
+    the title or the 文号 of the one it repeals (never a newer one); a title also names the
+    document an 印发 notice of that title wraps. A repeal that a third document reports (a 解读:
+    "《Y》自…施行，《X》同时废止") makes X superseded by Y, the document that repeals it, when Y is
+    in the library (its newest version), never by the report. Otherwise documents with the
     same real title (ignoring 中华人民共和国, dates and 修订/修正 marks) and the same issuer
     where known are versions of one another: the latest date is current, or, on the same date,
     the one marked 修订/修正. Documents of one title and one date with no revision mark (the
@@ -89,17 +93,33 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
     docs = list(docs)
     out: dict[str, Supersession] = {}
     by_title: dict[str, list[DocInfo]] = {}
-    by_number: dict[str, list[DocInfo]] = {}
+    by_name: dict[str, list[DocInfo]] = {}  # its title, its number, the title of the document it wraps
     for d in docs:
         by_title.setdefault(normalise_title(d.title), []).append(d)
-        if d.doc_number:
-            by_number.setdefault(d.doc_number, []).append(d)
+        names = {normalise_title(d.title), normalise_title(wrapped_title(d.title) or d.title), d.doc_number}
+        for name in names - {None, ""}:
+            by_name.setdefault(name, []).append(d)
+
+    def named(ref: str) -> list[DocInfo]:
+        found = by_name.get(ref, []) + by_name.get(normalise_title(ref), [])
+        return list({d.doc_id: d for d in found}.values())
+
+    def repeal(a: DocInfo, ref: str, why: str) -> None:
+        for b in named(ref):
+            if b.doc_id != a.doc_id and not (a.date and b.date and b.date > a.date) and b.doc_id not in out:
+                out[b.doc_id] = Supersession(a.doc_id, why)
+
     for a in docs:
         for ref in a.repeals:
-            for b in by_number.get(ref, []) + by_title.get(normalise_title(ref), []):
-                if b.doc_id != a.doc_id and not (a.date and b.date and b.date > a.date) and b.doc_id not in out:
-                    what = f"《{a.title}》" + (f"（{a.doc_number}）" if a.doc_number else "")
-                    out[b.doc_id] = Supersession(a.doc_id, f"{what}明确废止了它（“{ref}”）")
+            what = f"《{a.title}》" + (f"（{a.doc_number}）" if a.doc_number else "")
+            repeal(a, ref, f"{what}明确废止了它（“{ref}”）")
+    for r in docs:  # repeals reported by a third document: the repealing one replaces, if it is here
+        for ref, agent in r.repeal_reports:
+            candidates = [d for d in named(agent) if d.doc_id != r.doc_id]
+            if candidates:
+                a = max(candidates, key=lambda d: (d.date or "", d.revised))
+                what = f"《{a.title}》" + (f"（{a.doc_number}）" if a.doc_number else "")
+                repeal(a, ref, f"{what}废止了它（据《{r.title}》：“{ref}”）")
     by_source = {str(Path(d.source)): d for d in docs}
     for d in docs:  # a file a librarian replaced, kept as <library>/.versions/<stamp>/<name>
         parts = Path(d.source).parts

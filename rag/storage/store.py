@@ -47,6 +47,7 @@ class DocInfo:
     repeals: tuple[str, ...] = ()
     revised: bool = False
     meta: dict[str, str] = field(default_factory=dict)
+    repeal_reports: tuple[tuple[str, str], ...] = ()  # (repealed, repealing) a 解读 reports of other documents
 
     @classmethod
     def from_document(cls, doc: Document, n_clauses: int) -> DocInfo:
@@ -61,6 +62,7 @@ class DocInfo:
         rec = {k: v for k, v in rec.items() if k in known}
         for k in ("pages", "repeals"):
             rec[k] = tuple(rec.get(k) or ())
+        rec["repeal_reports"] = tuple(tuple(pair) for pair in rec.get("repeal_reports") or ())
         return cls(**rec)
 
     def page_of(self, offset: int) -> int | None:

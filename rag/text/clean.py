@@ -79,12 +79,16 @@ def stripped_lines(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[in
 def echoed_title_lines(text: str, start: int = 0, top: int = 10) -> list[str]:
     """Short lines repeated verbatim among the first `top` body lines: a page's title echo.
 
-    Such a line is the page's title (metadata), not body; the loader uses it as the title.
+    Such a line is the page's title (metadata), not body; the loader uses it as the title. Only
+    lines before the first sentence (a line with "。") count: a 函's organ name over its 文号 and
+    again as its 署名 is not an echo.
     """
     seen: list[str] = []
     for ls, le in iter_lines(text, start):
         s = text[ls:le].strip()
         if s and not is_chrome(s):
+            if "。" in s:
+                break
             seen.append(s)
             if len(seen) >= top:
                 break
