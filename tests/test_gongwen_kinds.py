@@ -12,7 +12,7 @@ from rag.reading.readers import office
 from rag.storage.index import ClauseIndex, superseded_versions
 from rag.text.clean import clean_spans
 from rag.text.gongwen import analyse, repeal_statements, repeals
-from rag.text.split import split_document
+from rag.text.split import split_clauses, split_document
 from tests import gwfixtures as gw
 
 needs_lo = pytest.mark.skipif(office.available() is not None, reason="LibreOffice (soffice) not installed")
@@ -166,6 +166,23 @@ def test_issuing_notice_keeps_its_own_date_and_the_plan_title_is_a_heading(tmp_p
     ]  # fmt: skip
 
 
+def test_a_document_issued_as_an_attachment_is_a_heading_under_its_attachment_label():
+    lines = ["宁波市人民政府办公厅文件", "甬政办发〔2024〕11号",
+             "宁波市人民政府办公厅关于印发宁波市养老服务补贴办法的通知", "各区（县、市）人民政府：",
+             "现将《宁波市养老服务补贴办法》印发给你们，请遵照执行。", "附件：宁波市养老服务补贴办法",
+             "宁波市人民政府办公厅", "2024年3月1日", "附件", "宁波市养老服务补贴办法",
+             "第一条　为规范养老服务补贴，制定本办法。", "第二条　本办法自2024年4月1日起施行。"]  # fmt: skip
+    t = gw.text(lines)
+    st = analyse(t, clean_spans(t))
+    assert (st.date, st.meta["附件说明"]) == ("2024-03-01", "附件：宁波市养老服务补贴办法")
+    head = ("附件", "宁波市养老服务补贴办法")
+    assert [(c.label, c.headings, c.text) for c in split_clauses(t, st.body, outline=st.outline)] == [
+        ("", (), "现将《宁波市养老服务补贴办法》印发给你们，请遵照执行。"),
+        ("第一条", head, "附件\n宁波市养老服务补贴办法\n第一条　为规范养老服务补贴，制定本办法。"),
+        ("第二条", head, "第二条　本办法自2024年4月1日起施行。"),
+    ]
+
+
 def test_a_long_plan_does_not_hide_the_notice_date(tmp_path):
     body = [f"{n}.第{n}项任务按期完成。" for n in range(1, 60)]
     doc = _load(tmp_path, [*gw.ISSUING_2024[:-2], *body, *gw.ISSUING_2024[-2:]])
@@ -190,8 +207,9 @@ def test_addressees_in_their_forms(lines, to):
     assert st.meta["主送"] == to and st.issuer is None
 
 
-def test_a_lead_in_is_not_an_addressee():
-    st = _analyse(["宁波市人民政府办公厅关于做好防汛工作的通知", "现将有关事项通知如下：", "一、加强值守"])
+@pytest.mark.parametrize("line", ["现将有关事项通知如下：", "有关要求：", "为了做好防汛工作，特制定以下措施："])
+def test_a_lead_in_is_not_an_addressee(line):
+    st = _analyse(["宁波市人民政府办公厅关于做好防汛工作的通知", line, "一、加强值守"])
     assert "主送" not in st.meta
 
 

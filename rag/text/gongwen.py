@@ -177,7 +177,7 @@ def _addressees(line: str) -> bool:
         return False
     parts = [p for p in re.split(r"[，、,；;]", line.rstrip(":：")) if p]
     last = parts[-1] if parts else ""
-    named = line.startswith(("各", "有关")) or bool(_ORG.match(last) or _RECIPIENT.search(last))
+    named = line.startswith("各") or bool(_ORG.match(last) or _RECIPIENT.search(last))
     return all(len(p) <= 25 for p in parts) and named
 
 
