@@ -146,7 +146,21 @@ def identity() -> auth.Identity:
         headers = dict(st.context.headers)
     except Exception:  # no request context (AppTest)
         headers = {}
-    return auth.resolve_identity(st.session_state.get("user"), headers, USERS_FILE)
+    who = auth.resolve_identity(st.session_state.get("user"), headers, USERS_FILE, client(),
+                                st.session_state.get("credential"))  # fmt: skip
+    if who.via == "header" and who.librarian and st.session_state.get("header_logged") != who.name:
+        audit.record(AUDIT_LOG, who.label, "sign-in", None, method="header", client=client())
+        st.session_state.header_logged = who.name
+    return who
+
+
+def client() -> str | None:
+    """The address this session's connection comes from (None: this machine, or no connection)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no request context
+        return None
+    return ip if isinstance(ip, str) else None  # AppTest has a stand-in context
 
 
 def sign_in_box(who: auth.Identity) -> None:
@@ -156,6 +170,7 @@ def sign_in_box(who: auth.Identity) -> None:
         st.write(f"馆员：{escape_html(who.label)}")
         if who.via == "password" and st.button("退出登录"):
             st.session_state.pop("user", None)
+            st.session_state.pop("credential", None)
             st.rerun()
         return
     with st.form("signin", clear_on_submit=True):
@@ -163,13 +178,15 @@ def sign_in_box(who: auth.Identity) -> None:
         name = st.text_input("用户名")
         password = st.text_input("密码", type="password")
         if st.form_submit_button("登录"):
-            ok = auth.authenticate(USERS_FILE, name.strip(), password)
-            if ok is not None:
-                st.session_state.user = ok.name
+            got = audit.sign_in_audited(USERS_FILE, AUDIT_LOG, name.strip(), password, client())
+            if got.identity is not None:
+                st.session_state.user, st.session_state.credential = got.identity.name, got.credential
                 st.rerun()
-            audit.record(AUDIT_LOG, name.strip()[:64] or "(empty)", "sign-in-failed", None, result="refused")
             time.sleep(1)  # slows guessing down
-            st.error("用户名或密码不正确。")
+            if got.wait:
+                st.error(f"登录失败次数过多，请 {int(got.wait) + 1} 秒后再试。")
+            else:
+                st.error("用户名或密码不正确。")
 
 
 def sidebar(index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
@@ -474,6 +491,11 @@ def removal(titles: dict[str, str], who: auth.Identity) -> None:
 
 
 def page() -> None:
+    problem = auth.header_config_problem()
+    if problem:  # a trusted header with no proxy named: anyone could name themselves librarian
+        logger.error("refusing to start: %s", problem)
+        st.error(escape_html(f"服务器的登录设置有误，页面不提供服务：{problem}"))
+        st.stop()
     who = identity()
     if not STORE and not exists(INDEX_DIR):
         st.info(f"`{INDEX_DIR}/` 中还没有索引，正在从 `{CORPUS_DIR}/` 建立…")

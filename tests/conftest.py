@@ -42,8 +42,9 @@ def small(tmp_path, monkeypatch):
     from rag.ingest.pipeline import ingest
     from rag.interfaces import audit, auth
 
-    for var in (auth.USERS_ENV, audit.AUDIT_ENV, auth.HEADER_ENV, auth.LIBRARIANS_ENV):
+    for var in (auth.USERS_ENV, audit.AUDIT_ENV, auth.HEADER_ENV, auth.LIBRARIANS_ENV, auth.PROXIES_ENV):
         monkeypatch.delenv(var, raising=False)
+    auth.LIMITER.reset()  # failed sign-ins of earlier tests do not lock this one out
     lib = tmp_path / "library"
     lib.mkdir()
     (lib / "河长制.txt").write_text("一、总体要求\n1.全市河长制巡河频次每月不少于两次。\n", encoding="utf-8")

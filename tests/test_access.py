@@ -79,7 +79,19 @@ def test_trusted_header_names_the_user(monkeypatch, tmp_path):
     assert auth.resolve_identity(None, headers, users) == auth.READER_IDENTITY  # header ignored unless configured
     monkeypatch.setenv(auth.HEADER_ENV, "X-Remote-User")
     monkeypatch.setenv(auth.LIBRARIANS_ENV, "dave, carol")
+    assert "RAG_TRUSTED_PROXIES is not" in auth.header_config_problem()  # the app refuses to start
+    assert auth.resolve_identity(None, headers, users) == auth.READER_IDENTITY  # no proxy trusted: ignored
+    monkeypatch.setenv(auth.PROXIES_ENV, "10.0.0.5, 127.0.0.1")
+    assert auth.header_config_problem() is None
     assert auth.resolve_identity(None, headers, users) == auth.Identity("carol", auth.LIBRARIAN, "header")
+    assert auth.resolve_identity(None, headers, users, "10.0.0.5").librarian  # from the proxy
+    assert auth.resolve_identity(None, headers, users, "10.0.0.9") == auth.READER_IDENTITY  # sent directly
+    monkeypatch.setenv(auth.PROXIES_ENV, "10.0.0.0/29")
+    assert auth.resolve_identity(None, headers, users, "10.0.0.5").librarian
+    assert auth.resolve_identity(None, headers, users) == auth.READER_IDENTITY  # this machine is not listed now
+    monkeypatch.setenv(auth.PROXIES_ENV, "proxy.example")
+    assert "not an address" in auth.header_config_problem()
+    monkeypatch.setenv(auth.PROXIES_ENV, "127.0.0.1")
     monkeypatch.setenv(auth.LIBRARIANS_ENV, "dave")
     assert auth.resolve_identity(None, headers, users) == auth.Identity("carol", auth.READER, "header")
     assert auth.trusted_header_user({"X-Remote-User": "bad name<script>"}) is None
@@ -90,9 +102,17 @@ def test_signed_in_account_rechecked(tmp_path, monkeypatch):
     monkeypatch.delenv(auth.HEADER_ENV, raising=False)
     users = tmp_path / "users.json"
     auth.add_user(users, "alice", PASSWORD)
-    assert auth.resolve_identity("alice", {}, users).librarian
+    who, cred = auth.sign_in(users, "alice", PASSWORD)
+    assert auth.resolve_identity("alice", {}, users, signed_with=cred).librarian
+    assert not auth.resolve_identity("alice", {}, users).librarian  # no credential kept: not signed in
+    auth.add_user(users, "alice", "a new password")  # a reset ends the session
+    assert not auth.resolve_identity("alice", {}, users, signed_with=cred).librarian
+    cred = auth.sign_in(users, "alice", "a new password")[1]
+    assert auth.resolve_identity("alice", {}, users, signed_with=cred).librarian
     auth.remove_user(users, "alice")
-    assert not auth.resolve_identity("alice", {}, users).librarian  # a removed account loses its rights at once
+    assert not auth.resolve_identity("alice", {}, users, signed_with=cred).librarian  # removed: rights gone
+    auth.add_user(users, "alice", "a new password")  # created again, even with the same password
+    assert not auth.resolve_identity("alice", {}, users, signed_with=cred).librarian
     with pytest.raises(auth.NotAllowed):
         auth.require_librarian(auth.READER_IDENTITY)
 
@@ -253,7 +273,7 @@ def test_page_reader_then_librarian(small, monkeypatch):
     next(s for s in at.main.selectbox if s.label == "移除文件").set_value(doc_id).run()
     next(b for b in at.main.button if b.label == "从索引中移除").click().run()
     assert any("确定移除《河长制》" in w.value for w in at.main.warning)
-    assert audit.read(index / "audit.log")[-1]["action"] == "sign-in-failed"  # nothing removed yet
+    assert audit.read(index / "audit.log")[-1]["action"] == "sign-in"  # nothing removed yet
     next(b for b in at.main.button if b.label == "确认移除").click().run()
     assert not at.exception
     assert audit.read(index / "audit.log")[-1]["action"] == "remove"

@@ -445,6 +445,7 @@ def test_trusted_header_sign_in(browser, tmp_path, monkeypatch):
     """Behind a proxy: the user the header names is a librarian when RAG_LIBRARIANS lists them, else a reader."""
     monkeypatch.setenv("RAG_TRUSTED_HEADER", "X-Remote-User")
     monkeypatch.setenv("RAG_LIBRARIANS", "wang")
+    monkeypatch.setenv("RAG_TRUSTED_PROXIES", "127.0.0.1")  # the test's browser stands in for the proxy
     lib, app = _library_app(tmp_path)
     try:
         for user, librarian in (("wang", True), ("li", False)):

@@ -59,3 +59,45 @@ def test_a_dangling_link_is_never_followed(small, tmp_path):
     with pytest.raises(UploadError, match="is a link"):
         audit.upload(LIBRARIAN, lib, index, "悬空.txt", TEXT, replace=True)
     assert not outside.exists()
+
+
+# sign-in (#20 item 1)
+
+
+def test_sign_in_limiter_locks_after_five_failures_and_doubles():
+    now = [0.0]
+    lim = auth.SignInLimiter(clock=lambda: now[0])
+    keys = ["account:alice", "client:10.0.0.9"]
+    notes = [lim.failed(keys) for _ in range(5)]
+    assert notes[0] == {"key": "account:alice", "attempts": 1}
+    assert notes[1:4] == [None, None, None]  # a burst is summarised, not one record per guess
+    assert notes[4]["locked_seconds"] == 30
+    assert lim.wait(keys) == 30 and lim.wait(["account:bob", "client:10.0.0.9"]) == 30  # the client too
+    assert lim.wait(["account:bob", "client:10.0.0.7"]) == 0
+    now[0] += 31
+    assert lim.wait(keys) == 0
+    for _ in range(5):
+        note = lim.failed(keys)
+    assert note["locked_seconds"] == 60  # the next lock is twice as long
+    lim.succeeded(keys)
+    assert lim.wait(["account:alice", "client:10.0.0.7"]) == 0  # the account is clear, the client is not
+    assert lim.wait(["account:carol", "client:10.0.0.9"]) > 0
+
+
+def test_seventy_two_wrong_passwords_write_a_few_records(small):
+    lib, index = small
+    users = index / "users.json"
+    auth.add_user(users, "alice", "correct horse battery")
+    log = audit.audit_path(index)
+    lim = auth.SignInLimiter()
+    got = [audit.sign_in_audited(users, log, "alice", f"guess {i}", "10.0.0.9", lim) for i in range(72)]
+    assert all(g.identity is None for g in got) and got[-1].wait > 0
+    failed = [r for r in audit.read(log) if r["action"] == "sign-in-failed"]
+    assert len(failed) == 2 and failed[-1]["locked_seconds"] == 30 and failed[0]["client"] == "10.0.0.9"
+    # locked: even the right password waits, and is not checked
+    assert audit.sign_in_audited(users, log, "alice", "correct horse battery", "10.0.0.9", lim).identity is None
+    ok = audit.sign_in_audited(users, log, "alice", "correct horse battery", "10.0.0.7", auth.SignInLimiter())
+    assert ok.identity.librarian and ok.credential
+    last = audit.read(log)[-1]
+    assert (last["action"], last["method"], last["user"]) == ("sign-in", "password", "alice")
+    assert audit.check_chain(log) == []

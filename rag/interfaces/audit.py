@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from rag.interfaces.auth import Identity, require_librarian
+from rag.interfaces.auth import LIMITER, Identity, SignInLimiter, require_librarian, sign_in
 from rag.interfaces.upload import UploadError, check_content, safe_name, store
 from rag.reading.load import REMOVED_DIR
 from rag.storage.index import VERSIONS_DIR
@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 AUDIT_FILE = "audit.log"
 AUDIT_ENV = "RAG_AUDIT"
-ACTIONS = ("upload", "replace", "remove", "ingest", "user-add", "user-remove", "sign-in-failed")
+ACTIONS = ("upload", "replace", "remove", "ingest", "user-add", "user-remove", "sign-in", "sign-in-failed")
 
 
 def audit_path(index_dir: str | Path) -> Path:
@@ -50,6 +50,37 @@ def audit_path(index_dir: str | Path) -> Path:
 def now_iso() -> str:
     """The current time, ISO 8601 UTC, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: who (None: refused), the credential the session keeps, and
+    how many seconds to wait when refused for too many failed attempts."""
+
+    identity: Identity | None
+    credential: str | None = None
+    wait: float = 0.0
+
+
+def sign_in_audited(users_file: str | Path, log: str | Path, name: str, password: str, client: str | None,
+                    limiter: SignInLimiter = LIMITER) -> SignIn:  # fmt: skip
+    """A password sign-in, rate-limited per account and per client, and audited: each success with its
+    method, failures as a few summary records per burst (see `SignInLimiter.failed`)."""
+    client = client or "127.0.0.1"
+    keys = [f"account:{name}", f"client:{client}"]
+    wait = limiter.wait(keys)
+    if wait:
+        return SignIn(None, wait=wait)
+    found = sign_in(users_file, name, password)
+    if found is not None:
+        limiter.succeeded(keys)
+        record(log, found[0].label, "sign-in", None, method="password", client=client)
+        return SignIn(*found)
+    note = limiter.failed(keys)
+    if note is not None:
+        note.pop("key")
+        record(log, name[:64] or "(empty)", "sign-in-failed", None, result="refused", client=client, **note)
+    return SignIn(None, wait=float(note.get("locked_seconds", 0)) if note else 0.0)
 
 
 def head_path(path: str | Path) -> Path:

@@ -7,9 +7,15 @@ Librarians may upload, replace and remove. A librarian is either
   password hashed with salted scrypt (n=2**14, r=8, p=1) and compared in constant time; the
   file is written atomically with 0600 permissions; or
 - a user named by a trusted request header (env RAG_TRUSTED_HEADER, e.g. X-Remote-User) who
-  is listed in env RAG_LIBRARIANS (comma-separated). Only set RAG_TRUSTED_HEADER behind a
-  reverse proxy that sets the header itself and strips it from client requests: anyone who
-  can reach the app directly could otherwise send it and be whoever they name.
+  is listed in env RAG_LIBRARIANS (comma-separated). The header counts only on connections
+  from the reverse proxies env RAG_TRUSTED_PROXIES lists (addresses or networks, comma-
+  separated), which must set the header themselves and strip it from client requests; with
+  the header set and no proxies listed the app refuses to start (`header_config_problem`).
+
+A password sign-in lasts as long as the credential it was made with: a session keeps the
+account's credential fingerprint (`credential`), and a reset password or an account removed
+and created again ends it. Failed sign-ins are limited per account and per client
+(`SignInLimiter`: 5 a minute, then a lock that doubles with each burst).
 
 The functions that change the library (`rag.interfaces.audit`) call `require_librarian` themselves, so
 hiding the controls is not the only guard.
@@ -19,11 +25,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
 import os
 import re
 import secrets
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,6 +44,7 @@ USERS_FILE = "users.json"
 USERS_ENV = "RAG_USERS"
 HEADER_ENV = "RAG_TRUSTED_HEADER"
 LIBRARIANS_ENV = "RAG_LIBRARIANS"
+PROXIES_ENV = "RAG_TRUSTED_PROXIES"
 LIBRARIAN = "librarian"
 READER = "reader"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -180,11 +190,23 @@ def remove_user(path: str | Path, name: str) -> bool:
     return True
 
 
+def credential(record: Mapping) -> str:
+    """A fingerprint of an account's current password record: it changes when the password is set
+    again (a new salt), so a session that keeps it ends with a reset or a re-created account."""
+    return hashlib.sha256(f"{record.get('salt')}:{record.get('hash')}".encode()).hexdigest()[:32]
+
+
 def authenticate(path: str | Path, name: str, password: str) -> Identity | None:
     """The librarian identity for a correct name and password, else None.
 
     An unknown name costs the same scrypt work as a known one, so timing does not tell them apart.
     """
+    found = sign_in(path, name, password)
+    return found[0] if found else None
+
+
+def sign_in(path: str | Path, name: str, password: str) -> tuple[Identity, str] | None:
+    """`authenticate`, with the account's credential fingerprint for the session to keep."""
     try:
         users = load_users(path)
     except AuthError as exc:
@@ -194,7 +216,7 @@ def authenticate(path: str | Path, name: str, password: str) -> Identity | None:
     ok = verify_password(record or _DUMMY, password or "") and record is not None
     if not ok:
         return None
-    return Identity(name, record.get("role", LIBRARIAN), "password")
+    return Identity(name, record.get("role", LIBRARIAN), "password"), credential(record)
 
 
 def librarians_from_env() -> set[str]:
@@ -202,8 +224,48 @@ def librarians_from_env() -> set[str]:
     return {n.strip() for n in os.environ.get(LIBRARIANS_ENV, "").split(",") if n.strip()}
 
 
-def trusted_header_user(headers: Mapping[str, str] | None) -> str | None:
-    """The user a trusted proxy named in the header env RAG_TRUSTED_HEADER names, if that is set."""
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks env RAG_TRUSTED_PROXIES lists (addresses or CIDR networks, comma-separated).
+
+    Raises:
+        AuthError: an entry is not an address or a network.
+    """
+    out = []
+    for item in os.environ.get(PROXIES_ENV, "").split(","):
+        if item.strip():
+            try:
+                out.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError as exc:
+                raise AuthError(f"{PROXIES_ENV}: {item.strip()!r} is not an address or network ({exc})") from exc
+    return out
+
+
+def header_config_problem() -> str | None:
+    """Why the trusted-header settings cannot be used (the app then refuses to start), or None."""
+    if not os.environ.get(HEADER_ENV, "").strip():
+        return None
+    try:
+        proxies = trusted_proxies()
+    except AuthError as exc:
+        return str(exc)
+    if not proxies:
+        return (f"{HEADER_ENV} is set but {PROXIES_ENV} is not: anyone reaching the app directly could name "
+                f"themselves in the header. List the reverse proxy's address in {PROXIES_ENV} (e.g. 127.0.0.1), "
+                f"or unset {HEADER_ENV}.")  # fmt: skip
+    return None
+
+
+def from_proxy(peer: str | None) -> bool:
+    """True when the connection's address `peer` is one of the trusted proxies (None: the local machine)."""
+    try:
+        address = ipaddress.ip_address((peer or "127.0.0.1").split("%", 1)[0])
+        return any(address in net for net in trusted_proxies())
+    except (ValueError, AuthError):
+        return False
+
+
+def trusted_header_user(headers: Mapping[str, str] | None, peer: str | None = None) -> str | None:
+    """The user named in the header env RAG_TRUSTED_HEADER names, on a connection from a trusted proxy."""
     header = os.environ.get(HEADER_ENV, "").strip()
     if not header or not headers:
         return None
@@ -212,6 +274,10 @@ def trusted_header_user(headers: Mapping[str, str] | None) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
+    if not from_proxy(peer):
+        logger.warning("ignoring %s header from %s: not a trusted proxy (%s)", header, peer or "127.0.0.1",
+                       PROXIES_ENV)  # fmt: skip
+        return None
     try:
         return check_name(value)
     except AuthError:
@@ -219,13 +285,15 @@ def trusted_header_user(headers: Mapping[str, str] | None) -> str | None:
         return None
 
 
-def resolve_identity(signed_in: str | None, headers: Mapping[str, str] | None, users_file: str | Path) -> Identity:
+def resolve_identity(signed_in: str | None, headers: Mapping[str, str] | None, users_file: str | Path,
+                     peer: str | None = None, signed_with: str | None = None) -> Identity:  # fmt: skip
     """Who this request is, checked afresh on every run of the page.
 
-    A name from the trusted header comes first (a librarian when listed in RAG_LIBRARIANS);
-    then a password sign-in of this session, as long as the account still exists; else a reader.
+    A name from the trusted header (on a connection from a trusted proxy) comes first, a librarian
+    when listed in RAG_LIBRARIANS; then a password sign-in of this session, as long as the account
+    exists with the credential it was made with (`signed_with`); else a reader.
     """
-    via_header = trusted_header_user(headers)
+    via_header = trusted_header_user(headers, peer)
     if via_header and via_header in librarians_from_env():
         return Identity(via_header, LIBRARIAN, "header")
     if signed_in:
@@ -233,11 +301,75 @@ def resolve_identity(signed_in: str | None, headers: Mapping[str, str] | None, u
             record = load_users(users_file).get(signed_in)
         except AuthError:
             record = None
-        if record is not None and record.get("role", LIBRARIAN) == LIBRARIAN:
+        if (record is not None and record.get("role", LIBRARIAN) == LIBRARIAN and signed_with is not None
+                and hmac.compare_digest(credential(record), signed_with)):  # fmt: skip
             return Identity(signed_in, LIBRARIAN, "password")
     if via_header:
         return Identity(via_header, READER, "header")
     return READER_IDENTITY
+
+
+class SignInLimiter:
+    """Failed sign-ins per key (an account, a client): after `limit` within `window` seconds, the key
+    is locked for `lock` seconds, doubling with each further lock (at most `max_lock`); a success
+    clears an account's count. Shared by every session of the process (thread-safe).
+
+    `failed` says when a record belongs in the audit log, so a burst of guesses writes a few summary
+    records (its first failure, the lock with its count, the attempts refused while locked), never
+    one per guess.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 60.0, lock: float = 30.0, max_lock: float = 900.0,
+                 clock=time.monotonic):  # fmt: skip
+        self.limit, self.window, self.lock, self.max_lock, self.clock = limit, window, lock, max_lock, clock
+        self._state: dict[str, dict] = {}
+        self._mutex = threading.Lock()
+
+    def wait(self, keys: list[str]) -> float:
+        """Seconds until these keys may try again (0: now); a refused try is counted for the summary."""
+        now = self.clock()
+        with self._mutex:
+            waits = [st["until"] - now for k in keys if (st := self._state.get(k)) and st["until"] > now]
+            for k in keys:
+                st = self._state.get(k)
+                if st and st["until"] > now:
+                    st["refused"] += 1
+            return max(waits, default=0.0)
+
+    def failed(self, keys: list[str]) -> dict | None:
+        """Count a failed sign-in; returns what to write to the audit log, or None for nothing."""
+        now = self.clock()
+        with self._mutex:
+            note: dict | None = None
+            for k in keys:
+                st = self._state.setdefault(k, {"count": 0, "first": now, "until": 0.0, "locks": 0, "refused": 0})
+                if now - st["first"] > self.window and st["until"] <= now:  # a new burst
+                    if st["refused"] and note is None:
+                        note = {"key": k, "refused_while_locked": st["refused"]}
+                    st.update(count=0, first=now, refused=0)
+                st["count"] += 1
+                if st["count"] == 1 and note is None:
+                    note = {"key": k, "attempts": 1}
+                if st["count"] >= self.limit and st["until"] <= now:
+                    seconds = min(self.lock * 2 ** st["locks"], self.max_lock)
+                    st.update(until=now + seconds, locks=st["locks"] + 1, count=0, first=now)
+                    note = {"key": k, "attempts": self.limit, "locked_seconds": int(seconds)}
+            return note
+
+    def reset(self) -> None:
+        """Forget every count and lock (a server restart does the same)."""
+        with self._mutex:
+            self._state.clear()
+
+    def succeeded(self, keys: list[str]) -> None:
+        """A correct sign-in: the account's failures are forgotten (a client's stay counted)."""
+        with self._mutex:
+            for k in keys:
+                if k.startswith("account:"):
+                    self._state.pop(k, None)
+
+
+LIMITER = SignInLimiter()
 
 
 def require_librarian(who: Identity) -> None:
