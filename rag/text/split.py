@@ -183,7 +183,8 @@ def _units(text: str, spans: Sequence[tuple[int, int]], base: tuple[str, ...], o
                 table_path = (*table_path, head)
                 keys, keyed, cats = [c.strip() for c in line.split("\t")], False, ()
             else:
-                units.append(_Unit("row", f"第{rows}行", table_path, [(s, e, b)]))
+                label = row_label(list(zip(keys, (c.strip() for c in line.split("\t")))), rows)
+                units.append(_Unit("row", label, table_path, [(s, e, b)]))
             rows += 1
             continue
         rows, keyed = 0, False
