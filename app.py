@@ -1,4 +1,4 @@
-"""Streamlit front end for cadres (问答), drafters (措辞参考) and trainers (学习材料), plus the library.
+"""Streamlit front end for cadres (问答), drafters (措辞参考), trainers (学习材料), task lists (任务) and the library.
 
 All retrieval, export, upload, access and audit logic lives in `rag`; this page only lays it out.
 Every piece of document text is shown through `escape_html`/`mark_html` or plain-text widgets.
@@ -36,7 +36,8 @@ from rag.interfaces import audit, auth
 from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
 from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
-from rag.storage.index import exists, resolve
+from rag.search.tasks import task_rows, to_xlsx
+from rag.storage.index import ClauseIndex, exists, resolve
 from rag.storage.store import Store
 from rag.storage.stores import open_store
 
@@ -369,6 +370,25 @@ def study_tab(searcher: Searcher, opt: dict) -> None:
             st.rerun()
 
 
+def tasks_tab(index: Store) -> None:
+    """任务: the task rows of every 任务分工表 in the library, filtered like `rag tasks`, downloadable as .xlsx."""
+    if not isinstance(index, ClauseIndex):
+        st.info("任务清单读取本地索引文件夹；Milvus 库暂不提供。")
+        return
+    c1, c2 = st.columns(2)
+    unit = c1.text_input("责任单位", placeholder="例如：环保局", key="task-unit")
+    due = c2.date_input("完成时限不晚于", value=None, key="task-due")
+    rows = task_rows(index, unit=unit, due_before=due.isoformat() if due else None)
+    if not rows:
+        st.info("没有符合条件的任务（任务分工表：表头有任务列，并有责任单位或完成时限列）。")
+        return
+    st.caption(f"{len(rows)} 项任务，按完成时限排列（长期任务在后）")
+    st.dataframe([{"完成时限": r.deadline or "", "重点任务": r.task, "责任单位": r.unit_text,
+                   "原文时限": r.deadline_text, "出处": r.citation} for r in rows], hide_index=True)  # fmt: skip
+    st.download_button("下载 .xlsx", to_xlsx(rows), file_name="tasks.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+
+
 def version_label(index: Store, d) -> str:
     if d.doc_id in index.superseded:
         return f"已被取代：{index.superseded[d.doc_id].reason}"
@@ -507,13 +527,15 @@ def page() -> None:
     index = searcher.index
     titles = {d.doc_id: d.title for d in index.docs.values()}
     opt = sidebar(index, titles, who)
-    ask, precedent, study, library = st.tabs(["问答", "措辞参考", "学习材料", "文库"])
+    ask, precedent, study, tasks, library = st.tabs(["问答", "措辞参考", "学习材料", "任务", "文库"])
     with ask:
         ask_tab(searcher, opt)
     with precedent:
         precedent_tab(searcher, titles, opt)
     with study:
         study_tab(searcher, opt)
+    with tasks:
+        tasks_tab(index)
     with library:
         library_tab(index, titles, who)
 

@@ -29,6 +29,7 @@ from rag.reading.readers.pdf import UNCERTAIN_PAGES
 from rag.search import retrieve
 from rag.search.adapter import QueryEncoder
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
+from rag.search.tasks import task_rows
 from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.terms import LexicalConfig
@@ -380,6 +381,24 @@ def safe(text: str) -> str:
     return "".join(c if c.isprintable() or c in "\t" else f"\\x{ord(c):02x}" for c in text)
 
 
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    index = _load(args)
+    if index is None:
+        return 2
+    try:
+        rows = task_rows(index, unit=args.unit, due_before=args.due_before)
+    except ValueError as exc:
+        return _fail(args, "tasks", str(exc))
+    if args.json:
+        print(dumps([r.to_dict() for r in rows], indent=1))
+        return 0
+    for r in rows:
+        print(safe(f"{r.deadline or '—'}\t{r.unit_text or '—'}\t{r.task}"))
+        print(safe(f"    {r.citation}" + (f"（完成时限：{r.deadline_text}）" if r.deadline_text else "")))
+    print(f"{len(rows)} task rows", file=sys.stderr)
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from rag.evaluation.evaluate import evaluate, read_questions, score
 
@@ -552,6 +571,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     pfm = sub.add_parser("formats", help="the file formats this installation reads, and what each needs")
     pfm.set_defaults(func=_cmd_formats)
+
+    pt = sub.add_parser("tasks", help="the task rows of every 任务分工表 in the library, soonest deadline first")
+    pt.add_argument("--index", default=DEFAULT_INDEX)
+    pt.add_argument("--unit", help="only rows whose responsible-unit columns contain this, e.g. 环保局")
+    pt.add_argument("--due-before", metavar="YYYY-MM-DD", help="only rows due on or before this date")
+    pt.add_argument("--json", action="store_true", help="print the rows as a JSON list")
+    pt.set_defaults(func=_cmd_tasks)
 
     pf = sub.add_parser("info", help="describe an index")
     pf.add_argument("--index", default=DEFAULT_INDEX)
