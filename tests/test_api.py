@@ -103,9 +103,14 @@ def base(index_dir: Path) -> Iterator[str]:
 
 
 def _cli_hits(capsys, index_dir: Path, question: str, *extra: str) -> list[dict]:
+    """`rag search --json`'s hits, with sources as the API shows them (relative to the library folder)."""
     capsys.readouterr()
     assert cli.main(["search", question, "--index", str(index_dir), "--json", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+    hits = json.loads(capsys.readouterr().out)
+    for h in hits:
+        assert Path(h["source"]).is_absolute()
+        h["source"] = Path(h["source"]).name
+    return hits
 
 
 def test_health(base, index_dir):
@@ -167,7 +172,7 @@ def test_documents(base, index_dir):
     status, body = call(f"{base}/documents")
     assert status == 200
     docs = body["documents"]
-    assert sorted(Path(d["source"]).name for d in docs) == ["a.txt", "b.txt", "c.txt"]
+    assert sorted(d["source"] for d in docs) == ["a.txt", "b.txt", "c.txt"]  # library-relative, never absolute
     assert all(d["current"] and d["replaced_by"] is None and d["clauses"] == 2 for d in docs)
     assert {d["doc_id"] for d in docs} == set(ClauseIndex.load(index_dir).docs)
 
@@ -241,6 +246,7 @@ def test_no_index_is_503(tmp_path):
             for path in ("/health", "/search?q=x", "/documents", "/clauses/a:1"):
                 status, body = call(f"{url}{path}")
                 assert status == 503 and body["code"] == 503 and "index" in body["error"]
+                assert str(tmp_path) not in body["error"]  # no server path in what clients see
             status, _ = call(f"{url}/openapi.json")
             assert status == 200
 
@@ -308,7 +314,15 @@ def test_the_api_over_a_milvus_store_answers_as_over_the_folder(base, index_dir,
 def _cli_ask(capsys, index_dir: Path, question: str, *extra: str) -> dict:
     capsys.readouterr()
     assert cli.main(["ask", question, "--index", str(index_dir), "--json", *extra]) == 0
-    return json.loads(capsys.readouterr().out)
+    return _relative_sources(json.loads(capsys.readouterr().out))
+
+
+def _relative_sources(value):
+    """The CLI's output with every "source" as the API shows it (the file name, for this flat library)."""
+    if isinstance(value, dict):
+        return {k: Path(v).name if k == "source" and isinstance(v, str) else _relative_sources(v)
+                for k, v in value.items()}  # fmt: skip
+    return [_relative_sources(v) for v in value] if isinstance(value, list) else value
 
 
 @pytest.mark.parametrize("question, extra", [("双随机抽查比例是多少", []), ("登记机关是哪个部门", ["-k", "2"])])
@@ -346,3 +360,27 @@ def test_ask_generate_uses_the_servers_model(index_dir, monkeypatch, capsys):
             assert status == 200 and got == expected and len(stub.requests) == 2
             status, plain = call(f"{url}/ask?{q({'q': '双随机抽查比例'})}")
             assert status == 200 and plain["mode"] == "extractive" and len(stub.requests) == 2
+
+
+def test_no_server_paths_reach_clients(base, index_dir):
+    """#20 item 7: sources library-relative, /health names the index folder only."""
+    seen = []
+    for path in ("/health", "/documents", f"/search?{q({'q': '监管'})}", f"/ask?{q({'q': '双随机抽查比例是多少'})}"):
+        status, body = call(f"{base}{path}")
+        assert status == 200
+        seen.append(json.dumps(body, ensure_ascii=False))
+    assert not [t for t in seen if str(index_dir.parent) in t]
+    status, body = call(f"{base}/health")
+    assert body["index"] == index_dir.name
+
+
+def test_deep_json_and_huge_get_are_refused_cleanly(base):
+    deep = ("[" * 50_000 + "]" * 50_000).encode()
+    req = urllib.request.Request(f"{base}/search", data=deep, method="POST",
+                                 headers={"Content-Type": "application/json"})  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(req, timeout=30)
+    assert err.value.code == 400 and "nested too deeply" in json.loads(err.value.read())["error"]
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"{base}/search?q={'a' * (1 << 20)}", timeout=30)
+    assert err.value.code == 414 and json.loads(err.value.read())["code"] == 414

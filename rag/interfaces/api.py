@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 MAX_K = 100  # as `rag search -k`
 MAX_BODY_BYTES = 1 << 20  # a POST /search body; a 2,000-character question needs 6 KB
+MAX_QUERY_BYTES = MAX_BODY_BYTES  # a GET query string: as much as a POST body (longer questions are cut)
+MAX_REQUEST_HEAD = 8 << 20  # what uvicorn reads of a request's head before giving up (larger GETs get a 414)
 MAX_SEARCHERS = 8  # searchers kept for distinct settings
 LLM_ENV, LLM_TIMEOUT_ENV = "RAG_LLM", "RAG_LLM_TIMEOUT"  # the model server for generate=true, and its timeout
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -75,6 +77,37 @@ class IndexHolder:
         self._base: Searcher | None = None
         self._searchers: OrderedDict[SearchConfig, Searcher] = OrderedDict()
         self._checked = float("-inf")
+        self._root: str | None = None  # the library folder, for relative sources (per generation)
+
+    def public(self, value: object) -> object:
+        """`value` (a JSON-able result) as clients see it: each "source" relative to the library (the
+        folder all documents share), and no absolute path of the index in any text."""
+        if isinstance(value, dict):
+            return {k: self.relative(v) if k == "source" and isinstance(v, str) else self.public(v)
+                    for k, v in value.items()}  # fmt: skip
+        if isinstance(value, list):
+            return [self.public(v) for v in value]
+        return self.scrub(value) if isinstance(value, str) else value
+
+    def relative(self, source: str) -> str:
+        """A document's path relative to the library root (the longest folder all sources share)."""
+        root = self._root
+        if root is None and self._base is not None:
+            parents = [os.path.dirname(d.source) for d in self._base.index.docs.values()] or [""]
+            try:
+                root = self._root = os.path.commonpath(parents)
+            except ValueError:  # relative and absolute paths mixed
+                root = self._root = ""
+        if root and (source == root or source.startswith(root.rstrip(os.sep) + os.sep)):
+            return os.path.relpath(source, root)
+        return os.path.basename(source) if os.path.isabs(source) else source
+
+    def scrub(self, text: str) -> str:
+        """`text` with the index folder's absolute path replaced by its name (error messages, /health)."""
+        for path in sorted({str(self.index_dir.resolve()), str(self.index_dir.absolute())}, key=len, reverse=True):
+            if len(path) > 1:
+                text = text.replace(path, self.index_dir.name or "index")
+        return text
 
     def _current(self) -> str | None:
         if self.store:  # a Milvus collection has no generations: its document records are re-read instead
@@ -106,6 +139,7 @@ class IndexHolder:
             old = self._base
             self._base = Searcher(index, embedder=old.embedder if old and old.index.spec == index.spec else None)
             self._searchers.clear()
+            self._root = None
             self.generation, self.error = gen, None
             logger.info("loaded index %s (generation %s, %d clauses)", self.store or self.index_dir, gen, len(index))
 
@@ -130,7 +164,7 @@ class IndexHolder:
         with self.lock:
             base = self._base
             if base is None:
-                raise ApiError(self.error or f"no index in {self.index_dir}", 503)
+                raise ApiError(self.scrub(self.error or f"no index in {self.index_dir}"), 503)
             if config is None or config == base.config:
                 return base
             s = self._searchers.get(config)
@@ -255,15 +289,17 @@ async def health(request: Request) -> JSONResponse:
     """200 with the index's generation, counts and tiers; 503 when no index loads."""
     holder = _holder(request)
     index = holder.searcher().index
-    return JSONResponse({
-        "status": "ok", "index": holder.store or str(holder.index_dir), "generation": holder.generation,
+    return JSONResponse(holder.public({
+        "status": "ok", "index": "milvus" if holder.store else holder.index_dir.name, "generation": holder.generation,
         "documents": len(index.docs), "clauses": len(index), "tiers": index.tiers, "embedder": index.spec.id,
         "fallback": getattr(index, "fallback", None), "problems": list(getattr(index, "problems", ())),
         "reload_error": holder.error,
-    })  # fmt: skip
+    }))  # fmt: skip
 
 
 async def _params(request: Request) -> dict:
+    if request.method == "GET" and len(request.url.query) > MAX_QUERY_BYTES:
+        raise ApiError(f"the query string is over {MAX_QUERY_BYTES} bytes; POST the question as JSON", 414)
     if request.method == "GET":
         out: dict[str, list[str]] = {}
         for name, value in request.query_params.multi_items():
@@ -276,6 +312,8 @@ async def _params(request: Request) -> dict:
             raise ApiError(f"the request body is over {MAX_BODY_BYTES} bytes", 413)
     try:
         params = json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise ApiError("the JSON body is nested too deeply") from None
     except (UnicodeDecodeError, ValueError):
         raise ApiError('the body must be a JSON object, e.g. {"q": "…", "k": 5}') from None
     if not isinstance(params, dict):
@@ -301,7 +339,7 @@ def run_search(holder: IndexHolder, args: dict) -> dict:
 async def search(request: Request) -> JSONResponse:
     """GET (query string) or POST (JSON body) a question; see the OpenAPI description for parameters."""
     args = search_params(await _params(request))
-    return JSONResponse(await run_in_threadpool(run_search, _holder(request), args))
+    return JSONResponse(_holder(request).public(await run_in_threadpool(run_search, _holder(request), args)))
 
 
 class ModelServer:
@@ -367,7 +405,8 @@ def run_ask(holder: IndexHolder, model: ModelServer, args: dict) -> dict:
 async def answer(request: Request) -> JSONResponse:
     """GET (query string) or POST (JSON body) a question; the search parameters and `generate`."""
     args = ask_params(await _params(request))
-    return JSONResponse(await run_in_threadpool(run_ask, _holder(request), request.app.state.model, args))
+    holder = _holder(request)
+    return JSONResponse(holder.public(await run_in_threadpool(run_ask, holder, request.app.state.model, args)))
 
 
 def clause_record(index: Store, clause_id: str) -> dict:
@@ -391,7 +430,8 @@ def clause_record(index: Store, clause_id: str) -> dict:
 
 async def clause(request: Request) -> JSONResponse:
     """GET one clause by id."""
-    return JSONResponse(clause_record(_holder(request).searcher().index, request.path_params["clause_id"]))
+    holder = _holder(request)
+    return JSONResponse(holder.public(clause_record(holder.searcher().index, request.path_params["clause_id"])))
 
 
 def document_list(index: Store) -> list[dict]:
@@ -412,7 +452,8 @@ def document_list(index: Store) -> list[dict]:
 
 async def documents(request: Request) -> JSONResponse:
     """GET the document list."""
-    return JSONResponse({"documents": document_list(_holder(request).searcher().index)})
+    holder = _holder(request)
+    return JSONResponse(holder.public({"documents": document_list(holder.searcher().index)}))
 
 
 async def openapi(request: Request) -> JSONResponse:
@@ -421,7 +462,7 @@ async def openapi(request: Request) -> JSONResponse:
 
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return JSONResponse({"error": exc.message, "code": exc.status}, status_code=exc.status)
+    return JSONResponse({"error": _holder(request).scrub(exc.message), "code": exc.status}, status_code=exc.status)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -473,7 +514,7 @@ def serve(
 def uvicorn_options(host: str, port: int) -> dict:
     """uvicorn settings: quiet, no Server header, request lines long enough for a capped GET question."""
     return {"host": host, "port": port, "log_level": "warning", "server_header": False,
-            "h11_max_incomplete_event_size": MAX_BODY_BYTES}  # fmt: skip
+            "h11_max_incomplete_event_size": MAX_REQUEST_HEAD}  # fmt: skip
 
 
 # ---------------------------------------------------------------- OpenAPI
