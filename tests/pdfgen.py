@@ -326,11 +326,11 @@ def multipage_tiff(folder: Path, images: list[Path], name: str = "scan.tif") -> 
     return path
 
 
-def image_pdf(folder: Path, images: list[Path], name: str = "scan.pdf", dpi: int = 200) -> Path:
-    """An image-only PDF (one page per image, no text layer), as a scanner writes."""
+def image_pdf(folder: Path, images: list[Path], name: str = "scan.pdf", dpi: int = 200, mode: str = "L") -> Path:
+    """An image-only PDF (one page per image, no text layer), as a scanner writes (in `mode`: "L" or "RGB")."""
     from PIL import Image
 
-    frames = [Image.open(p).convert("L") for p in images]
+    frames = [Image.open(p).convert(mode) for p in images]
     path = folder / name
     frames[0].save(path, "PDF", resolution=dpi, save_all=True, append_images=frames[1:])
     return path
@@ -644,3 +644,71 @@ def long_table_pdf(
     c.showPage()
     c.save()
     return folder / name
+
+
+# --- a scanned 公文 page with a red 发文机关标志 and a red seal over its date -----------------------
+
+SEAL_RED = (214, 36, 40)
+
+
+def sealed_page(
+    folder: Path,
+    lines: list[str],
+    name: str = "sealed.png",
+    masthead: str = "宁波市民政局文件",
+    seal_text: str = "宁波市财政局",
+    centre_text: str = "专用章",
+    dpi: int = 150,
+    size_pt: float = 16,
+) -> Path:
+    """A colour page image like a scanned 公文: `masthead` in red above a red rule (the 红头), the
+    black `lines` (the last one right-aligned, as a date is), and a red seal stamped over the last
+    line: a ring, `seal_text` set round its upper arc, a star, `centre_text` under it. The seal is
+    multiplied onto the page as ink is, so black text under it stays black."""
+    import math
+
+    from PIL import Image, ImageChops, ImageDraw, ImageFont
+
+    px = dpi / 72 * size_pt
+    font = ImageFont.truetype(str(CJK_SANS), int(round(px)), index=CJK_SANS_SC)
+    big = ImageFont.truetype(str(CJK_SANS), int(round(px * 1.6)), index=CJK_SANS_SC)
+    m, pitch = int(px * 2), px * 1.8
+    width = int(2 * m + max(font.getlength(t) for t in lines) + 2 * px)
+    radius = int(px * 2.6)
+    height = int(m + px * 2.6 + pitch * len(lines) + radius + m)
+    page = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(page)
+    draw.text(((width - big.getlength(masthead)) / 2, m), masthead, font=big, fill=SEAL_RED)
+    rule = m + px * 2.1
+    draw.line([(m, rule), (width - m, rule)], fill=SEAL_RED, width=max(2, int(px / 10)))
+    y = rule + px * 0.6
+    for i, text in enumerate(lines):
+        x = width - m - font.getlength(text) if i == len(lines) - 1 else m
+        draw.text((x, y), text, font=font, fill="black")
+        y += pitch
+    # the seal, centred on the last line's middle
+    cx, cy = int(width - m - font.getlength(lines[-1]) / 2), int(y - pitch + px * 0.6)
+    seal = Image.new("RGB", (2 * radius, 2 * radius), "white")
+    sd = ImageDraw.Draw(seal)
+    sd.ellipse([2, 2, 2 * radius - 3, 2 * radius - 3], outline=SEAL_RED, width=max(3, radius // 18))
+    ring = ImageFont.truetype(str(CJK_SANS), int(radius * 0.36), index=CJK_SANS_SC)
+    span = 200.0  # degrees of the upper arc the ring text covers
+    for k, ch in enumerate(seal_text):
+        angle = -90 - span / 2 + span * (k + 0.5) / len(seal_text)  # from the left of the arc to the right
+        glyph = Image.new("L", (int(radius * 0.5),) * 2, 0)
+        ImageDraw.Draw(glyph).text((radius * 0.07, 0), ch, font=ring, fill=255)
+        glyph = glyph.rotate(-(angle + 90), resample=Image.Resampling.BICUBIC)
+        gx = radius + radius * 0.7 * math.cos(math.radians(angle)) - glyph.width / 2
+        gy = radius + radius * 0.7 * math.sin(math.radians(angle)) - glyph.height / 2
+        seal.paste(Image.new("RGB", glyph.size, SEAL_RED), (int(gx), int(gy)), glyph)
+    star = [(radius + radius * 0.28 * (1 if k % 2 == 0 else 0.4) * math.cos(math.radians(-90 + 36 * k)),
+             radius + radius * 0.28 * (1 if k % 2 == 0 else 0.4) * math.sin(math.radians(-90 + 36 * k)))
+            for k in range(10)]  # fmt: skip
+    sd.polygon(star, fill=SEAL_RED)
+    small = ImageFont.truetype(str(CJK_SANS), int(radius * 0.22), index=CJK_SANS_SC)
+    sd.text((radius - small.getlength(centre_text) / 2, radius * 1.38), centre_text, font=small, fill=SEAL_RED)
+    region = (cx - radius, cy - radius, cx + radius, cy + radius)
+    page.paste(ImageChops.multiply(page.crop(region), seal), region[:2])
+    path = folder / name
+    page.save(path, dpi=(dpi, dpi))
+    return path

@@ -124,6 +124,41 @@ def test_mixed_pdf_reads_text_pages_and_ocrs_the_scan(scans, tmp_path):
     assert any(n.startswith("OCR: 2 pages (2, 3)") for n in got.notes)
 
 
+# --- seals ---------------------------------------------------------------------------------------
+
+SEALED = ["各区（县、市）民政局：", "一、检查范围", "双随机抽查比例不低于20%", "2024年3月15日"]
+
+
+def test_red_seal_is_left_out_and_the_text_under_it_read(tmp_path, monkeypatch):
+    png = pdfgen.sealed_page(tmp_path, SEALED)  # 红头 宁波市民政局文件, seal 宁波市财政局 ★ 专用章 over the date
+    got = _read(png)
+    assert got.text.splitlines() == ["宁波市民政局文件", *SEALED]  # the red 红头 stays, nothing of the seal
+    pdf = pdfgen.image_pdf(tmp_path, [png], "sealed.pdf", dpi=150, mode="RGB")
+    assert read_pdf(pdf, pdf.read_bytes()).text.splitlines() == ["宁波市民政局文件", *SEALED]
+    monkeypatch.setattr(ocr, "SEAL_RED", 255)  # no red found: the seal is read, and spoils the line under it
+    assert "专用章" in _read(png).text
+
+
+def test_seal_mask_keeps_black_ink_and_red_mastheads():
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    page = Image.new("RGB", (400, 300), "white")
+    draw = ImageDraw.Draw(page)
+    draw.rectangle([20, 20, 380, 50], fill=(200, 30, 30))  # a red masthead band: long and flat
+    draw.ellipse([200, 120, 300, 220], outline=(210, 40, 40), width=8)  # a seal's ring
+    for x in range(180, 320, 14):
+        draw.rectangle([x, 165, x + 10, 175], fill=(0, 0, 0))  # black text across it
+    draw.point([(250, 124)], fill=(40, 0, 0))  # black under red ink, multiplied: still dark
+    out, seals = ocr.drop_seals(page)
+    px = np.asarray(out)
+    assert seals == 1
+    assert tuple(px[35, 200]) == (200, 30, 30)  # the masthead stays
+    assert tuple(px[170, 204]) == (0, 0, 0) and tuple(px[124, 250]) == (40, 0, 0)  # black stays
+    assert tuple(px[170, 292]) == (0, 0, 0) and tuple(px[122, 240]) == (255, 255, 255)  # the ring is gone
+    assert ocr.drop_seals(Image.new("RGB", (50, 50), "white"))[1] == 0
+
+
 # --- failures say why --------------------------------------------------------------------------
 
 

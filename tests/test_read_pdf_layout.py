@@ -149,6 +149,11 @@ def test_one_column_page_and_a_form_have_no_columns():
     assert layout.find_gutter(rows, 10.0) is None
     lines = [ln.text for ln in layout.order_lines(form).lines]
     assert lines[:2] == ["姓名：张三\u3000电话：1", "单位：市民政局\u3000职务：科员"]  # row by row, as before
+    # articles whose number is followed by a tab (an auto-numbered list exported to PDF): a label, not a column
+    articles = []
+    for k, n in enumerate("一二三"):
+        articles += _chars(f"第十{n}条", 50, 100 + 18 * k) + _chars("乙" * 20, 130, 100 + 18 * k)
+    assert layout.order_lines(articles).gutter is None
 
 
 def test_two_columns_from_character_positions():

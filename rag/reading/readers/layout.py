@@ -5,6 +5,11 @@ between Chinese characters kept as a full-width space; far-apart OCR boxes as ta
 joined into paragraphs when a line wraps inside one: the previous line reached the right margin,
 the next starts at the left margin with the same size at the usual line gap, and it does not
 start a numbered item. Running headers/footers and page numbers are dropped first.
+
+A text-layer page whose text runs in columns (a 政策解读 or 简报 in two columns) is read column
+by column (`order_lines`): the gutter is found from the characters' positions, rows across it (a
+title, a source line) stay in place, and each column's lines are measured against that column's
+margins, so a paragraph that goes on at the top of the next column is one paragraph.
 """
 
 from __future__ import annotations
@@ -392,6 +397,7 @@ def chars_to_lines(chars: list[dict[str, Any]]) -> list[Line]:
 GUTTER_MIN = 1.0  # em: the narrowest space between two columns
 GUTTER_MAX = 5.0  # em: blocks further apart than this are not columns of running text
 MIN_COLUMN_ROWS = 3  # visual rows with text on both sides of the gutter, for a page to have columns
+COLUMN_MIN = 6.0  # em: the median width of the text on each side of a gutter, at least (and a quarter of the page's)
 MAX_CROSSING = 3  # a page without columns of its own follows the page before when at most this many rows cross
 
 
@@ -430,17 +436,20 @@ def find_gutter(rows: list[list[dict[str, Any]]], em: float) -> Gutter | None:
 
     A gutter is an x position that an empty stretch of at least GUTTER_MIN em crosses in at least
     MIN_COLUMN_ROWS visual rows (each with text on both sides), in the middle three fifths of the
-    text, where the text on its left wraps: two rows or more end within an em of the gutter, and
-    most rows on its right start together (within a two-character indent). The narrowest strip
-    those rows leave empty is the gutter; wider than GUTTER_MAX em, it parts blocks, not columns.
+    text, where the text on both sides runs (in those rows, a median of COLUMN_MIN em and a quarter
+    of the text's width on each side: not a label and its text, not a form's fields), the text on
+    its left wraps (two rows or more end within an em of the gutter) and most rows on its right
+    start together (within a two-character indent). The narrowest strip those rows leave empty is
+    the gutter; wider than GUTTER_MAX em, it parts blocks, not columns.
     """
     visible = [_visible(r) for r in rows]
     xs = [c for row in visible for c in row]
     if not xs or em <= 0:
         return None
     lo, hi = min(c["x0"] for c in xs), max(c["x1"] for c in xs)
-    lo, hi = lo + 0.2 * (hi - lo), hi - 0.2 * (hi - lo)
-    gaps: list[tuple[float, float]] = []  # one per row at most: the widest central gap
+    width = hi - lo
+    lo, hi = lo + 0.2 * width, hi - 0.2 * width
+    gaps: list[tuple[float, float, float, float]] = []  # per row, its widest central gap a..b and its ends
     for row in visible:
         reach, best = (row[0]["x1"] if row else 0.0), None
         for c in row[1:]:
@@ -449,18 +458,23 @@ def find_gutter(rows: list[list[dict[str, Any]]], em: float) -> Gutter | None:
                     best = (reach, c["x0"])
             reach = max(reach, c["x1"])
         if best is not None:
-            gaps.append(best)
+            gaps.append((*best, row[0]["x0"], reach))
     if len(gaps) < MIN_COLUMN_ROWS:
         return None
-    ends = sorted({x for gap in gaps for x in gap})
+    ends = sorted({x for gap in gaps for x in gap[:2]})
     mids = [(a + b) / 2 for a, b in zip(ends, ends[1:])]
-    x = max(mids, key=lambda m: sum(a < m < b for a, b in gaps))
-    split = [(a, b) for a, b in gaps if a < x < b]
+    x = max(mids, key=lambda m: sum(a < m < b for a, b, _, _ in gaps))
+    split = [g for g in gaps if g[0] < x < g[1]]
     if len(split) < MIN_COLUMN_ROWS:
         return None
-    left_edge, right_edge = max(a for a, _ in split), min(b for _, b in split)
-    wraps = sum(a >= left_edge - em for a, _ in split)
-    starts = sum(b <= right_edge + 2.5 * em for _, b in split)
+    left_edge, right_edge = max(g[0] for g in split), min(g[1] for g in split)
+    wraps = sum(a >= left_edge - em for a, _, _, _ in split)
+    starts = sum(b <= right_edge + 2.5 * em for _, b, _, _ in split)
+    # running text on both sides, not a label and its text (第十一条⇥…) or a form's fields
+    left_text = statistics.median(a - x0 for a, _, x0, _ in split)
+    right_text = statistics.median(x1 - b for _, b, _, x1 in split)
+    if min(left_text, right_text) < max(COLUMN_MIN * em, 0.25 * width):
+        return None
     if wraps < 2 or starts < len(split) / 2 or right_edge - left_edge > GUTTER_MAX * em:
         return None
     return Gutter(left_edge, right_edge)

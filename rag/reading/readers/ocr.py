@@ -4,6 +4,10 @@ OCR is RapidOCR (PP-OCRv4 Chinese detection and recognition models, shipped insi
 rapidocr-onnxruntime wheel: nothing is downloaded). The engine is created once, on first use,
 with ONNX Runtime using the cores this process may run on (up to 4) for one page at a time.
 
+Red seals (印章) on colour scans are taken out before recognition (`drop_seals`): their ink is
+masked by colour, so neither the ring text nor the centre text reaches a clause, and the black
+text under a seal is read. A red 发文机关标志 (红头) is not a seal and stays.
+
 A page's text boxes are grouped into lines by vertical overlap and sorted by x; the lines then
 go through the same layout rules as a PDF's text layer (`layout.layout_text`): wrapped lines are
 joined (no space between Chinese characters), numbered items and short lines start new
@@ -39,6 +43,8 @@ NEEDS = "rapidocr-onnxruntime (Chinese PP-OCRv4 models inside the wheel)"
 
 MAX_PIXELS = 60_000_000  # an image (or TIFF frame) larger than this is refused: A4 at 600 dpi is 35 MP
 MAX_SIDE = 2400  # larger images are scaled down to this before OCR (A4 at 200 dpi is 1654 × 2339)
+SEAL_RED = 60  # a pixel whose red channel exceeds both green and blue by more than this is red ink
+SEAL_MIN = 0.05  # a seal's box is at least this part of the image's shorter side (a 42 mm 公章 is 20% of A4's width)
 
 ProgressFn = Callable[[int, int, str], None]
 _progress: ContextVar[ProgressFn | None] = ContextVar("ocr_progress", default=None)
@@ -217,8 +223,43 @@ def ocr_lines(image: Any, label: str = "image") -> list[Line]:
     return lines
 
 
+def drop_seals(image: Any) -> tuple[Any, int]:
+    """Red seals (印章) taken out of a colour page image before OCR; returns the image and how many.
+
+    Red ink is where the red channel clearly outweighs green and blue. Red marks are closed into
+    blobs (a ring with its text and star becomes one); a blob whose box is roughly square and at
+    least SEAL_MIN of the page's shorter side is a seal, and the light red and pink pixels in its
+    box become white. Black
+    text under a seal is dark in every channel and stays; a red 发文机关标志 (红头) and its rule
+    are long and flat, not square, and stay too.
+    """
+    import cv2
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(image.convert("RGB"))
+    r, g, b = (rgb[..., k].astype(np.int16) for k in range(3))
+    redness = r - np.maximum(g, b)
+    red = (redness > SEAL_RED).astype(np.uint8)
+    smallest = max(20, int(SEAL_MIN * min(red.shape)))
+    if int(red.sum()) < smallest:
+        return image, 0
+    k = max(3, int(0.02 * max(red.shape)))
+    blobs = cv2.morphologyEx(red, cv2.MORPH_CLOSE, np.ones((k, k), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(blobs, connectivity=8)
+    out, seals = rgb.copy(), 0
+    for x, y, w, h, _area in stats[1:n]:
+        if min(w, h) >= smallest and 0.6 <= w / h <= 1.6:
+            # inside a seal, light red and pink too (the edges of its strokes, JPEG's blur); never dark pixels,
+            # where black text lies under the seal's ink
+            ink = (redness[y : y + h, x : x + w] > SEAL_RED // 3) & (r[y : y + h, x : x + w] > 128)
+            out[y : y + h, x : x + w][ink] = 255
+            seals += 1
+    return (Image.fromarray(out), seals) if seals else (image, 0)
+
+
 def _prepared(image: Any) -> Any:
-    """A grayscale image on white, scaled down to MAX_SIDE."""
+    """A grayscale image on white, red seals taken out (colour images), scaled down to MAX_SIDE."""
     import numpy as np
     from PIL import Image
 
@@ -229,6 +270,10 @@ def _prepared(image: Any) -> Any:
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(white, rgba)
+    if image.mode not in ("L", "1"):
+        image, seals = drop_seals(image)
+        if seals:
+            log.info("%d red seal%s left out before OCR", seals, "s" if seals > 1 else "")
     if image.mode != "L":
         image = image.convert("L")
     if max(image.size) > MAX_SIDE:

@@ -19,10 +19,16 @@ assembles lines itself and rebuilds paragraphs from the layout:
 - running headers and footers (the same text at the same height at the top or bottom of most
   pages, digits aside) and page numbers at the top or bottom edge (— 3 —, - 3 -, 第3页 共10页,
   3/10, Page 3) are left out;
+- a page in columns is read column by column, full-width rows in place (`layout.order_lines`); a
+  page whose columns are interrupted by text across it is read that way too, and named in
+  `meta[UNCERTAIN_PAGES]` and a note;
 - tables (pdfplumber's find_tables, two rows and two columns at least) become one line per row,
-  cells joined by TAB; their words are not repeated as body text;
+  cells joined by TAB; their words are not repeated as body text. A table that runs over a page
+  break is one table: its header rows repeated at the top of the next page are left out, and a
+  row broken across the break (going on with an empty 序号 cell) is joined (`join_tables`);
 - a page without a usable text layer (no more than a handful of characters, or mostly
-  unmapped glyphs) is rendered with pypdfium2 and read by OCR (see `ocr.py`).
+  unmapped glyphs) is rendered in colour with pypdfium2 and read by OCR (see `ocr.py`: red
+  seals are taken out first).
 
 `layout_text` and `Line` are shared with the image reader, which feeds it OCR lines.
 """
@@ -267,14 +273,14 @@ def _title(pdf: Any) -> str | None:
 
 
 def _render(pdf: Any, index: int) -> Any:
-    """Render a page to a grayscale PIL image at OCR_DPI (less for huge pages)."""
+    """Render a page to a PIL image at OCR_DPI (less for huge pages), in colour: red seals are taken out by colour."""
     page = pdf[index]
     try:
         w, h = page.get_size()
         scale = OCR_DPI / 72
         if w * h * scale * scale > MAX_RENDER_PIXELS:
             scale = (MAX_RENDER_PIXELS / max(w * h, 1.0)) ** 0.5
-        return page.render(scale=scale, grayscale=True).to_pil()
+        return page.render(scale=scale).to_pil()
     finally:
         page.close()
 
