@@ -9,7 +9,9 @@ happen above them, on the text, the same for every format.
 Conventions every reader follows, so the layers above stay format-agnostic:
 - one line per paragraph (block-level element); inline markup never breaks a line;
 - a table: an optional caption line just before it, then one line per row, cells
-  joined by a TAB ("\t"), the header row first;
+  joined by a TAB ("\t"), the header row first; where the header is recognised, the
+  rows after it read "列名：值；列名：值" with category lines before them (the row model,
+  `table.table_lines`, which readers render their tables with);
 - a footnote/endnote: the reference stays in its paragraph as "[注N]" (endnotes
   "[尾注N]") and the note's text follows that paragraph as a line of its own starting
   with the same marker and a space;
