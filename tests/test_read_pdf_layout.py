@@ -154,6 +154,14 @@ def test_one_column_page_and_a_form_have_no_columns():
     for k, n in enumerate("一二三"):
         articles += _chars(f"第十{n}条", 50, 100 + 18 * k) + _chars("乙" * 20, 130, 100 + 18 * k)
     assert layout.order_lines(articles).gutter is None
+    # a borderless task table: 序号, a task that wraps in its cell, a unit, a deadline
+    table = []
+    for k in range(6):
+        y = 100 + 18 * k
+        table += _chars("甲" * 18, 80, y)
+        if k % 2 == 0:  # a row's first line
+            table += _chars(str(k // 2 + 1), 50, y) + _chars("市民政局", 280, y) + _chars("六月底前", 380, y)
+    assert layout.order_lines(table).gutter is None
 
 
 def test_two_columns_from_character_positions():

@@ -437,7 +437,8 @@ def find_gutter(rows: list[list[dict[str, Any]]], em: float) -> Gutter | None:
     A gutter is an x position that an empty stretch of at least GUTTER_MIN em crosses in at least
     MIN_COLUMN_ROWS visual rows (each with text on both sides), in the middle three fifths of the
     text, where the text on both sides runs (in those rows, a median of COLUMN_MIN em and a quarter
-    of the text's width on each side: not a label and its text, not a form's fields), the text on
+    of the text's width on each side: not a label and its text, not a form's fields; and no more
+    than a third of the rows with a second wide gap: not a borderless table), the text on
     its left wraps (two rows or more end within an em of the gutter) and most rows on its right
     start together (within a two-character indent). The narrowest strip those rows leave empty is
     the gutter; wider than GUTTER_MAX em, it parts blocks, not columns.
@@ -450,16 +451,19 @@ def find_gutter(rows: list[list[dict[str, Any]]], em: float) -> Gutter | None:
     width = hi - lo
     lo, hi = lo + 0.2 * width, hi - 0.2 * width
     gaps: list[tuple[float, float, float, float]] = []  # per row, its widest central gap a..b and its ends
+    cells = 0  # rows with a second wide gap: cells of a borderless table, not two columns of text
     for row in visible:
-        reach, best = (row[0]["x1"] if row else 0.0), None
+        reach, best, wide = (row[0]["x1"] if row else 0.0), None, 0
         for c in row[1:]:
+            wide += c["x0"] - reach >= 1.5 * em
             if c["x0"] - reach >= GUTTER_MIN * em and lo <= (reach + c["x0"]) / 2 <= hi:
                 if best is None or c["x0"] - reach > best[1] - best[0]:
                     best = (reach, c["x0"])
             reach = max(reach, c["x1"])
         if best is not None:
             gaps.append((*best, row[0]["x0"], reach))
-    if len(gaps) < MIN_COLUMN_ROWS:
+            cells += wide >= 2
+    if len(gaps) < MIN_COLUMN_ROWS or cells > len(gaps) / 3:
         return None
     ends = sorted({x for gap in gaps for x in gap[:2]})
     mids = [(a + b) / 2 for a, b in zip(ends, ends[1:])]
