@@ -123,6 +123,18 @@ def test_minutes_numbered_by_issue_without_a_title_line(tmp_path):
     ]
 
 
+def test_meeting_lines_before_the_minutes_body_are_metadata():
+    lines = ["宁波市民政局党组会议纪要", "第3期", "宁波市民政局办公室　　2024年6月3日",
+             "时间：2024年6月1日", "地点：局三楼会议室", "主持：赵一", "一、会议传达学习了有关文件精神。"]  # fmt: skip
+    st = _analyse(lines)
+    assert (st.title, st.doc_number, st.issuer, st.date) == (
+        "宁波市民政局党组会议纪要", "第3期", "宁波市民政局办公室", "2024-06-03",
+    )  # fmt: skip
+    assert (st.meta["时间"], st.meta["地点"], st.meta["主持"]) == ("2024年6月1日", "局三楼会议室", "赵一")
+    t = gw.text(lines)
+    assert [t[s:e] for s, e in st.body] == ["一、会议传达学习了有关文件精神。"]
+
+
 def test_attendance_lines_in_an_ordinary_notice_stay_text():
     lines = ["关于召开养老服务推进会的通知", "各区（县、市）民政局：", "一、会议时间", "2024年3月1日上午9时。",
              "二、参会人员", "出席：各区（县、市）民政局分管领导。", "宁波市民政局", "2024年2月20日"]  # fmt: skip

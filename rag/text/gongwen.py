@@ -410,7 +410,8 @@ def analyse(text: str, spans: Sequence[tuple[int, int]]) -> Structure:
 
     # 标题, then an optional (文号) or dated line under it, then 主送机关.
     title = None
-    t = _title_lines(lines, i)
+    meeting = minutes is not None and i < n and bool(_MEETING.match(lines[i]) or _ATTENDANCE.match(lines[i]))
+    t = 0 if meeting else _title_lines(lines, i)
     strong_title = False
     if t:
         title = "".join(lines[i : i + t])
@@ -435,7 +436,7 @@ def analyse(text: str, spans: Sequence[tuple[int, int]]) -> Structure:
         meta["主送"] = "".join(lines[i : i + to]).rstrip("：:")
         drop.update(range(i, i + to))
         i += to
-    is_minutes = minutes is not None or bool(title and _MINUTES_MARK.match(title))
+    is_minutes = minutes is not None or bool(title and title.endswith(("纪要", "简报")))
     while is_minutes and i < n and (m := _MEETING.match(lines[i]) or _ATTENDANCE.match(lines[i])):
         meta[re.sub(r"\s+", "", m["key"])] = m["value"].strip()  # 时间/地点/主持/出席… before the 正文
         drop.add(i)
