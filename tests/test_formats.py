@@ -14,6 +14,7 @@ import shutil
 import pytest
 
 from rag.reading.load import load_file, load_paths
+from rag.reading.readers.table import Cell, table_lines
 from rag.text.split import split_document
 from tests import docgen
 from tests import gwfixtures as gw
@@ -27,10 +28,18 @@ def _ident(doc):
     return (doc.title, doc.doc_number, doc.issuer, doc.date)
 
 
+def _typed_rows(text: str) -> str:
+    """The text with its TAB table typed as a .docx's table reads (header, then rows "列名：值；…")."""
+    lines = text.split("\n")
+    tab = [i for i, ln in enumerate(lines) if "\t" in ln]
+    rows = table_lines([[Cell(c) for c in lines[i].split("\t")] for i in tab])
+    return "\n".join(lines[: tab[0]] + rows + lines[tab[-1] + 1 :])
+
+
 @pytest.fixture(scope="module")
 def notice_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("notice")
-    (d / "notice.txt").write_text(gw.text(gw.NOTICE_2022), encoding="utf-8")
+    (d / "notice.txt").write_text(_typed_rows(gw.text(gw.NOTICE_2022)), encoding="utf-8")
     typed, auto = gw.notice_docx(d, auto=False), gw.notice_docx(d, auto=True)
     doc_dir = d / "lo"
     (doc,) = gw.lo_convert([auto], "doc", doc_dir)
