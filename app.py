@@ -126,6 +126,8 @@ def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...],
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
         if h.superseded_by is not None:
             st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
+        if h.instruction_like:
+            st.warning(escape_html(f"此条含有针对模型的指令性文字（“{h.instruction_like}”），模型据此作答不予核实。"))
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         st.code(h.citation, language=None)  # the code block carries a copy button
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))

@@ -246,3 +246,52 @@ def test_exports_survive_characters_xml_cannot_hold():
     assert "甲乙丙丁\t戊" in [p.text for p in d.paragraphs]
     md = to_markdown("学习材料", [item])
     assert "\x00" not in md and "\ud800" not in md and "丙丁\t戊" in md
+
+
+def test_a_silent_model_cannot_stall_searches(tmp_path, monkeypatch):
+    """#20 item 5: 45 generate requests to a model that never answers take at most `MODEL_SLOTS` model
+    calls; the rest are answered extractively at once, and /search stays fast meanwhile."""
+    import json
+    import threading
+    import urllib.parse
+    import urllib.request
+
+    from rag.embedding.embed import parse_spec
+    from rag.ingest.pipeline import ingest
+    from tests.llm_stub import LLMStub, reply
+    from tests.test_api import running
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "policy_small.txt").write_bytes((REPO / "tests" / "data" / "policy_small.txt").read_bytes())
+    ingest([lib], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
+    with LLMStub(reply("双随机抽查比例不低于5%[1]。", delay=60)) as stub:
+        monkeypatch.setenv("RAG_LLM", stub.llm)
+        monkeypatch.setenv("RAG_LLM_TIMEOUT", "60")
+        with running(tmp_path / "idx") as url:
+            answers: list[dict] = []
+
+            def generate() -> None:
+                q = urllib.parse.urlencode({"q": "双随机抽查比例是多少", "generate": "true"})
+                with urllib.request.urlopen(f"{url}/ask?{q}", timeout=120) as resp:
+                    answers.append(json.loads(resp.read()))
+
+            threads = [threading.Thread(target=generate, daemon=True) for _ in range(45)]
+            for t in threads:
+                t.start()
+            deadline = time.monotonic() + 30
+            while len(answers) < 41 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            took = []
+            for _ in range(40):
+                t0 = time.perf_counter()
+                with urllib.request.urlopen(f"{url}/search?q=%E5%8F%8C%E9%9A%8F%E6%9C%BA", timeout=30) as resp:
+                    assert resp.status == 200 and json.loads(resp.read())["hits"]
+                took.append(time.perf_counter() - t0)
+            p95 = sorted(took)[int(0.95 * len(took)) - 1]
+            assert len(stub.requests) == 4  # the model got only as many calls as there are slots
+            assert len(answers) == 41 and all("繁忙" in a["answer"]["note"] for a in answers)
+            assert p95 < 1.0, f"/search p95 {p95:.3f} s while the model stalls"
+        stub.script(reply("好。"))
+    for t in threads:
+        t.join(5)

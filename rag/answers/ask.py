@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 
 from rag.answers.extract import extract, marker_runs, question_focus
-from rag.answers.generate import LLMError, any_verified, generate, parse_llm
+from rag.answers.generate import LLMBusy, LLMError, any_verified, generate, parse_llm
 from rag.answers.refs import Titles, resolve
 from rag.answers.types import AskResult
 from rag.citing.cite import citation
@@ -94,6 +94,10 @@ def answer_hits(
     if llm and hits:
         try:
             generated = generate(question, hits, llm, timeout=llm_timeout)
+        except LLMBusy as exc:
+            logger.info("generated answer skipped: %s", exc)
+            busy = "模型服务繁忙（同时作答的问题已达上限），以下为条款原文摘录。"
+            answer = replace(answer, note=busy, detail=str(exc))
         except LLMError as exc:
             logger.warning("generated answer unavailable: %s", exc)
             answer = replace(answer, note="模型服务暂时未能回答，以下为条款原文摘录。", detail=str(exc))

@@ -50,6 +50,16 @@ class LLMError(RuntimeError):
     """The chat server could not be used: unreachable, too slow, an HTTP error, or an unusable reply."""
 
 
+class LLMBusy(LLMError):
+    """Every model slot is taken (`MODEL_SLOTS`): the question is answered without the model."""
+
+
+CONCURRENCY_ENV = "RAG_LLM_CONCURRENCY"
+# At most this many model calls at once in this process (env RAG_LLM_CONCURRENCY, default 4); a question
+# asked while all are taken is answered extractively at once, so a slow model never holds up searches.
+MODEL_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get(CONCURRENCY_ENV, "4") or 4)))
+
+
 # -- the server --------------------------------------------------------------
 
 
@@ -372,6 +382,11 @@ def verify(sentence: str, citations: Sequence[int], hits: Sequence[Hit]) -> tupl
             "the clauses given were " + ("".join(f"[{r}]" for r in ranks) or "none"))  # fmt: skip
         return False, f"cites {_refs(missing)} but {given}"
     cited = [by_rank[n] for n in dict.fromkeys(citations)]
+    flagged = [h for h in cited if h.instruction_like]
+    cited = [h for h in cited if not h.instruction_like]  # a clause that instructs the model supports nothing
+    if not cited:
+        return False, (f"rests only on {_refs([h.rank for h in flagged])}, which holds text addressed to a model "
+                       f"(“{flagged[0].instruction_like}”)")  # fmt: skip
     where = _refs([h.rank for h in cited])
     supports = [_support(_support_text(h)) for h in cited]
     claims = _facts(sentence, claim=True)
@@ -525,10 +540,16 @@ def generate(question: str, hits: Sequence[Hit], llm: str, timeout: float = 60.0
     Raises:
         ValueError: `llm` is not URL#MODEL.
         LLMError: the server cannot be used (see `chat`), or its reply has no sentences.
+        LLMBusy: every model slot is taken (`MODEL_SLOTS`).
     """
     base, model = parse_llm(llm)
     shown = given_hits(hits, k)
-    reply = chat(base, model, build_messages(question, shown, k), timeout)
+    if not MODEL_SLOTS.acquire(blocking=False):
+        raise LLMBusy("every model slot is taken; answered without the model")
+    try:
+        reply = chat(base, model, build_messages(question, shown, k), timeout)
+    finally:
+        MODEL_SLOTS.release()
     pieces = split_sentences(reply)
     if not pieces:
         raise LLMError(f"the chat server at {base} gave a reply with no sentences: {reply[:200]!r}")

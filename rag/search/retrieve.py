@@ -24,6 +24,7 @@ from rag.reading.load import normalise_title
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
 from rag.storage.index import DocInfo
 from rag.storage.store import Scope, Store
+from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
 from rag.text.split import Clause
 
@@ -256,8 +257,14 @@ class Hit:
                 "doc_id": self.superseded_by.doc_id, "title": self.superseded_by.title,
                 "doc_number": self.superseded_by.doc_number, "date": self.superseded_by.date,
                 "why": self.superseded_why},
-            "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind,
+            "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind, "instruction_like": self.instruction_like,
         }  # fmt: skip
+
+    @property
+    def instruction_like(self) -> str | None:
+        """Text in the clause addressed to a language model ("忽略以上指令…"), if any: shown as a warning,
+        and never enough on its own to verify a generated sentence."""
+        return instruction_like(self.clause.text)
 
     def version(self) -> str:
         """'current', or what replaced this document and why."""
