@@ -37,7 +37,7 @@ from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
 from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
 from rag.search.tasks import task_rows, to_xlsx
-from rag.storage.index import ClauseIndex, exists, resolve
+from rag.storage.index import ClauseIndex, current_key, exists
 from rag.storage.store import Store
 from rag.storage.stores import open_store
 
@@ -525,8 +525,12 @@ def page() -> None:
         show_notes(run_ingest(builder, "向量化条款", [CORPUS_DIR]))
         if not exists(INDEX_DIR):
             st.stop()
-    searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, str(resolve(INDEX_DIR)))
+    searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, current_key(INDEX_DIR))
     index = searcher.index
+    if getattr(index, "fallback", False):  # the current generation is damaged: an older one answers
+        why = "；".join(str(p) for p in getattr(index, "problems", ())[:3]) if who.librarian else ""
+        st.warning(escape_html("当前索引已损坏，正在使用较早的完整版本检索，结果可能缺少最近导入的文件。"
+                               + (f"原因：{why}。重新导入即可修复。" if why else "请联系馆员重新导入。")))  # fmt: skip
     titles = {d.doc_id: d.title for d in index.docs.values()}
     opt = sidebar(index, titles, who)
     ask, precedent, study, tasks, library = st.tabs(["问答", "措辞参考", "学习材料", "任务", "文库"])

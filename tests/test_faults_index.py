@@ -621,3 +621,40 @@ def test_disk_full_when_opening_the_cache_keeps_it(world, monkeypatch):
     assert rep.added == 1 and rep.embedded == 1  # the old cache still served every other clause
     (world.lib / "d.txt").unlink()
     world.heal()
+
+
+def test_nan_in_the_dense_vectors_is_damage(world):
+    """#20 item 4: a flipped byte that makes a vector NaN is found by the loader and by `verify --quick`."""
+    p = world.gen / "dense.faiss"
+    raw = bytearray(p.read_bytes())
+    first = ClauseIndex.load(world.idx).vectors()[0].astype(np.float32).tobytes()
+    at = bytes(raw).index(first)
+    raw[at : at + 4] = np.array([np.nan], dtype=np.float32).tobytes()  # same size: only the values tell
+    p.write_bytes(bytes(raw))
+    problems = verify(world.idx, full=False)
+    assert any("dense.faiss" in q and "NaN" in q for q in problems)
+    index = ClauseIndex.load(world.idx)
+    assert index.fallback and np.isfinite(index.vectors()).all()
+    world.search_shall(index)
+    world.heal()
+
+
+@pytest.mark.parametrize("pointer", ["../../etc", "", "folder"])
+def test_a_damaged_pointer_is_healed_by_reingest(world, pointer):
+    """#20 item 4: CURRENT naming something outside, empty, or a folder: searches fall back, ingest heals
+    (a folder in CURRENT's place is moved aside, not deleted)."""
+    ptr = world.idx / "CURRENT"
+    ptr.unlink()
+    if pointer == "folder":
+        ptr.mkdir()
+        (ptr / "note.txt").write_text("left here", encoding="utf-8")
+    else:
+        ptr.write_text(pointer, encoding="utf-8")
+    index = ClauseIndex.load(world.idx)
+    assert index.fallback
+    world.search_shall(index)
+    world.heal()
+    assert ptr.is_file()
+    if pointer == "folder":
+        aside = list(world.idx.glob("CURRENT.damaged-*"))
+        assert len(aside) == 1 and (aside[0] / "note.txt").read_text(encoding="utf-8") == "left here"

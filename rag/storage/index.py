@@ -596,6 +596,7 @@ class ClauseIndex:
             where.append(str(ptr))
             _write_new_file(ptr, (name + "\n").encode("utf-8"))
             previous = _read_pointer(root)
+            _clear_pointer_path(root / CURRENT)
             os.replace(ptr, root / CURRENT)
             switched = True
         except BaseException as exc:
@@ -783,6 +784,8 @@ class ClauseIndex:
                 dense = faiss.deserialize_index(np.frombuffer(raw, dtype=np.uint8))
                 if dense.d != dim or dense.ntotal != len(clauses):
                     raise ValueError("dense index does not match the manifest")
+                if not _finite(dense):
+                    raise ValueError("dense vectors hold NaN or infinite values (bytes changed on disk)")
                 nprobe = (manifest.get("dense_index") or {}).get("nprobe")
                 if nprobe and isinstance(dense, faiss.IndexIVF):
                     dense.nprobe = int(nprobe)
@@ -1144,6 +1147,26 @@ def _verify_generation(d: Path, root: Path, full: bool) -> list[str]:
     return [p for p in idx.problems]
 
 
+def _finite(dense: faiss.Index) -> bool:
+    """True when every stored vector is finite (a flipped byte in dense.faiss can make NaN or inf)."""
+    if isinstance(dense, faiss.IndexFlat):
+        xb = faiss.rev_swig_ptr(dense.get_xb(), dense.ntotal * dense.d) if dense.ntotal else np.zeros(0, "float32")
+    else:
+        if isinstance(dense, faiss.IndexIVF):
+            dense.make_direct_map()
+        xb = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else np.zeros(0, "float32")
+    return bool(np.isfinite(xb).all())
+
+
+def current_key(directory: str | Path) -> str:
+    """What identifies the index a reader should have open: the current generation's name, or, when
+    the pointer is damaged, the generations present (so a cache keyed on it reloads once it heals)."""
+    try:
+        return resolve(directory).name
+    except IndexLoadError:
+        return "damaged:" + ",".join(generations(directory))
+
+
 def _fsync(p: Path) -> None:
     fd = os.open(p, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
@@ -1171,6 +1194,20 @@ def _pointer(root: Path) -> tuple[str | None, str | None]:
     if not stat.S_ISDIR(st.st_mode):
         return None, f"{path}: names {name}, which is {_describe(st.st_mode)}; refused"
     return name, None
+
+
+def _clear_pointer_path(path: Path) -> None:
+    """Make room for the pointer file: a folder (or anything but a file or link) where `CURRENT` belongs
+    is moved aside as `CURRENT.damaged-<time>` (kept, not deleted), so a rebuild always heals it."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        return  # replaced atomically (a link itself, never its target)
+    aside = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+    logger.warning("%s is %s, not a pointer file: moved aside to %s", path, _describe(st.st_mode), aside.name)
+    os.replace(path, aside)
 
 
 def _read_pointer(root: Path) -> str | None:
