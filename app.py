@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from rag.answers.ask import DEFAULT_LLM_TIMEOUT, ask
@@ -32,7 +34,7 @@ from rag.answers.types import AskResult, Ref
 from rag.citing.cite import citation, escape_html, mark_html, shared_spans
 from rag.citing.export import resolve_items, to_docx, to_markdown
 from rag.ingest.pipeline import IndexBusyError, status
-from rag.interfaces import audit, auth
+from rag.interfaces import audit, auth, upload_guard
 from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
 from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
@@ -151,10 +153,23 @@ def identity() -> auth.Identity:
         headers = {}
     who = auth.resolve_identity(st.session_state.get("user"), headers, USERS_FILE, client(),
                                 st.session_state.get("credential"))  # fmt: skip
+    guard_uploads(who)
     if who.via == "header" and who.librarian and st.session_state.get("header_logged") != who.name:
         audit.record(AUDIT_LOG, who.label, "sign-in", None, method="header", client=client())
         st.session_state.header_logged = who.name
     return who
+
+
+def guard_uploads(who: auth.Identity) -> None:
+    """Only a librarian's session may keep files on Streamlit's upload endpoint (see upload_guard)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    try:
+        upload_guard.install(Runtime.instance().uploaded_file_mgr)
+    except RuntimeError:  # no runtime (AppTest): nothing to guard
+        return
+    (upload_guard.allow if who.librarian else upload_guard.revoke)(ctx.session_id)
 
 
 def client() -> str | None:

@@ -462,3 +462,58 @@ def test_trusted_header_sign_in(browser, tmp_path, monkeypatch):
             ctx.close()
     finally:
         app.stop()
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def test_a_reader_cannot_fill_the_server_through_the_upload_endpoint(browser, tmp_path):
+    """#20 item 2: 25 × 19 MB pushed to Streamlit's upload endpoint from a reader's session are dropped on
+    arrival: the server's memory does not keep them."""
+    import re
+
+    lib, app = _library_app(tmp_path)
+    try:
+        page = browser.new_page()
+        sessions: set[str] = set()
+        uuid = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+        def frames(ws) -> None:
+            ws.on("framereceived", lambda data: sessions.update(
+                m.decode() for m in uuid.findall(data if isinstance(data, bytes) else data.encode())))
+
+        page.on("websocket", frames)
+        page.goto(app.url)
+        page.get_by_role("tab", name="文库").click()
+        page.get_by_text("需要馆员登录").wait_for(timeout=30_000)
+        assert sessions
+        before = _rss_mb(app.proc.pid)
+        codes = page.evaluate(
+            """async ([ids, n, size]) => {
+                const tok = (document.cookie.match(/_streamlit_xsrf=([^;]+)/) || [])[1] || "";
+                const codes = [];
+                for (let i = 0; i < n; i++) {
+                    const fd = new FormData();
+                    fd.append("file", new Blob([new Uint8Array(size)]), `big${i}.pdf`);
+                    for (const sid of ids) {
+                        const r = await fetch(`/_stcore/upload_file/${sid}/f${i}`,
+                                              {method: "PUT", body: fd, headers: {"X-Xsrftoken": tok}});
+                        codes.push(r.status);
+                    }
+                }
+                return codes;
+            }""",
+            [sorted(sessions), 25, 19 * 2**20],
+        )
+        time.sleep(1)
+        grown = _rss_mb(app.proc.pid) - before
+        assert any(c in (200, 204) for c in codes), codes  # the endpoint took the bytes (and dropped them)
+        assert grown < 150, f"the server grew by {grown:.0f} MB"
+        print(f"reader pushed 25 x 19 MB: server RSS {before:.0f} MB -> {before + grown:.0f} MB")
+        page.close()
+    finally:
+        app.stop()

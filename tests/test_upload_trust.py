@@ -101,3 +101,31 @@ def test_seventy_two_wrong_passwords_write_a_few_records(small):
     last = audit.read(log)[-1]
     assert (last["action"], last["method"], last["user"]) == ("sign-in", "password", "alice")
     assert audit.check_chain(log) == []
+
+
+# Streamlit's upload endpoint (#20 item 2)
+
+
+def test_only_librarian_sessions_keep_uploads_and_within_a_cap():
+    from streamlit.runtime.memory_uploaded_file_manager import MemoryUploadedFileManager
+    from streamlit.runtime.uploaded_file_manager import UploadedFileRec
+
+    from rag.interfaces import upload_guard
+
+    mgr = MemoryUploadedFileManager("/_stcore/upload_file")
+    upload_guard.install(mgr)
+    upload_guard.install(mgr)  # once only
+    big = b"x" * (19 * 2**20)
+    for i in range(25):  # a reader's session pushing 25 × 19 MB
+        mgr.add_file("reader-session", UploadedFileRec(f"r{i}", "a.pdf", "application/pdf", big))
+    assert mgr.get_files("reader-session", [f"r{i}" for i in range(25)]) == []
+    upload_guard.allow("librarian-session")
+    try:
+        for i in range(25):
+            mgr.add_file("librarian-session", UploadedFileRec(f"l{i}", "a.pdf", "application/pdf", big))
+        kept = mgr.get_files("librarian-session", [f"l{i}" for i in range(25)])
+        assert len(kept) == upload_guard.SESSION_CAP_BYTES // len(big)  # capped, not unbounded
+    finally:
+        upload_guard.revoke("librarian-session")
+    mgr.add_file("librarian-session", UploadedFileRec("late", "a.pdf", "application/pdf", b"%PDF"))
+    assert mgr.get_files("librarian-session", ["late"]) == []  # signed out: dropped again
