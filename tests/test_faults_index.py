@@ -658,3 +658,30 @@ def test_a_damaged_pointer_is_healed_by_reingest(world, pointer):
     if pointer == "folder":
         aside = list(world.idx.glob("CURRENT.damaged-*"))
         assert len(aside) == 1 and (aside[0] / "note.txt").read_text(encoding="utf-8") == "left here"
+
+
+def test_a_locked_cache_is_a_clear_message_and_an_audited_failure(world, monkeypatch, capsys):
+    """#20 item 3: another program holding the cache's lock: the ingest stops with a message naming the
+    cache (no traceback), the audit log records the failure, and the index is unchanged."""
+    import sqlite3
+
+    from rag.interfaces import audit
+    from tests.conftest import run_cli
+
+    monkeypatch.setattr(cache_mod, "LOCK_TIMEOUT_S", 0.5)
+    before = world.gen
+    (world.lib / "d.txt").write_text("一、新增\n1.新增条款。\n", encoding="utf-8")
+    holder = sqlite3.connect(str(world.idx / CACHE_FILE), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        rc, out, err = run_cli(capsys, "ingest", str(world.lib), "--index", str(world.idx), "-q")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert rc != 0 and "locked by another program" in err and "Traceback" not in err + out, (rc, err)
+    assert world.gen == before
+    rec = audit.read(audit.audit_path(world.idx))[-1]
+    assert rec["action"] == "ingest" and rec["result"].startswith("failed:") and "locked" in rec["result"]
+    assert list(world.idx.glob(f"{CACHE_FILE}.corrupt-*")) == []  # a locked cache is not moved aside
+    (world.lib / "d.txt").unlink()
+    world.heal()

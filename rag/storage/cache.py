@@ -49,6 +49,25 @@ def _disk_full(path: Path) -> DiskFullError:
     )
 
 
+LOCK_TIMEOUT_S = 20.0  # how long to wait for another program's lock on the cache before giving up
+
+
+class CacheLockedError(ValueError):
+    """Another program holds a lock on the clause cache; nothing was changed."""
+
+
+def _is_locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in ("locked", "busy"))
+
+
+def _locked(path: Path) -> CacheLockedError:
+    return CacheLockedError(
+        f"the clause cache {path} is locked by another program (a sqlite3 shell, a backup, another "
+        f"ingest?) and stayed locked for {LOCK_TIMEOUT_S:g} s; close it and run the ingest again — the "
+        "index is unchanged"
+    )
+
+
 def _is_full(exc: BaseException) -> bool:
     return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
         isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
@@ -66,6 +85,8 @@ class ClauseCache:
         except (sqlite3.DatabaseError, _Unusable, OSError) as exc:
             if _is_full(exc):  # a full disk is not a corrupt cache: keep it
                 raise _disk_full(self.path) from exc
+            if _is_locked(exc):  # nor is a locked one
+                raise _locked(self.path) from exc
             if isinstance(exc, OSError) and not isinstance(exc, sqlite3.DatabaseError):
                 raise
             self._move_aside(exc)
@@ -81,7 +102,7 @@ class ClauseCache:
                 continue
             if not stat.S_ISREG(st.st_mode):
                 raise _Unusable(f"{p} is not a regular file")
-        db = sqlite3.connect(str(self.path), timeout=60)
+        db = sqlite3.connect(str(self.path), timeout=LOCK_TIMEOUT_S)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
@@ -146,6 +167,8 @@ class ClauseCache:
                 part = uniq[i : i + _CHUNK]
                 rows += self._db.execute(sql.format(",".join("?" * len(part))), (*params, *part)).fetchall()
         except sqlite3.DatabaseError as exc:
+            if _is_locked(exc):
+                raise _locked(self.path) from exc
             self._reset(exc)
             return []
         return rows
@@ -162,6 +185,8 @@ class ClauseCache:
                 pass
             if _is_full(exc):
                 raise _disk_full(self.path) from exc
+            if _is_locked(exc):
+                raise _locked(self.path) from exc
             if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError):
                 self._reset(exc)  # corrupt underneath us: start afresh; this batch is simply not cached
                 return
