@@ -571,7 +571,7 @@ TASK_HEADER = ["序号", "重点任务", "责任单位", "完成时限"]
 
 def long_table_pdf(
     folder: Path,
-    rows: list[list[str]],
+    rows: list[list[str | None]],
     name: str = "tasks.pdf",
     caption: str = "",
     header: list[str] = TASK_HEADER,
@@ -581,7 +581,11 @@ def long_table_pdf(
     """A ruled table running over pages as Word prints one: 11 pt STSong in cells that wrap, the
     header row repeated at the top of every page (`repeat_header`), and a row that does not fit
     broken across the page break, its cells going on at the top of the next page (the 序号 cell
-    empty there); "- N -" at the foot of each page, `caption` above the table."""
+    empty there); "- N -" at the foot of each page, `caption` above the table.
+
+    A cell given as None is merged with the cell above it (a 类别 cell merged down): no rule
+    between them, the text in the top row; where a page break falls inside such a cell, the cell
+    goes on, empty, at the top of the next page, as Word prints a vertically merged cell."""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfgen import canvas
@@ -590,9 +594,9 @@ def long_table_pdf(
     font, size, lead, pad = "STSong-Light", 11.0, 16.0, 4.0
     left, top, bottom = (A4[0] - sum(widths)) / 2, A4[1] - 72.0, 72.0
 
-    def wrap(text: str, width: float) -> list[str]:  # room for a closing mark kept at a line end
+    def wrap(text: str | None, width: float) -> list[str]:  # room for a closing mark kept at a line end
         lines, cur = [], ""
-        for ch in text:
+        for ch in text or "":
             if cur and pdfmetrics.stringWidth(cur + ch, font, size) > width - 2 * pad - size and ch not in "，。、；）":
                 lines.append(cur)
                 cur = ""
@@ -603,15 +607,29 @@ def long_table_pdf(
     c.setTitle("")
     page_no = 1
 
-    def draw(cells: list[list[str]], y: float) -> float:
-        height = max(1, *(len(lines) for lines in cells)) * lead + 2 * pad
+    def draw(cells: list[list[str]], y: float, open_top: list[bool], open_bottom: list[bool]) -> float:
+        """One row of cells; a cell with an open top or bottom has no rule there (merged with its neighbour)."""
+        height = height_of(cells)
         x = left
-        for lines, w in zip(cells, widths):
-            c.rect(x, y - height, w, height)
-            for k, line in enumerate(lines):
-                c.drawString(x + pad, y - pad - size - k * lead, line)
+        for k, (lines, w) in enumerate(zip(cells, widths)):
+            c.line(x, y, x, y - height)
+            c.line(x + w, y, x + w, y - height)
+            if not open_top[k]:
+                c.line(x, y, x + w, y)
+            if not open_bottom[k]:
+                c.line(x, y - height, x + w, y - height)
+            for n, line in enumerate(lines):
+                c.drawString(x + pad, y - pad - size - n * lead, line)
             x += w
         return y - height
+
+    closed = [False] * len(widths)
+
+    def height_of(cells: list[list[str]]) -> float:
+        return max(1, *(len(lines) for lines in cells)) * lead + 2 * pad
+
+    def draw_header(y: float) -> float:
+        return draw([wrap(t, w) for t, w in zip(header, widths)], y, closed, closed)
 
     def new_page() -> float:
         nonlocal page_no
@@ -620,7 +638,7 @@ def long_table_pdf(
         c.showPage()
         page_no += 1
         c.setFont(font, size)
-        return draw([wrap(t, w) for t, w in zip(header, widths)], top) if repeat_header else top
+        return draw_header(top) if repeat_header else top
 
     y = top
     if caption:
@@ -628,17 +646,23 @@ def long_table_pdf(
         c.drawString(left, y - 14, caption)
         y -= 30
     c.setFont(font, size)
-    y = draw([wrap(t, w) for t, w in zip(header, widths)], y)
-    for row in rows:
+    y = draw_header(y)
+    for i, row in enumerate(rows):
         cells = [wrap(t, w) for t, w in zip(row, widths)]
-        height = max(len(lines) for lines in cells) * lead + 2 * pad
-        if y - height < bottom:
+        up = [t is None for t in row]
+        if y - height_of(cells) < bottom:
             fit = int((y - bottom - 2 * pad) // lead)
             if fit >= 1:  # the row breaks across the page: what fits here, the rest on the next page
-                y = draw([lines[:fit] for lines in cells], y)
+                y = draw([lines[:fit] for lines in cells], y, up, closed)
                 cells = [lines[fit:] for lines in cells]
             y = new_page()
-        y = draw(cells, y)
+            up = closed
+        after = y - height_of(cells)
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        starts_here = nxt is not None and (
+            after - height_of([wrap(t, w) for t, w in zip(nxt, widths)]) >= bottom or after - bottom - 2 * pad >= lead
+        )
+        y = draw(cells, y, up, [t is None for t in nxt] if nxt is not None and starts_here else closed)
     c.setFont("Times-Roman", 12)
     c.drawCentredString(A4[0] / 2, 40, f"- {page_no} -")
     c.showPage()

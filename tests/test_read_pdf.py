@@ -86,12 +86,13 @@ def test_chinese_text_has_no_spurious_spaces_and_quotes_stay_put(exported, kind)
 
 
 @needs_office
-def test_table_rows_are_tab_joined_and_not_repeated(exported):
+def test_table_rows_are_in_the_row_model_and_not_repeated(exported):
     src, path = exported["justified"]
     lines = _read(path).text.splitlines()
-    rows = ["\t".join(r) for r in src.table]
+    header, *data = src.table
+    rows = ["\t".join(header), *("；".join(f"{k}：{v}" for k, v in zip(header, r)) for r in data)]
     at = lines.index(rows[0])
-    assert lines[at : at + len(rows)] == rows  # header first, one line per row, in order
+    assert lines[at : at + len(rows)] == rows  # the header first, then one "列名：值；…" line per row, in order
     assert lines[at - 1] == "附表：养老服务机构监督检查事项清单"  # the caption just before
     assert sum("备案信息公开情况" in ln for ln in lines) == 1  # cell text not repeated as body text
 

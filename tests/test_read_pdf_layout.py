@@ -195,6 +195,12 @@ def _task_rows(n: int, long_row: int) -> list[list[str]]:
     ]
 
 
+def _row_model(rows: list[list[str]]) -> list[str]:
+    """A 任务分工表 as the reader renders it (`table.table_lines`): the header, then "列名：值；…" rows."""
+    header = pdfgen.TASK_HEADER
+    return ["\t".join(header), *("；".join(f"{k}：{v}" for k, v in zip(header, r)) for r in rows)]
+
+
 def _first_rows(path: Path, page: int) -> list[list[str | None]]:
     import pdfplumber
 
@@ -213,15 +219,14 @@ def test_table_over_two_pages_is_one_table(tmp_path, repeat_header):
     assert cont[0] == "" and cont[1] and rows[15][1].endswith(cont[1].replace("\n", "")) and cont[2:] == ["", ""]
     got = _read(path)
     assert len(got.pages) == 2
-    table = ["\t".join(r) for r in [pdfgen.TASK_HEADER, *rows]]
-    assert got.text.splitlines() == ["附件：重点任务分工表", *table]  # the header once, row 16 whole
+    assert got.text.splitlines() == ["附件：重点任务分工表", *_row_model(rows)]  # the header once, row 16 whole
 
 
 def test_table_over_three_pages_keeps_its_first_header(tmp_path):
     rows = _task_rows(45, long_row=16)
     got = _read(pdfgen.long_table_pdf(tmp_path, rows))
     assert len(got.pages) == 3
-    assert got.text.splitlines() == ["\t".join(pdfgen.TASK_HEADER), *("\t".join(r) for r in rows)]
+    assert got.text.splitlines() == _row_model(rows)
 
 
 @needs_office
@@ -246,4 +251,4 @@ def test_word_table_with_header_rows_exported_by_libreoffice(tmp_path):
     path = pdfgen.docx_to_pdf([tmp_path / "tasks.docx"], tmp_path)[0]
     got = _read(path)
     assert len(got.pages) > 2
-    assert got.text.splitlines() == ["\t".join(r) for r in [pdfgen.TASK_HEADER, *rows]]
+    assert got.text.splitlines() == _row_model(rows)

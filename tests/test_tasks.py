@@ -162,9 +162,8 @@ def test_rag_tasks_unit_returns_exactly_its_rows(library, capsys):
     )
     assert rows["食品抽检"]["units"] == {"责任单位·牵头单位": "市场监管局", "责任单位·配合单位": "环保局"}
     assert rows["食品抽检"]["citation"].startswith("《2024年重点任务分工表》 › 任务分工")
-    assert rows[PDF_ROWS[4][1]]["citation"] == (
-        "《附件 快检能力建设任务分工表》 › 附件 快检能力建设任务分工表 › 序号｜重点任务｜责任单位｜完成时限"
-        " › 序号 5（第1页）"
+    assert rows[PDF_ROWS[4][1]]["citation"] == (  # the row model: no header in the path
+        "《附件 快检能力建设任务分工表》 › 附件 快检能力建设任务分工表 › 序号 5（第1页）"
     )
 
 

@@ -20,7 +20,7 @@ READERS: tuple[Reader, ...] = (
     Reader("html", (".html", ".htm", ".shtml", ".xhtml"), web.read_html, 4, web.NEEDS, web.sniff),
     Reader("mht", (".mht", ".mhtml"), mht.read_mht, 2, mht.NEEDS, mht.sniff),
     Reader("docx", (".docx",), word.read_docx, 5, word.NEEDS, word.sniff),
-    Reader("pdf", (".pdf",), pdf.read_pdf, 4, pdf.NEEDS, pdf.sniff),
+    Reader("pdf", (".pdf",), pdf.read_pdf, 5, pdf.NEEDS, pdf.sniff),
     Reader("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"), ocr.read_image, 3, ocr.NEEDS, ocr.sniff,
            ocr.available),
     Reader("doc", (".doc", ".wps"), office.read_office, 3, office.NEEDS, office.sniff, office.available),

@@ -22,10 +22,14 @@ assembles lines itself and rebuilds paragraphs from the layout:
 - a page in columns is read column by column, full-width rows in place (`layout.order_lines`); a
   page whose columns are interrupted by text across it is read that way too, and named in
   `meta[UNCERTAIN_PAGES]` and a note;
-- tables (pdfplumber's find_tables, two rows and two columns at least) become one line per row,
-  cells joined by TAB; their words are not repeated as body text. A table that runs over a page
-  break is one table: its header rows repeated at the top of the next page are left out, and a
-  row broken across the break (going on with an empty 序号 cell) is joined (`join_tables`);
+- tables (pdfplumber's find_tables, two rows and two columns at least) are laid on the grid of
+  their rulings, a cell whose box covers several rows or columns merged; their words are not
+  repeated as body text. A table that runs over a page break is one table: its header rows
+  repeated at the top of the next page are left out, a row broken across the break (going on
+  with an empty 序号 cell) is joined, and a merged cell going on at the top of the next page is
+  the same cell (`join_tables`). The whole table is then rendered in the row model
+  (`table.table_lines`: "列名：值；…" rows, merged 类别 cells as the rows' heading lines), each
+  line on the page of the row it comes from (`render_tables`);
 - a page without a usable text layer (no more than a handful of characters, or mostly
   unmapped glyphs) is rendered in colour with pypdfium2 and read by OCR (see `ocr.py`: red
   seals are taken out first).
@@ -36,13 +40,14 @@ assembles lines itself and rebuilds paragraphs from the layout:
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import math
 import re
 import time
 import zlib
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,7 @@ from .layout import (
     layout_text,
     order_lines,
 )
+from .table import Cell, table_lines_by_row
 
 log = logging.getLogger(__name__)
 
@@ -86,27 +92,59 @@ def _cell_text(chars: list[dict[str, Any]], bbox: tuple[float, float, float, flo
     return text.replace("\t", " ")
 
 
+@dataclass
+class TableRow(Line):
+    """A ruled table's row: a line (its cells TAB-joined) placed and joined like any other, and its
+    cells for the row model (`table.table_lines`), rendered once the table is whole (`render_tables`)."""
+
+    grid: list[Cell] = field(default_factory=list)
+    table_id: int = 0  # the table it belongs to (a table going on over a page break keeps its first part's)
+
+
+_table_ids = itertools.count(1)
+
+
+def _table_grid(table: Any, chars: list[dict[str, Any]]) -> list[list[Cell]]:
+    """The table's cells on the grid of its rulings: a cell whose box covers several rows or columns is
+    merged, the grid positions it covers below its first row `up`, to the right of it `left`."""
+    xs = sorted({c[0] for c in table.cells})
+    tops = sorted({c[1] for c in table.cells})
+    grid = [[Cell() for _ in xs] for _ in tops]
+    for x0, top, x1, bottom in table.cells:
+        r0, c0 = tops.index(top), xs.index(x0)
+        grid[r0][c0] = Cell(_cell_text(chars, (x0, top, x1, bottom)))
+        for r in range(r0, len(tops)):
+            for c in range(c0, len(xs)):
+                if tops[r] < bottom - 1 and xs[c] < x1 - 1 and (r, c) != (r0, c0):
+                    grid[r][c] = Cell(up=r > r0, left=r == r0)
+    return grid
+
+
 def _table_rows(page: Any, chars: list[dict[str, Any]]) -> list[tuple[tuple[float, float, float, float], list[Line]]]:
-    """The page's ruled tables (2×2 cells at least): each table's box and its rows as TAB-joined lines."""
+    """The page's ruled tables (2×2 cells at least): each table's box and its rows (`TableRow`)."""
     if not (page.rects or page.lines or page.curves):
         return []
-    out = []
+    out: list[tuple[tuple[float, float, float, float], list[Line]]] = []
     for table in page.find_tables():
-        rows = [r for r in table.rows if any(c is not None for c in r.cells)]
+        rows = table.rows
         if len(rows) < 2 or max(len(r.cells) for r in rows) < 2:
             continue
-        lines = []
-        for r in rows:
-            cells = [_cell_text(chars, c) for c in r.cells]
-            if any(cells):
+        grid = _table_grid(table, chars)
+        edges = tuple(round(x) for x in sorted({c[0] for c in table.cells}))
+        table_id = next(_table_ids)
+        lines: list[Line] = []
+        for r, cells in zip(rows, grid):
+            if any(c.text for c in cells):
                 x0, top, x1, bottom = r.bbox
-                edges = tuple(round(c[0]) if c is not None else -1 for c in r.cells)
-                lines.append(Line("\t".join(cells), x0, x1, top, bottom, 0.0, 0.0, table=True, cells=edges))
+                text = "\t".join(c.text for c in cells)
+                lines.append(TableRow(text, x0, x1, top, bottom, 0.0, 0.0, table=True, cells=edges, grid=cells,
+                                      table_id=table_id))  # fmt: skip
         out.append((table.bbox, lines))
     return out
 
 
 _SERIAL = re.compile(r"^(?:序号|编号|序|No\.?|\d{1,4})$", re.IGNORECASE)
+_SERIAL_NAME = re.compile(r"^(?:序号|编号|序|No\.?)$", re.IGNORECASE)
 MAX_HEADER_ROWS = 3  # at most this many header rows repeated at the top of a page are recognised
 
 
@@ -117,13 +155,22 @@ def _same_table(a: Line, b: Line) -> bool:
     )
 
 
+def _one_table(a: Line, b: Line) -> bool:
+    """Two rows of one table on one page."""
+    if isinstance(a, TableRow) and isinstance(b, TableRow):
+        return a.table_id == b.table_id
+    return _same_table(a, b)
+
+
 def join_tables(pages: list[PageLines]) -> int:
     """A ruled table that goes on over a page break becomes one table again; returns how many rows went.
 
     The table's header rows, repeated at the top of the next page, are left out there (they are a
-    header, not data); and a row broken across the break, which goes on at the top of the next page
-    with an empty first cell where the table numbers its rows (序号), is joined with its start into
-    one row, cell by cell. Run after `drop_furniture` (page numbers stand between the two parts).
+    header, not data); a row broken across the break, which goes on at the top of the next page
+    with an empty 序号 cell (the first column, or the column its header names 序号/编号), is joined
+    with its start into one row, cell by cell; and an empty cell at the top of the next page that
+    goes on a cell merged down at the foot of the page before (or is merged down itself) is that
+    merged cell going on. Run after `drop_furniture` (page numbers stand between the two parts).
     """
     removed = 0
     header: list[str] = []  # the first rows of the table that reaches the foot of the page before
@@ -132,10 +179,11 @@ def join_tables(pages: list[PageLines]) -> int:
             header = []
             continue
         start = len(prev.lines) - 1  # where the table starts on `prev`
-        while start > 0 and _same_table(prev.lines[start - 1], prev.lines[-1]):
+        while start > 0 and _one_table(prev.lines[start - 1], prev.lines[-1]):
             start -= 1
         if not (header and start == 0):  # else it went on onto `prev` from the page before: keep its header
             header = [ln.text for ln in prev.lines[start : start + MAX_HEADER_ROWS]]
+        _continue_table(prev.lines[-1], page.lines)
         k = 0
         while k < min(len(header), len(page.lines)) and page.lines[k].text == header[k]:
             k += 1
@@ -144,11 +192,65 @@ def join_tables(pages: list[PageLines]) -> int:
         last = prev.lines[-1]
         if page.lines and _same_table(last, page.lines[0]) and last.text != header[0]:
             a, b = last.text.split("\t"), page.lines[0].text.split("\t")
-            if not b[0] and _SERIAL.match(a[0]) and _SERIAL.match(header[0].split("\t")[0]):
-                last.text = "\t".join(x + glue(x, y) + y for x, y in zip(a, b))
+            names = header[0].split("\t")
+            s = next((i for i, name in enumerate(names) if _SERIAL_NAME.match(name)), 0)
+            if len(a) == len(b) > s and not b[s] and _SERIAL.match(a[s]) and _SERIAL.match(names[s]):
+                _merge_cells(last, page.lines[0])
                 del page.lines[0]
                 removed += 1
+        _continue_merged(last, page.lines)
     return removed
+
+
+def render_tables(pages: list[PageLines]) -> None:
+    """Every ruled table, whole (after `join_tables`), in the row model (`table.table_lines`): its rows are
+    replaced by the table's lines, each line on the page and at the place of the row it comes from."""
+    tables: dict[int, list[TableRow]] = defaultdict(list)
+    for page in pages:
+        for ln in page.lines:
+            if isinstance(ln, TableRow):
+                tables[ln.table_id].append(ln)
+    placed: dict[int, list[Line]] = {}  # id() of a row -> the lines in its place
+    for rows in tables.values():
+        for row in rows:
+            placed[id(row)] = []
+        for r, text in table_lines_by_row([row.grid for row in rows]):
+            row = rows[r]
+            placed[id(row)].append(Line(text, row.x0, row.x1, row.top, row.bottom, row.size, row.first_unit,
+                                        table=True, frame=row.frame, cells=row.cells))  # fmt: skip
+    for page in pages:
+        page.lines = [out for ln in page.lines for out in (placed[id(ln)] if isinstance(ln, TableRow) else [ln])]
+
+
+def _continue_table(last: Line, lines: list[Line]) -> None:
+    """The table at the top of a page goes on the table that `last` ends: its rows take that table's id."""
+    if isinstance(last, TableRow) and isinstance(lines[0], TableRow):
+        ours = lines[0].table_id
+        for ln in lines:
+            if isinstance(ln, TableRow) and ln.table_id == ours:
+                ln.table_id = last.table_id
+
+
+def _continue_merged(last: Line, lines: list[Line]) -> None:
+    """An empty cell in the first row on a page that goes on a cell merged down over `last` (covered there),
+    or that is merged down itself, is that merged cell going on: covered from above."""
+    if not (lines and isinstance(last, TableRow) and isinstance(lines[0], TableRow)):
+        return
+    first = lines[0]
+    if first.table_id != last.table_id or len(first.grid) != len(last.grid):
+        return
+    below = lines[1] if len(lines) > 1 and isinstance(lines[1], TableRow) and lines[1].table_id == first.table_id \
+        else None  # fmt: skip
+    first.grid = [Cell(up=True) if cell == Cell() and (last.grid[k].up or (below is not None and below.grid[k].up))
+                  else cell for k, cell in enumerate(first.grid)]  # fmt: skip
+
+
+def _merge_cells(a: Line, b: Line) -> None:
+    """Row `b` (the rest of a row broken across a page) joined onto `a`, cell by cell."""
+    xs, ys = a.text.split("\t"), b.text.split("\t")
+    a.text = "\t".join(x + glue(x, y) + y for x, y in zip(xs, ys))
+    if isinstance(a, TableRow) and isinstance(b, TableRow) and len(a.grid) == len(b.grid):
+        a.grid = [replace(x, text=x.text + glue(x.text, y.text) + y.text) for x, y in zip(a.grid, b.grid)]
 
 
 def _is_scan(chars: list[dict[str, Any]], page: Any) -> bool:
@@ -323,6 +425,7 @@ def read_pdf(path: Path, data: bytes) -> Extracted:
     log.debug("%s: %d furniture lines left out", path.name, dropped)
     joined = join_tables(pages)
     log.debug("%s: %d table rows repeated or broken across pages", path.name, joined)
+    render_tables(pages)
     text, starts = layout_text(pages)
     if not text.strip():
         raise ValueError("PDF has no text (no text layer and nothing recognised by OCR)")

@@ -55,17 +55,30 @@ def table_lines(grid: Sequence[Sequence[Cell]], header: bool | None = None) -> l
             spreadsheet; None to decide from the cells, as for a table in a document; False
             for the plain convention (a table nested in a cell, flattened into its text).
     """
+    return [line for _, line in table_lines_by_row(grid, header)]
+
+
+def table_lines_by_row(grid: Sequence[Sequence[Cell]], header: bool | None = None) -> list[tuple[int, str]]:
+    """`table_lines`, each line with the index in `grid` of the row it comes from (a category line:
+    the row it heads; the header line: the header's first row), for a reader that places lines by
+    their row (a PDF table's lines on the pages their rows are on)."""
+    lead = next((i for i, row in enumerate(grid) if any(_clean(c.text) for c in row)), 0)
+    return [(lead + r, line) for r, line in _lines(grid, header)]
+
+
+def _lines(grid: Sequence[Sequence[Cell]], header: bool | None) -> list[tuple[int, str]]:
+    """`table_lines` by row, the row indexes counted from the first row with text."""
     rows = _normalised(grid)
     if not rows:
         return []
     width = len(rows[0])
     if width < 2:
-        return [line for row in rows if (line := " ".join(c.text for c in row if c.text))]
+        return [(r, line) for r, row in enumerate(rows) if (line := " ".join(c.text for c in row if c.text))]
     down = _filled_down(rows)
     top = 0
-    captions: list[str] = []
+    captions: list[tuple[int, str]] = []
     while top < len(rows) - 2 and len(captions) < 2 and len(_own(rows[top])) == 1 and width >= 3:
-        captions.append(_own(rows[top])[0])
+        captions.append((top, _own(rows[top])[0]))
         top += 1
     last = top + max((_run_down(rows, top, c) for c in range(width)), default=0)
     last = min(last, top + MAX_HEADER_ROWS - 1, len(rows) - 1)
@@ -74,7 +87,7 @@ def table_lines(grid: Sequence[Sequence[Cell]], header: bool | None = None) -> l
     if not data or not (header or (header is None and _looks_like_header(names, rows[top], len(data)))):
         return _plain(rows)
     cats = _category_columns(names, rows, down, last + 1)
-    lines = [*captions, "\t".join(names)]
+    lines = [*captions, (top, "\t".join(names))]
     path: tuple[str, ...] = ()
     row_cat: str | None = None
     for r in range(last + 1, len(rows)):
@@ -87,10 +100,10 @@ def table_lines(grid: Sequence[Sequence[Cell]], header: bool | None = None) -> l
             continue
         new = (*([row_cat] if row_cat else []), *(down[r][c] for c in cats))
         if new != path:
-            lines.extend(new)
+            lines.extend((r, name) for name in new)
             path = new
-        lines.append(render_row((names[c], "" if rows[r][c].left else down[r][c]) for c in range(width)
-                                if c not in cats))  # fmt: skip
+        lines.append((r, render_row((names[c], "" if rows[r][c].left else down[r][c]) for c in range(width)
+                                    if c not in cats)))  # fmt: skip
     return lines
 
 
@@ -175,6 +188,7 @@ def _category_columns(names: list[str], rows: list[list[Cell]], down: list[list[
     return out if len(out) < len(names) - 1 else []
 
 
-def _plain(rows: list[list[Cell]]) -> list[str]:
+def _plain(rows: list[list[Cell]]) -> list[tuple[int, str]]:
     """One TAB-joined line per non-empty row, a merged cell's text once."""
-    return ["\t".join("" if c.up or c.left else c.text for c in row) for row in rows if any(c.text for c in row)]
+    return [(r, "\t".join("" if c.up or c.left else c.text for c in row)) for r, row in enumerate(rows)
+            if any(c.text for c in row)]  # fmt: skip
