@@ -517,3 +517,43 @@ def test_a_reader_cannot_fill_the_server_through_the_upload_endpoint(browser, tm
         page.close()
     finally:
         app.stop()
+
+
+def test_sign_in_rate_limit_and_the_fallback_notice(browser, tmp_path):
+    """#20: a sixth wrong password in a minute is refused without being checked (the right one waits too),
+    the burst is a few audit records; a damaged CURRENT is served from the previous generation, with a
+    notice, never the error page."""
+    from rag.interfaces import audit
+    from rag.storage.index import ClauseIndex
+
+    lib, app = _library_app(tmp_path)
+    index = tmp_path / "index"
+    try:
+        page, _ = _page(browser, app)
+        bar = page.locator('[data-testid="stSidebar"]')
+        for i in range(5):
+            bar.get_by_label("用户名").fill(LIBRARIAN)
+            bar.get_by_label("密码", exact=True).fill(f"guess {i}")
+            bar.get_by_role("button", name="登录").click()
+            page.get_by_text("用户名或密码不正确").wait_for(timeout=20_000)
+        bar.get_by_label("用户名").fill(LIBRARIAN)
+        bar.get_by_label("密码", exact=True).fill(PASSWORD)  # the right one, but locked
+        bar.get_by_role("button", name="登录").click()
+        page.get_by_text("登录失败次数过多").wait_for(timeout=20_000)
+        assert bar.get_by_text(f"馆员：{LIBRARIAN}").count() == 0
+        failed = [r for r in audit.read(index / "audit.log") if r["action"] == "sign-in-failed"]
+        assert len(failed) == 2 and failed[-1]["locked_seconds"] == 30
+        page.screenshot(path=str(ARTIFACTS / "access-rate-limit.png"))
+        page.close()
+
+        ClauseIndex.load(index).save(index)  # a second generation, then CURRENT damaged
+        (index / "CURRENT").write_text("../../etc\n", encoding="utf-8")
+        page, _ = _page(browser, app)
+        page.get_by_text("正在使用较早的完整版本").wait_for(timeout=30_000)
+        _ask(page, "巡河频次")
+        page.get_by_text("巡河频次每月不少于两次").first.wait_for(timeout=30_000)
+        assert "出错了" not in page.inner_text("body")
+        page.screenshot(path=str(ARTIFACTS / "access-fallback.png"))
+        page.close()
+    finally:
+        app.stop()
