@@ -241,3 +241,45 @@ ENTITY_BOMB = (
     + f']><ofd:Page {NS}><ofd:Content><ofd:Layer><ofd:TextObject Boundary="0 0 10 10" Size="5">'
     '<ofd:TextCode X="0" Y="5">&lol9;</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>'
 )
+
+
+def table_pages(rows: list[list[str]], widths: list[float], *, y: float = 40.0, size: float = 3.5,
+                per_page: int | None = None, caption: str = "", after: str = "") -> list[list[Obj]]:  # fmt: skip
+    """A table as OFD producers lay out Word's: each cell's text wrapped in its column (two 1.5 mm
+    paddings), one object per cell line, the lines of a row on baselines one pitch apart, cells left
+    aligned at their column's left edge; `rows[0]` is the header, repeated at the top of each page
+    after `per_page` data rows. `caption` goes above the table, `after` is a paragraph below it."""
+    pitch, pad = size * 1.6, 1.5
+    starts = [LEFT + sum(widths[:k]) for k in range(len(widths))]
+    pages: list[list[Obj]] = [[]]
+    if caption:
+        pages[0].append(Obj([Code(LEFT, y, caption)], size))
+        y += 2 * pitch
+
+    def wrap(text: str, width: float) -> list[str]:
+        lines, cur = [], ""
+        for ch in text:
+            if cur and units(cur + ch) * size > width - 2 * pad:
+                lines.append(cur)
+                cur = ""
+            cur += ch
+        return [*lines, cur] if cur else []
+
+    def put(row: list[str]) -> None:
+        nonlocal y
+        cells = [wrap(t, w) for t, w in zip(row, widths)]
+        for k, lines in enumerate(cells):
+            for n, line in enumerate(lines):
+                pages[-1].append(Obj([Code(starts[k] + pad, y + n * pitch, line)], size))
+        y += max(1, *(len(lines) for lines in cells)) * pitch + pad
+
+    put(rows[0])
+    for i, row in enumerate(rows[1:]):
+        if per_page and i and i % per_page == 0:
+            pages.append([])
+            y = 40.0
+            put(rows[0])
+        put(row)
+    if after:
+        pages[-1].append(Obj([Code(LEFT + 2 * size, y + pitch, after)], size))
+    return pages

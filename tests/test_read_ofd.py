@@ -209,3 +209,46 @@ def test_caps(monkeypatch):
     monkeypatch.setattr(ofd, "MAX_MEMBER_BYTES", 100)
     with pytest.raises(ValueError, match="over the member limit"):
         read(data)
+
+
+# --- tables in the row model (#19 item 1) ------------------------------------------------------
+
+TASK_HEADER = ["序号", "重点任务", "责任单位", "完成时限"]
+TASKS = [
+    "推进养老服务中心建设",
+    "开展食品安全专项整治行动，重点检查校园周边和农村集市",  # wraps in its column
+    "建设农贸市场快检室，配备快速检测设备和专职检测人员，实现每日抽检结果公示",  # wraps twice
+]
+UNITS = ["市民政局", "市市场监管局、市教育局", "市市场监管局"]  # the second wraps beside its task
+
+
+def _task_rows(n: int) -> list[list[str]]:
+    return [[str(i), TASKS[(i - 1) % 3], UNITS[(i - 1) % 3], "2024年6月底前"] for i in range(1, n + 1)]
+
+
+def test_table_cells_lined_up_read_as_rows_across_pages(tmp_path):
+    from rag.reading.load import load_file
+    from rag.text.split import split_document
+
+    rows = _task_rows(7)
+    pages = ofdgen.table_pages([TASK_HEADER, *rows], [12, 80, 36, 28], per_page=4, caption="附件：重点任务分工表",
+                               after="以上任务请各单位按时完成。")  # fmt: skip
+    data = build_ofd([page_xml(p) for p in pages])
+    got = read(data)
+    assert got.text.split("\n") == [
+        "附件：重点任务分工表",
+        "\t".join(TASK_HEADER),
+        *("；".join(f"{k}：{v}" for k, v in zip(TASK_HEADER, row)) for row in rows),  # wrapped cells whole
+        "以上任务请各单位按时完成。",
+    ]  # the header repeated on page 2 left out
+    assert got.text[got.pages[1] :].startswith("序号：5；")
+    (tmp_path / "分工.ofd").write_bytes(data)
+    clauses = [(c.label, c.headings, c.text) for c in split_document(load_file(tmp_path / "分工.ofd"))]
+    assert clauses[:7] == [(f"序号 {i}", ("附件：重点任务分工表",), got.text.split("\n")[i + 1]) for i in range(1, 8)]
+
+
+def test_lines_not_lined_up_in_columns_keep_their_tabs():
+    data = one_page((LEFT, 50, "某政办发〔2024〕5号"), (150, 50, "签发人：张三"),
+                    (LEFT, 60, "姓名"), (LEFT + 40, 60, "职务"),  # a header ...
+                    (LEFT + 10, 70, "张三"), (LEFT + 60, 70, "科长"))  # ... whose rows start elsewhere  # fmt: skip
+    assert read(data).text == "某政办发〔2024〕5号\t签发人：张三\n姓名\t职务\n张三\t科长"

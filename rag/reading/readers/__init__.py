@@ -24,7 +24,7 @@ READERS: tuple[Reader, ...] = (
     Reader("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"), ocr.read_image, 3, ocr.NEEDS, ocr.sniff,
            ocr.available),
     Reader("doc", (".doc", ".wps"), office.read_office, 3, office.NEEDS, office.sniff, office.available),
-    Reader("ofd", (".ofd",), ofd.read_ofd, 1, ofd.NEEDS, ofd.sniff),
+    Reader("ofd", (".ofd",), ofd.read_ofd, 2, ofd.NEEDS, ofd.sniff),
     Reader("slides", (".pptx", ".ppt", ".dps"), slides.read_slides, 1, slides.NEEDS, slides.sniff),
     Reader("xlsx", (".xlsx", ".xlsm"), sheet.read_xlsx, 1, sheet.NEEDS, sheet.sniff),
     Reader("xls", (".xls", ".et"), sheet.read_xls, 1, sheet.NEEDS_XLS, sheet.sniff_xls, office.available),

@@ -9,6 +9,12 @@ Chinese characters; an indented line, a numbered item 一、（一）1.第X条 o
 line starts a new paragraph). Page furniture is left out: page numbers ("— 3 —"), page
 templates, background layers (watermarks) and a first/last line repeated on most pages.
 
+Tables: runs far apart on a line are cells (TAB-joined). Where the lines under such a line have
+their cells starting where its cells start (left-aligned cells, as Word lays them out), the lines
+are a table: wrapped cell lines are joined into their cells, the header repeated on a new page is
+left out, and the table is rendered in the row model (`table.table_lines`). The rulings are not
+read: a merged cell is an empty one, and a table whose cells are centred keeps its TAB lines.
+
 Safety: XML is parsed by defusedxml with DTDs refused (no entities, no network); paths that
 leave the package are refused; member sizes, total bytes read and the page count are capped.
 """
@@ -28,6 +34,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element
 
 from .base import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_UNPACKED, Extracted, check_zip, zip_has
+from .table import Cell, table_lines_by_row
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +57,8 @@ PAGE_NO_RE = re.compile(
     r"|第\s*\d{1,4}\s*页(\s*[，,/]?\s*共\s*\d{1,4}\s*页)?"
     r"|\d{1,4}\s*/\s*\d{1,4}"
 )
+TAB_GAP = 2.0  # em between two runs on one line: cells of a table, joined by a TAB
+TOUCH_GAP = 0.3  # em between two runs on one line that are one piece of text (a change of font)
 _FILE_TITLE_RE = re.compile(r"^Microsoft Word\s*-\s*|\.(docx?|wps|pdf|ofd|txt)$", re.I)
 
 
@@ -74,6 +83,7 @@ class _Line:
 
     runs: list[_Run] = field(default_factory=list)
     text: str = ""
+    table: bool = False  # a line of a table (its header or a row): a line of its own, never joined
 
     @property
     def y(self) -> float:
@@ -230,7 +240,7 @@ def _runs(content: Element) -> list[_Run]:
 
 def _glue(left: str, right: str, gap: float, size: float) -> str:
     """What goes between two runs on one line, from the gap between them."""
-    if gap >= 2 * size:
+    if gap >= TAB_GAP * size:
         return "\t"
     if gap >= 0.8 * size:
         return " "
@@ -266,6 +276,120 @@ def _lines(runs: list[_Run]) -> list[_Line]:
             parts.append(_glue(prev.text, run.text, run.x0 - prev.x1, run.size) + run.text)
         line.text = "".join(parts).strip()
     return [ln for ln in lines if ln.text]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables: cells on a line far apart (TAB_GAP), lining up in columns over several lines
+
+
+@dataclass
+class _Table:
+    """Lines whose cells start where the cells of the first (the header) start: rows, cell by cell."""
+
+    starts: list[float]  # the left edge of each column (the header's cells)
+    em: float
+    rows: list[list[str]] = field(default_factory=list)
+    ends: list[list[float]] = field(default_factory=list)  # each row's cells: where their last line ends
+    lines: list[tuple[int, _Line]] = field(default_factory=list)  # each row's page and first line
+    last: tuple[int, _Line] | None = None  # the page and line read last
+
+    def column(self, x0: float) -> int | None:
+        """The column whose cells start where x0 is (within an em), or None."""
+        return next((k for k, start in enumerate(self.starts) if abs(x0 - start) <= self.em), None)
+
+    def place(self, cells: list[tuple[float, float, str]]) -> dict[int, tuple[float, str]] | None:
+        """The cells by column, or None when two share a column or one lies left of the table."""
+        placed: dict[int, tuple[float, str]] = {}
+        for x0, x1, text in cells:
+            k = self.column(x0)
+            if k is None or k in placed:
+                return None
+            placed[k] = (x1, text)
+        return placed
+
+    def full(self, k: int) -> bool:
+        """The last row's cell in column k reaches its column's right edge: its text wraps onto the next line."""
+        edge = self.starts[k + 1] if k + 1 < len(self.starts) else max(e[k] for e in self.ends)
+        return self.rows[-1][k] != "" and self.ends[-1][k] >= edge - 2.5 * self.em
+
+    def take(self, page: int, line: _Line, cells: list[tuple[float, float, str]]) -> bool:
+        """Take a line as the table's next row, or as the rest of its last row's wrapped cells; False if neither."""
+        placed = self.place(cells)
+        if placed is None or self.last is None:
+            return False
+        last_page, last = self.last
+        close = page == last_page and 0 < line.y - last.y <= 2.0 * max(line.size, last.size)
+        if close and self.rows and all(self.full(k) for k in placed):  # wrapped cells going on
+            for k, (x1, text) in placed.items():
+                self.rows[-1][k] += _wrap_glue(self.rows[-1][k], text) + text
+                self.ends[-1][k] = x1
+        elif len(cells) >= 2:
+            if page != last_page and [c[2] for c in cells] == self.rows[0] and len(self.rows) > 1:
+                pass  # the header repeated at the top of the next page
+            else:
+                self.add(page, line, placed)
+        else:
+            return False
+        self.last = (page, line)
+        return True
+
+    def add(self, page: int, line: _Line, placed: dict[int, tuple[float, str]]) -> None:
+        self.rows.append([placed[k][1] if k in placed else "" for k in range(len(self.starts))])
+        self.ends.append([placed[k][0] if k in placed else 0.0 for k in range(len(self.starts))])
+        self.lines.append((page, line))
+
+
+def _cells(line: _Line) -> list[tuple[float, float, str]]:
+    """A line's pieces (x0, x1, text): its runs, those that touch (a font change) taken together; in a
+    table each cell's line is a piece of its own, however narrow the gap between two cells."""
+    cells: list[tuple[float, float, str]] = []
+    for run in line.runs:
+        if cells and run.x0 - cells[-1][1] < TOUCH_GAP * run.size:
+            x0, x1, text = cells[-1]
+            cells[-1] = (x0, run.x1, text + _glue(text, run.text, run.x0 - x1, run.size) + run.text)
+        else:
+            cells.append((run.x0, run.x1, run.text))
+    return cells
+
+
+def _tables(pages: list[list[_Line]]) -> list[list[_Line]]:
+    """The pages with their tables in the row model (`table.table_lines`).
+
+    A table is a line with a TAB in it (runs `TAB_GAP` apart), its pieces its header's cells, and the
+    lines under it whose pieces each start where one of the header's cells does (within an em): a
+    line of two pieces or more is a row; a line close under the one before, whose pieces are all in
+    columns where the row's cell reached the column's edge, is the rest of those wrapped cells. A
+    table going on at the top of the next page is the same table, its header repeated there left
+    out. Each line of the rendered table takes the place of the row it comes
+    from; a table of one row, or whose header is not recognised, keeps its lines as they were.
+    """
+    items: list[tuple[int, _Line] | _Table] = []
+    table: _Table | None = None
+    for p, page in enumerate(pages):
+        for line in page:
+            cells = _cells(line)
+            if table is not None and table.take(p, line, cells):
+                continue
+            table = None
+            if len(cells) >= 2 and "\t" in line.text:
+                table = _Table([c[0] for c in cells], line.size)
+                table.add(p, line, {k: (c[1], c[2]) for k, c in enumerate(cells)})
+                table.last = (p, line)
+                items.append(table)
+            else:
+                items.append((p, line))
+    out: list[list[_Line]] = [[] for _ in pages]
+    for item in items:
+        if not isinstance(item, _Table):
+            out[item[0]].append(item[1])
+            continue
+        if len(item.rows) < 2:
+            out[item.lines[0][0]].append(item.lines[0][1])
+            continue
+        for r, text in table_lines_by_row([[Cell(t) for t in row] for row in item.rows]):
+            page, line = item.lines[r]
+            out[page].append(_Line(line.runs, text, table=True))
+    return out
 
 
 def _drop_page_number(lines: list[_Line], height: float | None) -> list[_Line]:
@@ -307,7 +431,9 @@ def _join(pages: list[list[_Line]], page_width: float | None) -> tuple[str, tupl
     start shared by two lines or more, the right edge the furthest end. When no line spans
     half the page, there is no telling a full line from a short one, and nothing is joined.
     """
-    flat = [ln for page in pages for ln in page if "\t" not in ln.text] or [ln for page in pages for ln in page]
+    flat = [ln for page in pages for ln in page if "\t" not in ln.text and not ln.table] or [
+        ln for page in pages for ln in page
+    ]
     starts_x = Counter(round(ln.x0 * 2) / 2 for ln in flat)
     left = min([x for x, n in starts_x.items() if n > 1] or list(starts_x) or [0.0])
     right = max((ln.x1 for ln in flat), default=0.0)
@@ -339,7 +465,7 @@ def _join(pages: list[list[_Line]], page_width: float | None) -> tuple[str, tupl
 def _continues(a: _Line, b: _Line, left: float, right: float, pitch: float) -> bool:
     """True when line b is the wrapped rest of line a's paragraph."""
     size = max(a.size, b.size)
-    if "\t" in a.text or "\t" in b.text:
+    if "\t" in a.text or "\t" in b.text or a.table or b.table:
         return False
     if abs(a.size - b.size) > 0.15 * size:
         return False
@@ -410,7 +536,7 @@ def read_ofd(path: Path, data: bytes) -> Extracted:
             widths.append(box[0])
         pages.append(_drop_page_number(_lines(_runs(content)), box[1] if box else None))
     empty = [no for no, lines in enumerate(pages, 1) if not lines]
-    text, starts = _join(_drop_running(pages), max(widths, default=None))
+    text, starts = _join(_tables(_drop_running(pages)), max(widths, default=None))
 
     notes = []
     if empty:
