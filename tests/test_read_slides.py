@@ -239,29 +239,4 @@ def _png(tmp_path: Path) -> Path:
     return f
 
 
-def test_folder_of_the_new_formats_accounts_for_every_file(deck, ppt, tmp_path):
-    """Every file is indexed or named with its reason (the .mht pages are the web reader's fixtures)."""
-    import shutil
-
-    from rag.reading.load import load_paths
-    from tests import webgen
-    from tests.test_read_mht import pack
-
-    shutil.copy(deck, tmp_path / "deck.pptx")
-    shutil.copy(ppt, tmp_path / "deck.ppt")
-    shutil.copy(ppt, tmp_path / "deck.dps")
-    (tmp_path / "notice.mht").write_bytes(pack(webgen.NOTICE.data(), "gbk"))
-    (tmp_path / "policy.mhtml").write_bytes(pack(webgen.GOV_CN.data(), "utf-8", cte="base64"))
-    (tmp_path / "broken.pptx").write_bytes(b"PK\x03\x04 cut off in the download")
-    prs = Presentation()
-    prs.slides.add_slide(prs.slide_layouts[BLANK])
-    prs.save(tmp_path / "blank.pptx")
-    docs, errors = load_paths([tmp_path])
-    assert sorted((Path(d.source).name, d.kind) for d in docs) == [
-        ("deck.dps", "slides"), ("deck.ppt", "slides"), ("deck.pptx", "slides"),
-        ("notice.mht", "mht"), ("policy.mhtml", "mht"),
-    ]  # fmt: skip
-    reasons = {Path(e.source).name: e.reason for e in errors}
-    assert reasons.keys() == {"broken.pptx", "blank.pptx"}
-    assert reasons["broken.pptx"].startswith("broken.pptx: not a readable zip archive")
-    assert reasons["blank.pptx"] == "no text on any slide (1 slide; pictures only?)"
+# The folder of all the new formats (decks, .mht, workbooks, broken ones): tests/test_new_formats_folder.py

@@ -27,7 +27,7 @@ READERS: tuple[Reader, ...] = (
     Reader("ofd", (".ofd",), ofd.read_ofd, 2, ofd.NEEDS, ofd.sniff),
     Reader("slides", (".pptx", ".ppt", ".dps"), slides.read_slides, 1, slides.NEEDS, slides.sniff),
     Reader("xlsx", (".xlsx", ".xlsm"), sheet.read_xlsx, 1, sheet.NEEDS, sheet.sniff),
-    Reader("xls", (".xls", ".et"), sheet.read_xls, 1, sheet.NEEDS_XLS, sheet.sniff_xls, office.available),
+    Reader("xls", (".xls", ".et"), sheet.read_xls, 2, sheet.NEEDS_XLS, sheet.sniff_xls, office.available),
     Reader("csv", (".csv",), sheet.read_csv, 1, sheet.NEEDS_CSV),
 )  # fmt: skip
 

@@ -89,8 +89,13 @@ def read_xls(path: Path, data: bytes) -> Extracted:
 
     Raises:
         ReaderUnavailable: LibreOffice is not installed.
-        ValueError: LibreOffice could not convert it, or the result is not readable.
+        ValueError: an OLE file that holds no workbook (an encrypted package, another application's
+            file), LibreOffice could not convert it, or the result is not readable.
     """
+    if data.startswith(office.OLE_MAGIC) and not sniff_xls(data):  # Calc would import its bytes as text
+        if office.ole_has_stream(data, "EncryptedPackage"):
+            raise ValueError("an encrypted (password-protected) workbook")
+        raise ValueError("not an Excel/WPS workbook (an OLE file without a Workbook stream)")
     return read_xlsx(path, office.convert(path, data, "xlsx", (".xls", ".et")))
 
 
