@@ -13,7 +13,15 @@ decks are not here: a 红头 notice is never a deck (tests/test_read_slides.py c
 - OCR seconds per page on this machine;
 - `rag ingest` of the whole folder: seconds to searchable (lexical tier) and to complete (dense tier).
 
-Usage: python -m tests.bench_formats [--keep DIR]
+A second, smaller folder holds one 任务分工表 (30 task rows, a 类别 column merged down, tasks that
+wrap) as .xlsx (openpyxl), .xls (saved by LibreOffice), .csv, .docx (python-docx, cells merged),
+a ruled .pdf table over two pages (reportlab: header repeated, cells merged down) and an .ofd
+table (the .csv and .ofd write the 类别 on every row, having no merges): per format, the rows read
+as the typed table's rows (one clause "列名：值；…" each), how many of them under their 类别 as
+heading, how many with the 类别 as a column instead, and the read seconds per file (`--tables`
+prints only this).
+
+Usage: python -m tests.bench_formats [--keep DIR] [--tables]
 """
 
 from __future__ import annotations
@@ -233,20 +241,118 @@ def ingest_time(folder: Path) -> tuple[float, float, int, int]:
         return rep.searchable_after, rep.seconds, rep.documents, len(rep.failures)
 
 
+TASK_HEADER = ["类别", "序号", "重点任务", "责任单位", "完成时限"]
+_TASKS = ["建设农贸市场快检室，配备快速检测设备和专职检测人员", "推进养老服务中心建设，完善助餐、助浴等服务功能",
+          "开展食品安全专项整治行动", "河道清淤"]  # fmt: skip
+_UNITS = ["市市场监管局", "市民政局", "市市场监管局、市教育局", "市水利局"]
+_DUE = ["2024年6月底前", "2024年三季度", "长期坚持", "2024年底前"]
+
+
+def task_rows(n: int = 30) -> list[list[str]]:
+    """The typed 任务分工表: each row's 类别 written out (three categories of 10 rows)."""
+    cats = ["一、食品安全", "二、养老服务", "三、水环境治理"]
+    return [[cats[i * len(cats) // n], str(i + 1), _TASKS[i % 4], _UNITS[i % 4], _DUE[i % 4]] for i in range(n)]
+
+
+def _merged(rows: list[list[str]]) -> list[list[str | None]]:
+    return [[None if i and r[0] == rows[i - 1][0] else r[0], *r[1:]] for i, r in enumerate(rows)]
+
+
+def build_tables(folder: Path) -> dict[str, Path]:
+    """The 任务分工表 in each table format (see the module docstring)."""
+    import docx
+    import openpyxl
+
+    from tests import pdfgen
+
+    rows = task_rows()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "任务分工"
+    ws.append(TASK_HEADER)
+    for r in rows:
+        ws.append([r[0], int(r[1]), *r[2:]])
+    first = 2
+    for k in range(len(rows) + 1):
+        if k == len(rows) or (k and rows[k][0] != rows[k - 1][0]):
+            ws.merge_cells(f"A{first}:A{k + 1}")
+            first = k + 2
+    out = {"xlsx": folder / "分工.xlsx"}
+    wb.save(out["xlsx"])
+    out["xls"] = Path(shutil.move(gw.lo_convert([out["xlsx"]], "xls", folder / "lo")[0], folder / "分工.xls"))
+    shutil.rmtree(folder / "lo", ignore_errors=True)
+    out["csv"] = folder / "分工.csv"
+    out["csv"].write_text("\n".join(",".join(r) for r in [TASK_HEADER, *rows]) + "\n", encoding="utf-8")
+    d = docx.Document()
+    d.add_paragraph("附件：重点任务分工表")
+    t = d.add_table(rows=len(rows) + 1, cols=len(TASK_HEADER))
+    for r, values in enumerate([TASK_HEADER, *_merged(rows)]):
+        for c, value in enumerate(values):
+            t.cell(r, c).text = value or ""
+    first = 1
+    for k in range(1, len(rows) + 1):
+        if k == len(rows) or rows[k][0] != rows[k - 1][0]:
+            t.cell(first, 0).merge(t.cell(k, 0)).text = rows[first - 1][0]
+            first = k + 1
+    out["docx"] = folder / "分工.docx"
+    d.save(str(out["docx"]))
+    out["pdf"] = pdfgen.long_table_pdf(folder, _merged(rows), name="分工.pdf", caption="附件：重点任务分工表",
+                                       header=TASK_HEADER, widths=(80, 40, 190, 100, 90))  # fmt: skip
+    pages = ofdgen.table_pages([TASK_HEADER, *rows], [28, 12, 60, 32, 24], per_page=15,
+                               caption="附件：重点任务分工表")  # fmt: skip
+    out["ofd"] = folder / "分工.ofd"
+    out["ofd"].write_bytes(ofdgen.build_ofd([ofdgen.page_xml(p) for p in pages]))
+    return out
+
+
+def compare_tables(files: dict[str, Path]) -> list[tuple[str, ...]]:
+    """Per format: clauses that are the typed rows (text, and text with its 类别 as the last heading), s/file."""
+    rows = task_rows()
+    want = ["；".join(f"{k}：{v}" for k, v in zip(TASK_HEADER[1:], r[1:])) for r in rows]
+    flat = ["；".join(f"{k}：{v}" for k, v in zip(TASK_HEADER, r)) for r in rows]  # 类别 as a column
+    out = []
+    for kind, path in files.items():
+        t0 = time.perf_counter()
+        doc = load_file(path)
+        secs = time.perf_counter() - t0
+        got = split_document(doc)
+        texts = [c.text for c in got]
+        same = sum(1 for w in want if w in texts)
+        headed = sum(1 for c in got for w, r in zip(want, rows) if c.text == w and c.headings[-1:] == (r[0],))
+        as_column = sum(1 for f in flat if f in texts)
+        out.append((kind, f"{len(got)}", f"{same}/{len(rows)}", f"{headed}/{len(rows)}", f"{as_column}/{len(rows)}",
+                    f"{secs:.2f}"))  # fmt: skip
+    return out
+
+
+def _print(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, tuple("-" * w for w in widths), *rows]:
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--keep", help="write the folder here and keep it")
+    ap.add_argument("--tables", action="store_true", help="only the 任务分工表 in the table formats")
     args = ap.parse_args(argv)
     folder = Path(args.keep or tempfile.mkdtemp(prefix="formats-"))
     folder.mkdir(parents=True, exist_ok=True)
+    tables = folder / "tables"
+    tables.mkdir(exist_ok=True)
+    print("任务分工表 (30 rows) in each table format:")
+    _print(("format", "clauses", "rows as typed", "…under their 类别", "…类别 as a column", "s/file"),
+           compare_tables(build_tables(tables)))  # fmt: skip
+    shutil.rmtree(tables, ignore_errors=True)
+    if args.tables:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+        return 0
     t0 = time.perf_counter()
     files = build(folder)
     print(f"built {sum(len(v) for v in files.values())} files in {time.perf_counter() - t0:.0f}s under {folder}")
     head = ("format", "clauses/typed", "exact", "same ignoring whitespace", "identity", "s/file", "s/page")
-    rows = compare(files)
-    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
-    for r in [head, tuple("-" * w for w in widths), *rows]:
-        print(" | ".join(c.ljust(w) for c, w in zip(r, widths)))
+    _print(head, compare(files))
     searchable, total, docs, failures = ingest_time(folder)
     print(f"rag ingest of the folder ({docs} documents, {failures} not indexed): searchable after {searchable:.1f}s, "
           f"complete (dense) after {total:.1f}s")  # fmt: skip
