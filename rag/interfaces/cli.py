@@ -475,6 +475,41 @@ def _cmd_adapt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from rag.citing.diff import compare, describe, to_docx, to_markdown
+
+    index = _load(args)
+    if index is None:
+        return 2
+    try:
+        diff = compare(index, args.old, args.new)
+    except ValueError as exc:
+        return _fail(args, "diff", str(exc))
+    if args.json:
+        text = dumps(diff.to_dict(), indent=1)
+    elif args.format == "docx":
+        if not args.output:
+            return _fail(args, "diff", "--format docx writes a file: add -o FILE.docx")
+        Path(args.output).write_bytes(to_docx(diff))
+        print(f"wrote {args.output}", file=sys.stderr)
+        return 0
+    elif args.format == "md":
+        text = to_markdown(diff)
+    else:
+        lines = [safe(f"《{diff.old.title}》({diff.old.date}) → 《{diff.new.title}》({diff.new.date})")]
+        for p in diff.pairs:
+            labels = f"{p.old.label if p.old else '—'} → {p.new.label if p.new else '—'}"
+            lines.append(safe(f"{labels}  [{p.status}]"))
+            lines += ["    " + safe(line) for line in describe(p.changes)]
+        text = "\n".join(lines)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rag", description="Search Chinese policy documents clause by clause.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -613,6 +648,15 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("-n", type=int_range(1, 1_000_000), default=50, help="the last N records (default 50)")
     pl.add_argument("--json", action="store_true", help="print records as a JSON list")
     pl.set_defaults(func=_cmd_audit)
+
+    pd = sub.add_parser("diff", help="新旧对照: align the clauses of two versions of a document and mark what changed")
+    pd.add_argument("old", metavar="OLD", help="doc_id, source path, or title and date: 行政复议法(2017-09-01)")
+    pd.add_argument("new", metavar="NEW", nargs="?", help="the newer version (default: the document that replaced OLD)")
+    pd.add_argument("--index", default=DEFAULT_INDEX)
+    pd.add_argument("--json", action="store_true", help="print the pairs as JSON")
+    pd.add_argument("--format", choices=("md", "docx"), help="a three-column 对照表 (old, new, what changed)")
+    pd.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (needed for docx)")
+    pd.set_defaults(func=_cmd_diff)
     return p
 
 
