@@ -39,7 +39,8 @@ from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
 from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
 from rag.search.tasks import task_rows, to_xlsx
-from rag.storage.index import ClauseIndex, current_key, exists
+from rag.storage.generations import current_key, exists
+from rag.storage.index import ClauseIndex
 from rag.storage.store import Store
 from rag.storage.stores import open_store
 

@@ -21,7 +21,8 @@ from rag.embedding.embed import parse_spec
 from rag.ingest.pipeline import ingest
 from rag.interfaces import cli
 from rag.interfaces.api import create_app, uvicorn_options
-from rag.storage.index import ClauseIndex, resolve
+from rag.storage.generations import resolve
+from rag.storage.index import ClauseIndex
 
 HASH = parse_spec("hash:64")
 DOCS = {

@@ -9,7 +9,8 @@ import sys
 import time
 
 from rag.search.retrieve import Searcher
-from rag.storage.index import ClauseIndex, exists
+from rag.storage.generations import exists
+from rag.storage.index import ClauseIndex
 from tests.conftest import LAWS, needs_shared
 
 CORPUS = [str(LAWS / "民法典"), str(LAWS / "宪法")]

@@ -9,7 +9,7 @@ import pytest
 
 from rag.embedding.engine import library
 from rag.reading.load import load_file
-from rag.storage.index import passage_text
+from rag.storage.passages import passage_text
 from rag.text.split import split_document
 from tests.conftest import SAMPLE
 

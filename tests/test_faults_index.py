@@ -24,9 +24,12 @@ from rag.embedding.embed import make_embedder, parse_spec
 from rag.ingest.pipeline import LOCK_FILE, ingest, remove, write_status
 from rag.search.retrieve import Searcher
 from rag.storage import cache as cache_mod
-from rag.storage import index as index_mod
+from rag.storage import folder_format as folder_format_mod
+from rag.storage import generations as generations_mod
 from rag.storage.cache import CACHE_FILE, ClauseCache, DiskFullError
-from rag.storage.index import ClauseIndex, IndexLoadError, UnsafeIndexError, passage_text, verify
+from rag.storage.errors import IndexLoadError, UnsafeIndexError
+from rag.storage.index import ClauseIndex, verify
+from rag.storage.passages import passage_text
 from rag.text.split import Clause
 
 HASH = parse_spec("hash:64")
@@ -242,7 +245,7 @@ def test_altered_clause_with_forged_digest_is_healed_by_reingest(world):
             for c in clauses
             if c["doc_id"] == d["doc_id"]
         ]
-        d["clauses_digest"] = index_mod.clauses_digest(mine)
+        d["clauses_digest"] = folder_format_mod.clauses_digest(mine)
     text = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs)
     assert len(text.encode()) == (gen / "documents.jsonl").stat().st_size
     (gen / "documents.jsonl").write_text(text, encoding="utf-8")
@@ -472,11 +475,11 @@ def _full_open(name):
 
 
 POINTS = {
-    "documents.jsonl": lambda mp: mp.setattr(index_mod, "open", _full_open("documents.jsonl"), raising=False),
-    "clauses.jsonl": lambda mp: mp.setattr(index_mod, "open", _full_open("clauses.jsonl"), raising=False),
-    "dense.faiss": lambda mp: mp.setattr(index_mod.faiss, "write_index", _enospc),
-    "bm25": lambda mp: mp.setattr(index_mod.bm25s.BM25, "save", _enospc),
-    "CURRENT.tmp": lambda mp: mp.setattr(index_mod, "_write_new_file", _enospc),
+    "documents.jsonl": lambda mp: mp.setattr(folder_format_mod, "open", _full_open("documents.jsonl"), raising=False),
+    "clauses.jsonl": lambda mp: mp.setattr(folder_format_mod, "open", _full_open("clauses.jsonl"), raising=False),
+    "dense.faiss": lambda mp: mp.setattr(folder_format_mod.faiss, "write_index", _enospc),
+    "bm25": lambda mp: mp.setattr(folder_format_mod.bm25s.BM25, "save", _enospc),
+    "CURRENT.tmp": lambda mp: mp.setattr(generations_mod, "write_new_file", _enospc),
 }
 
 

@@ -130,7 +130,7 @@ def test_scanned_notice_reads_by_ocr_with_pages_and_the_same_clauses(tmp_path):
     its identity and the typed original's labels, paths and texts (ignoring whitespace), the citation
     says the text was recognised and on which page."""
     from rag.citing.cite import citation
-    from rag.storage.index import DocInfo
+    from rag.storage.store import DocInfo
     from tests import bench_formats as bf
 
     lines = bf.notice_lines(1)

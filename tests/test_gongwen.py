@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from rag.reading.load import load_file, load_paths
 from rag.search.retrieve import Filters, Searcher
-from rag.storage.index import ClauseIndex, superseded_versions
+from rag.storage.catalogue import superseded_versions
+from rag.storage.index import ClauseIndex
 from rag.text.clean import clean_spans
 from rag.text.gongwen import analyse, date_line, repeals
 from rag.text.split import split_document

@@ -9,7 +9,8 @@ import pytest
 
 from rag.reading.load import load_file, load_paths
 from rag.reading.readers import office
-from rag.storage.index import ClauseIndex, superseded_versions
+from rag.storage.catalogue import superseded_versions
+from rag.storage.index import ClauseIndex
 from rag.text.clean import clean_spans
 from rag.text.gongwen import analyse, repeal_statements, repeals
 from rag.text.split import split_clauses, split_document

@@ -9,7 +9,9 @@ import pytest
 from rag.embedding.embed import EmbedderSpec
 from rag.reading.load import load_file
 from rag.search.retrieve import Searcher
-from rag.storage.index import ClauseIndex, IndexLoadError, resolve
+from rag.storage.errors import IndexLoadError
+from rag.storage.generations import resolve
+from rag.storage.index import ClauseIndex
 from tests.conftest import REPO, SAMPLE
 
 
@@ -86,7 +88,7 @@ def test_crash_during_save_keeps_previous_index(built, tmp_path, monkeypatch):
     built.save(tmp_path)
     before = resolve(tmp_path)
 
-    def boom(self, d):
+    def boom(self, d, where):
         (d / "clauses.jsonl").write_text("half written", encoding="utf-8")
         raise KeyboardInterrupt("killed mid-write")
 
@@ -105,7 +107,7 @@ def test_faiss_file_is_faiss_format(built, tmp_path):
 
 
 def test_ann_above_threshold_reaches_its_reported_recall():
-    from rag.storage.index import make_dense
+    from rag.storage.dense import make_dense
 
     rng = np.random.default_rng(3)
     centres = rng.standard_normal((100, 32)).astype(np.float32)

@@ -11,7 +11,8 @@ from pymilvus import MilvusClient
 from rag.embedding.embed import make_embedder, parse_spec
 from rag.reading.load import load_file
 from rag.search.retrieve import Searcher
-from rag.storage.index import ClauseIndex, IndexLoadError, changes_from_index
+from rag.storage.errors import IndexLoadError
+from rag.storage.index import ClauseIndex, changes_from_index
 from rag.storage.milvus import MilvusStore, to_milvus
 from rag.storage.store import Changes, Scope
 from rag.storage.stores import open_store, parse_store_spec

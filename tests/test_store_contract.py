@@ -16,8 +16,9 @@ import pytest
 
 from rag.reading.load import load_paths
 from rag.search.retrieve import Filters, Searcher
-from rag.storage.index import ClauseIndex, doc_change
+from rag.storage.index import ClauseIndex
 from rag.storage.milvus import to_milvus
+from rag.storage.passages import doc_change
 from rag.storage.store import Changes, Scope, Store
 from rag.storage.stores import open_store
 from tests.conftest import REPO, SAMPLE

@@ -11,7 +11,9 @@ import pytest
 from rag.embedding.embed import parse_spec
 from rag.reading.load import load_file
 from rag.search.retrieve import Searcher
-from rag.storage.index import MANIFEST, TERMS_FILE, ClauseIndex, IndexLoadError, resolve, verify
+from rag.storage.errors import IndexLoadError
+from rag.storage.generations import MANIFEST, TERMS_FILE, resolve
+from rag.storage.index import ClauseIndex, verify
 from rag.text.terms import (
     LexicalConfig,
     TermTokenizer,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
-from rag.storage.index import DocInfo
+from rag.storage.store import DocInfo
 from rag.text.split import Clause
 from rag.text.tokens import tokenize
 

@@ -20,7 +20,7 @@ from rag.embedding.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
 from rag.evaluation.evaluate import QueryResult, Question, score
 from rag.reading.load import iter_files, load_file, normalise_title
 from rag.storage.cache import ClauseCache
-from rag.storage.index import clause_key
+from rag.storage.passages import clause_key
 from rag.text.clean import clean_spans
 from rag.text.split import split_document
 

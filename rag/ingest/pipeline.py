@@ -37,24 +37,20 @@ from rag.reading.load import LoadError, extraction_tag, load_file, resolve_path,
 from rag.reading.readers import ocr
 from rag.reading.readers.plain import decode_bytes
 from rag.storage.cache import CACHE_FILE, ClauseCache
-from rag.storage.index import (
-    ClauseIndex,
-    DocInfo,
-    IndexLoadError,
+from rag.storage.dense import make_dense
+from rag.storage.errors import IndexLoadError, UnsafeIndexError, disk_full
+from rag.storage.generations import generations, recorded_lexical, recorded_spec
+from rag.storage.index import ClauseIndex
+from rag.storage.passages import (
     Progress,
     Tokenizer,
-    UnsafeIndexError,
     build_terms,
     clause_key,
-    disk_full,
     field_texts,
-    generations,
     lexical_tokenizer,
-    make_dense,
     passage_text,
-    recorded_lexical,
-    recorded_spec,
 )
+from rag.storage.store import DocInfo
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig, terms_digest
 from rag.text.tokens import tokenize

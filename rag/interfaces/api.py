@@ -35,7 +35,8 @@ from rag.answers.ask import DEFAULT_LLM_TIMEOUT, answer_hits
 from rag.answers.generate import parse_llm
 from rag.citing.cite import citation
 from rag.search.retrieve import MODES, Filters, Hit, SearchConfig, Searcher, cap_query, doc_type, parse_config
-from rag.storage.index import IndexLoadError, resolve
+from rag.storage.errors import IndexLoadError
+from rag.storage.generations import resolve
 from rag.storage.store import Store
 from rag.storage.stores import open_store, parse_store_spec
 

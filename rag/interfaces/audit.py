@@ -33,7 +33,7 @@ from pathlib import Path
 from rag.interfaces.auth import LIMITER, Identity, SignInLimiter, require_librarian, sign_in
 from rag.interfaces.upload import UploadError, check_content, safe_name, store
 from rag.reading.load import REMOVED_DIR
-from rag.storage.index import VERSIONS_DIR
+from rag.storage.catalogue import VERSIONS_DIR
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,9 @@ from rag.search import retrieve
 from rag.search.adapter import QueryEncoder
 from rag.search.retrieve import MODES, Filters, Searcher, parse_config
 from rag.search.tasks import task_rows
-from rag.storage.index import ClauseIndex, IndexLoadError, resolve, verify
+from rag.storage.errors import IndexLoadError
+from rag.storage.generations import resolve
+from rag.storage.index import ClauseIndex, verify
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.terms import LexicalConfig
 

@@ -22,8 +22,7 @@ from rag.citing.cite import citation, highlight
 from rag.embedding.embed import Embedder, make_embedder
 from rag.reading.load import normalise_title
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
-from rag.storage.index import DocInfo
-from rag.storage.store import Scope, Store
+from rag.storage.store import DocInfo, Scope, Store
 from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
 from rag.text.split import Clause
