@@ -13,7 +13,7 @@ from rag.reading.load import load_file
 from rag.search.retrieve import Searcher
 from rag.storage.errors import IndexLoadError
 from rag.storage.index import ClauseIndex, changes_from_index
-from rag.storage.milvus import MilvusStore, to_milvus
+from rag.storage.milvus import MilvusStore, StoreError, to_milvus
 from rag.storage.store import Changes, Scope
 from rag.storage.stores import open_store, parse_store_spec
 from tests.conftest import REPO, SAMPLE
@@ -47,6 +47,15 @@ def test_open_missing_create_and_embedder_mismatch(tmp_path, fake_embedder):
         open_store(db, make_embedder(parse_spec("hash:32")))
     with pytest.raises(IndexLoadError, match="no index"):
         open_store(str(tmp_path / "no-index-here"))
+
+
+def test_a_file_where_the_store_folder_should_be(tmp_path):
+    """milvus-lite 3 keeps a store in a folder: a file of that name (an old milvus-lite's, or anything) is named."""
+    db = tmp_path / "old.db"
+    db.write_bytes(b"SQLite format 3\x00")
+    with pytest.raises(StoreError, match=f"cannot open the Milvus store {db}: .*keeps a store in a folder, and this "
+                                         "is a file; move it aside"):  # fmt: skip
+        open_store(f"milvus:{db}")
 
 
 def _rows(store: MilvusStore) -> int:

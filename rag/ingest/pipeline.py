@@ -476,19 +476,21 @@ def ingest_milvus(
     changed and removed documents are written). Returns (the ingest's report, the Milvus store).
 
     The transformer tier is always completed first (a Milvus row needs its vector). A killed run
-    leaves the collection as its document records say; running it again finishes the copy.
+    leaves the collection as its document records say; running it again finishes the copy. A
+    damaged collection is dropped and copied again (the store's `repaired` says why).
 
     Raises:
-        as `ingest`; IndexLoadError: the collection holds another embedder's vectors.
+        as `ingest`; IndexLoadError: the collection holds another embedder's vectors;
+        rag.storage.milvus.StoreError: the store is in use by another process (checked before the
+        folder is ingested), unreachable, or damaged beyond dropping (the message says what to do).
     """
-    from pymilvus import MilvusClient
+    from rag.storage.milvus import connect, to_milvus
 
-    from rag.storage.milvus import to_milvus
-
+    client = connect(uri)
     report = ingest(paths, index_dir, spec, background=False, show_progress=show_progress, batch_size=batch_size,
                     progress=progress)  # fmt: skip
     complete_dense(index_dir, batch_size, show_progress)  # nothing to do unless a damaged index was searched
-    return report, to_milvus(ClauseIndex.load(index_dir, full=True), MilvusClient(uri), collection)
+    return report, to_milvus(ClauseIndex.load(index_dir, full=True), client, collection, where=uri)
 
 
 def _embed_missing(

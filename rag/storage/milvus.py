@@ -27,15 +27,28 @@ names them, and a library's term list is kept in ``rag_docs`` rows of its own
 (``__rag_terms__DIGEST_N``, JSON chunks under the field size limit) that the metadata record points
 at, so questions are tokenised as the rows were. A new term list is written beside the old one, the
 record switched to it, then the old rows removed.
+
+Faults. A milvus-lite store is a folder (``FILE.db``) one process at a time may open: `connect`
+says which process holds it (`StoreBusyError`). Opening checks what milvus-lite and our own
+records say: data files it cannot read or had to work around (a manifest fallen back to its
+previous save, a missing data file), a metadata record or document record that does not parse, or
+fewer clause rows than the document records name all raise `StoreDamagedError`, never silently
+empty results; `to_milvus` (what ``rag ingest --store`` runs) drops a damaged collection pair and
+copies the folder index into it again. Every other Milvus failure is a `StoreError` naming the
+store.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import os
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -55,7 +68,6 @@ from rag.text.split import Clause
 from rag.text.terms import MAX_TERMS, TERMS_VERSION, LexicalConfig, terms_digest, valid_term
 
 logger = logging.getLogger(__name__)
-logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)  # "failed to get mvccTs" on lite
 
 DEFAULT_COLLECTION = "rag"
 META_ID = "__rag_meta__"
@@ -68,6 +80,173 @@ BATCH = 512  # rows per insert
 _MAX_VARCHAR = 65535  # bytes
 _CLAUSE_FIELDS = ["clause_id", "doc_id", "ordinal", "label", "headings", "text", "start", "end", "part"]
 _LIKE_UNSAFE = set('%_\\"')
+
+
+class StoreError(IndexLoadError):
+    """A Milvus store that cannot be used now; the message names the store and says what to do."""
+
+
+class StoreDamagedError(StoreError):
+    """A collection pair whose files or rag records are damaged: `to_milvus` drops and rebuilds it."""
+
+    def __init__(self, problem: str, hint: str):
+        super().__init__(f"{problem}; {hint}")
+        self.problem = problem
+
+
+class StoreBusyError(StoreError):
+    """A milvus-lite store another process has open."""
+
+
+class NoCollectionError(IndexLoadError):
+    """No such collection (yet)."""
+
+
+_DAMAGE_SEEN: dict[tuple[str, str], str] = {}  # (store, collection) -> what milvus-lite worked around here
+
+
+def _key(where: str, collection: str) -> tuple[str, str]:
+    return (os.path.abspath(where) if _local(where) else where, collection)
+
+
+def _local(uri: str) -> bool:
+    """Whether `uri` names a milvus-lite folder (run in this process) rather than a server."""
+    return "://" not in uri
+
+
+def _why(exc) -> str:
+    """A pymilvus exception's message on one line."""
+    return " ".join(str(getattr(exc, "message", exc)).split())
+
+
+def _rebuild_hint(where: str, collection: str) -> str:
+    return (f"rag ingest PATH... --index DIR --store milvus:{where}#{collection} drops it and copies the index folder "
+            "it mirrors into it again")  # fmt: skip
+
+
+def _quiet_logs() -> None:
+    """Silence what pymilvus, grpc and milvus-lite log with a traceback for a failed call: the call
+    raises too, and this module reports it as a `StoreError`. (pymilvus configures its loggers when
+    first imported, so this runs after that.)"""
+    logging.getLogger("pymilvus.client.iterator.query_iterator").setLevel(logging.ERROR)  # "failed to get mvccTs"
+    for name in ("pymilvus.decorators", "grpc._server", "milvus_lite.adapter"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+class _Notes(logging.Handler):
+    """The milvus-lite log records made while a store opens."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def swallow(self, record: logging.LogRecord) -> bool:
+        """A logger filter: keep the record here, not in the log (`connect` reports it)."""
+        self.records.append(record)
+        return False
+
+    def damage(self) -> str | None:
+        """The first damage milvus-lite worked around (a manifest fallen back, a missing data file)."""
+        for r in self.records:
+            if r.name in ("milvus_lite.storage.manifest", "milvus_lite.engine.recovery"):
+                return r.getMessage()
+        return None
+
+    def start_failure(self) -> BaseException | None:
+        """Why milvus-lite could not start its server for a folder."""
+        for r in self.records:
+            if r.name == "milvus_lite.server_manager" and r.exc_info:
+                return r.exc_info[1]
+        return None
+
+
+@contextmanager
+def _listening() -> Iterator[_Notes]:
+    """Collect milvus-lite's log records (its server runs in this process, on other threads); a failure to
+    start its server, logged with a traceback, is kept out of the log."""
+    notes = _Notes()
+    root, start = logging.getLogger("milvus_lite"), logging.getLogger("milvus_lite.server_manager")
+    root.addHandler(notes)
+    start.addFilter(notes.swallow)
+    try:
+        yield notes
+    finally:
+        root.removeHandler(notes)
+        start.removeFilter(notes.swallow)
+
+
+def _lock_holder(folder: str) -> int | None:
+    """The process /proc/locks names as holding milvus-lite's lock on `folder` (Linux), if any."""
+    try:
+        st = (Path(folder) / "LOCK").stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return None
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in table.splitlines():  # "1: FLOCK  ADVISORY  WRITE 23802 fe:00:2163082 0 EOF"
+        parts = line.split()
+        if "FLOCK" in parts and inode in parts and "->" not in parts:  # "->": a waiter, not the holder
+            pid = parts[parts.index(inode) - 1]
+            return int(pid) if pid.isdigit() else None
+    return None
+
+
+def busy_message(uri: str, pid: int | None) -> str:
+    """What to tell whoever finds the milvus-lite store at `uri` open in another process."""
+    who = f" (pid {pid})" if pid else ""
+    return (f"the store {uri} is in use by another process{who}; stop it or wait, then run this again "
+            "(milvus-lite lets one process at a time open a store, and rag serve and the app keep it open while they "
+            "run; a Milvus server, milvus:http://HOST:19530, can be shared)")  # fmt: skip
+
+
+def connect(uri: str):
+    """A pymilvus `MilvusClient` for `uri`: a milvus-lite folder (``FILE.db``, created on first use) or a server URL.
+
+    Raises:
+        StoreBusyError: another process has the milvus-lite folder open.
+        StoreError: Milvus cannot be opened there (the message says why).
+    """
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    _quiet_logs()
+    with _listening() as notes:
+        try:
+            return MilvusClient(uri)
+        except MilvusException as exc:
+            why = _why(exc)
+    if _local(uri):
+        cause, pid = notes.start_failure(), _lock_holder(uri)
+        if pid is not None or type(cause).__name__ == "DataDirLockedError":  # milvus_lite.exceptions
+            raise StoreBusyError(busy_message(uri, pid))
+        if cause is not None:
+            why = f"{why}: {cause}"
+        if os.path.exists(uri) and not os.path.isdir(uri):
+            why += " (milvus-lite keeps a store in a folder, and this is a file; move it aside or name another)"
+    raise StoreError(f"cannot open the Milvus store {uri}: {why}")
+
+
+def _guarded(method: Callable) -> Callable:
+    """A `MilvusStore` method whose Milvus failures raise `StoreError` naming the store (`StoreDamagedError`
+    for a milvus-lite folder)."""
+
+    @functools.wraps(method)
+    def call(self: MilvusStore, *args, **kwargs):
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return method(self, *args, **kwargs)
+        except MilvusException as exc:  # milvus-lite runs in this process: its failures are damaged files
+            problem = f"the Milvus store {self.where} (collection {self.collection!r}) failed: {_why(exc)}"
+            hint = _rebuild_hint(self.where, self.collection)
+            if _local(self.where):
+                raise StoreDamagedError(problem, hint) from None
+            raise StoreError(f"{problem}; if it is damaged, {hint}") from None
+
+    return call
 
 
 def _lit(value: str) -> str:
@@ -100,9 +279,10 @@ class MilvusStore:
 
     def __init__(
         self, client, collection: str, spec: EmbedderSpec, dim: int, lexical: LexicalConfig | None = None,
-        terms: Sequence[str] = (),
+        terms: Sequence[str] = (), where: str = "Milvus",
     ):  # fmt: skip
         self.client = client
+        self.where = where  # the store's URI, for messages
         self.collection = collection
         self.docs_collection = f"{collection}_docs"
         self.spec = spec
@@ -111,6 +291,7 @@ class MilvusStore:
         self.terms = tuple(terms)
         self.tokenize: Tokenizer = lexical_tokenizer(self.terms)
         self._term_rows = 0  # rows holding the term list (see `set_lexicon`)
+        self.repaired: str | None = None  # the damage `to_milvus` rebuilt this collection over
         self.problems: list[str] = []
         self._docs: dict[str, DocInfo] = {}
         self._gens: dict[str, str] = {}  # doc_id -> current generation of its clause rows
@@ -124,57 +305,102 @@ class MilvusStore:
     def open(
         cls, uri: str, collection: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, create: bool = False
     ) -> MilvusStore:
-        """Connect to `uri` (a milvus-lite file or a server URL) and open `collection`.
+        """Connect to `uri` (a milvus-lite folder or a server URL) and open `collection`.
 
         Raises:
             IndexLoadError: no such collection (and not `create`, or no embedder to create it
                 with), or one built with another embedder than `embedder`.
+            StoreBusyError, StoreDamagedError, StoreError: see `connect` and `open_client`.
         """
-        from pymilvus import MilvusClient
-        from pymilvus.exceptions import MilvusException
-
-        try:
-            client = MilvusClient(uri)
-        except MilvusException as exc:
-            hint = "" if "://" in uri else " (milvus-lite lets one process at a time open a file; a server shares)"
-            raise IndexLoadError(f"cannot open Milvus at {uri}: {exc.message}{hint}") from None
-        return cls.open_client(client, collection, embedder, create, where=uri)
+        return cls.open_client(connect(uri), collection, embedder, create, where=uri)
 
     @classmethod
     def open_client(
         cls, client, collection: str = DEFAULT_COLLECTION, embedder: Embedder | None = None, create: bool = False,
         where: str = "Milvus",
     ) -> MilvusStore:  # fmt: skip
-        """`open` with a connected pymilvus `MilvusClient`."""
+        """`open` with a connected pymilvus `MilvusClient`; `where` names the store in messages.
+
+        Raises:
+            IndexLoadError: as `open`.
+            StoreDamagedError: files milvus-lite cannot read or had to work around, a rag record
+                that does not parse, fewer clause rows than the records name, or a format this rag
+                does not read (`to_milvus` rebuilds it).
+            StoreError: another Milvus failure.
+        """
+        from pymilvus.exceptions import MilvusException
+
+        _quiet_logs()
+        what = f"the Milvus store {where} (collection {collection!r})"
+        if _key(where, collection) in _DAMAGE_SEEN:  # milvus-lite reports it once, then serves what it salvaged
+            raise StoreDamagedError(_DAMAGE_SEEN[_key(where, collection)], _rebuild_hint(where, collection))
+        with _listening() as notes:
+            try:
+                store = cls._open(client, collection, embedder, create, where, what)
+            except MilvusException as exc:  # milvus-lite runs here: its failure to read a collection is damage
+                problem, hint = f"{what} cannot be read: {_why(exc)}", _rebuild_hint(where, collection)
+                if _local(where):
+                    raise StoreDamagedError(problem, hint) from None
+                raise StoreError(f"{problem}; if it is damaged, {hint}") from None
+        damage = notes.damage()
+        if damage:
+            problem = f"{what} is damaged: milvus-lite reports {damage!r}, so clauses may be missing"
+            _DAMAGE_SEEN[_key(where, collection)] = problem
+            raise StoreDamagedError(problem, _rebuild_hint(where, collection))
+        return store
+
+    @classmethod
+    def _open(cls, client, collection: str, embedder: Embedder | None, create: bool, where: str,
+              what: str) -> MilvusStore:  # fmt: skip
+        docs = f"{collection}_docs"
         if not client.has_collection(collection):
             if not create or embedder is None:
-                raise IndexLoadError(f"no collection {collection!r} in {where}; build one first")
-            return cls.create(client, collection, embedder.spec, embedder.dim)
-        for name in (collection, f"{collection}_docs"):  # reopened files and restarted servers hold them released
+                raise NoCollectionError(f"no collection {collection!r} in {where}; build one first: rag ingest PATH... "
+                                        f"--store milvus:{where}#{collection}")  # fmt: skip
+            if client.has_collection(docs):  # left by a killed rebuild
+                client.drop_collection(docs)
+            return cls.create(client, collection, embedder.spec, embedder.dim, where=where)
+        again = _rebuild_hint(where, collection)
+        if not client.has_collection(docs):
+            raise StoreDamagedError(f"{what} has no documents collection {docs!r}", again)
+        for name in (collection, docs):  # reopened files and restarted servers hold them released
             client.load_collection(name)
-        meta = client.get(f"{collection}_docs", ids=[META_ID], output_fields=["info"])
+        meta = client.get(docs, ids=[META_ID], output_fields=["info"])
         if not meta:
-            raise IndexLoadError(f"Milvus collection {collection!r} in {where} has no rag metadata record")
-        rec = json.loads(meta[0]["info"])
-        if rec.get("format_version", 1) not in (1, FORMAT_VERSION):
-            raise IndexLoadError(
-                f"Milvus collection {collection!r} in {where} has format version {rec.get('format_version')}, this rag "
-                f"reads versions 1 and {FORMAT_VERSION}; copy the library into it again: rag ingest PATH... --store"
-            )
-        spec = EmbedderSpec.from_dict(rec["embedder"])
+            raise StoreDamagedError(f"{what} has no rag metadata record ({META_ID} in {docs})", again)
+        try:
+            rec = json.loads(meta[0]["info"])
+            version = rec.get("format_version", 1)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise StoreDamagedError(f"{what}: its rag metadata record is not valid ({exc})", again) from None
+        if version not in (1, FORMAT_VERSION):
+            raise StoreDamagedError(f"{what} has format version {version!r}, this rag reads versions 1 and "
+                                    f"{FORMAT_VERSION}", again)  # fmt: skip
+        try:
+            if not isinstance(rec["embedder"], dict) or not all(isinstance(v, str) for v in rec["embedder"].values()):
+                raise ValueError(f"embedder {rec['embedder']!r}")
+            spec, dim = EmbedderSpec.from_dict(rec["embedder"]), rec["dim"]
+            if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
+                raise ValueError(f"dim {dim!r}")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise StoreDamagedError(f"{what}: its rag metadata record is not valid ({exc})", again) from None
         if embedder is not None and embedder.spec != spec:
             raise IndexLoadError(
                 f"Milvus collection {collection!r} was built with embedder {spec.id!r}, not {embedder.spec.id!r}"
             )
-        lexical, terms, rows = _read_lexicon(client, f"{collection}_docs", rec, f"collection {collection!r} in {where}")
-        store = cls(client, collection, spec, int(rec["dim"]), lexical, terms)
+        lexical, terms, rows = _read_lexicon(client, docs, rec, what, again)
+        store = cls(client, collection, spec, dim, lexical, terms, where=where)
         store._term_rows = rows
+        n = store.rows()
+        if n < len(store):
+            raise StoreDamagedError(f"{what} is damaged: its document records name {len(store)} clauses, it holds "
+                                    f"{n}", again)  # fmt: skip
         return store
 
     @classmethod
     def create(
         cls, client, collection: str, spec: EmbedderSpec, dim: int, lexical: LexicalConfig | None = None,
-        terms: Sequence[str] = (),
+        terms: Sequence[str] = (), where: str = "Milvus",
     ) -> MilvusStore:  # fmt: skip
         """Create the collection pair (replacing nothing: it must not exist) and record the embedder and
         the lexical settings with their term list."""
@@ -216,7 +442,7 @@ class MilvusStore:
         dp = client.prepare_index_params()
         dp.add_index("v", index_type="FLAT", metric_type="L2")
         client.create_collection(f"{collection}_docs", schema=d, index_params=dp, consistency_level="Strong")
-        store = cls(client, collection, spec, dim)
+        store = cls(client, collection, spec, dim, where=where)
         store.set_lexicon(lexical or LexicalConfig(), terms)
         return store
 
@@ -227,6 +453,7 @@ class MilvusStore:
             rec["terms"] = {"version": TERMS_VERSION, "digest": terms_digest(self.terms), "rows": self._term_rows}
         return rec
 
+    @_guarded
     def set_lexicon(self, lexical: LexicalConfig, terms: Sequence[str]) -> None:
         """Record new lexical settings and term list (the clause rows' tokens must already be made with
         them): the new term rows first, then the metadata record names them, then the old rows go."""
@@ -261,17 +488,29 @@ class MilvusStore:
         digest = terms_digest(self.terms)
         return [f"{TERMS_ID}{digest}_{i}" for i in range(self._term_rows)]
 
+    @_guarded
     def refresh(self) -> None:
         """Re-read the document records (after another process changed the collection)."""
         docs, gens = {}, {}
         expr = f'doc_id != {_lit(META_ID)} and gen != ""'  # the metadata and term-list rows have no generation
         for row in self._query_all(self.docs_collection, expr, ["doc_id", "gen", "info"]):
-            info = DocInfo.from_json(json.loads(row["info"]))
+            try:
+                info = DocInfo.from_json(json.loads(row["info"]))
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise StoreDamagedError(
+                    f"the Milvus store {self.where} (collection {self.collection!r}): the record of document "
+                    f"{row['doc_id']!r} is not valid ({exc})", _rebuild_hint(self.where, self.collection)
+                ) from None
             docs[info.doc_id] = info
             gens[info.doc_id] = row["gen"]
         self._docs, self._gens = docs, gens
         self._superseded = superseded_versions(docs.values())
         self._n = sum(d.n_clauses for d in docs.values())
+
+    @_guarded
+    def rows(self) -> int:
+        """Clause rows in the collection (current ones and any a killed `apply` left)."""
+        return int(self.client.query(self.collection, filter="", output_fields=["count(*)"])[0]["count(*)"])
 
     def _query_all(self, collection: str, expr: str, fields: list[str]) -> list[dict]:
         """Every row matching `expr`, read in pages."""
@@ -311,6 +550,7 @@ class MilvusStore:
                 expr += f" and text like {_lit('%' + p + '%')}"
         return expr, rest
 
+    @_guarded
     def count(self, scope: Scope) -> int:
         """Clauses within `scope`: from the document records, or, with phrases, by reading the matches."""
         if not scope.phrases:
@@ -320,6 +560,7 @@ class MilvusStore:
         rows = self._query_all(self.collection, expr, ["text"] if rest else ["clause_id"])
         return sum(all(p in r["text"] for p in rest) for r in rows) if rest else len(rows)
 
+    @_guarded
     def _search(self, data, field: str, n: int, scope: Scope) -> list[Candidate]:
         if not self._docs or n <= 0:
             return []
@@ -351,6 +592,7 @@ class MilvusStore:
         q = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
         return self._search([q], "vector", n, scope)
 
+    @_guarded
     def fetch(self, clause_ids: Sequence[str]) -> list[Clause]:
         pks = []
         for cid in clause_ids:
@@ -363,6 +605,7 @@ class MilvusStore:
                 found[row["clause_id"]] = _clause(row)
         return [found[c] for c in clause_ids if c in found]
 
+    @_guarded
     def by_label(self, doc_id: str, label: str) -> list[Clause]:
         gen = self._gens.get(doc_id)
         if gen is None:
@@ -371,6 +614,7 @@ class MilvusStore:
         rows = self.client.query(self.collection, filter=expr, output_fields=_CLAUSE_FIELDS, limit=MAX_TOPK)
         return sorted((_clause(r) for r in rows), key=lambda c: c.ordinal)
 
+    @_guarded
     def doc_clauses(self, doc_id: str) -> list[Clause]:
         """All clauses of one document, in order."""
         gen = self._gens.get(doc_id)
@@ -379,6 +623,7 @@ class MilvusStore:
         rows = self._query_all(self.collection, f"doc_gen == {_lit(f'{doc_id}@{gen}')}", _CLAUSE_FIELDS)
         return sorted((_clause(r) for r in rows), key=lambda c: c.ordinal)
 
+    @_guarded
     def apply(self, changes: Changes) -> None:
         """Upsert and delete documents: the new clause rows under a fresh generation first, then the
         documents' records (the switch, a thousand records a call), then their old rows. Rows no
@@ -431,32 +676,35 @@ class MilvusStore:
         self.client.flush(self.docs_collection)
         self.refresh()
 
+    @_guarded
     def vacuum(self) -> None:
         """Remove clause rows that no document record names (left by a killed `apply`)."""
         current = [f"{d}@{g}" for d, g in self._gens.items()]
         self.client.delete(self.collection, filter=f"not ({_in('doc_gen', current)})" if current else 'id != ""')
 
 
-def _read_lexicon(client, docs_collection: str, meta: dict, what: str) -> tuple[LexicalConfig, list[str], int]:
-    """The lexical settings, term list and its row count a metadata record names.
+def _read_lexicon(
+    client, docs_collection: str, meta: dict, what: str, again: str
+) -> tuple[LexicalConfig, list[str], int]:
+    """The lexical settings, term list and its row count a metadata record names (`what` names the
+    store, `again` says how to rebuild it).
 
     Raises:
-        IndexLoadError: settings or a term list this rag cannot use (the message says what to run).
+        StoreDamagedError: settings or a term list this rag cannot use.
     """
-    again = "copy the library into it again: rag ingest PATH... --store …"
     try:
         lexical = LexicalConfig.from_dict(meta.get("lexical"))
-    except (TypeError, ValueError) as exc:
-        raise IndexLoadError(f"Milvus {what}: unusable lexical settings ({exc}); {again}") from None
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise StoreDamagedError(f"{what}: unusable lexical settings ({exc})", again) from None
     if not lexical.terms:
         return lexical, [], 0
-    rec = meta.get("terms") or {}
+    rec = meta.get("terms") if isinstance(meta.get("terms"), dict) else {}
     if rec.get("version") != TERMS_VERSION:
-        raise IndexLoadError(f"Milvus {what}: term list version {rec.get('version')}, this rag uses {TERMS_VERSION}; "
-                             f"{again}")  # fmt: skip
+        raise StoreDamagedError(f"{what}: term list version {rec.get('version')}, this rag uses {TERMS_VERSION}",
+                                again)  # fmt: skip
     digest, n = rec.get("digest"), rec.get("rows")
     if not isinstance(digest, str) or not isinstance(n, int) or not 0 <= n <= MAX_TERMS:
-        raise IndexLoadError(f"Milvus {what}: damaged term-list record; {again}")
+        raise StoreDamagedError(f"{what}: damaged term-list record", again)
     ids = [f"{TERMS_ID}{digest}_{i}" for i in range(n)]
     rows: dict[str, str] = {}
     for b in range(0, n, 100):
@@ -468,33 +716,52 @@ def _read_lexicon(client, docs_collection: str, meta: dict, what: str) -> tuple[
         terms = None
     if (terms is None or len(terms) > MAX_TERMS or not all(isinstance(t, str) and valid_term(t) for t in terms)
             or terms_digest(terms) != digest):  # fmt: skip
-        raise IndexLoadError(f"Milvus {what}: its term list is missing or damaged; {again}")
+        raise StoreDamagedError(f"{what}: its term list is missing or damaged", again)
     return lexical, terms, n
 
 
-def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION) -> MilvusStore:
-    """Make a Milvus collection mirror a folder index (`client` a pymilvus MilvusClient).
+def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION, where: str = "Milvus") -> MilvusStore:
+    """Make a Milvus collection mirror a folder index (`client` a pymilvus MilvusClient, `where` its URI).
 
     Documents whose record differs from the index's (new, changed, or left half-copied by a killed
     run) are upserted with their clauses, tokens and vectors; documents not in the index are
     deleted; the rest is not touched. An existing collection must hold the same embedder. When the
     index's lexical settings or term list differ from the collection's, every document is upserted
-    (its tokens change) and the new term list is recorded after them.
+    (its tokens change) and the new term list is recorded after them. A damaged collection pair
+    (`StoreDamagedError`: it holds only a copy of the index) is dropped and built again; the
+    store's `repaired` says what was wrong.
 
     Raises:
         ValueError: the index has no dense tier yet (`rag ingest` completes it first).
         IndexLoadError: the collection exists with another embedder.
+        StoreError: a damaged collection that cannot be dropped (the message says what to do), or
+            another Milvus failure.
     """
+    from pymilvus.exceptions import MilvusException
+
     if index.dense is None:
         raise ValueError("the index has no vectors yet; complete its dense tier before copying it to Milvus")
-    if client.has_collection(collection):
-        store = MilvusStore.open_client(client, collection)
-        if store.spec != index.spec or store.dim != index.dim:
-            raise IndexLoadError(
-                f"Milvus collection {collection!r} holds embedder {store.spec.id!r}, not {index.spec.id!r}"
-            )
-    else:
-        store = MilvusStore.create(client, collection, index.spec, index.dim, index.lexical, index.terms)
+    store, repaired = None, None
+    try:
+        store = MilvusStore.open_client(client, collection, where=where)
+    except NoCollectionError:
+        pass
+    except StoreDamagedError as exc:
+        repaired = exc.problem
+        logger.warning("%s; dropping it and copying the index into it again", repaired)
+    if store is not None and (store.spec != index.spec or store.dim != index.dim):
+        raise IndexLoadError(
+            f"Milvus collection {collection!r} holds embedder {store.spec.id!r}, not {index.spec.id!r}"
+        )
+    if store is None:
+        _drop(client, collection, where)  # a damaged pair, or a documents collection a killed rebuild left
+        _DAMAGE_SEEN.pop(_key(where, collection), None)
+        try:
+            store = MilvusStore.create(client, collection, index.spec, index.dim, index.lexical, index.terms, where)
+        except MilvusException as exc:
+            raise StoreError(f"cannot create collection {collection!r} in the Milvus store {where}: "
+                             f"{_why(exc)}") from None
+        store.repaired = repaired
     relex = (store.lexical, store.terms) != (index.lexical, index.terms if index.lexical.terms else ())
     changed = set(index.docs) if relex else {d for d, info in index.docs.items() if store.docs.get(d) != info}
     upsert = tuple(c for c in changes_from_index(index, changed).upsert)
@@ -504,3 +771,23 @@ def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION) 
         store.set_lexicon(index.lexical, index.terms)
     logger.info("Milvus %s: %d documents upserted, %d deleted", collection, len(upsert), len(stale))
     return store
+
+
+def _drop(client, collection: str, where: str) -> None:
+    """Drop the collection pair, whichever of it exists, however damaged.
+
+    Raises:
+        StoreError: Milvus could not drop it (the message says what to do instead).
+    """
+    from pymilvus.exceptions import MilvusException
+
+    try:
+        for name in (f"{collection}_docs", collection):  # the documents first: without them the rest is damage
+            client.drop_collection(name)  # a collection that is not there is no error
+    except MilvusException as exc:
+        instead = (f"move the folder aside (mv {where} {where}.damaged) and run this rag ingest again: it copies the "
+                   "index into a new store" if _local(where) else
+                   f"drop the collections {collection} and {collection}_docs on the server, or name another "
+                   "collection with --collection, and run this rag ingest again")  # fmt: skip
+        raise StoreError(f"the Milvus store {where} (collection {collection!r}) is damaged and could not be dropped "
+                         f"({_why(exc)}); {instead}") from None

@@ -58,7 +58,9 @@ def open_store(
 
     Raises:
         IndexLoadError: no index in DIR, no such Milvus collection (and not `create`), or an
-            embedder other than the recorded one.
+            embedder other than the recorded one; for Milvus, `rag.storage.milvus.StoreBusyError`
+            (another process has the milvus-lite folder open), `StoreDamagedError` (damaged files
+            or records: never opened as if empty) and `StoreError`, each naming the store and what to do.
         ValueError: a malformed spec.
     """
     kind, where, name = parse_store_spec(spec)
