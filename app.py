@@ -39,6 +39,7 @@ from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
 from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
 from rag.search.tasks import task_rows, to_xlsx
+from rag.storage.errors import IndexLoadError
 from rag.storage.generations import current_key, exists
 from rag.storage.index import ClauseIndex
 from rag.storage.store import Store
@@ -541,7 +542,13 @@ def page() -> None:
         show_notes(run_ingest(builder, "向量化条款", [CORPUS_DIR]))
         if not exists(INDEX_DIR):
             st.stop()
-    searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, current_key(INDEX_DIR))
+    try:
+        searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, current_key(INDEX_DIR))
+    except IndexLoadError as exc:  # a damaged or busy store, no generation left: say what, not "出错了"
+        logger.error("library not available: %s", exc)
+        detail = f"：{exc}" if who.librarian else "，请联系馆员（详情见服务器日志）。"
+        st.error(escape_html(f"文库暂时无法使用{detail}"))
+        st.stop()
     index = searcher.index
     if getattr(index, "fallback", False):  # the current generation is damaged: an older one answers
         why = "；".join(str(p) for p in getattr(index, "problems", ())[:3]) if who.librarian else ""

@@ -104,10 +104,19 @@ class IndexHolder:
         return os.path.basename(source) if os.path.isabs(source) else source
 
     def scrub(self, text: str) -> str:
-        """`text` with the index folder's absolute path replaced by its name (error messages, /health)."""
-        for path in sorted({str(self.index_dir.resolve()), str(self.index_dir.absolute())}, key=len, reverse=True):
+        """`text` with the index folder's and a Milvus store file's absolute paths replaced by their names
+        (error messages, /health)."""
+        name = self.index_dir.name
+        places = {str(self.index_dir.resolve()): name, str(self.index_dir.absolute()): name}
+        if self.store:
+            target = parse_store_spec(self.store)[1]
+            if target and "://" not in target:
+                for p in {target, str(Path(target).absolute()), str(Path(target).resolve())}:
+                    if os.path.isabs(p):
+                        places[p] = Path(target).name
+        for path in sorted(places, key=len, reverse=True):
             if len(path) > 1:
-                text = text.replace(path, self.index_dir.name or "index")
+                text = text.replace(path, places[path] or "index")
         return text
 
     def _current(self) -> str | None:
@@ -329,6 +338,8 @@ def run_search(holder: IndexHolder, args: dict) -> dict:
     with holder.lock:
         try:
             hits = searcher.search(question, k=args["k"], filters=args["filters"], mode=args["mode"])
+        except IndexLoadError as exc:  # a store that failed under the search (Milvus down, damaged)
+            raise ApiError(holder.scrub(str(exc)), 503) from None
         except ValueError as exc:  # e.g. an embedder the index names that cannot be loaded offline
             raise ApiError(str(exc)) from None
     out: dict = {"query": question, "hits": [h.to_dict() for h in hits]}
@@ -395,6 +406,8 @@ def run_ask(holder: IndexHolder, model: ModelServer, args: dict) -> dict:
         with holder.lock:  # only the search: a slow model must not hold up every other request
             hits = searcher.search(question, k=args["k"], filters=args["filters"], mode=args["mode"])
         result = answer_hits(searcher.index, question, hits, llm, model.timeout)
+    except IndexLoadError as exc:
+        raise ApiError(holder.scrub(str(exc)), 503) from None
     except ValueError as exc:
         raise ApiError(str(exc)) from None
     out = result.to_dict()
