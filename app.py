@@ -133,6 +133,8 @@ def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...],
         if h.instruction_like:
             st.warning(escape_html(f"此条含有针对模型的指令性文字（“{h.instruction_like}”），模型据此作答不予核实。"))
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
+        if h.status:
+            st.caption(escape_html(f"效力：{h.status} · 施行日期：{h.effective or '未注明'}"))
         st.code(h.citation, language=None)  # the code block carries a copy button
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
         with st.expander("在文档中查看"):
@@ -225,9 +227,11 @@ def sidebar(index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
         mode = st.selectbox("检索方式", MODES, index=0)
         k = st.slider("条数", 1, 20, 5)
         old_versions = st.checkbox("包括已被取代的旧版本", help="已废止或已有新版本的文件默认不参与检索")
+        as_of = st.date_input("按日期检索当时有效的版本", value=None, key="as-of", help="留空：现行文件")
         st.write(f"学习材料：{len(st.session_state.basket)} 条")
         sign_in_box(who)
-    return {"chosen": tuple(chosen), "mode": mode, "k": k, "old": old_versions}
+    return {"chosen": tuple(chosen), "mode": mode, "k": k, "old": old_versions,
+            "as_of": as_of.isoformat() if as_of else None}
 
 
 def model_server() -> tuple[str | None, float]:
@@ -248,12 +252,12 @@ def model_server() -> tuple[str | None, float]:
 
 def asked(searcher: Searcher, question: str, opt: dict, llm: str | None, timeout: float) -> AskResult:
     """`ask`, kept for the session: a click elsewhere on the page reruns the script, not the model."""
-    key = (id(searcher), question, opt["k"], opt["chosen"], opt["old"], opt["mode"], llm)
+    key = (id(searcher), question, opt["k"], opt["chosen"], opt["old"], opt["as_of"], opt["mode"], llm)
     kept = st.session_state.get("asked")
     if kept is not None and kept[0] == key:
         return kept[1]
-    result = ask(searcher, question, k=opt["k"], filters=Filters(opt["chosen"], superseded=opt["old"]),
-                 mode=opt["mode"], llm=llm, llm_timeout=timeout)  # fmt: skip
+    result = ask(searcher, question, k=opt["k"], mode=opt["mode"], llm=llm, llm_timeout=timeout,
+                 filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
     st.session_state.asked = (key, result)
     return result
 
@@ -351,7 +355,7 @@ def precedent_tab(searcher: Searcher, titles: dict[str, str], opt: dict) -> None
     if draft.strip():
         draft = capped(draft)
         f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
-                    superseded=opt["old"])  # fmt: skip
+                    superseded=opt["old"], as_of=opt["as_of"])  # fmt: skip
         hits = searcher.search(draft, k=opt["k"], filters=f, mode=opt["mode"])
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
@@ -363,8 +367,8 @@ def study_tab(searcher: Searcher, opt: dict) -> None:
     topic = st.text_input("主题（把相关条款全部加入）", placeholder="例如：普法宣传教育")
     n_topic = st.slider("最多加入", 1, 50, 10)
     if st.button("加入该主题的条款", disabled=not topic.strip()):
-        hits = searcher.search(capped(topic), k=n_topic, filters=Filters(opt["chosen"], superseded=opt["old"]),
-                               mode=opt["mode"])  # fmt: skip
+        hits = searcher.search(capped(topic), k=n_topic, mode=opt["mode"],
+                               filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
         for h in hits:
             if h.clause.clause_id not in st.session_state.basket:
                 st.session_state.basket.append(h.clause.clause_id)

@@ -74,7 +74,8 @@ def _followers(store: Store, question: str, hits: list[Hit], top: int = 3) -> li
             if runs and not c.text[: runs[0][0]].strip():
                 have.add(nxt)
                 out.append(Hit(len(hits) + len(out) + 1, 0.0, c, h.doc, citation(h.doc, c, h.superseded_by),
-                               superseded_by=h.superseded_by, superseded_why=h.superseded_why))  # fmt: skip
+                               superseded_by=h.superseded_by, superseded_why=h.superseded_why,
+                               status=h.status, effective=h.effective))  # fmt: skip
     return out
 
 

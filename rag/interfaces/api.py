@@ -35,6 +35,7 @@ from rag.answers.ask import DEFAULT_LLM_TIMEOUT, answer_hits
 from rag.answers.generate import parse_llm
 from rag.citing.cite import citation
 from rag.search.retrieve import MODES, Filters, Hit, SearchConfig, Searcher, cap_query, doc_type, parse_config
+from rag.storage.catalogue import status_book
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import resolve
 from rag.storage.store import Store
@@ -267,7 +268,7 @@ def search_params(params: dict) -> dict:
     Raises:
         ApiError: 400 naming the bad parameter and its valid values.
     """
-    unknown = sorted(set(params) - {"q", "k", "mode", "doc", "folder", "type", "all_versions", "set"})
+    unknown = sorted(set(params) - {"q", "k", "mode", "doc", "folder", "type", "all_versions", "as_of", "set"})
     if unknown:
         raise ApiError(f"unknown parameter(s) {unknown}; see /openapi.json")
     q = _text(params, "q")
@@ -283,8 +284,11 @@ def search_params(params: dict) -> dict:
     if config.adapter not in ("auto", "") or config.rerank_model:
         raise ApiError("over HTTP, adapter may only be 'auto' or '' and rerank_model is not settable "
                        "(they name files or models on the server)")  # fmt: skip
-    filters = Filters(tuple(_list(params, "doc")), _text(params, "folder"), _text(params, "type"),
-                      superseded=_bool(params, "all_versions"))  # fmt: skip
+    try:
+        filters = Filters(tuple(_list(params, "doc")), _text(params, "folder"), _text(params, "type"),
+                          superseded=_bool(params, "all_versions"), as_of=_text(params, "as_of"))  # fmt: skip
+    except ValueError as exc:
+        raise ApiError(f"as_of: {exc}") from None
     return {"q": q, "k": _int(params, "k", 5, 1, MAX_K), "mode": mode, "filters": filters, "config": config}
 
 
@@ -436,7 +440,9 @@ def clause_record(index: Store, clause_id: str) -> dict:
     c, d = found[0], index.docs[doc_id]
     newer = index.superseded.get(doc_id)
     by = index.docs[newer.by] if newer else None
-    rec = Hit(0, 0.0, c, d, citation(d, c, by), (), False, by, newer.reason if newer else None).to_dict()
+    book = status_book(index)
+    rec = Hit(0, 0.0, c, d, citation(d, c, by), (), False, by, newer.reason if newer else None,
+              book.status(doc_id), book.effective(doc_id)).to_dict()  # fmt: skip
     for key in ("rank", "score", "highlights", "exact_ref"):
         rec.pop(key)
     return {"clause_id": c.clause_id, **rec}
@@ -450,14 +456,14 @@ async def clause(request: Request) -> JSONResponse:
 
 def document_list(index: Store) -> list[dict]:
     """Every document with its metadata and version status, by source path."""
-    out = []
+    out, book = [], status_book(index)
     for d in sorted(index.docs.values(), key=lambda d: d.source):
         newer = index.superseded.get(d.doc_id)
         by = index.docs.get(newer.by) if newer else None
         out.append({
             "doc_id": d.doc_id, "title": d.title, "type": doc_type(d.title), "source": d.source, "kind": d.kind,
             "date": d.date, "doc_number": d.doc_number, "issuer": d.issuer, "clauses": d.n_clauses, "ocr": d.ocr,
-            "current": newer is None,
+            "current": newer is None, "status": book.status(d.doc_id), "effective": book.effective(d.doc_id),
             "replaced_by": None if newer is None else {
                 "doc_id": newer.by, "title": by.title if by else None, "why": newer.reason},
         })  # fmt: skip
@@ -546,6 +552,8 @@ _SEARCH_PARAMS = [
      "description": "only this document type (法律, 条例, 办法, 通知, 要点, …)"},
     {"name": "all_versions", "in": "query", "schema": {"type": "boolean", "default": False},
      "description": "also search superseded documents"},
+    {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"},
+     "description": "only documents in force on this day (YYYY-MM-DD): the older version before a revision"},
     {"name": "set", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}, "explode": True,
      "description": "search setting NAME=VALUE (SearchConfig fields, as `rag search --set`), repeatable"},
 ]  # fmt: skip
@@ -555,6 +563,7 @@ _SEARCH_BODY = {
         "q": {"type": "string"}, "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5},
         "mode": {"type": "string", "enum": list(MODES)}, "doc": {"type": "array", "items": {"type": "string"}},
         "folder": {"type": "string"}, "type": {"type": "string"}, "all_versions": {"type": "boolean"},
+        "as_of": {"type": "string", "format": "date"},
         "set": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
                 "description": "[\"NAME=VALUE\", …] or {\"NAME\": VALUE}"},
     },

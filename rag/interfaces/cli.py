@@ -34,6 +34,7 @@ from rag.storage.errors import IndexLoadError
 from rag.storage.generations import resolve
 from rag.storage.index import ClauseIndex, verify
 from rag.storage.stores import check_collection, open_store, parse_store_spec
+from rag.text.effective import iso_date
 from rag.text.terms import LexicalConfig
 
 DEFAULT_INDEX = "index"
@@ -83,6 +84,14 @@ def int_range(lo: int, hi: int):
         return value
 
     return parse
+
+
+def as_of_date(text: str) -> str:
+    """An argparse type: a YYYY-MM-DD date, else a message showing the form."""
+    try:
+        return iso_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def check_config(settings: list[str]) -> retrieve.SearchConfig:
@@ -187,7 +196,7 @@ def _load(args: argparse.Namespace):
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    return Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions)
+    return Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions, as_of=args.as_of)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -560,6 +569,8 @@ def build_parser() -> argparse.ArgumentParser:
     asking.add_argument("--type", help="only this document type (法律, 条例, 办法, 通知, 要点, …)")
     asking.add_argument("--all-versions", action="store_true",
                         help="also search documents that were superseded (repealed or replaced by a newer version)")
+    asking.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
+                        help="only what was in force on that day (the older version before a revision took effect)")
     asking.add_argument("--json", action="store_true", help="print the result as JSON")
     asking.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
     ps = sub.add_parser("search", help="find the clauses that answer QUESTION", parents=[asking])

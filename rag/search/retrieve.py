@@ -22,7 +22,9 @@ from rag.citing.cite import citation, highlight
 from rag.embedding.embed import Embedder, make_embedder
 from rag.reading.load import normalise_title
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
+from rag.storage.catalogue import status_book
 from rag.storage.store import DocInfo, Scope, Store
+from rag.text.effective import iso_date
 from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
 from rag.text.split import Clause
@@ -199,22 +201,35 @@ def parse_config(settings: list[str], base: SearchConfig | None = None) -> Searc
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict a search: to some documents, to sources under a folder, to a document type."""
+    """Restrict a search: to some documents, to sources under a folder, to a document type, to what was
+    in force on a day (`as_of`, YYYY-MM-DD: `rag.storage.catalogue.StatusBook.in_force`).
+
+    Raises:
+        ValueError: an `as_of` that is not a YYYY-MM-DD date.
+    """
 
     doc_ids: tuple[str, ...] = ()
     folder: str | None = None
     doc_type: str | None = None
     year: str | None = None
     superseded: bool = False  # also search older versions of documents
+    as_of: str | None = None  # only documents in force on this day (the older version before a revision took effect)
+
+    def __post_init__(self) -> None:
+        if self.as_of is not None:
+            object.__setattr__(self, "as_of", iso_date(self.as_of))
 
     def active(self) -> bool:
-        return bool(self.doc_ids or self.folder or self.doc_type or self.year)
+        return bool(self.doc_ids or self.folder or self.doc_type or self.year or self.as_of)
 
     def allowed_docs(self, index: Store) -> list[str]:
         out = []
         folder = Path(self.folder).resolve() if self.folder else None
+        in_force = status_book(index).in_force(self.as_of, self.superseded) if self.as_of else None
         for d in index.docs.values():
-            if not self.superseded and d.doc_id in index.superseded:
+            if in_force is not None and d.doc_id not in in_force:
+                continue
+            if in_force is None and not self.superseded and d.doc_id in index.superseded:
                 continue
             if self.doc_ids and d.doc_id not in self.doc_ids:
                 continue
@@ -241,6 +256,8 @@ class Hit:
     exact_ref: bool = False
     superseded_by: DocInfo | None = None  # the document that replaced this one, when it is not current
     superseded_why: str | None = None  # the evidence: a repeal clause, or a newer or revised version
+    status: str | None = None  # 现行有效, 已修改, 已废止 or 尚未施行 (today, or on the search's as_of day)
+    effective: str | None = None  # the day its document takes effect (自…起施行), else the document's date
 
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
@@ -257,6 +274,7 @@ class Hit:
                 "doc_number": self.superseded_by.doc_number, "date": self.superseded_by.date,
                 "why": self.superseded_why},
             "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind, "instruction_like": self.instruction_like,
+            "status": self.status, "effective": self.effective,
         }  # fmt: skip
 
     @property
@@ -538,7 +556,7 @@ class Searcher:
                 fused[i] /= (w_in if i.rsplit(":", 1)[0] in inside else w_out) + cfg.lexical_weight
         refs = self.clause_refs(query, allowed)
         older: set[str] = set()  # clauses of superseded documents: after current ones at an equal score
-        if self.index.superseded:  # an older version never outranks the current one of the same clause
+        if self.index.superseded and not filters.as_of:  # an older version never outranks the current one
             candidates = {c.clause_id: c for c in self.index.fetch(list(fused))}
             for i in list(fused):
                 c = candidates[i]
@@ -557,6 +575,7 @@ class Searcher:
         ref_set = set(refs)
         ranked = refs + [i for i in order if i not in ref_set]
         hits = []
+        book = status_book(self.index)
         for rank, c in enumerate(self.index.fetch(ranked[:k]), start=1):
             i = c.clause_id
             d = self.index.docs[c.doc_id]
@@ -565,5 +584,6 @@ class Searcher:
             newer = self.index.superseded.get(c.doc_id)
             by = self.index.docs[newer.by] if newer else None
             why = newer.reason if newer else None
-            hits.append(Hit(rank, score, c, d, citation(d, c, by), marked, i in ref_set, by, why))
+            status, effective = book.status(c.doc_id, filters.as_of), book.effective(c.doc_id)
+            hits.append(Hit(rank, score, c, d, citation(d, c, by), marked, i in ref_set, by, why, status, effective))
         return hits

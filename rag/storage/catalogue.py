@@ -1,19 +1,46 @@
-"""The catalogue: which documents are versions of one another, and which of them are no longer current.
+"""The catalogue: which documents are versions of one another, which of them are no longer current,
+and each one's status (现行有效, 已修改, 已废止, 尚未施行) on a date.
 
 `superseded_versions` reads it from the documents' metadata alone (titles, 文号, dates, issuers, the
 repeals a document states or reports, files a librarian replaced), so every store computes the same.
+`status_book(store)` adds the date each document takes effect (`rag.text.effective`, read from its
+clauses once per store state) and answers status and "in force on a date" questions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rag.reading.load import normalise_title
-from rag.storage.store import DocInfo, Supersession
+from rag.storage.store import DocInfo, Store, Supersession
+from rag.text.effective import effective_date
 from rag.text.gongwen import wrapped_title
 
 VERSIONS_DIR = ".versions"  # where the app keeps replaced library files
+STATUSES = ("现行有效", "已修改", "已废止", "尚未施行")
+
+
+def _names(d: DocInfo) -> set[str]:
+    """Its title, its number, the title of the document it wraps (normalised)."""
+    names = (normalise_title(d.title), normalise_title(wrapped_title(d.title) or d.title), d.doc_number)
+    return {n for n in names if n}
+
+
+def _name_lookup(docs: list[DocInfo]) -> Callable[[str], list[DocInfo]]:
+    """ref (a title or a 文号, as a document writes it) -> the documents of that name."""
+    by_name: dict[str, list[DocInfo]] = {}
+    for d in docs:
+        for name in _names(d):
+            by_name.setdefault(name, []).append(d)
+
+    def named(ref: str) -> list[DocInfo]:
+        found = by_name.get(ref, []) + by_name.get(normalise_title(ref), [])
+        return list({d.doc_id: d for d in found}.values())
+
+    return named
 
 
 def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
@@ -33,16 +60,9 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
     docs = list(docs)
     out: dict[str, Supersession] = {}
     by_title: dict[str, list[DocInfo]] = {}
-    by_name: dict[str, list[DocInfo]] = {}  # its title, its number, the title of the document it wraps
     for d in docs:
         by_title.setdefault(normalise_title(d.title), []).append(d)
-        names = {normalise_title(d.title), normalise_title(wrapped_title(d.title) or d.title), d.doc_number}
-        for name in names - {None, ""}:
-            by_name.setdefault(name, []).append(d)
-
-    def named(ref: str) -> list[DocInfo]:
-        found = by_name.get(ref, []) + by_name.get(normalise_title(ref), [])
-        return list({d.doc_id: d for d in found}.values())
+    named = _name_lookup(docs)
 
     def repeal(a: DocInfo, ref: str, why: str) -> None:
         for b in named(ref):
@@ -81,3 +101,119 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
                 why = "修订版" if newest.revised and newest.date == d.date else f"{newest.date} 的新版本"
                 out[d.doc_id] = Supersession(newest.doc_id, f"同名文件《{newest.title}》有{why}")
     return out
+
+
+def repealed_without_successor(docs: Iterable[DocInfo]) -> dict[str, str | None]:
+    """doc_id -> the date of the report, for documents a third one reports repealed ("《X》同时废止")
+    by a document that is not in the library (`superseded_versions` has nothing to point them to)."""
+    docs = list(docs)
+    named = _name_lookup(docs)
+    out: dict[str, str | None] = {}
+    for r in docs:
+        for ref, agent in r.repeal_reports:
+            if any(d.doc_id != r.doc_id for d in named(agent)):
+                continue
+            for b in named(ref):
+                if b.doc_id != r.doc_id and not (r.date and b.date and b.date > r.date):
+                    out.setdefault(b.doc_id, r.date)
+    return out
+
+
+class StatusBook:
+    """Each document's effective date and its status on a date, for one state of a store.
+
+    `effective`: the date the document says it takes effect (`rag.text.effective.effective_date`:
+    "自…起施行", "施行日期", "自印发之日起施行" -> its own date), else its own date. A document is in
+    force on a day when it exists and has taken effect by then (its own date and its effective date
+    are both on or before it: an amended law keeping "本法自1999年10月1日起施行" counts from its own
+    date) and nothing has replaced it yet: no newer version of it and no document repealing it is in
+    force by then (a repeal a third document reports, with no repealing document here, counts from
+    the report's date). Status on a day: 尚未施行 before its effective date; 已修改 once a newer
+    version of the same document (same title, the notice wrapping it, or a file a librarian
+    replaced) is in force; 已废止 once another document repealing it is; else 现行有效.
+
+    `texts(doc_id)` gives a document's text; it is read once per document, when first needed.
+    """
+
+    def __init__(
+        self, docs: Mapping[str, DocInfo], superseded: Mapping[str, Supersession], texts: Callable[[str], str]
+    ):
+        self.docs, self.superseded, self._texts = docs, superseded, texts
+        self._effective: dict[str, str | None] = {}
+        self._unreplaced = repealed_without_successor(docs.values())
+        self._replaced: dict[str, list[str]] = {}  # replacing doc_id -> the doc_ids it replaced
+        for old, s in superseded.items():
+            self._replaced.setdefault(s.by, []).append(old)
+
+    def effective(self, doc_id: str) -> str | None:
+        """The date the document takes effect (YYYY-MM-DD), or None when it states none and has no date."""
+        if doc_id not in self._effective:
+            d = self.docs[doc_id]
+            self._effective[doc_id] = effective_date(self._texts(doc_id), d.date)
+        return self._effective[doc_id]
+
+    def started(self, doc_id: str) -> str:
+        """The first day it is in force: the later of its own date and its effective date ("" unknown)."""
+        return max(self.docs[doc_id].date or "", self.effective(doc_id) or "")
+
+    def revision(self, doc_id: str) -> bool:
+        """Whether what replaced it is a newer version of the same document (else a separate one repealed it)."""
+        s = self.superseded.get(doc_id)
+        if s is None or s.by not in self.docs:
+            return False
+        old, new = self.docs[doc_id], self.docs[s.by]
+        return bool(_names(old) & _names(new)) or VERSIONS_DIR in Path(old.source).parts
+
+    def replaced_on(self, doc_id: str) -> str | None:
+        """The first day something replacing it is in force ("" unknown), or None: nothing replaces it."""
+        s = self.superseded.get(doc_id)
+        if s is None:
+            return (self._unreplaced[doc_id] or "") if doc_id in self._unreplaced else None
+        d = self.docs[doc_id]
+        later = [  # versions between it and the newest: each replaced it when it took effect
+            o for o in self._replaced.get(s.by, ())
+            if o != doc_id and normalise_title(self.docs[o].title) == normalise_title(d.title)
+            and (self.docs[o].date or "", self.docs[o].revised) > (d.date or "", d.revised)
+        ]  # fmt: skip
+        return min(self.started(o) for o in [s.by, *later] if o in self.docs)
+
+    def status(self, doc_id: str, on: str | None = None) -> str:
+        """现行有效, 已修改, 已废止 or 尚未施行 on the day `on` (YYYY-MM-DD; None: today)."""
+        on = on or dt.date.today().isoformat()
+        effective = self.effective(doc_id)
+        if effective and effective > on:
+            return "尚未施行"
+        replaced = self.replaced_on(doc_id)
+        if replaced is not None and replaced <= on:
+            return "已修改" if self.revision(doc_id) else "已废止"
+        return "现行有效"
+
+    def in_force(self, on: str, all_versions: bool = False) -> set[str]:
+        """The documents in force on the day `on`; `all_versions`: also those replaced by then."""
+        out = set()
+        for doc_id in self.docs:
+            if self.started(doc_id) > on:
+                continue
+            replaced = self.replaced_on(doc_id)
+            if all_versions or replaced is None or replaced > on:
+                out.add(doc_id)
+        return out
+
+
+_BOOKS: weakref.WeakKeyDictionary[Store, StatusBook] = weakref.WeakKeyDictionary()
+
+
+def status_book(store: Store) -> StatusBook:
+    """The `StatusBook` of the store as it is now: built once per state (its documents and
+    supersessions), reading each document's clauses from the store when first needed."""
+    book = _BOOKS.get(store)
+    if book is None or book.docs is not store.docs or book.superseded is not store.superseded:
+        ref = weakref.ref(store)
+
+        def texts(doc_id: str) -> str:
+            s = ref()
+            return "" if s is None else "\n".join(c.text for c in s.doc_clauses(doc_id))
+
+        book = StatusBook(store.docs, store.superseded, texts)
+        _BOOKS[store] = book
+    return book
