@@ -282,8 +282,13 @@ def test_page_reader_then_librarian(small, monkeypatch):
 
 def test_page_error_shows_a_reference_not_a_traceback(small, monkeypatch, caplog):
     lib, index = small
-    (index / "CURRENT").write_text("gen-does-not-exist\n", encoding="utf-8")
+
+    def broken(*args, **kwargs):  # an unexpected failure (a damaged library is named instead: test_app_fallback)
+        raise RuntimeError(f"unexpected failure reading {index}")
+
+    monkeypatch.setattr("rag.search.retrieve.Searcher.search", broken)
     at = _app(monkeypatch, index, lib).run()
+    at.text_input[0].input("巡河频次").run()
     assert not at.exception
     shown = "\n".join(e.value for e in at.error)
     assert "参考编号" in shown and "Traceback" not in shown and str(index) not in shown

@@ -91,12 +91,12 @@ def test_the_page_searches_a_milvus_store(monkeypatch, sample_index_dir, tmp_pat
     assert not (tmp_path / "no-folder-index").exists()  # nothing was built into a folder
 
 
-def test_an_unopenable_milvus_store_is_a_reference_not_its_address(monkeypatch, tmp_path, caplog):
+def test_an_unopenable_milvus_store_is_named_not_its_address(monkeypatch, tmp_path, caplog):
     monkeypatch.setenv("RAG_STORE", f"milvus:{tmp_path / 'empty.db'}#nothing")
     at = _app(monkeypatch, tmp_path / "idx").run()
     assert not at.exception
-    shown = "\n".join(e.value for e in at.error)
-    assert "参考编号" in shown and str(tmp_path) not in shown and "nothing" not in shown
+    shown = "\n".join(e.value for e in at.error)  # a reader: what happened, not where or which collection
+    assert "文库暂时无法使用" in shown and str(tmp_path) not in shown and "nothing" not in shown
     assert any("no collection 'nothing'" in r.getMessage() or "nothing" in str(r.exc_info) for r in caplog.records)
 
 

@@ -423,15 +423,16 @@ def test_reader_and_librarian_roles(browser, tmp_path):
 
 
 def test_visitor_never_sees_a_traceback(browser, tmp_path):
-    """A broken index (CURRENT names a missing generation): a short message with a reference, no traceback."""
+    """A broken index (no generation left that loads): a short message, no traceback, no server path."""
     lib, app = _library_app(tmp_path)
     app.stop()
-    (tmp_path / "index" / "CURRENT").write_text("gen-missing\n", encoding="utf-8")
+    for gen in (tmp_path / "index").glob("gen-*"):
+        (gen / "clauses.jsonl").write_text("{not json", encoding="utf-8")
     app = App(tmp_path / "index", lib)
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.goto(app.url)
-        page.get_by_text("参考编号").wait_for(timeout=60_000)
+        page.get_by_text("文库暂时无法使用").wait_for(timeout=60_000)
         body = page.inner_text("body")
         assert "Traceback" not in body and str(tmp_path) not in body and ".py" not in body
         assert page.get_by_role("button", name="Deploy").count() == 0

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from rag.answers.refs import Titles, previous_article, referring, resolve
+from rag.answers.refs import previous_article, referring, resolve
 from rag.storage.store import DocInfo
+from rag.storage.titles import titles_of
 from rag.text.numerals import RefMention, article_label, find_refs
 from rag.text.split import Clause
 
@@ -145,7 +146,7 @@ def test_resolve_same_document(store):
 
 def test_resolve_by_title_and_doc_number(store):
     b = store.docs["b"]
-    refs = resolve(store.clauses[3], b, store, Titles(store.docs))
+    refs = resolve(store.clauses[3], b, store, titles_of(store))
     assert _targets(refs) == [
         ("《某市养犬管理条例》第二条", "a", "第二条", "a:1"),
         ("《某市养犬管理条例》第五十条", None, None, None),

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from rag.answers.types import Answer, AnswerSentence, Span
 from rag.citing.cite import sentence_spans
 from rag.search.retrieve import Hit
+from rag.text.numerals import cn_int
 from rag.text.tokens import tokenize
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN
 
-_N = r"(?:\d+(?:[.．]\d+)?|[零〇一二三四五六七八九十百千万两半]+)"
+_N = rf"(?:\d+(?:[.．]\d+)?|[{CN_NUMERALS}半]+)"
 _CMP_BEFORE = (
     r"(?:不得少于|不得低于|不得超过|不得高于|不少于|不低于|不超过|不高于|不大于|不小于|不足|不满|超过|达到|达|低于|高于|"
     r"至少|最多|最高|最低|提高到|降低到|控制在|保持在|满|每)?"
@@ -42,7 +44,7 @@ _UNITS = (
     r"户|家|所|个|项|件|台|辆|类|条|种|处|座|只|米|公里|千米|平方米|平方公里|立方米|亩|公顷|吨|千克|公斤|岁|周岁|"
     r"分贝|级|层|床|张|批|场|期"
 )
-_NOT_INSIDE = r"(?<![第\d零〇一二三四五六七八九十百千万两.．])"  # not an article number, not mid-numeral
+_NOT_INSIDE = rf"(?<![第\d{CN_NUMERALS}.．])"  # not an article number, not mid-numeral
 _ONE_FIGURE = (
     rf"{_NOT_INSIDE}{_CMP_BEFORE}(?:百分之{_N}(?:[点.]{_N})?|{_N}\s*(?:{_UNITS}))(?:以上|以下|以内|之内|内|左右|为限)?"
 )
@@ -249,16 +251,15 @@ def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
 _SEG_PUNCT = frozenset("，,；;：:。！!？?\n")
 _OPEN = "“‘《（(【「『〔"
 _CLOSE = "”’》）)】」』〕"
-_CN_DIGITS = "零一二三四五六七八九十"
 # an enumeration marker at a segment's start: 一是/二要, （一）/(1), 1./2、, ①
 _MARKER = re.compile(
-    r"(?P<say>[一二三四五六七八九十]{1,2})(?:是|要)"
-    r"|[（(](?P<paren>[一二三四五六七八九十]{1,2}|\d{1,2})[）)]"
+    rf"(?P<say>[{CN_ONE_TO_TEN}]{{1,2}})(?:是|要)"
+    rf"|[（(](?P<paren>[{CN_ONE_TO_TEN}]{{1,2}}|\d{{1,2}})[）)]"
     r"|(?P<num>\d{1,2})[.．、](?!\d)"
     r"|(?P<circ>[①-⑳])"
 )
 # …and one that also starts a segment mid-sentence (no punctuation needed before it)
-_INLINE_MARKER = re.compile(r"(?<!第)[（(][一二三四五六七八九十]{1,2}[）)]|[①-⑳]")
+_INLINE_MARKER = re.compile(rf"(?<!第)[（(][{CN_ONE_TO_TEN}]{{1,2}}[）)]|[①-⑳]")
 _LEAD_VERB = re.compile(
     r"(?:严格|认真|全面)?(?:按照|依照|遵照|遵循|本着|坚持|秉持|实行|推行|采取|采用|突出|落实|贯彻|执行)"
 )
@@ -301,13 +302,8 @@ class Segment:
 
 
 def _cn_number(s: str) -> int:
-    """一 … 九十九 as an int (the numbers of enumeration markers)."""
-    if s.isdigit():
-        return int(s)
-    if "十" not in s:
-        return _CN_DIGITS.index(s)
-    tens, _, ones = s.partition("十")
-    return (_CN_DIGITS.index(tens) if tens else 1) * 10 + (_CN_DIGITS.index(ones) if ones else 0)
+    """一 … 九十九 (or 1 … 99) as an int (the numbers of enumeration markers)."""
+    return cn_int(s) or 0
 
 
 def _marker_at(text: str, i: int) -> tuple[tuple[str, int], int] | None:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from rag.answers.types import Answer, AnswerSentence
 from rag.embedding.server import base_url
 from rag.text.numerals import cn_int
+from rag.text.vocab import CN_DIGITS, CN_NUMERALS, CN_ONE_TO_TEN, DOC_NUMBER
 
 if TYPE_CHECKING:
     from rag.search.retrieve import Hit
@@ -271,8 +272,8 @@ _MARKER = re.compile(  # not the bracketed year of a 文号: 国发[2019]5号
     rf"(?:\[\s*({_NUMS})\s*\]|【\s*({_NUMS})\s*】|［\s*({_NUMS})\s*］)(?!\s*[\d０-９]{{1,5}}\s*号)"
 )
 _BOUNDARY = re.compile(rf"[。！？!?]+[”」』’]?(?:\s*(?:{_MARKER.pattern}))*|\n+")
-_BULLET = re.compile(r"^\s*(?:[-*•·]\s+|\d{1,2}[.．、)）](?!\d)\s*|[（(][一二三四五六七八九十\d]{1,3}[)）]\s*|"
-                     r"[一二三四五六七八九十]{1,3}、\s*|#{1,6}\s+)")  # fmt: skip
+_BULLET = re.compile(rf"^\s*(?:[-*•·]\s+|\d{{1,2}}[.．、)）](?!\d)\s*|[（(][{CN_ONE_TO_TEN}\d]{{1,3}}[)）]\s*|"
+                     rf"[{CN_ONE_TO_TEN}]{{1,3}}、\s*|#{{1,6}}\s+)")  # fmt: skip
 
 
 def split_sentences(reply: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -310,10 +311,10 @@ def _add(out: list[tuple[str, tuple[int, ...]]], piece: str) -> None:
 # -- verification -------------------------------------------------------------
 
 _WIDE = {i: i - 0xFEE0 for i in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xFE6A: 0x25}  # full-width -> ASCII
-_CN = "零〇○一二三四五六七八九十百千万两"
-_CN_DIGIT = "零〇○一二三四五六七八九"
+_CN = CN_NUMERALS
+_CN_DIGIT = CN_DIGITS
 _N = rf"[\d{_CN}]"
-_DOCNO = re.compile(r"([\u4e00-\u9fff]{1,12})\s*[〔\[(【〖⟦]\s*(\d{4})\s*[〕\])】〗⟧]\s*(\d{1,5})\s*号")
+_DOCNO = re.compile(DOC_NUMBER)
 _TITLE = re.compile(r"《([^《》\n]{1,120})》")
 _QUOTE = re.compile(r"“([^“”\n]{1,300})”|\"([^\"\n]{1,300})\"|「([^「」\n]{1,300})」|『([^『』\n]{1,300})』")
 _DATE = re.compile(
@@ -330,7 +331,7 @@ _UNITS = (
 )  # fmt: skip
 _UNIT = "|".join(re.escape(u) for u in _UNITS)
 _ARABIC = re.compile(rf"(?<![\d.])(\d+(?:,\d{{3}})*(?:\.\d+)?)\s*({_UNIT})?")
-_CHINESE = re.compile(rf"([零〇○一二三四五六七八九十两][{_CN}]*(?:点[{_CN_DIGIT}]+)?)({_UNIT})")
+_CHINESE = re.compile(rf"([{_CN_DIGIT}十两][{_CN}]*(?:点[{_CN_DIGIT}]+)?)({_UNIT})")
 
 
 _HAN = re.compile(r"[\u3400-\u9fff]{2,}")
@@ -452,7 +453,10 @@ def _facts(text: str, claim: bool) -> _Facts:
             chars[m.start() : m.end()] = " " * (m.end() - m.start())
         return found
 
-    docnos = tuple((m[1], int(m[2]), int(m[3]), m[0][len(m[1]) - len(_agency(m[1])) :]) for m in take(_DOCNO))
+    docnos = tuple(
+        (m["agency"], int(m["year"]), int(m["serial"]), m[0][len(m["agency"]) - len(_agency(m["agency"])) :])
+        for m in take(_DOCNO)
+    )
     found_quotes = tuple(next(g for g in m.groups() if g) for m in take(_QUOTE)) if claim else ()
     titles = tuple(m[1] for m in take(_TITLE))
     figures = [f for m in take(_DATE) for f in _dates(m, components=not claim)]

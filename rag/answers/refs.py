@@ -7,7 +7,8 @@ pointing at a document and clause of a `Store`:
 - 本条第Y款 and 前款 / 前两款: the same article, so the citing clause itself;
 - 前条: the previous article label of the same document (第十三条 -> 第十二条; 第十三条之一 -> 第十三条);
 - 《title》 / 《title》第X条 / 某某法第X条: the document whose normalised title matches
-  (`normalise_title`), the newest when several do; 《title》（文号）: the document with that 文号.
+  (`normalise_title`), the newest when several do; 《title》（文号）: the document with that 文号
+  (both through the store's `TitleLookup`, `rag.storage.titles.titles_of`).
 
 A reference that cannot be resolved keeps `target_doc=None` (not in the library).
 
@@ -19,51 +20,17 @@ document's clauses 0..n-1 and every store keeps those ordinals), fetched one doc
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 from rag.answers.types import Ref
-from rag.reading.load import normalise_title
 from rag.storage.store import DocInfo, Store
+from rag.storage.titles import titles_of
 from rag.text.numerals import RefMention, article_label, cn_int, find_refs
 from rag.text.split import Clause
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN, TitleLookup, normalise_title
 
-_ARTICLE = re.compile(r"^第([零〇一二三四五六七八九十百千两\d]+)条(之[一二三四五六七八九十]+)?$")
-_BRACKETS = str.maketrans({"〔": "[", "〕": "]", "［": "[", "］": "]", "【": "[", "】": "]"})
+_ARTICLE = re.compile(rf"^第([{CN_NUMERALS}\d]+)条(之[{CN_ONE_TO_TEN}]+)?$")
 _FETCH_BATCH = 512
-
-
-def _number_key(doc_number: str) -> str:
-    """文号 compared without spaces, bracket styles or a 第 before the serial number."""
-    return re.sub(r"\s+|第(?=\d+号)", "", doc_number.translate(_BRACKETS))
-
-
-class Titles:
-    """Lookup tables over a store's documents: normalised title -> docs, 文号 -> docs.
-
-    Build once per store state and pass to `resolve` when resolving many clauses.
-    """
-
-    def __init__(self, docs: Mapping[str, DocInfo]):
-        self.by_title: dict[str, list[DocInfo]] = {}
-        self.by_number: dict[str, list[DocInfo]] = {}
-        for d in docs.values():
-            self.by_title.setdefault(normalise_title(d.title), []).append(d)
-            if d.doc_number:
-                self.by_number.setdefault(_number_key(d.doc_number), []).append(d)
-
-    @staticmethod
-    def _newest(docs: list[DocInfo]) -> DocInfo | None:
-        return max(docs, key=lambda d: (d.date or "", not d.revised), default=None)
-
-    def find(self, title: str | None, doc_number: str | None) -> DocInfo | None:
-        """The document a reference names: by 文号 first, then by normalised title."""
-        if doc_number:
-            hit = self._newest(self.by_number.get(_number_key(doc_number), []))
-            if hit is not None:
-                return hit
-        if title:
-            return self._newest(self.by_title.get(normalise_title(title), []))
-        return None
 
 
 def previous_article(label: str) -> str | None:
@@ -98,7 +65,7 @@ def _ref(m: RefMention, doc: DocInfo | None, label: str | None, target: Clause |
     )  # fmt: skip
 
 
-def resolve_mention(m: RefMention, clause: Clause, doc: DocInfo, store: Store, titles: Titles) -> Ref:
+def resolve_mention(m: RefMention, clause: Clause, doc: DocInfo, store: Store, titles: TitleLookup) -> Ref:
     """One parsed mention in `clause` (of `doc`) -> its `Ref`."""
     if m.kind in ("self", "bare"):
         target = _first(store, doc.doc_id, m.article)
@@ -109,7 +76,8 @@ def resolve_mention(m: RefMention, clause: Clause, doc: DocInfo, store: Store, t
         label = previous_article(_article_of(clause) or "")
         target = _first(store, doc.doc_id, label)
         return _ref(m, doc if target else None, label, target)
-    found = titles.find(m.title, m.doc_number)  # "document"
+    found_id = titles.find(m.title, m.doc_number)  # "document"
+    found = store.docs.get(found_id) if found_id is not None else None
     if found is None:
         return _ref(m, None, None, None)
     if m.article is None:
@@ -118,16 +86,16 @@ def resolve_mention(m: RefMention, clause: Clause, doc: DocInfo, store: Store, t
     return _ref(m, found if target else None, m.article, target)
 
 
-def resolve(clause: Clause, doc: DocInfo, store: Store, titles: Titles | None = None) -> tuple[Ref, ...]:
+def resolve(clause: Clause, doc: DocInfo, store: Store, titles: TitleLookup | None = None) -> tuple[Ref, ...]:
     """The references written in `clause` (of `doc`), each with the clause it points at (see module doc).
 
     Args:
-        titles: `Titles(store.docs)`, to reuse when resolving many clauses; built when None.
+        titles: the store's lookup (`titles_of(store)`, the default), or another one.
     """
     mentions = find_refs(clause.text)
     if not mentions:
         return ()
-    titles = titles if titles is not None else Titles(store.docs)
+    titles = titles if titles is not None else titles_of(store)
     return tuple(resolve_mention(m, clause, doc, store, titles) for m in mentions)
 
 
@@ -145,7 +113,7 @@ def _may_cite(text: str, same_doc: bool, names: tuple[str, ...]) -> bool:
     return any(n and n in text for n in names)
 
 
-def referring(store: Store, clause: Clause, titles: Titles | None = None) -> list[tuple[Clause, Ref]]:
+def referring(store: Store, clause: Clause, titles: TitleLookup | None = None) -> list[tuple[Clause, Ref]]:
     """Clauses of the library that refer to `clause`, with the reference, in document order.
 
     Scans every document lazily (`iter_clauses`, one batch in memory at a time): clauses of the
@@ -158,7 +126,7 @@ def referring(store: Store, clause: Clause, titles: Titles | None = None) -> lis
     doc = store.docs.get(clause.doc_id)
     if doc is None:
         return []
-    titles = titles if titles is not None else Titles(store.docs)
+    titles = titles if titles is not None else titles_of(store)
     names = tuple(n for n in (normalise_title(doc.title), doc.title, doc.doc_number) if n)
     out: list[tuple[Clause, Ref]] = []
     for other in store.docs.values():

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.citing.export import md_text, plain_text
-from rag.reading.load import normalise_title
 from rag.storage.index import ClauseIndex
 from rag.storage.store import DocInfo
 from rag.text.align import Change, Pair, align
+from rag.text.vocab import normalise_title
 
 _TITLE_DATE = re.compile(r"^(?P<title>.+?)\s*[(（]\s*(?P<date>\d{4}-\d{2}-\d{2})\s*[)）]$")
 STATUS_CN = {"same": "未变", "changed": "修改", "added": "新增", "removed": "删除"}

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rag.reading.load import normalise_title
 from rag.search.adapter import DENSE_WEIGHT, QueryAdapter
 from rag.search.retrieve import Filters, clean_query
+from rag.text.vocab import normalise_title
 
 if TYPE_CHECKING:
     from rag.embedding.embed import Embedder

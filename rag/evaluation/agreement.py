@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("pymilvus").setLevel(logging.ERROR)
     from pymilvus import MilvusClient
 
-    from rag.search.retrieve import normalise_title
+    from rag.text.vocab import normalise_title
 
     kind, uri, collection = parse_store_spec(args.store)
     if kind != "milvus":

@@ -18,11 +18,12 @@ from tqdm.auto import tqdm
 
 from rag.embedding.embed import DEFAULT_SPEC, EmbedderSpec, make_embedder
 from rag.evaluation.evaluate import QueryResult, Question, score
-from rag.reading.load import iter_files, load_file, normalise_title
+from rag.reading.load import iter_files, load_file
 from rag.storage.cache import ClauseCache
 from rag.storage.passages import clause_key
 from rag.text.clean import clean_spans
 from rag.text.split import split_document
+from rag.text.vocab import normalise_title
 
 
 def windows(text: str, size: int = 500, overlap: int = 50) -> list[tuple[int, int]]:

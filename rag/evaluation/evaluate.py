@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.search.retrieve import Hit, Searcher, normalise_title
+from rag.search.retrieve import Hit, Searcher
 from rag.text.split import Clause
+from rag.text.vocab import normalise_title
 
 
 @dataclass(frozen=True)

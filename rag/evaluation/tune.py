@@ -37,14 +37,15 @@ import numpy as np
 from rag.embedding.modelfile import write_layers
 from rag.evaluation.tune_queries import QuerySettings
 from rag.evaluation.tune_queries import main as tune_queries_main
-from rag.reading.load import Document, load_paths, normalise_title
+from rag.reading.load import Document, load_paths
 from rag.text.numerals import find_refs
 from rag.text.split import Clause, split_document
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN, normalise_title
 
 logger = logging.getLogger(__name__)
 
 _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
-_LABEL = re.compile(r"^\s*第[零〇一二三四五六七八九十百千0-9]+条(?:之[一二三四五六七八九十]+)?\s*")
+_LABEL = re.compile(rf"^\s*第[{CN_NUMERALS}0-9]+条(?:之[{CN_ONE_TO_TEN}]+)?\s*")
 
 
 @dataclass(frozen=True)

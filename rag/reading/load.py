@@ -22,7 +22,8 @@ from pathlib import Path
 from rag.reading.readers import Extracted, Reader, ReaderUnavailable, reader_for, supported_suffixes
 from rag.reading.readers.plain import decode_bytes
 from rag.text.clean import INFO_END, clean_spans, echoed_title_lines
-from rag.text.gongwen import REVISED, analyse, find_date, find_doc_number
+from rag.text.gongwen import analyse, find_date, find_doc_number
+from rag.text.vocab import PRC, REVISED
 
 __all__ = [
     "Document", "LoadError", "decode_bytes", "find_date", "find_doc_number", "load_file", "load_paths",
@@ -86,7 +87,7 @@ _ISSUER_LINE_RE = re.compile(
     r"党委|党组|工委|局|厅|部|院|署|委|中心)$"
 )
 # "…16日中华人民共和国国务院令第596号": the issuer is what stands between the country and 令.
-_ISSUER_IN_NUMBER_RE = re.compile(r"(?:^|[\s\d日，,])(?:中华人民共和国)?([\u4e00-\u9fa5]{2,20}?)令\s*[（(]?第", re.M)
+_ISSUER_IN_NUMBER_RE = re.compile(rf"(?:^|[\s\d日，,])(?:{PRC})?([\u4e00-\u9fa5]{{2,20}}?)令\s*[（(]?第", re.M)
 _ISSUER_ADOPTED_RE = re.compile(r"(全国人民代表大会(?:常务委员会)?|[\u4e00-\u9fa5]{2,12}人民代表大会常务委员会)")
 _HEADER_CHARS = 600
 
@@ -102,16 +103,6 @@ def find_issuer(header: str) -> str | None:
         return m.group(1)
     m = _ISSUER_ADOPTED_RE.search(header)
     return m.group(1) if m else None
-
-
-_TITLE_DATE = re.compile(r"[（(]\d{4}[-年.]\d{1,2}[-月.]\d{1,2}日?[)）]")
-
-
-def normalise_title(title: str) -> str:
-    """Title without 《》, a leading 中华人民共和国, a parenthesised date, a revision mark or spaces."""
-    t = REVISED.sub("", _TITLE_DATE.sub("", title)).strip().strip("《》")
-    t = re.sub(r"^中华人民共和国", "", t)
-    return re.sub(r"\s+", "", t)
 
 
 def title_from_stem(stem: str) -> str:

@@ -24,6 +24,7 @@ import jieba
 import numpy as np
 
 from rag.text.split import Clause
+from rag.text.vocab import CN_DIGITS, CN_NUMERALS, CN_ONE_TO_TEN
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -34,13 +35,13 @@ GAP_SIM = 0.15  # least similarity of the one old and one new clause between two
 MIN_GRAMS = 8  # the least wording (4-grams) that makes a share of a split or merge
 SHARE = 0.5  # least share of a clause's 4-grams found in the other of a split or merge
 
-_NUM = r"(?:\d+(?:[.．]\d+)?|[零〇一二三四五六七八九十百千万亿两]+(?:点[零〇一二三四五六七八九]+)?)"
+_NUM = rf"(?:\d+(?:[.．]\d+)?|[{CN_NUMERALS}亿]+(?:点[{CN_DIGITS}]+)?)"
 _TIME = r"(?:个工作日|工作日|个月|个小时|小时|日|天|周|年)"
 _AMOUNT = rf"{_NUM}(?:万元|亿元|元|倍)(?:以上|以下)?"
 _TERM = rf"{_NUM}{_TIME}(?:以上|以下)?"
 _DATE = re.compile(
-    r"(?:\d{4}|[零〇○一二三四五六七八九]{4})年(?:[\d一二三四五六七八九十]{1,3}月(?:[\d一二三四五六七八九十]{1,3}日)?)?"
-    r"|[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日"
+    rf"(?:\d{{4}}|[{CN_DIGITS}]{{4}})年(?:[\d{CN_ONE_TO_TEN}]{{1,3}}月(?:[\d{CN_ONE_TO_TEN}]{{1,3}}日)?)?"
+    rf"|[\d{CN_ONE_TO_TEN}]{{1,3}}月[\d{CN_ONE_TO_TEN}]{{1,3}}日"
 )
 _PENALTY = re.compile(
     rf"(?:{_AMOUNT}|{_TERM})(?:[^，。；\n]{{0,6}}?(?:{_AMOUNT}|{_TERM}))*[^，。；\n]{{0,8}}?(?:罚款|罚金|拘留|有期徒刑|拘役)"

@@ -37,11 +37,20 @@ from dataclasses import dataclass, field
 
 from rag.text.clean import stripped_lines
 from rag.text.numerals import cn_int
+from rag.text.vocab import (
+    CN_DIGITS,
+    CN_NUMERALS,
+    CN_ONE_TO_TEN,
+    DOC_NUMBER,
+    DOC_TYPES,
+    ORDER_NUMBER,
+    REVISED,
+    YEAR_NUMBER,
+    normalise_title,
+)  # fmt: skip
 
 _CJK = r"\u4e00-\u9fa5"
 _NUM = r"[\d０-９]+"
-DOC_NUMBER = rf"[{_CJK}]{{1,12}}\s*[〔\[［(（]\s*\d{{4}}\s*[〕\]］)）]\s*第?\s*\d+\s*号"
-ORDER_NUMBER = rf"[{_CJK}]{{1,20}}令\s*[（(]?\s*第\s*\d+\s*号[)）]?"
 _DOC_NUMBER_RE = re.compile(f"{DOC_NUMBER}|{ORDER_NUMBER}")
 _NUMBER_LINE = re.compile(
     rf"^[（(]?\s*(?P<no>{DOC_NUMBER}|{ORDER_NUMBER})\s*[)）]?(?:\s*签发人\s*[:：]\s*(?P<who>.+))?$"
@@ -58,24 +67,21 @@ ORG_SUFFIX = (
 )
 _ORG = re.compile(rf"^[{_CJK}（）()·]{{2,40}}({ORG_SUFFIX})$")
 _DATE_LINE = re.compile(
-    r"^(?P<y>\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*"
-    r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日$"
+    rf"^(?P<y>\d{{4}}|[{CN_DIGITS}]{{4}})\s*年\s*(?P<m>\d{{1,2}}|[{CN_ONE_TO_TEN}]{{1,2}})\s*月\s*"
+    rf"(?P<d>\d{{1,2}}|[{CN_ONE_TO_TEN}]{{1,3}})\s*日$"
 )
 _DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*日?")
 _ITEM = re.compile(
-    r"^(第[零〇一二三四五六七八九十百千\d]+[条章节编篇部分]|[一二三四五六七八九十]{1,3}、|[(（][一二三四五六七八九十]{1,3}[)）]|"
+    rf"^(第[{CN_NUMERALS}\d]+[条章节编篇部分]|[{CN_ONE_TO_TEN}]{{1,3}}、|[(（][{CN_ONE_TO_TEN}]{{1,3}}[)）]|"
     r"\d{1,3}[.．、](?!\d)|[(（]\d{1,3}[)）]|[①-⑳])"
 )
-_GENRE = re.compile(
-    r"(通知|通报|意见|办法|方案|要点|规定|决定|决议|命令|公告|通告|批复|函|报告|请示|纪要|细则|条例|规则|规划|计划|"
-    r"指引|指南|标准|规范|准则|章程|措施|解释|答复|讲话|总结|公报|令|法|解读|说明)([(（][^)）]{0,20}[)）])?$"
-)
+_GENRE = re.compile(rf"({'|'.join(DOC_TYPES)})([(（][^)）]{{0,20}}[)）])?$")
 _TITLE_OPEN = re.compile(r"(关于|印发|转发|批转|的)$")
 _ATTACH_NOTE = re.compile(r"^附\s*件\s*[:：]\s*(.*)$")
 _RECIPIENT = re.compile(r"(单位|部门|机构|学校|企业|组织|处室|科室|成员|同志|负责人|委员|代表)$")
 # 纪要/简报: the 标志, its number without an organ, and the header line naming the office and the date
 _MINUTES_MARK = re.compile(rf"^[{_CJK}（）()]{{2,40}}(纪要|简报)$")
-_MINUTES_NUMBER = re.compile(r"^(?:[〔\[［(（]\s*\d{4}\s*[〕\]］)）]\s*第?\s*\d+\s*[号期]|第\s*\d+\s*期)$")
+_MINUTES_NUMBER = re.compile(rf"^(?:{YEAR_NUMBER}[号期]|第\s*\d+\s*期)$")
 _ORGAN_DATE = re.compile(rf"^(?P<org>[{_CJK}（）()·]{{2,40}}?)[\s\u3000]+(?P<date>\S+年\S+月\S+日)$")
 _ATTENDANCE = re.compile(
     r"^(?P<key>出\s*席|列\s*席|请\s*假|缺\s*席|记\s*录)(?:人员|人)?\s*[:：]\s*(?P<value>.*)$"
@@ -96,10 +102,6 @@ _BASIS = re.compile(r"(根据|依据|按照|依照|遵照)\s*$")
 _BY = re.compile(r"(已?被|已?由)\s*$")  # "《X》被《Y》废止": Y is the one that repeals
 _TAKES_EFFECT = re.compile(r"施行|实施|印发|发布|公布|生效|出台")  # "《Y》自…施行，《X》同时废止"
 _WRAPPED = re.compile(r"(?:印发|转发|批转|颁布|发布|公布)《?(.{2,80}?)》?的(?:通知|决定|公告|令)$")
-REVISED = re.compile(
-    r"[(（]\s*(\d{4}\s*年)?\s*(修订|修正|修订版|修正版|第[一二三四五六七八九十]次修订)\s*[)）]|修订稿$|修订版$"
-)
-
 
 
 @dataclass(frozen=True)
@@ -253,7 +255,7 @@ def _same_document(name: str, title: str | None) -> bool:
         return False
 
     def norm(t: str) -> str:
-        return re.sub(r"[\s《》]", "", REVISED.sub("", t))
+        return normalise_title(re.sub("[《》]", "", t))
 
     return norm(name) in {norm(title), norm(wrapped_title(title) or title)}
 

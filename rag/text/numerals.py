@@ -1,6 +1,7 @@
 """Chinese numerals as documents write them: article numbers (第一千二百六十条), years (二〇二二), months.
 
-Pure functions, no dependencies: used by clause splitting, the 公文 layer and clause lookup.
+Pure functions over the numeral characters of `rag.text.vocab`: used by clause splitting, the 公文
+layer and clause lookup.
 """
 
 from __future__ import annotations
@@ -8,8 +9,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-_DIGITS = "零一二三四五六七八九"
-_VALUE = {c: i for i, c in enumerate(_DIGITS)} | {"〇": 0, "○": 0, "两": 2}
+from rag.text.vocab import CN_NINE, CN_NUMERALS, CN_ONE_TO_TEN, CN_ZEROS, DOC_NUMBER, HAN, LAW_TYPES
+
+_DIGITS = "零" + CN_NINE
+_VALUE = {c: i for i, c in enumerate(_DIGITS)} | dict.fromkeys(CN_ZEROS, 0) | {"两": 2}
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 
 
@@ -55,25 +58,24 @@ def cn_int(s: str) -> int | None:
 
 # --- cross-references written inside a clause --------------------------------------------------
 
-_NUM = r"[零〇一二三四五六七八九十百千两\d]+"
-_SELF_WORDS = "法|条例|办法|规定|解释|细则|决定|规则|实施细则|实施办法|准则|章程"
-_TYPE_END = "法|法典|条例|办法|规定|解释|细则|决定|规则"
+_NUM = rf"[{CN_NUMERALS}\d]+"
+_SELF_WORDS = "|".join(LAW_TYPES)  # 本法, 本条例, 本实施细则 …: the document itself
+_ZHI = rf"之[{CN_ONE_TO_TEN}]+"
 _ARTICLE_PART = (
-    rf"第(?P<art>{_NUM})条(?P<zhi>之[一二三四五六七八九十]+)?"
+    rf"第(?P<art>{_NUM})条(?P<zhi>{_ZHI})?"
     rf"(?:第(?P<para>{_NUM})款)?(?:第[（(]?(?P<item>{_NUM})[）)]?项)?"
-    rf"(?:(?:至|到|—|－|-)第{_NUM}条(?:之[一二三四五六七八九十]+)?)?"
+    rf"(?:(?:至|到|—|－|-)第{_NUM}条(?:{_ZHI})?)?"
 )
-_DOC_NUMBER = r"[^（）()《》，。；\s]{1,20}?[〔\[［【]\d{4}[〕\]］】]\s*第?\d+\s*号"
 _TITLED_ARTICLE = _ARTICLE_PART.replace("?P<", "?P<t_")
 _REF_RE = re.compile(
-    rf"(?P<titled>《(?P<title>[^《》\n]{{2,80}})》(?:[（(](?P<number>{_DOC_NUMBER})[）)])?(?:{_TITLED_ARTICLE})?)"
+    rf"(?P<titled>《(?P<title>[^《》\n]{{2,80}})》(?:[（(](?P<number>{DOC_NUMBER})[）)])?(?:{_TITLED_ARTICLE})?)"
     rf"|(?P<self>本(?P<word>{_SELF_WORDS})(?:{_ARTICLE_PART.replace('?P<', '?P<s_')}))"
     rf"|(?P<this>本条(?!例)(?:第(?P<this_para>{_NUM})款)?(?:第[（(]?(?P<this_item>{_NUM})[）)]?项)?)"
     rf"|(?P<bare>{_ARTICLE_PART.replace('?P<', '?P<b_')})"
-    rf"|(?P<prev_para>前(?P<count>[两二三四五六七八九])?款)"
+    rf"|(?P<prev_para>前(?P<count>[两{CN_NINE[1:]}])?款)"
     rf"|(?P<prev_art>前条)"
 )
-_UNBRACKETED = re.compile(rf"([\u4e00-\u9fff]{{2,40}}?(?:{_TYPE_END}))$")
+_UNBRACKETED = re.compile(rf"([{HAN}]{{2,40}}?(?:{_SELF_WORDS}))$")
 _LEAD_VERBS = re.compile(r"^.*(?:依照|依据|根据|按照|违反|适用|参照|执行|遵守|或者|以及|规定的|实施)")
 
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from rag.text.vocab import CN_NUMERALS
+
 KEY_SEP = "："
 PAIR_SEP = "；"
 _SERIAL_KEY = re.compile(r"^(序号|编号|序|No\.?|#)$", re.I)
-_SERIAL_VALUE = re.compile(r"^[(（]?[\d一二三四五六七八九十百零〇]{1,6}[)）.．、]?$")
+_SERIAL_VALUE = re.compile(rf"^[(（]?[\d{CN_NUMERALS}]{{1,6}}[)）.．、]?$")
 
 
 def render_row(pairs: Iterable[tuple[str, str]]) -> str:

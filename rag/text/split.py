@@ -21,11 +21,12 @@ from typing import Protocol
 from rag.text.clean import clean_spans, stripped_lines
 from rag.text.numerals import cn_int
 from rag.text.rows import parse_row, row_label
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN
 
 CHUNKER_VERSION = 1
 MAX_CHARS = 600
 
-_CN = "零〇一二三四五六七八九十百千两"
+_CN = CN_NUMERALS
 _ARTICLE = re.compile(rf"^第[{_CN}\d]+条(?:之[{_CN}]+)?(?=[\s\u3000]|$)")
 # 第X条 run into its text (PDFs and Word tabs lose the space): taken only as the next article in sequence
 _ARTICLE_RUN_IN = re.compile(rf"^第([{_CN}\d]+)条(?![之规的、和至及或第])")
@@ -44,7 +45,7 @@ _ITEM_STYLES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("num_dot", re.compile(r"^\d{1,3}(?:[.．](?!\d)|、)")),
     ("num_paren", re.compile(r"^[(（]\d{1,3}[)）]")),
     ("circled", re.compile(r"^[①-⑳]")),
-    ("cn_shi", re.compile(r"^[一二三四五六七八九十]{1,2}(?:是|要)")),
+    ("cn_shi", re.compile(rf"^[{CN_ONE_TO_TEN}]{{1,2}}(?:是|要)")),
 )
 _ITEM_RANK = {name: rank for rank, (name, _) in enumerate(_ITEM_STYLES)}
 _LEGAL_RANK = {"编": 1, "分编": 2, "章": 3, "节": 4}

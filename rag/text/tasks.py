@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.text.rows import KEY_SEP, PAIR_SEP
+from rag.text.vocab import CN_NINE
 
 _TASK_COL = re.compile(r"任务|工作内容|主要内容|具体内容|措施|事项|工作要点|工作举措|目标任务")
 _UNIT_COL = re.compile(r"(责任|牵头|配合|协办|主办|承办|参与|实施)(单位|部门|主体|处室)|责任人")
@@ -33,7 +34,7 @@ _DATE_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"{_YEAR}(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日"), "ymd"),
     (re.compile(rf"{_YEAR}第?([一二三四1-4])\s*季度"), "quarter"),
     (re.compile(rf"{_YEAR}(上半年|下半年|年中|年底|年末|(?<=年)底|(?<=年)末)"), "half"),
-    (re.compile(rf"{_YEAR}(十[一二]?|[一二三四五六七八九]|\d{{1,2}})\s*月"), "ym"),
+    (re.compile(rf"{_YEAR}(十[一二]?|[{CN_NINE}]|\d{{1,2}})\s*月"), "ym"),
     (re.compile(r"(\d{4})\s*年"), "y"),
 )
 _CLOSED = re.compile(r"前|底|末|完成|截止|之内|以内")

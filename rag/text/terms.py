@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 import jieba
 
 from rag.text.tokens import STOPWORDS, keep_token, tokenize
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN, PRC
 
 TERMS_VERSION = 1  # bump when `library_terms` or `TermTokenizer` would give other terms or tokens
 MAX_TERM_CHARS = 24
@@ -48,13 +49,12 @@ _QUOTED = re.compile(r"[“\"]([^“”\"\n]{2,16})[”\"]")
 _ABBREV = re.compile(rf"以下(?:简称|统称)为?[“\"]?([{_HAN}A-Za-z0-9{SEPARATORS}]{{2,16}})[”\"]?[）)]")
 _DEFINED = re.compile(rf"所称的?([{_HAN}A-Za-z0-9{SEPARATORS}]{{2,30}}?)，?(?:是指|系指|指的是|指|包括)")
 _IS = re.compile(
-    rf"(?:^|[。；：！？\n])\s*(?:第[一二三四五六七八九十百零〇\d]+条\s*)?(?:[（(][一二三四五六七八九十\d]+[）)]|\d+[.．、])?"
+    rf"(?:^|[。；：！？\n])\s*(?:第[{CN_NUMERALS}\d]+条\s*)?(?:[（(][{CN_ONE_TO_TEN}\d]+[）)]|\d+[.．、])?"
     rf"\s*[“\"]?([{_HAN}]{{2,12}})[”\"]?，?(?:是指|系指)"
 )
 _RUN = re.compile(rf"[{_HAN}]+")
 _UNITS = "元日天年月周条款项章节个次倍名人件期号"
-_NUMERIC = re.compile(rf"第?[零〇一二三四五六七八九十百千万亿两]+[{_UNITS}]?")
-_PRC = "中华人民共和国"
+_NUMERIC = re.compile(rf"第?[{CN_NUMERALS}亿]+[{_UNITS}]?")
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,8 @@ def title_terms(title: str) -> list[str]:
     """A title (or a 《》 name) as terms: itself and, for 中华人民共和国X, X."""
     title = title.strip()
     out = [title]
-    if title.startswith(_PRC) and len(title) > len(_PRC) + 1:
-        out.append(title[len(_PRC) :])
+    if title.startswith(PRC) and len(title) > len(PRC) + 1:
+        out.append(title[len(PRC) :])
     return [t for t in out if valid_term(t)]
 
 

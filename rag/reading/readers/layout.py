@@ -23,9 +23,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rag.text.vocab import CN_NUMERALS
+
 TABLE_GAP = 2.5  # em between two OCR text boxes on one line: cells of a table, joined by a TAB
 # A line starting a numbered item never continues the line before it.
-_CN_NUM = "一二三四五六七八九十百千零〇两"
+_CN_NUM = CN_NUMERALS
 ITEM_START = re.compile(
     rf"^(?:第[{_CN_NUM}\d]+[条章节编](?:[\s　]|$)"  # 第一条　 第二章 (a cross reference 第十条的 does not count)
     rf"|[{_CN_NUM}]+[、．]"  # 一、 二．

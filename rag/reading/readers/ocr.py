@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-import re
 import statistics
 import threading
 import time
@@ -32,6 +31,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
+
+from rag.text.vocab import doc_number_brackets
 
 from .base import Extracted, ReaderUnavailable
 from .layout import Line, PageLines, chars_to_lines, drop_furniture, is_wide, layout_text
@@ -119,12 +120,6 @@ def engine() -> Any:
         return _engine
 
 
-# 文号 brackets the recogniser misreads: 甬民发[2022〕12号, 国办发【2019）5号 -> 〔2022〕, 〔2019〕 (GB/T 9704)
-_DOC_NUMBER_YEAR = re.compile(
-    r"(?<=[\u4e00-\u9fff])\s*[\[【〔［(（{〈]\s*((?:19|20)\d{2})\s*[\]】〕］)）}〉]\s*(?=\d{1,5}\s*号)"
-)
-
-
 def _tidy(text: str) -> str:
     """Spaces the recogniser put between two Chinese characters are not in the text: drop them."""
     out = []
@@ -160,7 +155,7 @@ def _punctuation(text: str) -> str:
             elif out[j] == "(" and ch == "）":
                 out[j] = "（"
         out.append(ch)
-    return _DOC_NUMBER_YEAR.sub(r"〔\1〕", "".join(out))
+    return doc_number_brackets("".join(out))  # 甬民发[2022〕12号, 国办发【2019）5号 -> 〔2022〕, 〔2019〕
 
 
 def _box_chars(box: Any, text: str, word_boxes: Any, run: int) -> list[dict[str, Any]]:

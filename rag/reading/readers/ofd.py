@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN
+
 from .base import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_UNPACKED, Extracted, check_zip, zip_has
 from .table import Cell, table_lines_by_row
 
@@ -46,9 +48,9 @@ MAX_PAGES = 5000
 
 # A line that starts a numbered item never continues the line before it.
 ITEM_RE = re.compile(
-    r"(第[一二三四五六七八九十百千零〇两\d]+[编章节条款项部]"
-    r"|[一二三四五六七八九十百]+[、．.]"
-    r"|[（(][一二三四五六七八九十百\d]+[)）]"
+    rf"(第[{CN_NUMERALS}\d]+[编章节条款项部]"
+    rf"|[{CN_ONE_TO_TEN}百]+[、．.]"
+    rf"|[（(][{CN_ONE_TO_TEN}百\d]+[)）]"
     r"|\d+(?:[、．]|\.(?!\d))"
     r"|[①-⑳㈠-㈩])"
 )

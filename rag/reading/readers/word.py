@@ -90,6 +90,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from rag.text.vocab import CN_NINE, CN_NUMERALS, CN_ONE_TO_TEN
+
 from .base import MAX_ZIP_MEMBER_BYTES, MAX_ZIP_UNPACKED, Extracted, check_zip, zip_has
 from .table import Cell, table_lines
 
@@ -291,7 +293,7 @@ def _grouped(n: int, digits: str, small: tuple[str, ...], big: tuple[str, ...], 
 
 def _cn_counting(n: int, zero: str = "\u25cb") -> str:
     """chineseCounting: 一…九, 十…九十九 with 十, then digit by digit (100 -> 一○○, per [MS-DOCX] 2.4)."""
-    digits = zero + "一二三四五六七八九"
+    digits = zero + CN_NINE
     if n < 10:
         return digits[n]
     if n < 100:
@@ -351,15 +353,15 @@ _FORMATS: dict[str, Callable[[int], str]] = {
     "ordinal": lambda n: f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}",
     "chineseCounting": _cn_counting,
     "taiwaneseCounting": _cn_counting,
-    "chineseCountingThousand": _counting("零一二三四五六七八九", "十百千", "万亿", True, "ten"),
-    "taiwaneseCountingThousand": _counting("零一二三四五六七八九", "十百千", "萬億", True, "ten"),
+    "chineseCountingThousand": _counting("零" + CN_NINE, "十百千", "万亿", True, "ten"),
+    "taiwaneseCountingThousand": _counting("零" + CN_NINE, "十百千", "萬億", True, "ten"),
     "chineseLegalSimplified": _counting("零壹贰叁肆伍陆柒捌玖", "拾佰仟", "万亿", True, ""),
     "ideographLegalTraditional": _counting("零壹貳參肆伍陸柒捌玖", "拾佰仟", "萬億", True, ""),
-    "japaneseCounting": _counting("〇一二三四五六七八九", "十百千", "万億", False, "all"),
+    "japaneseCounting": _counting("〇" + CN_NINE, "十百千", "万億", False, "all"),
     "japaneseLegal": _counting("〇壱弐参四伍六七八九", "拾百阡", "萬億", False, ""),
-    "ideographDigital": lambda n: "".join("〇一二三四五六七八九"[int(c)] for c in str(n)),
-    "japaneseDigitalTenThousand": lambda n: "".join("〇一二三四五六七八九"[int(c)] for c in str(n)),
-    "taiwaneseDigital": lambda n: "".join("\u25cb一二三四五六七八九"[int(c)] for c in str(n)),
+    "ideographDigital": lambda n: "".join(("〇" + CN_NINE)[int(c)] for c in str(n)),
+    "japaneseDigitalTenThousand": lambda n: "".join(("〇" + CN_NINE)[int(c)] for c in str(n)),
+    "taiwaneseDigital": lambda n: "".join(("\u25cb" + CN_NINE)[int(c)] for c in str(n)),
     "ideographTraditional": lambda n: _fixed(n, _STEMS),
     "ideographZodiac": lambda n: _fixed(n, _BRANCHES),
     "ideographZodiacTraditional": lambda n: _STEMS[(n - 1) % 10] + _BRANCHES[(n - 1) % 12] if 1 <= n <= 60 else str(n),
@@ -666,8 +668,8 @@ def _label_sep(label: str, suff: str, text: str) -> str:
 
 _CONTROL = {c: " " for c in range(32)}  # TAB and newline carry meaning in our lines; w:t never should
 _NEW_ITEM = re.compile(
-    r"[\s\u3000]*(?:第[零〇一二三四五六七八九十百千\d]+(?:编|章|节|条|部分|篇)"
-    r"|[一二三四五六七八九十]{1,3}[、．.]|[（(][一二三四五六七八九十\d]{1,3}[）)]"
+    rf"[\s\u3000]*(?:第[{CN_NUMERALS}\d]+(?:编|章|节|条|部分|篇)"
+    rf"|[{CN_ONE_TO_TEN}]{{1,3}}[、．.]|[（(][{CN_ONE_TO_TEN}\d]{{1,3}}[）)]"
     r"|\d{1,3}(?:[、．.](?!\d)|[）)])|[①-⑳])"
 )
 _ENDS_SENTENCE = re.compile(r"[。；;！!？?：:][”’」』）)]*[\s\u3000]*$")
