@@ -153,6 +153,27 @@ def test_api_search_over_http_equals_the_cli(index_dir, capsys):
     assert body["hits"][0]["text"] == "第二条 养老服务补贴标准为每人每月200元。"
 
 
+def test_app_hit_card_shows_status_and_the_date_control_searches_as_of(index_dir, monkeypatch):
+    import datetime as dt
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import REPO
+
+    monkeypatch.setenv("RAG_INDEX", str(index_dir))
+    monkeypatch.setenv("RAG_CORPUS", str(index_dir.parent / "lib"))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.sidebar.selectbox[0].select("lexical").run()
+    at.text_input[0].input("养老服务补贴标准").run()
+    assert not at.exception
+    assert [c.value for c in at.caption if "效力" in c.value][0] == "效力：现行有效 · 施行日期：2023-03-01"
+    at.date_input(key="as-of").set_value(dt.date(2023, 2, 1)).run()
+    assert not at.exception
+    assert [c.value for c in at.caption if "效力" in c.value][0] == "效力：现行有效 · 施行日期：2019-07-01"
+    shown = [m.value for m in at.markdown]
+    assert "<div class='clause'><mark>第二条 养老服务补贴标准为每人每月200元。</mark></div>" in shown
+
+
 def test_status_book_is_built_once_per_store_state(index_dir):
     index = ClauseIndex.load(index_dir)
     book = status_book(index)
