@@ -20,6 +20,7 @@ An `EmbedderSpec` (backend, model, prompts) is what an index records in its mani
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import os
 from collections.abc import Sequence
@@ -40,6 +41,17 @@ ALLOW_DOWNLOADS_ENV = "RAG_ALLOW_DOWNLOADS"  # "1": a hub model may be downloade
 def downloads_allowed() -> bool:
     """Whether the user let rag fetch models from the network (RAG_ALLOW_DOWNLOADS=1)."""
     return os.environ.get(ALLOW_DOWNLOADS_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+ST_EXTRA = "needs the st extra: pip install 'rag[st]'"
+
+
+def _installed(module: str) -> bool:
+    """Whether `module` can be found, without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _hub_cached(model: str) -> bool:
@@ -256,6 +268,8 @@ class SentenceTransformerEmbedder:
         An index folder's manifest names its model, so a handed-over index must not be able to
         make rag reach the network: a hub name is only loaded from the local cache by default.
         """
+        if not _installed("sentence_transformers"):  # found, not imported: the offline switches come first
+            raise ValueError(f"the embedder {spec.model!r} {ST_EXTRA} (sentence-transformers is not installed)")
         local = Path(spec.model).expanduser().is_dir()
         online = downloads_allowed()
         if not local and not online and not _hub_cached(spec.model):
@@ -267,7 +281,10 @@ class SentenceTransformerEmbedder:
         if not online:  # before the import: huggingface_hub reads these once
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # installed, but it or torch cannot be imported
+            raise ValueError(f"the embedder {spec.model!r} {ST_EXTRA} ({exc})") from exc
 
         self.spec = spec
         try:

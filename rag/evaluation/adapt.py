@@ -54,7 +54,10 @@ def train(
 
     Queries without positives are ignored. Returns W as float32 (d, d).
     """
-    import torch
+    try:
+        import torch
+    except ImportError as exc:
+        raise ValueError(f"training needs torch, in the st extra: pip install 'rag[st]' ({exc})") from exc
     from tqdm.auto import tqdm
 
     keep = [i for i, p in enumerate(positives) if len(p)]

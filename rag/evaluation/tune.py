@@ -343,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--epochs", type=float, default=QuerySettings.epochs,
                    help="with --queries: passes over the questions")
     a = p.parse_args(argv)
+    try:
+        import torch  # noqa: F401
+    except ImportError as exc:
+        p.error(f"training needs torch, in the st extra: pip install 'rag[st]' ({exc})")
     if a.queries:
         if a.corpus:
             p.error("give either a corpus (both sides, self-supervised pairs) or --queries (the query side)")

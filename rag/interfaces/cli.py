@@ -281,7 +281,12 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from rag.interfaces.api import serve
+    try:
+        import uvicorn  # noqa: F401  (serve runs it)
+
+        from rag.interfaces.api import serve
+    except ImportError as exc:  # starlette and uvicorn come with the server extra
+        return _fail(args, "serve", f"needs the server extra: pip install 'rag[server]' ({exc})")
 
     store = None
     if args.store:

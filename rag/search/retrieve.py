@@ -436,7 +436,10 @@ class Searcher:
     def _rerank(self, query: str, order: list[str]) -> list[str]:
         """Re-order the top `rerank_top` candidates by the cross-encoder's score."""
         if self._cross is None:
-            from sentence_transformers import CrossEncoder
+            try:
+                from sentence_transformers import CrossEncoder
+            except ImportError as exc:
+                raise ValueError(f"the re-rank model needs the st extra: pip install 'rag[st]' ({exc})") from exc
 
             self._cross = CrossEncoder(self.config.rerank_model, device="cpu")
         head, tail = order[: self.config.rerank_top], order[self.config.rerank_top :]

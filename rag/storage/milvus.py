@@ -109,6 +109,9 @@ def _key(where: str, collection: str) -> tuple[str, str]:
     return (os.path.abspath(where) if _local(where) else where, collection)
 
 
+MILVUS_EXTRA = "needs the milvus extra: pip install 'rag[milvus]'"
+
+
 def _local(uri: str) -> bool:
     """Whether `uri` names a milvus-lite folder (run in this process) rather than a server."""
     return "://" not in uri
@@ -207,10 +210,16 @@ def connect(uri: str):
 
     Raises:
         StoreBusyError: another process has the milvus-lite folder open.
-        StoreError: Milvus cannot be opened there (the message says why).
+        StoreError: Milvus cannot be opened there (the message says why), or the milvus extra is not installed.
     """
-    from pymilvus import MilvusClient
-    from pymilvus.exceptions import MilvusException
+    try:
+        from pymilvus import MilvusClient
+        from pymilvus.exceptions import MilvusException
+
+        if _local(uri):
+            import milvus_lite  # noqa: F401  (pymilvus runs it for a FILE.db store)
+    except ImportError as exc:
+        raise StoreError(f"the Milvus store {uri} {MILVUS_EXTRA} ({exc})") from exc
 
     _quiet_logs()
     with _listening() as notes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import mht, ocr, ofd, office, pdf, plain, sheet, slides, web, word
+from . import extras, mht, ocr, ofd, office, pdf, plain, sheet, slides, web, word
 from .base import Extracted, Reader, ReaderUnavailable
 
 __all__ = ["READERS", "Extracted", "Reader", "ReaderUnavailable", "reader_for", "supported_suffixes", "by_name"]
@@ -20,14 +20,14 @@ READERS: tuple[Reader, ...] = (
     Reader("html", (".html", ".htm", ".shtml", ".xhtml"), web.read_html, 4, web.NEEDS, web.sniff),
     Reader("mht", (".mht", ".mhtml"), mht.read_mht, 2, mht.NEEDS, mht.sniff),
     Reader("docx", (".docx",), word.read_docx, 5, word.NEEDS, word.sniff),
-    Reader("pdf", (".pdf",), pdf.read_pdf, 5, pdf.NEEDS, pdf.sniff),
+    Reader("pdf", (".pdf",), pdf.read_pdf, 5, pdf.NEEDS, pdf.sniff, extras.pdf),
     Reader("image", (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"), ocr.read_image, 3, ocr.NEEDS, ocr.sniff,
            ocr.available),
     Reader("doc", (".doc", ".wps"), office.read_office, 3, office.NEEDS, office.sniff, office.available),
     Reader("ofd", (".ofd",), ofd.read_ofd, 2, ofd.NEEDS, ofd.sniff),
-    Reader("slides", (".pptx", ".ppt", ".dps"), slides.read_slides, 1, slides.NEEDS, slides.sniff),
-    Reader("xlsx", (".xlsx", ".xlsm"), sheet.read_xlsx, 1, sheet.NEEDS, sheet.sniff),
-    Reader("xls", (".xls", ".et"), sheet.read_xls, 2, sheet.NEEDS_XLS, sheet.sniff_xls, office.available),
+    Reader("slides", (".pptx", ".ppt", ".dps"), slides.read_slides, 1, slides.NEEDS, slides.sniff, extras.slides),
+    Reader("xlsx", (".xlsx", ".xlsm"), sheet.read_xlsx, 1, sheet.NEEDS, sheet.sniff, extras.xlsx),
+    Reader("xls", (".xls", ".et"), sheet.read_xls, 2, sheet.NEEDS_XLS, sheet.sniff_xls, extras.xls),
     Reader("csv", (".csv",), sheet.read_csv, 1, sheet.NEEDS_CSV),
 )  # fmt: skip
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from rag.text.vocab import doc_number_brackets
 
+from . import extras
 from .base import Extracted, ReaderUnavailable
 from .layout import Line, PageLines, chars_to_lines, drop_furniture, is_wide, layout_text
 
@@ -61,15 +62,9 @@ def sniff(data: bytes) -> bool:
 
 
 def available() -> str | None:
-    """None when OCR can run, else what is missing and how to install it."""
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError as e:
-        return (
-            f"OCR needs the Python package rapidocr-onnxruntime ({e}); "
-            "install it with: pip install rapidocr-onnxruntime"
-        )
-    return None
+    """None when OCR can run, else what is missing and how to install it (the office extra)."""
+    why = extras.missing("rapidocr_onnxruntime", "cv2", "PIL")
+    return f"OCR with rapidocr-onnxruntime {why}" if why else None
 
 
 @contextmanager
