@@ -431,35 +431,34 @@ class _Styles:
             if is_default and st.get(_w("type")) == "paragraph" and self.default is None:
                 self.default = sid
 
-    def num_pr(self, style_id: str | None) -> tuple[str | None, int | None]:
-        """(numId, ilvl) a style gives, following basedOn; each found independently, nearest first."""
-        num_id: str | None = None
-        ilvl: int | None = None
+    def chain(self, style_id: str | None) -> Iterator[_Style]:
+        """The style and those it is based on (basedOn), nearest first; loops and unknown ids end it."""
         seen: set[str] = set()
         while style_id and style_id not in seen and len(seen) < 50:
             seen.add(style_id)
             s = self.by_id.get(style_id)
             if s is None:
-                break
+                return
+            yield s
+            style_id = s.based_on
+
+    def num_pr(self, style_id: str | None) -> tuple[str | None, int | None]:
+        """(numId, ilvl) a style gives, following basedOn; each found independently, nearest first."""
+        num_id: str | None = None
+        ilvl: int | None = None
+        for s in self.chain(style_id):
             num_id = num_id if num_id is not None else s.num_id
             ilvl = ilvl if ilvl is not None else s.ilvl
-            style_id = s.based_on
         return num_id, ilvl
 
     def heading_level(self, style_id: str | None) -> int | None:
         """Heading level 1-9 a style gives, following basedOn: the nearest outlineLvl, else a built-in
         heading's number; None for body text."""
-        seen: set[str] = set()
-        while style_id and style_id not in seen and len(seen) < 50:
-            seen.add(style_id)
-            s = self.by_id.get(style_id)
-            if s is None:
-                break
+        for s in self.chain(style_id):
             if s.outline is not None:
                 return s.outline + 1 if 0 <= s.outline <= 8 else None
             if s.heading is not None:
                 return s.heading
-            style_id = s.based_on
         return None
 
 
