@@ -13,28 +13,16 @@ from dataclasses import replace
 
 from rag.answers.extract import extract, marker_runs, question_focus
 from rag.answers.generate import LLMBusy, LLMError, any_verified, generate, parse_llm
-from rag.answers.refs import Titles, resolve
+from rag.answers.refs import resolve
 from rag.answers.types import AskResult
 from rag.citing.cite import citation
 from rag.search.retrieve import Filters, Hit, Searcher
 from rag.storage.store import Store
+from rag.storage.titles import titles_of
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_LLM_TIMEOUT = 60.0
-_TITLES: dict[int, tuple[object, Titles]] = {}  # id(store.docs) -> (that mapping, its lookup tables)
-
-
-def titles_of(store: Store) -> Titles:
-    """The title/文号 lookup over a store's documents, built once per state of its document map
-    (not on every question: a province's library holds hundreds of thousands of documents)."""
-    docs = store.docs
-    got = _TITLES.get(id(docs))
-    if got is None or got[0] is not docs:
-        if len(_TITLES) >= 4:
-            _TITLES.clear()
-        got = _TITLES[id(docs)] = (docs, Titles(docs))
-    return got[1]
 
 
 def ask(

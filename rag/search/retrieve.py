@@ -20,14 +20,15 @@ import numpy as np
 
 from rag.citing.cite import citation, highlight
 from rag.embedding.embed import Embedder, make_embedder
-from rag.reading.load import normalise_title
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
 from rag.storage.catalogue import status_book
 from rag.storage.store import DocInfo, Scope, Store
+from rag.storage.titles import titles_of
 from rag.text.effective import iso_date
 from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
 from rag.text.split import Clause
+from rag.text.vocab import CN_NUMERALS, doc_type, normalise_title
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,10 @@ MAX_K = 1000  # the most hits one search returns
 MAX_CANDIDATES = 100_000
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
-_CN_NUM = "零〇一二三四五六七八九十百千两"
+_CN_NUM = CN_NUMERALS
 _FILLERS = re.compile(r"请问|我想问一下|我想问|想咨询一下|咨询一下|怎么办|应该怎么处理|该怎么办|吗[？?]?$|[？?！!]")
 _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,})[”\"」』]")
 _REF = re.compile(rf"第\s*([{_CN_NUM}\d]+)\s*条(之[{_CN_NUM}]+)?")
-_TYPE_WORDS = (
-    "司法解释", "解释", "法典", "法", "条例", "规定", "办法", "细则", "规则", "决定", "决议", "通知", "意见",
-    "方案", "计划", "要点", "规划", "纲要", "讲话", "报告", "批复", "答复", "公告", "标准",
-)  # fmt: skip
 
 
 FUSIONS = ("score", "rrf")
@@ -313,17 +310,6 @@ def neighbours(store: Store, clause: Clause, n: int = 1) -> list[Clause]:
     return clauses[max(0, pos - n) : pos + n + 1]
 
 
-def doc_type(title: str) -> str:
-    """Document type from its title's ending (法, 条例, 办法, 通知, 要点, …), else 其他."""
-    if re.search(r"最高人民(法院|检察院)", title) and re.search(r"解释|规定|批复|决定", title):
-        return "司法解释"
-    t = re.sub(r"\d+篇$", "", normalise_title(title))  # "…工作计划3篇": a collection of 计划
-    for w in _TYPE_WORDS:
-        if t.endswith(w) or re.search(rf"{w}(（[^）]*）|\([^)]*\))?$", t):
-            return "法律" if w in ("法", "法典") else w
-    return "其他"
-
-
 def clean_query(query: str) -> str:
     """A question without '/' joins and consultation fillers (请问, 怎么办, 吗？)."""
     return _FILLERS.sub(" ", query.replace("/", " ").replace("／", " ")).strip() or query
@@ -361,9 +347,6 @@ class Searcher:
         self._library: tuple[int, frozenset[str], frozenset[str]] | None = None  # (document count, in, out)
         self._qcache: dict[str, np.ndarray] = {}
         self._tcache: dict[str, np.ndarray] = {}  # vectors by the query encoder
-        self._titles: dict[str, list[str]] = {}
-        for d in sorted(index.docs.values(), key=lambda d: d.date or "", reverse=True):
-            self._titles.setdefault(normalise_title(d.title), []).append(d.doc_id)
 
     @property
     def embedder(self) -> Embedder:
@@ -459,11 +442,8 @@ class Searcher:
         return None
 
     def named_docs(self, query: str) -> list[str]:
-        """Documents whose title the question names (longest titles win over their substrings)."""
-        q = re.sub(r"\s+", "", query)
-        found = [t for t in self._titles if len(t) >= 2 and t in q]
-        found = [t for t in found if not any(t != o and t in o for o in found)]
-        return [d for t in found for d in self._titles[t]]
+        """Documents whose title the question names (longest titles win over their substrings), newest first."""
+        return titles_of(self.index).named(query)
 
     def clause_refs(self, query: str, allowed: set[str] | frozenset[str] | None = None) -> list[str]:
         """Ids of the clauses a question names explicitly, newest version first."""

@@ -14,10 +14,10 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
-from rag.reading.load import normalise_title
 from rag.storage.store import DocInfo, Store, Supersession
 from rag.text.effective import effective_date
 from rag.text.gongwen import wrapped_title
+from rag.text.vocab import normalise_title
 
 VERSIONS_DIR = ".versions"  # where the app keeps replaced library files
 STATUSES = ("现行有效", "已修改", "已废止", "尚未施行")
