@@ -5,17 +5,17 @@ Every piece of document text is shown through `escape_html`/`mark_html` or plain
 Readers (everyone) search and read; librarians (signed in, or named by a trusted proxy header)
 upload, replace and remove, and `rag.interfaces.audit` re-checks the role and logs each change.
 An unexpected error shows a short reference; the details go to the server log only.
-Run: streamlit run app.py   (RAG_INDEX / RAG_CORPUS override the index/ and corpus/ folders;
-RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a Milvus store instead;
-RAG_LLM=URL#MODEL offers answers written by that OpenAI-compatible chat server, every sentence
-checked, RAG_LLM_TIMEOUT seconds at most (default 60). Only the server's environment names a
-model server: nothing a visitor types does.)
+The library (open with fallback, reload on a new generation, the model server, search and ask with
+their locks) is `rag.interfaces.library.Library`, the same service the HTTP API uses.
+Run: streamlit run app.py   (settings: `rag.settings`; RAG_INDEX / RAG_CORPUS override the index/
+and corpus/ folders; RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a
+Milvus store instead; RAG_LLM=URL#MODEL offers answers written by that OpenAI-compatible chat server,
+every sentence checked. Only the server's environment names a model server: nothing a visitor types does.)
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -26,31 +26,28 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
-from rag.answers.ask import DEFAULT_LLM_TIMEOUT, ask
+from rag import settings
 from rag.answers.extract import marks
-from rag.answers.generate import parse_llm
 from rag.answers.refs import referring
 from rag.answers.types import AskResult, Ref
 from rag.citing.cite import citation, escape_html, mark_html, shared_spans
 from rag.citing.export import resolve_items, to_docx, to_markdown
 from rag.ingest.pipeline import IndexBusyError, status
 from rag.interfaces import audit, auth, upload_guard
+from rag.interfaces.library import Library
 from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
-from rag.search.retrieve import MODES, Filters, Hit, Searcher, cap_query, doc_type, neighbours
+from rag.search.retrieve import MODES, Filters, Hit, cap_query, doc_type, neighbours
 from rag.search.tasks import task_rows, to_xlsx
 from rag.storage.errors import IndexLoadError
-from rag.storage.generations import current_key, exists
+from rag.storage.generations import exists
 from rag.storage.index import ClauseIndex
 from rag.storage.store import Store
-from rag.storage.stores import open_store
 
-INDEX_DIR = os.environ.get("RAG_INDEX", "index")
-CORPUS_DIR = os.environ.get("RAG_CORPUS", "corpus")
-STORE = os.environ.get("RAG_STORE", "").strip()  # a Milvus store; empty: the RAG_INDEX folder
+SETTINGS = settings.current()
+INDEX_DIR, CORPUS_DIR = SETTINGS.index, SETTINGS.corpus
+STORE = SETTINGS.store or ""  # a Milvus store; empty: the RAG_INDEX folder
 MILVUS_REFRESH_S = 30  # how often the page re-reads a Milvus store's document records
-LLM = os.environ.get("RAG_LLM", "").strip()  # the model server; never taken from a visitor
-LLM_TIMEOUT = os.environ.get("RAG_LLM_TIMEOUT", "").strip()
 MAX_REFERRING = 10  # clauses shown under 被引用
 USERS_FILE = auth.users_path(INDEX_DIR)
 AUDIT_LOG = audit.audit_path(INDEX_DIR)
@@ -61,30 +58,12 @@ st.session_state.setdefault("basket", [])
 
 
 @st.cache_resource(show_spinner="加载索引…", max_entries=2)
-def get_searcher(index_dir: str, generation: str) -> Searcher:
-    """One Searcher per index generation; a rebuilt index gets a fresh one."""
-    return Searcher(open_store(index_dir))
-
-
-class MilvusLibrary:
-    """The Milvus searcher every session shares; the store's document records are re-read (another
-    process may have ingested) at most every `MILVUS_REFRESH_S` seconds."""
-
-    def __init__(self, spec: str):
-        self.searcher = Searcher(open_store(spec))
-        self.read_at = time.monotonic()
-
-    def current(self) -> Searcher:
-        if time.monotonic() - self.read_at > MILVUS_REFRESH_S:
-            self.searcher.index.refresh()  # type: ignore[attr-defined]
-            self.searcher = Searcher(self.searcher.index, self.searcher.embedder)  # fresh document scope
-            self.read_at = time.monotonic()
-        return self.searcher
-
-
-@st.cache_resource(show_spinner="连接 Milvus…")
-def milvus_library(spec: str) -> MilvusLibrary:
-    return MilvusLibrary(spec)
+def get_library(index_dir: str, store: str, env: str) -> Library:
+    """The library every session shares: a folder index is checked for a new generation on every run
+    (one small file read), a Milvus store's document records re-read at most every `MILVUS_REFRESH_S`
+    seconds. `env` (the settings as printed, keys left out) is part of the key only, so that a changed
+    environment, e.g. another model server, gets its own."""
+    return Library(index_dir, store or None, reload_s=MILVUS_REFRESH_S if store else 0.0)
 
 
 def run_ingest(who: auth.Identity, label: str, paths: list[str]) -> list[tuple[str, str]]:
@@ -211,13 +190,13 @@ def sign_in_box(who: auth.Identity) -> None:
                 st.error("用户名或密码不正确。")
 
 
-def sidebar(index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
+def sidebar(library: Library, index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
     """The index status, search settings and sign-in; returns the settings."""
     with st.sidebar:
         st.header("索引状态")
         st.write(f"文件：{len(index.docs)}　条款：{len(index)}")
         st.caption(escape_html(f"向量模型：{index.spec.id}（{index.dim} 维）"))
-        st.caption(f"建立于：{getattr(index, 'manifest', {}).get('created', '?')}" if not STORE else "存放：Milvus")
+        st.caption(f"建立于：{library.manifest.get('created', '?')}" if not STORE else "存放：Milvus")
         st.caption("检索层：" + "，".join(f"{t}{'✓' if ok else '…'}" for t, ok in index.tiers.items()))
         tier = status(INDEX_DIR)
         if tier and tier.get("state") == "embedding" and tier.get("total"):
@@ -234,30 +213,14 @@ def sidebar(index: Store, titles: dict[str, str], who: auth.Identity) -> dict:
             "as_of": as_of.isoformat() if as_of else None}
 
 
-def model_server() -> tuple[str | None, float]:
-    """The server's RAG_LLM and timeout; (None, …) when unset, or when malformed (logged, and said)."""
-    if not LLM:
-        return None, DEFAULT_LLM_TIMEOUT
-    try:
-        parse_llm(LLM)
-        timeout = float(LLM_TIMEOUT) if LLM_TIMEOUT else DEFAULT_LLM_TIMEOUT
-        if not 0 < timeout <= 3600:
-            raise ValueError(f"RAG_LLM_TIMEOUT must be 1 to 3600 seconds, got {LLM_TIMEOUT!r}")
-    except ValueError as exc:
-        logger.error("RAG_LLM / RAG_LLM_TIMEOUT not used: %s", exc)
-        st.caption("模型服务设置有误（见服务器日志），问答只给条款原文摘录。")
-        return None, DEFAULT_LLM_TIMEOUT
-    return LLM, timeout
-
-
-def asked(searcher: Searcher, question: str, opt: dict, llm: str | None, timeout: float) -> AskResult:
-    """`ask`, kept for the session: a click elsewhere on the page reruns the script, not the model."""
-    key = (id(searcher), question, opt["k"], opt["chosen"], opt["old"], opt["as_of"], opt["mode"], llm)
+def asked(library: Library, question: str, opt: dict, generate: bool) -> AskResult:
+    """`Library.ask`, kept for the session: a click elsewhere on the page reruns the script, not the model."""
+    key = (id(library.searcher()), question, opt["k"], opt["chosen"], opt["old"], opt["as_of"], opt["mode"], generate)
     kept = st.session_state.get("asked")
     if kept is not None and kept[0] == key:
         return kept[1]
-    result = ask(searcher, question, k=opt["k"], mode=opt["mode"], llm=llm, llm_timeout=timeout,
-                 filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
+    result = library.ask(question, k=opt["k"], mode=opt["mode"], generate=generate,
+                         filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
     st.session_state.asked = (key, result)
     return result
 
@@ -322,14 +285,17 @@ def show_refs(index: Store, h: Hit, refs: tuple[Ref, ...], key: str) -> None:
                 st.caption(f"另有 {len(found) - MAX_REFERRING} 条未列出。")
 
 
-def ask_tab(searcher: Searcher, opt: dict) -> None:
+def ask_tab(library: Library, opt: dict) -> None:
     question = st.text_input("问题", placeholder="例如：双随机抽查比例要达到多少？")
-    llm, timeout = model_server()
-    generate = llm is not None and st.checkbox("由模型生成回答（逐句核对）", value=False)
+    model = library.model
+    if model.llm and model.error:  # the reason is in the server log (written when the library was opened)
+        st.caption("模型服务设置有误（见服务器日志），问答只给条款原文摘录。")
+    generate = model.available and st.checkbox("由模型生成回答（逐句核对）", value=False)
     if question.strip():
         question = capped(question)
         with st.spinner("检索并作答…"):
-            result = asked(searcher, question, opt, llm if generate else None, timeout)
+            result = asked(library, question, opt, generate)
+        searcher = library.searcher()
         if "dense" not in searcher.tiers_for(opt["mode"]) and opt["mode"] != "lexical":
             st.caption("向量层尚未完成，本次仅用关键词检索。")
         if not result.hits:
@@ -344,8 +310,7 @@ def ask_tab(searcher: Searcher, opt: dict) -> None:
                      more=lambda h=h, refs=refs, key=key: show_refs(searcher.index, h, refs, key))  # fmt: skip
 
 
-def precedent_tab(searcher: Searcher, titles: dict[str, str], opt: dict) -> None:
-    index = searcher.index
+def precedent_tab(library: Library, index: Store, titles: dict[str, str], opt: dict) -> None:
     draft = st.text_area("粘贴草稿句子或段落（用引号“…”可检索原文短语）", height=100)
     c1, c2 = st.columns(2)
     types = sorted({doc_type(t) for t in titles.values()})
@@ -356,23 +321,23 @@ def precedent_tab(searcher: Searcher, titles: dict[str, str], opt: dict) -> None
         draft = capped(draft)
         f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
                     superseded=opt["old"], as_of=opt["as_of"])  # fmt: skip
-        hits = searcher.search(draft, k=opt["k"], filters=f, mode=opt["mode"])
+        hits = library.search(draft, k=opt["k"], filters=f, mode=opt["mode"])
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
         for h in hits:
             show_hit(index, h, f"pre-{h.clause.clause_id}", shared_spans(draft, h.clause.text))
 
 
-def study_tab(searcher: Searcher, opt: dict) -> None:
+def study_tab(library: Library, index: Store, opt: dict) -> None:
     topic = st.text_input("主题（把相关条款全部加入）", placeholder="例如：普法宣传教育")
     n_topic = st.slider("最多加入", 1, 50, 10)
     if st.button("加入该主题的条款", disabled=not topic.strip()):
-        hits = searcher.search(capped(topic), k=n_topic, mode=opt["mode"],
-                               filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
+        hits = library.search(capped(topic), k=n_topic, mode=opt["mode"],
+                              filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
         for h in hits:
             if h.clause.clause_id not in st.session_state.basket:
                 st.session_state.basket.append(h.clause.clause_id)
-    items = resolve_items(searcher.index, st.session_state.basket)
+    items = resolve_items(index, st.session_state.basket)
     if not items:
         st.info("学习材料为空：在问答或措辞参考的结果中点“加入学习材料”，或在上面按主题加入。")
     for i, it in enumerate(items):
@@ -418,7 +383,7 @@ def version_label(index: Store, d) -> str:
     return "现行"
 
 
-def library_tab(index: Store, titles: dict[str, str], who: auth.Identity) -> None:
+def library_tab(library: Library, index: Store, titles: dict[str, str], who: auth.Identity) -> None:
     rows = [
         {"文件": d.title, "类型": doc_type(d.title), "日期": d.date or "", "文号": d.doc_number or "",
          "发文机关": d.issuer or "", "条款": d.n_clauses, "格式": d.kind + ("（OCR）" if d.ocr else ""),
@@ -426,7 +391,7 @@ def library_tab(index: Store, titles: dict[str, str], who: auth.Identity) -> Non
         for d in sorted(index.docs.values(), key=lambda d: d.source)
     ]  # fmt: skip
     st.dataframe(rows, hide_index=True, width="stretch")
-    skipped = getattr(index, "manifest", {}).get("skipped", [])
+    skipped = library.manifest.get("skipped", [])
     if skipped:
         with st.expander(f"未收录的文件（{len(skipped)}）：每个文件都有原因"):
             items = "".join(f"<li>{escape_html(r['source'])}：{escape_html(r['reason'])}</li>" for r in skipped)
@@ -546,31 +511,31 @@ def page() -> None:
         show_notes(run_ingest(builder, "向量化条款", [CORPUS_DIR]))
         if not exists(INDEX_DIR):
             st.stop()
+    lib = get_library(INDEX_DIR, STORE, repr(SETTINGS))
     try:
-        searcher = milvus_library(STORE).current() if STORE else get_searcher(INDEX_DIR, current_key(INDEX_DIR))
+        index = lib.index
     except IndexLoadError as exc:  # a damaged or busy store, no generation left: say what, not "出错了"
         logger.error("library not available: %s", exc)
         detail = f"：{exc}" if who.librarian else "，请联系馆员（详情见服务器日志）。"
         st.error(escape_html(f"文库暂时无法使用{detail}"))
         st.stop()
-    index = searcher.index
-    if getattr(index, "fallback", False):  # the current generation is damaged: an older one answers
-        why = "；".join(str(p) for p in getattr(index, "problems", ())[:3]) if who.librarian else ""
+    if lib.fallback:  # the current generation is damaged: an older one answers
+        why = "；".join(lib.problems[:3]) if who.librarian else ""
         st.warning(escape_html("当前索引已损坏，正在使用较早的完整版本检索，结果可能缺少最近导入的文件。"
                                + (f"原因：{why}。重新导入即可修复。" if why else "请联系馆员重新导入。")))  # fmt: skip
     titles = {d.doc_id: d.title for d in index.docs.values()}
-    opt = sidebar(index, titles, who)
+    opt = sidebar(lib, index, titles, who)
     ask, precedent, study, tasks, library = st.tabs(["问答", "措辞参考", "学习材料", "任务", "文库"])
     with ask:
-        ask_tab(searcher, opt)
+        ask_tab(lib, opt)
     with precedent:
-        precedent_tab(searcher, titles, opt)
+        precedent_tab(lib, index, titles, opt)
     with study:
-        study_tab(searcher, opt)
+        study_tab(lib, index, opt)
     with tasks:
         tasks_tab(index)
     with library:
-        library_tab(index, titles, who)
+        library_tab(lib, index, titles, who)
 
 
 try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import http.client
 import json
 import logging
-import os
 import re
 import socket
 import threading
@@ -29,6 +28,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from rag import settings
 from rag.answers.types import Answer, AnswerSentence
 from rag.embedding.server import base_url
 from rag.text.numerals import cn_int
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-API_KEY_ENV = "RAG_LLM_API_KEY"  # sent as "Authorization: Bearer ..." when set
+API_KEY_ENV = settings.LLM_API_KEY  # sent as "Authorization: Bearer ..." when set
 EXAMPLE = "http://127.0.0.1:11434/v1#qwen2.5:7b"
 MAX_REPLY_BYTES = 2_000_000  # a longer HTTP answer is refused
 MAX_CLAUSE_CHARS = 3000  # a clause is cut here in the prompt
@@ -55,10 +55,10 @@ class LLMBusy(LLMError):
     """Every model slot is taken (`MODEL_SLOTS`): the question is answered without the model."""
 
 
-CONCURRENCY_ENV = "RAG_LLM_CONCURRENCY"
+CONCURRENCY_ENV = settings.LLM_CONCURRENCY
 # At most this many model calls at once in this process (env RAG_LLM_CONCURRENCY, default 4); a question
 # asked while all are taken is answered extractively at once, so a slow model never holds up searches.
-MODEL_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get(CONCURRENCY_ENV, "4") or 4)))
+MODEL_SLOTS = threading.BoundedSemaphore(settings.current().llm_concurrency)  # a malformed value: 4
 
 
 # -- the server --------------------------------------------------------------
@@ -189,7 +189,7 @@ class _Exchange:
         conn = cls(parts.hostname or "", parts.port, timeout=self.timeout)
         self._conn = conn
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        key = os.environ.get(API_KEY_ENV, "")
+        key = settings.current().llm_api_key
         if key:
             headers["Authorization"] = f"Bearer {key}"
         try:

