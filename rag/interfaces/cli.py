@@ -526,6 +526,21 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_timeline(args: argparse.Namespace) -> int:
+    from rag.citing.diff import find_document
+    from rag.citing.timeline import describe, timeline
+
+    index = _load(args)
+    if index is None:
+        return 2
+    try:
+        events = timeline(index, find_document(index, args.doc).doc_id)
+    except ValueError as exc:
+        return _fail(args, "timeline", str(exc))
+    print(dumps([e.to_dict() for e in events], indent=1) if args.json else "\n".join(safe(describe(e)) for e in events))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rag", description="Search Chinese policy documents clause by clause.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -675,6 +690,12 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--format", choices=("md", "docx"), help="a three-column 对照表 (old, new, what changed)")
     pd.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (needed for docx)")
     pd.set_defaults(func=_cmd_diff)
+
+    ptl = sub.add_parser("timeline", help="a document and those related to it (印发, 修订, 废止, 补充, cited) by date")
+    ptl.add_argument("doc", metavar="DOC", help="doc_id, source path, or title and date: 某市养老服务办法(2023-01-15)")
+    ptl.add_argument("--index", default=DEFAULT_INDEX)
+    ptl.add_argument("--json", action="store_true", help="print the events as a JSON list")
+    ptl.set_defaults(func=_cmd_timeline)
     return p
 
 
