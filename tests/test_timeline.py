@@ -152,3 +152,21 @@ def test_a_notice_of_the_same_date_is_the_notice_not_a_repealed_document(tmp_pat
     assert rows == [("earlier_version", T), ("self", T), ("notice", NOTICE)]  # not also "repealed"
     notice = timeline(index, _doc_id(index, NOTICE, "2023-01-15"))
     assert [(e.relation, e.doc.title) for e in notice] == [("self", NOTICE), ("issued", T)]
+
+
+def test_a_repeal_a_report_states(tmp_path):
+    """A 解读 reports that a new 办法 repeals an old 规定: the 办法 repeals it (the catalogue's reason) and the
+    解读 is the report, with its sentence."""
+    old, new, report = "某市老年人优待证管理规定", "某市敬老优待办法", "关于《某市敬老优待办法》的政策解读"
+    said = f"一、《{new}》自2024年2月1日起施行，《{old}》同时废止。"
+    library = {
+        f"{old}(2016-04-01).txt": f"{old}\n\n第一条 老年人优待证由区民政局发放。\n",
+        f"{new}(2024-01-05).txt": f"{new}\n\n第一条 老年人凭身份证享受敬老优待。\n",
+        f"{report}(2024-01-10).txt": f"{report}\n\n{said}\n",
+    }
+    index = ClauseIndex.load(_build(tmp_path, library))
+    events = timeline(index, _doc_id(index, old, "2016-04-01"))
+    assert [(e.date, e.relation, e.doc.title) for e in events] == [
+        ("2016-04-01", "self", old), ("2024-01-05", "repealed_by", new), ("2024-01-10", "repeal_report", report)]
+    assert (events[1].evidence, events[1].citation) == (f"《{new}》废止了它（据《{report}》：“{old}”）", None)
+    assert (events[2].evidence, events[2].citation) == (said, f"《{report}》 › 一、（2024-01-10）")
