@@ -170,3 +170,13 @@ def test_a_repeal_a_report_states(tmp_path):
         ("2016-04-01", "self", old), ("2024-01-05", "repealed_by", new), ("2024-01-10", "repeal_report", report)]
     assert (events[1].evidence, events[1].citation) == (f"《{new}》废止了它（据《{report}》：“{old}”）", None)
     assert (events[2].evidence, events[2].citation) == (said, f"《{report}》 › 一、（2024-01-10）")
+
+
+def test_the_notice_issuing_a_revision_is_not_repealed_by_it(index_dir):
+    """原《T》同时废止 in the 2023 办法 names the old 办法, not the 印发 notice that issues the 2023 one
+    (its wrapped title is T too): the notice stays current."""
+    index = ClauseIndex.load(index_dir)
+    by_title = {(d.title, d.date): d.doc_id for d in index.docs.values()}
+    assert by_title[(NOTICE, "2023-01-20")] not in index.superseded
+    old = index.superseded[by_title[(T, "2019-03-01")]]
+    assert old.by == by_title[(T, "2023-01-15")]

@@ -64,9 +64,16 @@ def superseded_versions(docs: Iterable[DocInfo]) -> dict[str, Supersession]:
         by_title.setdefault(normalise_title(d.title), []).append(d)
     named = _name_lookup(docs)
 
+    def issues(b: DocInfo, a: DocInfo) -> bool:
+        """b is the 印发 notice of a (it wraps a's title and is not older): never repealed by a."""
+        wrapped = wrapped_title(b.title)
+        same = bool(wrapped) and normalise_title(wrapped) == normalise_title(a.title)
+        return same and (b.date or "") >= (a.date or "")
+
     def repeal(a: DocInfo, ref: str, why: str) -> None:
         for b in named(ref):
-            if b.doc_id != a.doc_id and not (a.date and b.date and b.date > a.date) and b.doc_id not in out:
+            if b.doc_id != a.doc_id and not (a.date and b.date and b.date > a.date) and b.doc_id not in out \
+                    and not issues(b, a):
                 out[b.doc_id] = Supersession(a.doc_id, why)
 
     for a in docs:
