@@ -53,7 +53,7 @@ from rag.storage.passages import (
 )
 from rag.storage.safe_io import lexists
 from rag.storage.store import Candidate, Changes, DocInfo, Scope
-from rag.storage.store import Supersession as Supersession  # rag.storage.milvus imports it from here
+from rag.storage.store import Supersession as Supersession  # re-exported: callers import it from here too
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig
 
