@@ -536,7 +536,8 @@ def _embed_missing(
 
 
 def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: bool = True) -> int:
-    """Finish the transformer tier of the current generation (what `--background` runs)."""
+    """Finish the transformer tier of the current generation (what `--background` runs in a detached
+    process, ``python -m rag.ingest.complete``, and what ``rag complete`` runs)."""
     with writer_lock(index_dir, wait=True):
         idx = ClauseIndex.load(index_dir, full=True)
         if idx.dense is not None and not idx.problems:
@@ -559,10 +560,11 @@ def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: b
 
 
 def _spawn_completion(index_dir: str | Path, batch_size: int) -> int:
+    """Start `complete_dense` in a detached process (`rag.ingest.complete`), its output appended to
+    ``background.log`` in the index folder; returns its pid."""
     log = os.fdopen(_open_in_folder(Path(index_dir) / "background.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND), "ab")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rag.interfaces.cli", "complete", "--index", str(index_dir),
-         "--batch-size", str(batch_size)],
+        [sys.executable, "-m", "rag.ingest.complete", "--index", str(index_dir), "--batch-size", str(batch_size)],
         stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     log.close()  # the child holds its own copy
