@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import sys
 import threading
 import time
 import urllib.error
@@ -277,7 +278,8 @@ def test_serve_listens_on_loopback_by_default():
 def test_load_test_runs_and_stops_the_server(index_dir):
     from rag.evaluation.bench import load_test
 
-    rows = load_test(str(index_dir), ["市场监管", "教师待遇"], clients=(1, 2), seconds=1)
+    serve = [sys.executable, "-m", "rag.interfaces.cli", "serve"]
+    rows = load_test(str(index_dir), ["市场监管", "教师待遇"], clients=(1, 2), seconds=1, serve_cmd=serve)
     levels = [value for label, value in rows if "concurrent clients" in label]
     assert len(levels) == 2 and all("req/s" in v and "p95" in v and "errors" not in v for v in levels)
 

@@ -110,3 +110,66 @@ def test_the_check_sees_an_upward_import(tmp_path):
         assert bad == ["rag.search.retrieve"]
     finally:
         f.unlink()
+
+
+SPAWNERS = {"Popen", "run", "call", "check_call", "check_output"}  # of subprocess
+
+
+def _names_the_cli(word: str) -> bool:
+    """A word of a command line that starts rag's own CLI: its module or the `rag` console script."""
+    return word.startswith("rag.interfaces") or word == "rag" or word.endswith(("/rag", "\\rag"))
+
+
+def cli_launches(source: str, interfaces: bool = False) -> list[str]:
+    """Where a module's source starts rag's CLI as a process — a dependency on the interfaces layer no import
+    shows: a subprocess call whose command-line literal names `rag.interfaces…` or the `rag` script, and,
+    outside the interfaces layer (`interfaces` false), any string naming ``rag.interfaces.cli``
+    (a command built elsewhere and passed in; docstrings aside)."""
+    tree = ast.parse(source)
+    seen = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    found: list[str] = []
+    for node in ast.walk(tree):  # breadth first: a call before the strings in it
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if name not in SPAWNERS:
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                for word in [arg, *getattr(arg, "elts", [])]:
+                    if isinstance(word, ast.Constant) and isinstance(word.value, str) and word.value.split():
+                        if _names_the_cli(word.value.split()[0]):
+                            found.append(f"line {node.lineno}: {name}(… {word.value!r} …)")
+                            seen.add(id(word))
+        elif (not interfaces and isinstance(node, ast.Constant) and isinstance(node.value, str)
+              and "rag.interfaces.cli" in node.value and id(node) not in seen):  # fmt: skip
+            found.append(f"line {node.lineno}: {node.value!r}")
+    return found
+
+
+def test_no_module_starts_the_cli_as_a_process():
+    """Background work runs an entry point of its own layer (`python -m rag.ingest.complete`), never the CLI."""
+    bad = [
+        f"{_module(f)} {where}"
+        for f in sorted(PACKAGE.rglob("*.py"))
+        for where in cli_launches(f.read_text(encoding="utf-8"), interfaces=_layer(_module(f)) == "interfaces")
+    ]
+    assert not bad, "\n".join(bad)
+
+
+def test_the_check_sees_a_cli_launch():
+    """The checker itself, on planted sources."""
+    spawn = (
+        "import subprocess, sys\n"
+        "def go(d):\n"
+        "    subprocess.Popen([sys.executable, '-m', 'rag.interfaces.cli', 'complete', '--index', d])\n"
+        "    subprocess.run(['rag', 'ingest', d], check=True)\n"
+        "    subprocess.check_output('rag serve', shell=True)\n"
+    )
+    assert cli_launches(spawn) == [
+        "line 3: Popen(… 'rag.interfaces.cli' …)", "line 4: run(… 'rag' …)", "line 5: check_output(… 'rag serve' …)",
+    ]  # fmt: skip
+    passed_in = '"""Runs rag.interfaces.cli serve."""\nCMD = ["python", "-m", "rag.interfaces.cli", "serve"]\n'
+    assert cli_launches(passed_in) == ["line 2: 'rag.interfaces.cli'"]
+    assert cli_launches(passed_in, interfaces=True) == []  # the CLI may name itself
+    fine = "import subprocess, sys\nsubprocess.Popen([sys.executable, '-m', 'rag.ingest.complete', '--index', 'x'])\n"
+    assert cli_launches(fine) == []

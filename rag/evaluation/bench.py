@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import faiss
@@ -392,19 +393,22 @@ def _level(port: int, questions: list[str], cursor: itertools.count, n: int, sec
 
 def load_test(
     index_dir: str, questions: list[str] | None = None, clients: tuple[int, ...] = (1, 8, 32),
-    seconds: float = 10.0, k: int = 10,
+    seconds: float = 10.0, k: int = 10, serve_cmd: Sequence[str] = (),
 ) -> list[tuple[str, str]]:  # fmt: skip
     """`rag serve` over `index_dir` on a free 127.0.0.1 port, then N concurrent clients for `seconds`
     each (at most `LOAD_MAX_REQUESTS` requests per N): requests/s, p50, p95 per N. The server is
-    stopped at the end, also on failure.
+    stopped at the end, also on failure. `serve_cmd` is the command line of ``rag serve`` (the CLI
+    passes it: this layer does not start the interfaces layer's CLI by name).
 
     Raises:
+        ValueError: no `serve_cmd`.
         RuntimeError: the server did not start or its index does not load (with its log's tail).
     """
+    if not serve_cmd:
+        raise ValueError("the load test needs the command line of rag serve (rag bench passes it)")
     questions = list(questions or LOAD_QUESTIONS)
     port = _free_port()
-    cmd = [sys.executable, "-m", "rag.interfaces.cli", "serve", "--index", str(index_dir),
-           "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    cmd = [*serve_cmd, "--index", str(index_dir), "--host", "127.0.0.1", "--port", str(port)]
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
         try:
@@ -443,7 +447,8 @@ def print_table(rows: list[tuple[str, str]]) -> None:
         print(f"| {a.ljust(w)} | {b} |")
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, serve_cmd: Sequence[str] = ()) -> int:
+    """`rag bench`; `serve_cmd` is the command line of ``rag serve`` the load test starts."""
     import argparse
 
     p = argparse.ArgumentParser(prog="rag bench", description=__doc__)
@@ -488,7 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += synthetic(a.synthetic)
     if want("load"):
         questions = read_load_questions(a.load_questions) if a.load_questions else None
-        rows += load_test(a.index, questions, tuple(a.load_clients or (1, 8, 32)), a.load_seconds)
+        rows += load_test(a.index, questions, tuple(a.load_clients or (1, 8, 32)), a.load_seconds,
+                          serve_cmd=serve_cmd)
     print_table(rows)
     return 0
 

@@ -778,7 +778,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["bench"]:  # its own options (argparse REMAINDER drops leading --flags)
         from rag.evaluation.bench import main as bench_main
 
-        return bench_main(argv[1:])
+        return bench_main(argv[1:], serve_cmd=[sys.executable, "-m", "rag.interfaces.cli", "serve"])
     if argv[:1] == ["train-encoder"]:
         from rag.evaluation.tune import main as tune_main
 
