@@ -541,6 +541,19 @@ def _cmd_timeline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_citations(args: argparse.Namespace) -> int:
+    from rag.citing.citations import describe, stale
+
+    if not args.stale:
+        return _fail(args, "citations", "say which: --stale (citations of superseded documents or moved articles)")
+    index = _load(args)
+    if index is None:
+        return 2
+    found = stale(index)
+    print(dumps([s.to_dict() for s in found], indent=1) if args.json else "\n".join(safe(describe(s)) for s in found))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="rag", description="Search Chinese policy documents clause by clause.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
@@ -696,6 +709,12 @@ def build_parser() -> argparse.ArgumentParser:
     ptl.add_argument("--index", default=DEFAULT_INDEX)
     ptl.add_argument("--json", action="store_true", help="print the events as a JSON list")
     ptl.set_defaults(func=_cmd_timeline)
+
+    pci = sub.add_parser("citations", help="citations to review: of superseded documents, of moved or changed articles")
+    pci.add_argument("--stale", action="store_true", help="list the stale citations of current documents")
+    pci.add_argument("--index", default=DEFAULT_INDEX)
+    pci.add_argument("--json", action="store_true", help="print them as a JSON list")
+    pci.set_defaults(func=_cmd_citations)
     return p
 
 
