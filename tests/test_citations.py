@@ -182,3 +182,28 @@ def test_stale_citations_of_the_administrative_review_regulations(tmp_path):
     assert moved[("第六十二条", "第三十七条")] == "第八十三条"
     assert all(s.citation.doc.title == "中华人民共和国行政复议法实施条例" for s in found)
     assert len(found) == 16
+
+
+@pytest.mark.slow
+@needs_shared
+def test_stale_citations_of_the_company_law_interpretations(tmp_path):
+    """Two 公司法 interpretations (2011, 2020) cite 公司法 2018 articles, renumbered in 2023; a mention a clause repeats
+    (规定（四）第二十二条 names 公司法第七十一条第二款 in both paragraphs) is listed once."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for path in ("民法商法/公司法(2018-10-26).md", "民法商法/公司法(2023-12-29).md",
+                 "司法解释/最高人民法院关于适用《公司法》若干问题的规定（三）(2011-01-27).md",
+                 "司法解释/最高人民法院关于适用《公司法》若干问题的规定（四）(2020-12-29).md"):  # fmt: skip
+        (lib / path.split("/")[1]).write_bytes((LAWS / path).read_bytes())
+    ingest([lib], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
+    found = stale(ClauseIndex.load(tmp_path / "idx"))
+    for s in found:
+        print(describe(s))
+    moved = {(s.citation.doc.date, s.citation.clause.label, s.citation.mention): s.new_article
+             for s in found if s.reason == "moved"}  # fmt: skip
+    assert moved[("2011-01-27", "第二十四条", "公司法第三十二条")] == "第五十六条"
+    assert moved[("2020-12-29", "第七条", "公司法第三十三条")] == "第五十七条"
+    assert moved[("2020-12-29", "第二十二条", "公司法第七十一条第二款")] == "第八十四条"
+    assert moved[("2020-12-29", "第二十四条", "公司法第一百五十一条第二款")] == "第一百八十九条"
+    assert [s.reason for s in found].count("revised") == 2  # each cites 《中华人民共和国公司法》 whole
+    assert len(found) == 15

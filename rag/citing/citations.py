@@ -76,7 +76,8 @@ def _same_document(a: DocInfo, b: DocInfo) -> bool:
 
 
 def citations(store: Store) -> Iterator[Citation]:
-    """Every resolved reference of every document to another one, in document and clause order."""
+    """Every resolved reference of every document to another one, in document and clause order (a mention
+    a clause repeats counts once)."""
     lib = _Library(store.docs)
     for d in store.docs.values():
         for clause in store.doc_clauses(d.doc_id):
@@ -87,10 +88,13 @@ def citations(store: Store) -> Iterator[Citation]:
             # the parsed mentions to know the article
             mentions = iter([m for m in find_refs(clause.text) if m.kind == "document"])
             repealed = [ref for ref, _ in repeal_statements(clause.text)]
+            seen = set()
             for cited, text in found:
                 article = next((m.article for m in mentions if m.text == text), None)
-                if not _same_document(cited, d) and not any(_names(ref, cited) for ref in repealed):
-                    yield Citation(d, clause, text, cited, article)
+                if (cited.doc_id, text) in seen or _same_document(cited, d) or any(_names(r, cited) for r in repealed):
+                    continue
+                seen.add((cited.doc_id, text))
+                yield Citation(d, clause, text, cited, article)
 
 
 def _newest(store: Store, doc_id: str) -> DocInfo | None:
