@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,3 +64,19 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
     rc = cli.main(list(argv))
     out, err = capsys.readouterr()
     return rc, out, err
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int) -> Iterator[None]:
+    """Fail what runs longer than `seconds` (a hang on a FIFO, a read of /dev/zero, a stuck store)."""
+
+    def expired(signum, frame):
+        raise TimeoutError(f"case ran over {seconds}s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

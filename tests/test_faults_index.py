@@ -13,7 +13,6 @@ import errno
 import json
 import logging
 import os
-import signal
 import sqlite3
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from rag.storage.errors import IndexLoadError, UnsafeIndexError
 from rag.storage.index import ClauseIndex, verify
 from rag.storage.passages import passage_text
 from rag.text.split import Clause
+from tests.conftest import time_limit
 
 HASH = parse_spec("hash:64")
 SHALL = "第三条 经营者应当在显著位置公示营业执照。"
@@ -44,16 +44,8 @@ CASE_SECONDS = 15
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    """Fail a case that runs longer than CASE_SECONDS (a hang on a FIFO, a read of /dev/zero)."""
-
-    def expired(signum, frame):
-        raise TimeoutError(f"case ran over {CASE_SECONDS}s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(CASE_SECONDS)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    with time_limit(CASE_SECONDS):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -26,7 +25,7 @@ import pytest
 
 from rag.interfaces.cli import main
 from rag.storage.index import ClauseIndex
-from tests.conftest import REPO, SAMPLE, run_cli
+from tests.conftest import REPO, SAMPLE, run_cli, time_limit
 
 Q = "双随机抽查比例要达到多少"
 CASE_SECONDS = 30
@@ -35,14 +34,8 @@ REBUILD = "rag ingest PATH... --index DIR --store milvus:{db}#rag drops it and c
 
 @pytest.fixture(autouse=True)
 def _time_limit():
-    def expired(signum, frame):
-        raise TimeoutError(f"case ran over {CASE_SECONDS}s")
-
-    old = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(CASE_SECONDS)
-    yield
-    signal.alarm(0)
-    signal.signal(signal.SIGALRM, old)
+    with time_limit(CASE_SECONDS):
+        yield
 
 
 def _release(db: Path) -> None:
