@@ -6,7 +6,8 @@ Readers (everyone) search and read; librarians (signed in, or named by a trusted
 upload, replace and remove, and `rag.interfaces.audit` re-checks the role and logs each change.
 An unexpected error shows a short reference; the details go to the server log only.
 The library (open with fallback, reload on a new generation, the model server, search and ask with
-their locks) is `rag.interfaces.library.Library`, the same service the HTTP API uses.
+their locks) is `rag.interfaces.library.Library`, the same service the HTTP API uses. The version views
+(新旧对照, 时间线, stale citations: `rag.citing`) are computed once per state of the store and shared.
 Run: streamlit run app.py   (settings: `rag.settings`; RAG_INDEX / RAG_CORPUS override the index/
 and corpus/ folders; RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a
 Milvus store instead; RAG_LLM=URL#MODEL offers answers written by that OpenAI-compatible chat server,
@@ -15,10 +16,12 @@ every sentence checked. Only the server's environment names a model server: noth
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -30,8 +33,12 @@ from rag import settings
 from rag.answers.extract import marks
 from rag.answers.refs import referring
 from rag.answers.types import AskResult, Ref
+from rag.citing.citations import REASONS, Stale, stale
 from rag.citing.cite import citation, escape_html, mark_html, shared_spans
+from rag.citing.diff import Diff, compare, what_changed
+from rag.citing.diff import to_docx as diff_docx
 from rag.citing.export import resolve_items, to_docx, to_markdown
+from rag.citing.timeline import RELATIONS, Event, timeline
 from rag.ingest.pipeline import IndexBusyError, status
 from rag.interfaces import audit, auth, upload_guard
 from rag.interfaces.library import Library
@@ -42,13 +49,14 @@ from rag.search.tasks import task_rows, to_xlsx
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import exists
 from rag.storage.index import ClauseIndex
-from rag.storage.store import Store
+from rag.storage.store import DocInfo, Store
 
 SETTINGS = settings.current()
 INDEX_DIR, CORPUS_DIR = SETTINGS.index, SETTINGS.corpus
 STORE = SETTINGS.store or ""  # a Milvus store; empty: the RAG_INDEX folder
 MILVUS_REFRESH_S = 30  # how often the page re-reads a Milvus store's document records
 MAX_REFERRING = 10  # clauses shown under 被引用
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 USERS_FILE = auth.users_path(INDEX_DIR)
 AUDIT_LOG = audit.audit_path(INDEX_DIR)
 logger = logging.getLogger("rag.app")
@@ -64,6 +72,94 @@ def get_library(index_dir: str, store: str, env: str) -> Library:
     seconds. `env` (the settings as printed, keys left out) is part of the key only, so that a changed
     environment, e.g. another model server, gets its own."""
     return Library(index_dir, store or None, reload_s=MILVUS_REFRESH_S if store else 0.0)
+
+
+# The version views (新旧对照, 时间线, stale citations) read whole documents: each is computed once per state
+# of the store (`Versions.state`, a digest of its documents) and shared by every session.
+
+
+@st.cache_resource(show_spinner="查找需复核的引用…", max_entries=2)
+def _stale(_index: Store, state: str) -> list[Stale]:
+    return stale(_index)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _diff(_index: Store, state: str, old: str, new: str) -> Diff:
+    return compare(_index, old, new)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _diff_docx(_index: Store, state: str, old: str, new: str) -> bytes:
+    return diff_docx(_diff(_index, state, old, new))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _timeline(_index: Store, state: str, doc_id: str) -> list[Event]:
+    return timeline(_index, doc_id)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """One state of the store and its cached 新旧对照, timelines and stale citations."""
+
+    index: Store
+    state: str
+
+    @classmethod
+    def of(cls, index: Store) -> Versions:
+        docs = sorted((d.doc_id, d.sha256) for d in index.docs.values())
+        return cls(index, f"{INDEX_DIR}|{STORE}|{hashlib.sha256(repr(docs).encode()).hexdigest()}")
+
+    def stale(self) -> list[Stale]:
+        return _stale(self.index, self.state)
+
+    def diff(self, old: str, new: str) -> Diff:
+        return _diff(self.index, self.state, old, new)
+
+    def diff_docx(self, old: str, new: str) -> bytes:
+        return _diff_docx(self.index, self.state, old, new)
+
+    def timeline(self, doc_id: str) -> list[Event]:
+        return _timeline(self.index, self.state, doc_id)
+
+
+def dated(d: DocInfo) -> str:
+    return f"《{d.title}》（{d.date or '日期不详'}）"
+
+
+def stale_note(s: Stale) -> str:
+    """The warning on a clause citing what is no longer in force: "引用的条文已修改：《X》第九条 → 第二十条（…）"."""
+    c = s.citation
+    head = ("引用的条文" if c.article else "引用的文件") + ("已删除" if s.reason == "removed" else s.status)
+    text = f"{head}：《{c.cited.title}》{c.article or ''}" + (f" → {s.new_article}" if s.reason == "moved" else "")
+    now = f"，现为{dated(s.replacement)}" if s.replacement else ""
+    return f"{text}（所引为 {c.cited.date or '日期不详'} 版{now}）"
+
+
+def show_diff(versions: Versions, old: str, new: str, key: str) -> None:
+    """The 新旧对照 of two documents: a three-column table (document text in a dataframe) and its .docx."""
+    d = versions.diff(old, new)
+    st.caption(escape_html(f"{dated(d.old)} → {dated(d.new)}"))
+    st.dataframe([{"旧条文": p.old.text if p.old else "—", "新条文": p.new.text if p.new else "—",
+                   "变化": "；".join(what_changed(p))} for p in d.pairs], hide_index=True, width="stretch")  # fmt: skip
+    st.download_button("下载对照表 .docx", versions.diff_docx(old, new), file_name="新旧对照.docx", mime=DOCX,
+                       key=f"diff-docx-{key}")  # fmt: skip
+
+
+def show_versions(versions: Versions, h: Hit, key: str) -> None:
+    """Under a hit: its stale citations, the 新旧对照 with what replaced it, and its document's timeline."""
+    for s in [s for s in versions.stale() if s.citation.clause.clause_id == h.clause.clause_id]:
+        st.warning(escape_html(stale_note(s)))
+    docs = versions.index.docs
+    if h.superseded_by is not None and h.doc.doc_id in docs and h.superseded_by.doc_id in docs:
+        with st.expander("新旧对照"):
+            show_diff(versions, h.doc.doc_id, h.superseded_by.doc_id, key)
+    with st.expander("时间线"):
+        if h.doc.doc_id in docs and st.checkbox("查看本文件的相关文件", key=f"timeline-{key}"):
+            st.dataframe([{"日期": e.date or "日期不详", "关系": RELATIONS[e.relation],
+                           "文件": f"《{e.doc.title}》" + (f"（{e.doc.doc_number}）" if e.doc.doc_number else ""),
+                           "依据": e.evidence, "出处": e.citation or ""}
+                          for e in versions.timeline(h.doc.doc_id)], hide_index=True, width="stretch")  # fmt: skip
 
 
 def run_ingest(who: auth.Identity, label: str, paths: list[str]) -> list[tuple[str, str]]:
@@ -101,9 +197,9 @@ def add_to_basket(clause_ids: list[str]) -> None:
             st.session_state.basket.append(cid)
 
 
-def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...],
+def show_hit(index: Store, versions: Versions, h: Hit, key: str, spans: tuple[tuple[int, int], ...],
              more: Callable[[], None] | None = None) -> None:  # fmt: skip
-    """One cited clause: citation, marked text, source, copy, context, add-to-pack (and `more`)."""
+    """One cited clause: citation, marked text, versions, source, copy, context, add-to-pack (and `more`)."""
     with st.container(border=True):
         st.markdown(f"**{h.rank}.** {escape_html(h.citation)}", unsafe_allow_html=True)
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
@@ -111,6 +207,7 @@ def show_hit(index: Store, h: Hit, key: str, spans: tuple[tuple[int, int], ...],
             st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
         if h.instruction_like:
             st.warning(escape_html(f"此条含有针对模型的指令性文字（“{h.instruction_like}”），模型据此作答不予核实。"))
+        show_versions(versions, h, key)
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         if h.status:
             st.caption(escape_html(f"效力：{h.status} · 施行日期：{h.effective or '未注明'}"))
@@ -285,7 +382,7 @@ def show_refs(index: Store, h: Hit, refs: tuple[Ref, ...], key: str) -> None:
                 st.caption(f"另有 {len(found) - MAX_REFERRING} 条未列出。")
 
 
-def ask_tab(library: Library, opt: dict) -> None:
+def ask_tab(library: Library, versions: Versions, opt: dict) -> None:
     question = st.text_input("问题", placeholder="例如：双随机抽查比例要达到多少？")
     model = library.model
     if model.llm and model.error:  # the reason is in the server log (written when the library was opened)
@@ -306,11 +403,12 @@ def ask_tab(library: Library, opt: dict) -> None:
             key = f"ask-{h.clause.clause_id}"
             st.markdown(f"<a id='hit-{h.rank}'></a>", unsafe_allow_html=True)
             refs = result.refs.get(h.rank, ())
-            show_hit(searcher.index, h, key, marks(question, h, result.answer),
+            show_hit(searcher.index, versions, h, key, marks(question, h, result.answer),
                      more=lambda h=h, refs=refs, key=key: show_refs(searcher.index, h, refs, key))  # fmt: skip
 
 
-def precedent_tab(library: Library, index: Store, titles: dict[str, str], opt: dict) -> None:
+def precedent_tab(library: Library, versions: Versions, titles: dict[str, str], opt: dict) -> None:
+    index = versions.index
     draft = st.text_area("粘贴草稿句子或段落（用引号“…”可检索原文短语）", height=100)
     c1, c2 = st.columns(2)
     types = sorted({doc_type(t) for t in titles.values()})
@@ -325,7 +423,7 @@ def precedent_tab(library: Library, index: Store, titles: dict[str, str], opt: d
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
         for h in hits:
-            show_hit(index, h, f"pre-{h.clause.clause_id}", shared_spans(draft, h.clause.text))
+            show_hit(index, versions, h, f"pre-{h.clause.clause_id}", shared_spans(draft, h.clause.text))
 
 
 def study_tab(library: Library, index: Store, opt: dict) -> None:
@@ -351,8 +449,7 @@ def study_tab(library: Library, index: Store, opt: dict) -> None:
         name = st.text_input("材料标题", value="学习材料")
         c1, c2, c3 = st.columns(3)
         c1.download_button("导出 Markdown", to_markdown(name, items), file_name="study-pack.md", mime="text/markdown")
-        c2.download_button("导出 DOCX", to_docx(name, items), file_name="study-pack.docx",
-                           mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document")  # fmt: skip
+        c2.download_button("导出 DOCX", to_docx(name, items), file_name="study-pack.docx", mime=DOCX)
         if c3.button("清空"):
             st.session_state.basket = []
             st.rerun()
@@ -383,7 +480,8 @@ def version_label(index: Store, d) -> str:
     return "现行"
 
 
-def library_tab(library: Library, index: Store, titles: dict[str, str], who: auth.Identity) -> None:
+def library_tab(library: Library, versions: Versions, titles: dict[str, str], who: auth.Identity) -> None:
+    index = versions.index
     rows = [
         {"文件": d.title, "类型": doc_type(d.title), "日期": d.date or "", "文号": d.doc_number or "",
          "发文机关": d.issuer or "", "条款": d.n_clauses, "格式": d.kind + ("（OCR）" if d.ocr else ""),
@@ -397,6 +495,19 @@ def library_tab(library: Library, index: Store, titles: dict[str, str], who: aut
             items = "".join(f"<li>{escape_html(r['source'])}：{escape_html(r['reason'])}</li>" for r in skipped)
             st.markdown(f"<ul class='skipped'>{items}</ul>", unsafe_allow_html=True)
     st.caption("检索层：" + "，".join(f"{t}{'完成' if ok else '未完成'}" for t, ok in index.tiers.items()))
+    pairs = {old: s.by for old, s in index.superseded.items() if old in index.docs and s.by in index.docs}
+    if pairs:
+        with st.expander(f"新旧对照（{len(pairs)} 对被取代的文件）"):
+            old = st.selectbox("旧文件", list(pairs), key="diff-pair",
+                               format_func=lambda o: f"{dated(index.docs[o])} → {dated(index.docs[pairs[o]])}")
+            show_diff(versions, old, pairs[old], "library")
+    if who.librarian:
+        review = versions.stale()
+        with st.expander(f"需复核的引用（{len(review)}）"):
+            st.dataframe([{"引用文件": dated(s.citation.doc), "条款": s.citation.clause.label or "",
+                           "引用": s.citation.mention, "所引版本": dated(s.citation.cited), "现状": REASONS[s.reason],
+                           "新条号": s.new_article or "", "现行文件": dated(s.replacement) if s.replacement else ""}
+                          for s in review], hide_index=True, width="stretch")  # fmt: skip
     if STORE:
         st.caption("此文库存放在 Milvus：增删文件请在服务器上运行 rag ingest --store …（见 README）。")
         return
@@ -524,18 +635,19 @@ def page() -> None:
         st.warning(escape_html("当前索引已损坏，正在使用较早的完整版本检索，结果可能缺少最近导入的文件。"
                                + (f"原因：{why}。重新导入即可修复。" if why else "请联系馆员重新导入。")))  # fmt: skip
     titles = {d.doc_id: d.title for d in index.docs.values()}
+    versions = Versions.of(index)
     opt = sidebar(lib, index, titles, who)
     ask, precedent, study, tasks, library = st.tabs(["问答", "措辞参考", "学习材料", "任务", "文库"])
     with ask:
-        ask_tab(lib, opt)
+        ask_tab(lib, versions, opt)
     with precedent:
-        precedent_tab(lib, index, titles, opt)
+        precedent_tab(lib, versions, titles, opt)
     with study:
         study_tab(lib, index, opt)
     with tasks:
         tasks_tab(index)
     with library:
-        library_tab(lib, index, titles, who)
+        library_tab(lib, versions, titles, who)
 
 
 try:

@@ -107,7 +107,8 @@ def describe(changes: tuple[Change, ...] | list[Change]) -> list[str]:
     return [f"{KIND_CN[c.kind]}：{c.old or '（无）'} → {c.new or '（无）'}" for c in changes]
 
 
-def _what(p: Pair) -> list[str]:
+def what_changed(p: Pair) -> list[str]:
+    """The 变化 column of a pair: 未变 (and its move), 新增, 删除, or one line per change (`describe`)."""
     if p.status == "same":
         moved = p.old and p.new and p.old.label != p.new.label
         return [f"条文未变（{p.old.label} → {p.new.label}）" if moved else "未变"]
@@ -128,7 +129,7 @@ def to_markdown(diff: Diff) -> str:
         "|---|---|---|",
     ]
     for p in diff.pairs:
-        what = "<br>".join(md_text(x) for x in _what(p))
+        what = "<br>".join(md_text(x) for x in what_changed(p))
         lines.append(f"| {cell(p.old.text if p.old else None)} | {cell(p.new.text if p.new else None)} | {what} |")
     return "\n".join(lines) + "\n"
 
@@ -147,7 +148,7 @@ def to_docx(diff: Diff) -> bytes:
     for i, p in enumerate(diff.pairs, 1):
         table.cell(i, 0).text = plain_text(p.old.text) if p.old else "—"
         table.cell(i, 1).text = plain_text(p.new.text) if p.new else "—"
-        table.cell(i, 2).text = plain_text("\n".join(_what(p)))
+        table.cell(i, 2).text = plain_text("\n".join(what_changed(p)))
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()
