@@ -84,6 +84,9 @@ def sign_in_audited(users_file: str | Path, log: str | Path, name: str, password
     return SignIn(None, wait=float(note.get("locked_seconds", 0)) if note else 0.0)
 
 
+_TAIL_BYTES = 64 * 1024  # more than any one record
+
+
 def head_path(path: str | Path) -> Path:
     """Where the audit log's head (its last record's seq and sha256) is kept: `<log>.head`."""
     return Path(f"{path}.head")
@@ -94,20 +97,33 @@ def _line_hash(line: bytes) -> str:
 
 
 def _last_line(fd: int) -> tuple[bytes, int]:
-    """The last line of the open log (without its newline) and the number of lines, read from `fd`."""
+    """The last line of the open log (without its newline) and the number of lines, read from `fd`.
+
+    Only the end of the file is read when the last record carries its number ("seq"); a log whose
+    last line has none (written before the chain, or torn) is counted through once.
+    """
     size = os.fstat(fd).st_size
     if size == 0:
         return b"", 0
-    os.lseek(fd, 0, os.SEEK_SET)
-    lines = 0
-    tail = b""
-    while block := os.read(fd, 1 << 20):
+    start = max(0, size - _TAIL_BYTES)
+    tail = os.pread(fd, size - start, start)
+    body = tail.rstrip(b"\n")
+    if start == 0 or b"\n" in body:
+        last = body.rsplit(b"\n", 1)[-1]
+        try:
+            seq = json.loads(last).get("seq") if tail.endswith(b"\n") else None
+        except (ValueError, AttributeError):
+            seq = None
+        if isinstance(seq, int) and not isinstance(seq, bool) and seq > 0:
+            return last, seq
+    lines, offset, rest = 0, 0, b""
+    while block := os.pread(fd, 1 << 20, offset):
+        offset += len(block)
         lines += block.count(b"\n")
-        tail = (tail + block)[-(1 << 20) :]
-    if not tail.endswith(b"\n"):  # a torn last line still counts as a line
+        rest = (rest + block)[-(1 << 20) :]
+    if not rest.endswith(b"\n"):  # a torn last line still counts as a line
         lines += 1
-    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
-    return last, lines
+    return rest.rstrip(b"\n").rsplit(b"\n", 1)[-1], lines
 
 
 def _write_head(path: Path, seq: int, digest: str) -> None:
