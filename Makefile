@@ -8,7 +8,7 @@ PORT   ?= 8501
 # 127.0.0.1: this machine only. ADDRESS=0.0.0.0 serves the office network (see README, Office deployment).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install install-system test run ingest bench bench-formats eval adapter encoder clean
+.PHONY: install install-system test quick run ingest bench bench-formats eval adapter encoder clean
 
 # Debian packages the readers and the browser tests use: LibreOffice for .doc/.wps, poppler's tools,
 # libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots, gcc for
@@ -36,7 +36,12 @@ install: install-system $(STAMP)
 
 test: install-system $(STAMP)
 	$(VENV)/bin/ruff check rag tests app.py
-	$(PY) -m pytest -q
+	TESTS_GUARD_RAG=1 $(PY) -m pytest -q
+
+# The fast loop: no browser, no SIGKILLed ingests, no real-model sample index (`make test` runs them all).
+quick: $(STAMP)
+	$(VENV)/bin/ruff check rag tests app.py
+	$(PY) -m pytest -q -m 'not slow and not heavy'
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check rag tests app.py

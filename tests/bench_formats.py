@@ -5,7 +5,7 @@ Five 红头 notices (a 工作要点 body with 一、/（一）/1./（1） items,
 automatic numbering, .doc and .wps (saved by LibreOffice), .pdf (exported by LibreOffice), a scanned
 .pdf (the exported pages rendered at 200 dpi into an image-only PDF), a scanned page .png, .ofd,
 a government web page .html and that page saved as .mht (GBK, quoted-printable): 55 files. Slide
-decks are not here: a 红头 notice is never a deck (tests/test_read_slides.py checks them). Printed:
+decks are not here: a 红头 notice is never a deck (tests/reading/test_read_slides.py checks them). Printed:
 
 - per format: clauses, how many equal the typed original's (label, heading path, text; texts compared
   without whitespace for the formats whose line breaks come from layout), identity (title, 文号,

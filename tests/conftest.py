@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
@@ -80,3 +81,44 @@ def time_limit(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+# Heavy tests (the browser, SIGKILLed ingests, the real embedder's sample index) stay in `make test`;
+# `make quick` leaves them out for a fast loop.
+HEAVY_FILES = {"test_browser.py", "test_crash.py"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        if item.path.name in HEAVY_FILES or "sample_index_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.heavy)
+
+
+# `make test` sets TESTS_GUARD_RAG=1: a test run must write nothing into rag/ (bytecode aside).
+def _package_files() -> dict[str, int]:
+    return {
+        str(p.relative_to(REPO)): p.stat().st_mtime_ns
+        for p in (REPO / "rag").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def pytest_sessionstart(session) -> None:
+    if os.environ.get("TESTS_GUARD_RAG") == "1":
+        session.config.stash[_BEFORE] = _package_files()
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    before = session.config.stash.get(_BEFORE, None)
+    if before is None:
+        return
+    after = _package_files()
+    written = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if written:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"FAILED: the test run wrote into rag/: {', '.join(written[:20])}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[dict]()

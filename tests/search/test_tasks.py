@@ -1,7 +1,7 @@
 """Task rows across the library (#19 item 8): column recognition, deadlines, `rag tasks`, the app's 任务 view.
 
 The test library holds three 任务分工表 made by the test: an .xlsx (openpyxl; the one of
-tests/test_read_sheet.py), a .docx whose 附件 table has a category row merged across
+tests/reading/test_read_sheet.py), a .docx whose 附件 table has a category row merged across
 (python-docx), and a PDF table running over two pages with its header repeated and a row
 broken across the page break (reportlab, tests/pdfgen.py).
 """
@@ -24,7 +24,7 @@ from rag.storage.index import ClauseIndex
 from rag.text.tasks import columns, normalise_deadline, row_fields, task_fields
 from tests.conftest import REPO, run_cli
 from tests.pdfgen import long_table_pdf
-from tests.test_read_sheet import task_workbook
+from tests.reading.test_read_sheet import task_workbook
 
 
 @pytest.mark.parametrize(

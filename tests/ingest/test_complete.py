@@ -8,7 +8,7 @@ import sys
 from rag.ingest import complete, pipeline
 from rag.ingest.pipeline import ingest, status
 from rag.storage.index import ClauseIndex
-from tests.test_pipeline import DOCS, HASH, _write
+from tests.ingest.test_pipeline import DOCS, HASH, _write
 
 
 def test_background_ingest_starts_the_ingest_entry_point_detached(tmp_path, monkeypatch):

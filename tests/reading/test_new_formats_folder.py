@@ -16,10 +16,10 @@ from rag.reading.readers import office
 from rag.storage.index import ClauseIndex
 from tests import webgen
 from tests.conftest import run_cli
-from tests.test_read_mht import pack
-from tests.test_read_office import fake_ole
-from tests.test_read_sheet import task_workbook
-from tests.test_read_slides import BLANK, build_deck, soffice_convert
+from tests.reading.test_read_mht import pack
+from tests.reading.test_read_office import fake_ole
+from tests.reading.test_read_sheet import task_workbook
+from tests.reading.test_read_slides import BLANK, build_deck, soffice_convert
 
 GOOD = {
     "分工.xlsx": "xlsx", "分工.xlsm": "xlsx", "分工.xls": "xls", "分工.et": "xls", "分工.csv": "csv",

@@ -142,7 +142,7 @@ def test_api_records_carry_status_and_as_of(index_dir):
 
 
 def test_api_search_over_http_equals_the_cli(index_dir, capsys):
-    from tests.test_api import call, q, running
+    from tests.interfaces.test_api import call, q, running
 
     with running(index_dir) as base:
         status, body = call(f"{base}/search?" + q({"q": "补贴标准", "as_of": "2023-02-01", "mode": "lexical", "k": 2}))

@@ -185,7 +185,7 @@ def test_ppt_and_dps_through_libreoffice(ppt, tmp_path):
 
 
 def test_registry_goes_by_content(deck, tmp_path):
-    from tests.test_read_office import fake_ole
+    from tests.reading.test_read_office import fake_ole
 
     pptx_bytes = deck.read_bytes()
     for name in ("a.pptx", "a.docx", "a.zip"):
@@ -239,4 +239,4 @@ def _png(tmp_path: Path) -> Path:
     return f
 
 
-# The folder of all the new formats (decks, .mht, workbooks, broken ones): tests/test_new_formats_folder.py
+# The folder of all the new formats (decks, .mht, workbooks, broken ones): tests/reading/test_new_formats_folder.py

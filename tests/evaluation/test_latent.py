@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from rag.evaluation.latent import clause_vectors, ranks
 from rag.storage.index import ClauseIndex
+from tests.conftest import REPO
 
-QUESTIONS = Path(__file__).parent / "data" / "sample_questions.jsonl"
+QUESTIONS = REPO / "tests" / "data" / "sample_questions.jsonl"
 pytest.importorskip("scipy")
 
 

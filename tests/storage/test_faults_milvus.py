@@ -241,7 +241,7 @@ def test_a_store_another_process_holds(store, held, capsys, caplog):
 def test_the_api_answers_503_with_the_clis_message(store, capsys):
     """`rag serve --store` opens the store through the same path: a damaged or busy store is a 503 whose
     error is the CLI's message; once repaired, it answers."""
-    from tests.test_api import call, running
+    from tests.interfaces.test_api import call, running
 
     DAMAGE["flipped rows"][0](store.db)
     _, _, err = run_cli(capsys, "search", Q, "--store", store.spec)
@@ -258,7 +258,7 @@ def test_the_api_answers_503_with_the_clis_message(store, capsys):
 
 
 def test_the_api_over_a_store_another_process_holds(store, held, capsys):
-    from tests.test_api import call, running
+    from tests.interfaces.test_api import call, running
 
     with running(store.stage, reload_s=0.0, store=f"{store.spec}#rag") as url:
         status, body = call(f"{url}/search?q={quote(Q)}")

@@ -26,7 +26,7 @@ from rag.storage.index import ClauseIndex
 from rag.storage.store import DocInfo
 from rag.text.rows import parse_row, render_row, row_label
 from rag.text.split import split_document
-from tests.test_read_office import fake_ole
+from tests.reading.test_read_office import fake_ole
 
 needs_lo = pytest.mark.skipif(office.available() is not None, reason="LibreOffice (soffice) not installed")
 

@@ -258,8 +258,8 @@ def test_a_silent_model_cannot_stall_searches(tmp_path, monkeypatch):
 
     from rag.embedding.embed import parse_spec
     from rag.ingest.pipeline import ingest
+    from tests.interfaces.test_api import running
     from tests.llm_stub import LLMStub, reply
-    from tests.test_api import running
 
     lib = tmp_path / "lib"
     lib.mkdir()
