@@ -1,7 +1,8 @@
 """Citations: every reference a document's clauses make to another document, and the stale ones.
 
 A `Citation` is a clause naming another document of the library (《title》, 《title》（文号）,
-某某法第X条, a bare 文号), resolved as `rag.citing.timeline` resolves it: a title names the
+某某法第X条, a bare 文号), resolved by `rag.storage.references` (as `rag timeline` does; ingest can
+call it too): a title names the
 version in force on the citing document's date, a 文号 exactly that document. It keeps the
 article cited (第九条), if any. References to another version of the citing document itself
 ("原《X》同时废止" in the new X) are left out.
@@ -16,21 +17,28 @@ cited version is no longer (`rag.storage.catalogue.status_book`). Its `reason`:
   (第九条 → 第二十条), has the same number but other words, or is gone. An article whose
   number and text are both unchanged is not stale: the citation still reads right;
 - repealed also for an article of a repealed document (no newer text to align with).
+
+A `CitationGraph` holds one state of a library's citations, built once: the stale citations each
+clause makes (`stale_refs`) and how often a clause or a document is cited (`cited_by`,
+`doc_cited_by`): counted over the clauses of documents in force (not 已修改/已废止), each citing
+clause once, a citation counting for the version it resolved to:
+
+- cited_by(clause): clauses citing this clause's article of this version by number (《X》第九条,
+  X法第九条, 《X》（文号）第九条 resolving to this document and the clause's label; every part of
+  a long article carries it); 0 for a clause that is no article;
+- doc_cited_by(doc_id): clauses citing this version, as a whole or any of its articles.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from rag.citing.timeline import _Library, _names
 from rag.storage.catalogue import status_book
+from rag.storage.references import CitationRecord, iter_citations
 from rag.storage.store import DocInfo, Store
 from rag.text.align import Pair, align
-from rag.text.gongwen import repeal_statements
-from rag.text.numerals import find_refs
 from rag.text.split import Clause
-from rag.text.vocab import normalise_title
 
 NOT_IN_FORCE = ("已修改", "已废止")
 REASONS = {"revised": "已修改", "repealed": "已废止", "moved": "条文已移至新条号", "changed": "条文已修改",
@@ -47,6 +55,14 @@ class Citation:
     cited: DocInfo
     article: str | None = None  # "第九条" for an article reference, None for the whole document
 
+    def record(self) -> CitationRecord:
+        """The citation by ids, as ingest records it."""
+        return CitationRecord(self.doc.doc_id, self.clause.clause_id, self.mention, self.cited.doc_id, self.article)
+
+
+def _doc(d: DocInfo | None) -> dict | None:
+    return None if d is None else {"doc_id": d.doc_id, "title": d.title, "date": d.date}
+
 
 @dataclass(frozen=True)
 class Stale:
@@ -61,40 +77,26 @@ class Stale:
     def to_dict(self) -> dict:
         """The JSON shape of `rag citations --stale --json`."""
         c = self.citation
-
-        def doc(d: DocInfo | None) -> dict | None:
-            return None if d is None else {"doc_id": d.doc_id, "title": d.title, "date": d.date}
-
         return {"doc_id": c.doc.doc_id, "title": c.doc.title, "date": c.doc.date, "label": c.clause.label,
-                "clause_id": c.clause.clause_id, "mention": c.mention, "cited": {**doc(c.cited), "status": self.status},
-                "article": c.article, "replacement": doc(self.replacement), "new_article": self.new_article,
+                "clause_id": c.clause.clause_id, "mention": c.mention,
+                "cited": {**_doc(c.cited), "status": self.status}, "article": c.article,
+                "replacement": _doc(self.replacement), "new_article": self.new_article,
                 "reason": self.reason}  # fmt: skip
 
-
-def _same_document(a: DocInfo, b: DocInfo) -> bool:
-    return a.doc_id == b.doc_id or normalise_title(a.title) == normalise_title(b.title)
+    def ref_dict(self) -> dict:
+        """The JSON shape of one of a hit's `stale_refs` (the citing clause is the hit's): the mention, the
+        version cited, the reason (a key of REASONS, and its words), the replacement and the new article."""
+        c = self.citation
+        return {"mention": c.mention, "article": c.article, "cited": {**_doc(c.cited), "status": self.status},
+                "reason": self.reason, "reason_text": REASONS[self.reason], "replacement": _doc(self.replacement),
+                "new_article": self.new_article}  # fmt: skip
 
 
 def citations(store: Store) -> Iterator[Citation]:
     """Every resolved reference of every document to another one, in document and clause order (a mention
     a clause repeats counts once)."""
-    lib = _Library(store.docs)
-    for d in store.docs.values():
-        for clause in store.doc_clauses(d.doc_id):
-            found = lib.cited(clause, d.date)
-            if not found:
-                continue
-            # lib.cited gives the resolved 《title》/某某法 mentions in order, then bare 文号: pair them with
-            # the parsed mentions to know the article
-            mentions = iter([m for m in find_refs(clause.text) if m.kind == "document"])
-            repealed = [ref for ref, _ in repeal_statements(clause.text)]
-            seen = set()
-            for cited, text in found:
-                article = next((m.article for m in mentions if m.text == text), None)
-                if (cited.doc_id, text) in seen or _same_document(cited, d) or any(_names(r, cited) for r in repealed):
-                    continue
-                seen.add((cited.doc_id, text))
-                yield Citation(d, clause, text, cited, article)
+    for d, clause, r in iter_citations(store.docs, store.doc_clauses):
+        yield Citation(d, clause, r.mention, store.docs[r.cited], r.article)
 
 
 def _newest(store: Store, doc_id: str) -> DocInfo | None:
@@ -108,34 +110,96 @@ def _newest(store: Store, doc_id: str) -> DocInfo | None:
     return store.docs[doc_id] if len(seen) > 1 else None
 
 
-def stale(store: Store) -> list[Stale]:
-    """The stale citations of the library (see the module doc), by citing document (date, title), in clause order."""
-    book = status_book(store)
-    aligned: dict[tuple[str, str], list[Pair]] = {}
-    out = []
-    for c in citations(store):
-        status = book.status(c.cited.doc_id)
-        if status not in NOT_IN_FORCE or book.status(c.doc.doc_id) in NOT_IN_FORCE:
-            continue
-        newest = _newest(store, c.cited.doc_id)
-        revised = newest is not None and book.revision(c.cited.doc_id)
+class CitationGraph:
+    """The citations of one state of a store (see the module doc): built once, then each clause's stale
+    citations and the counts are looked up. The alignments that place a cited article in the newest
+    version are made when a citation of it is first checked, and kept.
+
+    Args:
+        store: the library.
+        found: its citations (default: all of them, read from the store now; `from_records` takes
+            the records ingest made).
+    """
+
+    def __init__(self, store: Store, found: Iterable[Citation] | None = None):
+        self.store = store
+        self.book = status_book(store)
+        self.citations = list(citations(store) if found is None else found)
+        self._by_clause: dict[str, list[Citation]] = {}
+        self._articles: dict[tuple[str, str], set[str]] = {}  # (cited doc_id, article) -> citing clause ids
+        self._docs: dict[str, set[str]] = {}  # cited doc_id -> citing clause ids
+        for c in self.citations:
+            self._by_clause.setdefault(c.clause.clause_id, []).append(c)
+            if self.book.status(c.doc.doc_id) in NOT_IN_FORCE:
+                continue
+            self._docs.setdefault(c.cited.doc_id, set()).add(c.clause.clause_id)
+            if c.article is not None:
+                self._articles.setdefault((c.cited.doc_id, c.article), set()).add(c.clause.clause_id)
+        self._aligned: dict[tuple[str, str], list[Pair]] = {}
+        self._stale: list[Stale] | None = None
+
+    @classmethod
+    def from_records(cls, store: Store, records: Iterable[CitationRecord]) -> CitationGraph:
+        """The graph of citations recorded earlier (`build_citations`); a record naming a document or
+        clause the store no longer has is left out."""
+        docs = store.docs
+        kept = [r for r in records if r.doc_id in docs and r.cited in docs]
+        clauses = {c.clause_id: c for c in store.fetch(list(dict.fromkeys(r.clause_id for r in kept)))}
+        return cls(store, (Citation(docs[r.doc_id], clauses[r.clause_id], r.mention, docs[r.cited], r.article)
+                           for r in kept if r.clause_id in clauses))  # fmt: skip
+
+    def records(self) -> list[CitationRecord]:
+        """The citations by ids (`CitationRecord.to_dict` writes them as JSON)."""
+        return [c.record() for c in self.citations]
+
+    def cited_by(self, clause: Clause) -> int:
+        """Clauses of documents in force citing `clause`'s article of its document by number."""
+        return len(self._articles.get((clause.doc_id, clause.label), ()))
+
+    def doc_cited_by(self, doc_id: str) -> int:
+        """Clauses of documents in force citing document `doc_id` (this version), whole or by article."""
+        return len(self._docs.get(doc_id, ()))
+
+    def stale_refs(self, clause_id: str) -> list[Stale]:
+        """The stale citations clause `clause_id` makes, in the order it writes them."""
+        return [s for s in map(self._check, self._by_clause.get(clause_id, ())) if s is not None]
+
+    def stale(self) -> list[Stale]:
+        """The stale citations of the library, by citing document (date, title), in clause order."""
+        if self._stale is None:
+            found = [s for s in map(self._check, self.citations) if s is not None]
+            self._stale = sorted(found, key=lambda s: (s.citation.doc.date or "9999", s.citation.doc.title,
+                                                       s.citation.doc.doc_id))  # fmt: skip
+        return self._stale
+
+    def _check(self, c: Citation) -> Stale | None:
+        """`c` as a stale citation (see the module doc), or None when it still reads right."""
+        status = self.book.status(c.cited.doc_id)
+        if status not in NOT_IN_FORCE or self.book.status(c.doc.doc_id) in NOT_IN_FORCE:
+            return None
+        newest = _newest(self.store, c.cited.doc_id)
+        revised = newest is not None and self.book.revision(c.cited.doc_id)
         if c.article is None or not revised:
-            out.append(Stale(c, "revised" if revised else "repealed", status, newest))
-            continue
+            return Stale(c, "revised" if revised else "repealed", status, newest)
         key = (c.cited.doc_id, newest.doc_id)
-        if key not in aligned:
-            aligned[key] = align(store.doc_clauses(key[0]), store.doc_clauses(key[1]))
-        pairs = [p for p in aligned[key] if p.old is not None and p.old.label == c.article]
+        if key not in self._aligned:
+            self._aligned[key] = align(self.store.doc_clauses(key[0]), self.store.doc_clauses(key[1]))
+        pairs = [p for p in self._aligned[key] if p.old is not None and p.old.label == c.article]
         labels = list(dict.fromkeys(p.new.label for p in pairs if p.new is not None))
         if not pairs:  # the cited version has no such article: only the document's revision is known
-            out.append(Stale(c, "revised", status, newest))
-        elif not labels:
-            out.append(Stale(c, "removed", status, newest))
-        elif labels != [c.article]:
-            out.append(Stale(c, "moved", status, newest, "、".join(labels)))
-        elif any(p.status != "same" for p in pairs):
-            out.append(Stale(c, "changed", status, newest, labels[0]))
-    return sorted(out, key=lambda s: (s.citation.doc.date or "9999", s.citation.doc.title, s.citation.doc.doc_id))
+            return Stale(c, "revised", status, newest)
+        if not labels:
+            return Stale(c, "removed", status, newest)
+        if labels != [c.article]:
+            return Stale(c, "moved", status, newest, "、".join(labels))
+        if any(p.status != "same" for p in pairs):
+            return Stale(c, "changed", status, newest, labels[0])
+        return None
+
+
+def stale(store: Store) -> list[Stale]:
+    """The stale citations of the library (see the module doc), by citing document (date, title), in clause order."""
+    return CitationGraph(store).stale()
 
 
 def describe(s: Stale, width: int = 40) -> str:

@@ -2,9 +2,9 @@
 
 Built from what the library already records about its documents (`rag.storage.catalogue`: versions
 and repeals; `rag.text.gongwen`: 印发 notices and repeal statements) and from the references their
-clauses write (《title》, 《title》（文号）, 某某法第X条, a bare 文号). Each `Event` says what the
-related document is to the one asked about (`RELATIONS`), why (the clause that says so, verbatim,
-with its citation; else the catalogue's reason) and its date:
+clauses write (《title》, 《title》（文号）, 某某法第X条, a bare 文号; `rag.storage.references` resolves
+them). Each `Event` says what the related document is to the one asked about (`RELATIONS`), why
+(the clause that says so, verbatim, with its citation; else the catalogue's reason) and its date:
 
 - earlier_version / later_version: versions of the same document (修订; a newer version replaces it);
 - repealed / repealed_by: a separate document it repeals, or that repeals it (废止);
@@ -24,16 +24,16 @@ cites a document reads every document's clauses once, as `rag.answers.refs.refer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.citing.cite import citation
 from rag.storage.catalogue import status_book
+from rag.storage.references import Resolver, base_title, is_notice, names, version_at
 from rag.storage.store import DocInfo, Store
-from rag.text.gongwen import repeal_statements, wrapped_title
-from rag.text.numerals import find_refs
+from rag.text.gongwen import repeal_statements
 from rag.text.split import Clause
-from rag.text.vocab import DOC_NUMBER, ORDER_NUMBER, doc_number_key, normalise_title
+from rag.text.vocab import doc_number_key, normalise_title
 
 # relation -> how the text output names it; the order breaks ties between events of one date
 RELATIONS = {
@@ -51,7 +51,6 @@ RELATIONS = {
     "cited_by": "引用本文件",
 }
 _STRUCTURAL = set(RELATIONS) - {"cites", "cited_by", "self"}
-_NUMBER = re.compile(f"{DOC_NUMBER}|{ORDER_NUMBER}")
 _SPACE = re.compile(r"\s+")
 
 
@@ -72,34 +71,6 @@ class Event:
                 "doc_number": d.doc_number, "evidence": self.evidence, "citation": self.citation}  # fmt: skip
 
 
-def _notice(d: DocInfo) -> bool:
-    return wrapped_title(d.title) is not None
-
-
-def _base(d: DocInfo) -> str:
-    """The name of what the document holds: its title, or the title of the document a notice wraps."""
-    return normalise_title(wrapped_title(d.title) or d.title)
-
-
-def _names(ref: str, d: DocInfo) -> bool:
-    """Whether `ref` (a title or a 文号 as a text writes it) names `d` (or the document it wraps)."""
-    if d.doc_number and doc_number_key(ref) == doc_number_key(d.doc_number):
-        return True
-    return normalise_title(ref.strip("《》")) in {normalise_title(d.title), _base(d)}
-
-
-def _at(candidates: Iterable[DocInfo], date: str | None) -> DocInfo | None:
-    """The version current on `date`: the newest dated on or before it, else the oldest (None: no date: the newest)."""
-    docs = list(candidates)
-    if not docs:
-        return None
-    key = lambda d: (d.date or "", d.revised)  # noqa: E731
-    before = [d for d in docs if date and d.date and d.date <= date]
-    if before:
-        return max(before, key=key)
-    return min(docs, key=key) if date else max(docs, key=key)
-
-
 def _not_after(a: DocInfo, b: DocInfo) -> bool:
     """Whether `a` is not dated after `b` (a document repeals only what is not newer than itself)."""
     return not (a.date and b.date and a.date > b.date)
@@ -109,58 +80,13 @@ def _id(d: DocInfo | None) -> str | None:
     return d.doc_id if d is not None else None
 
 
-class _Library:
-    """The documents of a store by normalised title, wrapped title and 文号 key."""
-
-    def __init__(self, docs: Mapping[str, DocInfo]):
-        self.docs = docs
-        self.by_title: dict[str, list[DocInfo]] = {}
-        self.wrapping: dict[str, list[DocInfo]] = {}
-        self.by_number: dict[str, list[DocInfo]] = {}
-        for d in docs.values():
-            if _notice(d):
-                self.wrapping.setdefault(_base(d), []).append(d)
-            self.by_title.setdefault(normalise_title(d.title), []).append(d)
-            if d.doc_number:
-                self.by_number.setdefault(doc_number_key(d.doc_number), []).append(d)
-
-    def titled(self, title: str) -> list[DocInfo]:
-        """Documents of this title (not notices wrapping one); else the notices wrapping a document of it."""
-        t = normalise_title(title)
-        return [d for d in self.by_title.get(t, []) if not _notice(d)] or self.wrapping.get(t, [])
-
-    def cited(self, clause: Clause, date: str | None) -> list[tuple[DocInfo, str]]:
-        """The documents `clause` names (《title》, 《title》（文号）, 某某法第X条, a bare 文号), with the
-        mention as written, in order; a title names the version current on `date`."""
-        out: list[tuple[DocInfo, str]] = []
-        taken: list[tuple[int, int]] = []
-        for m in find_refs(clause.text):
-            if m.kind != "document":
-                continue
-            taken.append((m.start, m.end))
-            found = self.by_number.get(doc_number_key(m.doc_number), []) if m.doc_number else []
-            doc = found[0] if len(found) == 1 else _at(found or self.titled(m.title or ""), date)
-            if doc is not None:
-                out.append((doc, m.text))
-        for m in _NUMBER.finditer(clause.text):
-            if any(s < m.end() and m.start() < e for s, e in taken):
-                continue
-            text = m.group(0)
-            for i in range(len(text)):  # the agency is the longest run of Han characters: try shorter ones
-                found = self.by_number.get(doc_number_key(text[i:]), [])
-                if found:
-                    out.append((found[0], text[i:]))
-                    break
-        return out
-
-
 def _first(clauses: Iterable[Clause], want) -> Clause | None:
     return next((c for c in clauses if want(c)), None)
 
 
 def _repeal_clause(store: Store, a: DocInfo, b: DocInfo) -> Clause | None:
     """The clause of `a` saying that `a` repeals `b` ("原《…》同时废止")."""
-    return _first(store.doc_clauses(a.doc_id), lambda c: any(by is None and _names(ref, b) for ref, by in
+    return _first(store.doc_clauses(a.doc_id), lambda c: any(by is None and names(ref, b) for ref, by in
                                                              repeal_statements(c.text)))  # fmt: skip
 
 
@@ -169,9 +95,9 @@ def _naming_clause(store: Store, a: DocInfo, name: str) -> Clause | None:
     return _first(store.doc_clauses(a.doc_id), lambda c: name in normalise_title(_SPACE.sub("", c.text)))
 
 
-def _supplemented(lib: _Library, d: DocInfo) -> DocInfo | None:
+def _supplemented(lib: Resolver, d: DocInfo) -> DocInfo | None:
     """The document a 补充通知 supplements: the 《title》 its title quotes, or a title its title contains."""
-    if "补充" not in d.title or _notice(d):
+    if "补充" not in d.title or is_notice(d):
         return None
     quoted = re.search(r"《([^《》]{2,80})》", d.title)
     if quoted:
@@ -179,8 +105,8 @@ def _supplemented(lib: _Library, d: DocInfo) -> DocInfo | None:
     else:
         title = normalise_title(d.title)
         found = [o for t, docs in lib.by_title.items() if len(t) >= 4 and t != title and t in title for o in docs]
-        found = [o for o in found if not _notice(o) and "补充" not in o.title]
-    return _at([o for o in found if o.doc_id != d.doc_id], d.date)
+        found = [o for o in found if not is_notice(o) and "补充" not in o.title]
+    return version_at([o for o in found if o.doc_id != d.doc_id], d.date)
 
 
 def versions(store: Store, doc: DocInfo) -> list[DocInfo]:
@@ -193,7 +119,7 @@ def versions(store: Store, doc: DocInfo) -> list[DocInfo]:
     while grown:
         grown = False
         for old, new in edges:
-            if (old in family) != (new in family) and _notice(store.docs[old]) == _notice(store.docs[new]):
+            if (old in family) != (new in family) and is_notice(store.docs[old]) == is_notice(store.docs[new]):
                 family |= {old, new}
                 grown = True
     return [store.docs[i] for i in family]
@@ -209,7 +135,7 @@ def timeline(store: Store, doc_id: str) -> list[Event]:
     if doc_id not in docs:
         raise ValueError(f"no document {doc_id!r} in the index (rag info --docs lists them)")
     focus = docs[doc_id]
-    lib = _Library(docs)
+    lib = Resolver(docs)
     book = status_book(store)
     family = {d.doc_id: d for d in versions(store, focus)}
     events: dict[tuple[str, str], Event] = {}
@@ -230,9 +156,9 @@ def timeline(store: Store, doc_id: str) -> list[Event]:
         reason = s.reason if s and s.by == new.doc_id else f"《{new.title}》（{new.date or '?'}）是同一文件的新版本"
         add("later_version" if newer else "earlier_version", d, reason, _repeal_clause(store, new, old), new)
 
-    wrapped = _at(lib.titled(_base(focus)), focus.date) if _notice(focus) else None
-    if wrapped is not None and not _notice(wrapped):
-        add("issued", wrapped, focus.title, _naming_clause(store, focus, _base(focus)), focus)
+    wrapped = version_at(lib.titled(base_title(focus)), focus.date) if is_notice(focus) else None
+    if wrapped is not None and not is_notice(wrapped):
+        add("issued", wrapped, focus.title, _naming_clause(store, focus, base_title(focus)), focus)
     target = _supplemented(lib, focus)
     if target is not None:
         add("supplemented", target, focus.title, _naming_clause(store, focus, normalise_title(target.title)), focus)
@@ -245,19 +171,19 @@ def timeline(store: Store, doc_id: str) -> list[Event]:
     for d in docs.values():
         if d.doc_id in family:
             continue
-        notice = _notice(d) and not _notice(focus) and _id(_at(lib.titled(_base(d)), d.date)) == doc_id
+        notice = is_notice(d) and not is_notice(focus) and _id(version_at(lib.titled(base_title(d)), d.date)) == doc_id
         if notice:
-            add("notice", d, d.title, _naming_clause(store, d, _base(d)))
+            add("notice", d, d.title, _naming_clause(store, d, base_title(d)))
         if _id(_supplemented(lib, d)) == doc_id:
             add("supplement", d, d.title, _naming_clause(store, d, normalise_title(focus.title)))
-        if d.doc_id != _id(wrapped) and any(_names(ref, focus) for ref in d.repeals) and _not_after(focus, d):
+        if d.doc_id != _id(wrapped) and any(names(ref, focus) for ref in d.repeals) and _not_after(focus, d):
             add("repealed_by", d, f"《{d.title}》明确废止了它", _repeal_clause(store, d, focus))
-        if not notice and any(_names(ref, d) for ref in focus.repeals) and _not_after(d, focus):
+        if not notice and any(names(ref, d) for ref in focus.repeals) and _not_after(d, focus):
             add("repealed", d, f"本文件明确废止了《{d.title}》", _repeal_clause(store, focus, d), focus)
-        reports = [ref for ref, _ in d.repeal_reports if _names(ref, focus)]
+        reports = [ref for ref, _ in d.repeal_reports if names(ref, focus)]
         if reports:
             clause = _first(store.doc_clauses(d.doc_id),
-                            lambda c: any(_names(r, focus) for r, _ in repeal_statements(c.text)))  # fmt: skip
+                            lambda c: any(names(r, focus) for r, _ in repeal_statements(c.text)))  # fmt: skip
             add("repeal_report", d, f"据《{d.title}》，“{reports[0]}”已废止", clause)
 
     related = {i for i, rel in events if rel in _STRUCTURAL} | set(family)
@@ -265,14 +191,14 @@ def timeline(store: Store, doc_id: str) -> list[Event]:
         for d, _ in lib.cited(c, focus.date):
             if d.doc_id not in related:
                 add("cites", d, "", c, focus)
-    names = {normalise_title(focus.title), _base(focus)}
+    own = {normalise_title(focus.title), base_title(focus)}
     number = doc_number_key(focus.doc_number) if focus.doc_number else None
     for d in docs.values():  # what cites it: clauses that write its title or its 文号
         if d.doc_id in related:
             continue
         for c in store.doc_clauses(d.doc_id):
             text = _SPACE.sub("", c.text)
-            if not (any(n in text for n in names) or (number and number in doc_number_key(text))):
+            if not (any(n in text for n in own) or (number and number in doc_number_key(text))):
                 continue
             if any(t.doc_id == doc_id for t, _ in lib.cited(c, d.date)):
                 add("cited_by", d, "", c)
