@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.citing.citations import Stale
 from rag.citing.cite import citation, highlight
 from rag.embedding.embed import Embedder, make_embedder
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
@@ -255,6 +256,10 @@ class Hit:
     superseded_why: str | None = None  # the evidence: a repeal clause, or a newer or revised version
     status: str | None = None  # 现行有效, 已修改, 已废止 or 尚未施行 (today, or on the search's as_of day)
     effective: str | None = None  # the day its document takes effect (自…起施行), else the document's date
+    # from the library's `rag.citing.citations.CitationGraph` (None / empty: not looked up)
+    cited_by: int | None = None  # clauses of documents in force citing this clause's article by number
+    doc_cited_by: int | None = None  # clauses of documents in force citing its document, whole or by article
+    stale_refs: tuple[Stale, ...] = ()  # the stale citations this clause makes
 
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
@@ -271,7 +276,8 @@ class Hit:
                 "doc_number": self.superseded_by.doc_number, "date": self.superseded_by.date,
                 "why": self.superseded_why},
             "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind, "instruction_like": self.instruction_like,
-            "status": self.status, "effective": self.effective,
+            "status": self.status, "effective": self.effective, "cited_by": self.cited_by,
+            "doc_cited_by": self.doc_cited_by, "stale_refs": [s.ref_dict() for s in self.stale_refs],
         }  # fmt: skip
 
     @property
