@@ -6,8 +6,9 @@ Readers (everyone) search and read; librarians (signed in, or named by a trusted
 upload, replace and remove, and `rag.interfaces.audit` re-checks the role and logs each change.
 An unexpected error shows a short reference; the details go to the server log only.
 The library (open with fallback, reload on a new generation, the model server, search and ask with
-their locks) is `rag.interfaces.library.Library`, the same service the HTTP API uses. The version views
-(新旧对照, 时间线, stale citations: `rag.citing`) are computed once per state of the store and shared.
+their locks) is `rag.interfaces.library.Library`, the same service the HTTP API uses; its citation graph
+gives every hit its stale citations and 被引用 counts, and the librarians' 需复核的引用. The version views
+(新旧对照, 时间线: `rag.citing`) are computed once per state of the store and shared.
 Run: streamlit run app.py   (settings: `rag.settings`; RAG_INDEX / RAG_CORPUS override the index/
 and corpus/ folders; RAG_STORE=milvus:FILE.db or milvus:http://HOST:19530[#COLLECTION] searches a
 Milvus store instead; RAG_LLM=URL#MODEL offers answers written by that OpenAI-compatible chat server,
@@ -33,7 +34,7 @@ from rag import settings
 from rag.answers.extract import marks
 from rag.answers.refs import referring
 from rag.answers.types import AskResult, Ref
-from rag.citing.citations import REASONS, Stale, stale
+from rag.citing.citations import REASONS, Stale
 from rag.citing.cite import citation, escape_html, mark_html, shared_spans
 from rag.citing.diff import Diff, compare, what_changed
 from rag.citing.diff import to_docx as diff_docx
@@ -74,13 +75,9 @@ def get_library(index_dir: str, store: str, env: str) -> Library:
     return Library(index_dir, store or None, reload_s=MILVUS_REFRESH_S if store else 0.0)
 
 
-# The version views (新旧对照, 时间线, stale citations) read whole documents: each is computed once per state
-# of the store (`Versions.state`, a digest of its documents) and shared by every session.
-
-
-@st.cache_resource(show_spinner="查找需复核的引用…", max_entries=2)
-def _stale(_index: Store, state: str) -> list[Stale]:
-    return stale(_index)
+# The version views (新旧对照, 时间线) read whole documents: each is computed once per state of the store
+# (`Versions.state`, a digest of its documents) and shared by every session. Stale citations and 被引用
+# counts come with each hit, from the library's citation graph (`Library.citations`, one per state too).
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -100,7 +97,7 @@ def _timeline(_index: Store, state: str, doc_id: str) -> list[Event]:
 
 @dataclass(frozen=True)
 class Versions:
-    """One state of the store and its cached 新旧对照, timelines and stale citations."""
+    """One state of the store and its cached 新旧对照 and timelines."""
 
     index: Store
     state: str
@@ -109,9 +106,6 @@ class Versions:
     def of(cls, index: Store) -> Versions:
         docs = sorted((d.doc_id, d.sha256) for d in index.docs.values())
         return cls(index, f"{INDEX_DIR}|{STORE}|{hashlib.sha256(repr(docs).encode()).hexdigest()}")
-
-    def stale(self) -> list[Stale]:
-        return _stale(self.index, self.state)
 
     def diff(self, old: str, new: str) -> Diff:
         return _diff(self.index, self.state, old, new)
@@ -146,9 +140,16 @@ def show_diff(versions: Versions, old: str, new: str, key: str) -> None:
                        key=f"diff-docx-{key}")  # fmt: skip
 
 
+def cited_note(h: Hit) -> str | None:
+    """How often current documents cite the hit: "被现行文件引用：本条 2 处，本文件 5 处" (None: never)."""
+    if not (h.cited_by or h.doc_cited_by):
+        return None
+    return f"被现行文件引用：本条 {h.cited_by or 0} 处，本文件 {h.doc_cited_by or 0} 处"
+
+
 def show_versions(versions: Versions, h: Hit, key: str) -> None:
     """Under a hit: its stale citations, the 新旧对照 with what replaced it, and its document's timeline."""
-    for s in [s for s in versions.stale() if s.citation.clause.clause_id == h.clause.clause_id]:
+    for s in h.stale_refs:
         st.warning(escape_html(stale_note(s)))
     docs = versions.index.docs
     if h.superseded_by is not None and h.doc.doc_id in docs and h.superseded_by.doc_id in docs:
@@ -211,6 +212,8 @@ def show_hit(index: Store, versions: Versions, h: Hit, key: str, spans: tuple[tu
         st.caption(escape_html(f"{h.doc.source} [{h.clause.start}:{h.clause.end}] · 得分 {h.score:.3f}"))
         if h.status:
             st.caption(escape_html(f"效力：{h.status} · 施行日期：{h.effective or '未注明'}"))
+        if cited_note(h):
+            st.caption(escape_html(cited_note(h)))
         st.code(h.citation, language=None)  # the code block carries a copy button
         st.button("加入学习材料", key=f"add-{key}", on_click=add_to_basket, args=([h.clause.clause_id],))
         with st.expander("在文档中查看"):
@@ -502,7 +505,8 @@ def library_tab(library: Library, versions: Versions, titles: dict[str, str], wh
                                format_func=lambda o: f"{dated(index.docs[o])} → {dated(index.docs[pairs[o]])}")
             show_diff(versions, old, pairs[old], "library")
     if who.librarian:
-        review = versions.stale()
+        with st.spinner("查找需复核的引用…"):
+            review = library.citations(index).stale()
         with st.expander(f"需复核的引用（{len(review)}）"):
             st.dataframe([{"引用文件": dated(s.citation.doc), "条款": s.citation.clause.label or "",
                            "引用": s.citation.mention, "所引版本": dated(s.citation.cited), "现状": REASONS[s.reason],

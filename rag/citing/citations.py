@@ -31,6 +31,8 @@ clause once, a citation counting for the version it resolved to:
 
 from __future__ import annotations
 
+import datetime as dt
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -113,7 +115,7 @@ def _newest(store: Store, doc_id: str) -> DocInfo | None:
 class CitationGraph:
     """The citations of one state of a store (see the module doc): built once, then each clause's stale
     citations and the counts are looked up. The alignments that place a cited article in the newest
-    version are made when a citation of it is first checked, and kept.
+    version are made when a citation of it is first checked, and kept (one thread at a time).
 
     Args:
         store: the library.
@@ -122,21 +124,24 @@ class CitationGraph:
     """
 
     def __init__(self, store: Store, found: Iterable[Citation] | None = None):
-        self.store = store
+        self.store, self.docs, self.superseded = store, store.docs, store.superseded  # the state it holds
         self.book = status_book(store)
         self.citations = list(citations(store) if found is None else found)
+        self._today = dt.date.today().isoformat()
+        self._in_force: dict[str, bool] = {}
         self._by_clause: dict[str, list[Citation]] = {}
         self._articles: dict[tuple[str, str], set[str]] = {}  # (cited doc_id, article) -> citing clause ids
         self._docs: dict[str, set[str]] = {}  # cited doc_id -> citing clause ids
         for c in self.citations:
             self._by_clause.setdefault(c.clause.clause_id, []).append(c)
-            if self.book.status(c.doc.doc_id) in NOT_IN_FORCE:
+            if not self.in_force(c.doc.doc_id):
                 continue
             self._docs.setdefault(c.cited.doc_id, set()).add(c.clause.clause_id)
             if c.article is not None:
                 self._articles.setdefault((c.cited.doc_id, c.article), set()).add(c.clause.clause_id)
         self._aligned: dict[tuple[str, str], list[Pair]] = {}
         self._stale: list[Stale] | None = None
+        self._lock = threading.Lock()
 
     @classmethod
     def from_records(cls, store: Store, records: Iterable[CitationRecord]) -> CitationGraph:
@@ -152,6 +157,15 @@ class CitationGraph:
         """The citations by ids (`CitationRecord.to_dict` writes them as JSON)."""
         return [c.record() for c in self.citations]
 
+    def in_force(self, doc_id: str) -> bool:
+        """Whether the document's status today is not 已修改/已废止 (its effective date is read only for a
+        document something has replaced by today: `StatusBook.status` gives the same answer)."""
+        if doc_id not in self._in_force:
+            replaced = self.book.replaced_on(doc_id)
+            self._in_force[doc_id] = (replaced is None or replaced > self._today
+                                      or self.book.status(doc_id, self._today) not in NOT_IN_FORCE)  # fmt: skip
+        return self._in_force[doc_id]
+
     def cited_by(self, clause: Clause) -> int:
         """Clauses of documents in force citing `clause`'s article of its document by number."""
         return len(self._articles.get((clause.doc_id, clause.label), ()))
@@ -162,21 +176,23 @@ class CitationGraph:
 
     def stale_refs(self, clause_id: str) -> list[Stale]:
         """The stale citations clause `clause_id` makes, in the order it writes them."""
-        return [s for s in map(self._check, self._by_clause.get(clause_id, ())) if s is not None]
+        with self._lock:
+            return [s for s in map(self._check, self._by_clause.get(clause_id, ())) if s is not None]
 
     def stale(self) -> list[Stale]:
         """The stale citations of the library, by citing document (date, title), in clause order."""
-        if self._stale is None:
-            found = [s for s in map(self._check, self.citations) if s is not None]
-            self._stale = sorted(found, key=lambda s: (s.citation.doc.date or "9999", s.citation.doc.title,
-                                                       s.citation.doc.doc_id))  # fmt: skip
-        return self._stale
+        with self._lock:
+            if self._stale is None:
+                found = [s for s in map(self._check, self.citations) if s is not None]
+                self._stale = sorted(found, key=lambda s: (s.citation.doc.date or "9999", s.citation.doc.title,
+                                                           s.citation.doc.doc_id))  # fmt: skip
+            return self._stale
 
     def _check(self, c: Citation) -> Stale | None:
         """`c` as a stale citation (see the module doc), or None when it still reads right."""
-        status = self.book.status(c.cited.doc_id)
-        if status not in NOT_IN_FORCE or self.book.status(c.doc.doc_id) in NOT_IN_FORCE:
+        if self.in_force(c.cited.doc_id) or not self.in_force(c.doc.doc_id):
             return None
+        status = self.book.status(c.cited.doc_id, self._today)
         newest = _newest(self.store, c.cited.doc_id)
         revised = newest is not None and self.book.revision(c.cited.doc_id)
         if c.article is None or not revised:

@@ -31,8 +31,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from rag.citing.citations import CitationGraph
 from rag.citing.cite import citation
-from rag.interfaces.library import Library, ModelServer, ModelServerError
+from rag.interfaces.library import Library, ModelServer, ModelServerError, with_citations
 from rag.search.retrieve import MODES, Filters, Hit, cap_query, doc_type, parse_config
 from rag.storage.catalogue import status_book
 from rag.storage.errors import IndexLoadError
@@ -262,8 +263,9 @@ async def answer(request: Request) -> JSONResponse:
     return JSONResponse(holder.public(await run_in_threadpool(run_ask, holder, args)))
 
 
-def clause_record(index: Store, clause_id: str) -> dict:
-    """One clause with its citation and its document's metadata and version status.
+def clause_record(index: Store, clause_id: str, graph: CitationGraph | None = None) -> dict:
+    """One clause with its citation, its document's metadata and version status, and with `graph` (the
+    store's citation graph) its `cited_by`, `doc_cited_by` and `stale_refs`, as a hit has them.
 
     Raises:
         ApiError: 404 for an unknown clause id (`DOC_ID:ORDINAL`, as `Clause.clause_id`).
@@ -276,8 +278,9 @@ def clause_record(index: Store, clause_id: str) -> dict:
     newer = index.superseded.get(doc_id)
     by = index.docs[newer.by] if newer else None
     book = status_book(index)
-    rec = Hit(0, 0.0, c, d, citation(d, c, by), (), False, by, newer.reason if newer else None,
-              book.status(doc_id), book.effective(doc_id)).to_dict()  # fmt: skip
+    hit = Hit(0, 0.0, c, d, citation(d, c, by), (), False, by, newer.reason if newer else None,
+              book.status(doc_id), book.effective(doc_id))  # fmt: skip
+    rec = (with_citations([hit], graph)[0] if graph is not None else hit).to_dict()
     for key in ("rank", "score", "highlights", "exact_ref"):
         rec.pop(key)
     return {"clause_id": c.clause_id, **rec}
@@ -286,7 +289,10 @@ def clause_record(index: Store, clause_id: str) -> dict:
 async def clause(request: Request) -> JSONResponse:
     """GET one clause by id."""
     holder = _holder(request)
-    return JSONResponse(holder.public(clause_record(_index(holder), request.path_params["clause_id"])))
+    index = _index(holder)
+    with _errors(holder):
+        graph = await run_in_threadpool(holder.citations, index)  # built once per state of the store
+    return JSONResponse(holder.public(clause_record(index, request.path_params["clause_id"], graph)))
 
 
 def document_list(index: Store) -> list[dict]:

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from rag.answers.extract import marks
@@ -28,11 +29,12 @@ from rag.reading.readers import READERS
 from rag.reading.readers.pdf import UNCERTAIN_PAGES
 from rag.search import retrieve
 from rag.search.adapter import QueryEncoder
-from rag.search.retrieve import MODES, Filters, Searcher, parse_config
+from rag.search.retrieve import MODES, Filters, Hit, Searcher, parse_config
 from rag.search.tasks import task_rows
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import resolve
 from rag.storage.index import ClauseIndex, verify
+from rag.storage.store import Store
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.effective import iso_date
 from rag.text.terms import LexicalConfig
@@ -195,6 +197,15 @@ def _load(args: argparse.Namespace):
         return None
 
 
+def _cited(index: Store, hits: list[Hit]) -> list[Hit]:
+    """`--json` hits with `cited_by`, `doc_cited_by` and `stale_refs`: the store's citation graph is built
+    here (about a second over 67k clauses), once per command."""
+    from rag.citing.citations import CitationGraph
+    from rag.interfaces.library import with_citations
+
+    return with_citations(hits, CitationGraph(index)) if hits else []
+
+
 def _filters(args: argparse.Namespace) -> Filters:
     return Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions, as_of=args.as_of)
 
@@ -219,7 +230,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     ms = (time.perf_counter() - t0) * 1000
     tiers = "+".join(searcher.tiers_for(args.mode))
     if args.json:
-        print(dumps([h.to_dict() for h in hits], indent=1))
+        print(dumps([h.to_dict() for h in _cited(index, hits)], indent=1))
         return 0
     if not hits:
         print("no matching clauses; try fewer or broader words")
@@ -255,7 +266,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if result.answer.detail:
         print(safe(f"rag ask: model answer not used: {result.answer.detail}"), file=sys.stderr)
     if args.json:
-        print(dumps(result.to_dict(), indent=1))
+        print(dumps(replace(result, hits=_cited(index, result.hits)).to_dict(), indent=1))
         return 0
     if not result.hits:
         print("no matching clauses; try fewer or broader words")

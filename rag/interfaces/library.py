@@ -7,7 +7,9 @@ service when a reload fails, and runs searches one at a time (`lock`: a searcher
 lazily built models are not made for concurrent use). `ModelServer` is the chat server for
 generated answers, from the server's settings only (`RAG_LLM`, `RAG_LLM_TIMEOUT`), never one a
 visitor names. `public`/`scrub` turn results and messages into what a client may see: sources
-relative to the library, no absolute path of the index or a Milvus file.
+relative to the library, no absolute path of the index or a Milvus file. `citations` is the store's
+citation graph (`rag.citing.citations.CitationGraph`), built by the first search or question after
+each (re)load and shared: every hit it returns carries `cited_by`, `doc_cited_by` and `stale_refs`.
 
 The app (app.py) and the API (`rag.interfaces.api`) both use it, so both behave the same on every
 fault: no index → `IndexLoadError` (the API: 503; the app: "文库暂时无法使用"), a store failing
@@ -21,13 +23,15 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rag import settings
 from rag.answers.ask import answer_hits
 from rag.answers.generate import parse_llm
 from rag.answers.types import AskResult
+from rag.citing.citations import CitationGraph
 from rag.search.retrieve import Filters, Hit, SearchConfig, Searcher
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import current_key
@@ -37,6 +41,12 @@ from rag.storage.stores import open_store, parse_store_spec
 logger = logging.getLogger(__name__)
 
 MAX_SEARCHERS = 8  # searchers kept for distinct search settings
+
+
+def with_citations(hits: Sequence[Hit], graph: CitationGraph) -> list[Hit]:
+    """`hits` with what `graph` says of each clause: `cited_by`, `doc_cited_by` and `stale_refs`."""
+    return [replace(h, cited_by=graph.cited_by(h.clause), doc_cited_by=graph.doc_cited_by(h.doc.doc_id),
+                    stale_refs=tuple(graph.stale_refs(h.clause.clause_id))) for h in hits]  # fmt: skip
 
 
 class ModelServerError(ValueError):
@@ -115,6 +125,8 @@ class Library:
         self._searchers: OrderedDict[SearchConfig, Searcher] = OrderedDict()
         self._checked = float("-inf")
         self._root: str | None = None  # the library folder, for relative sources (per generation)
+        self._graph: CitationGraph | None = None  # the citation graph of the store in service, once built
+        self._graph_lock = threading.Lock()  # one build at a time
 
     @classmethod
     def open(cls, spec: str | Path = "index", *, llm: str | None = None, reload_s: float = 2.0) -> Library:
@@ -229,14 +241,37 @@ class Library:
             self._searchers.move_to_end(config)
             return s
 
+    def citations(self, index: Store | None = None) -> CitationGraph:
+        """The citation graph of `index` (default: the store in service), built when first asked for after
+        each (re)load: a store's state is its object and its `docs` and `superseded` mappings (a reload,
+        or a Milvus store's re-read records, gives new ones).
+
+        Raises:
+            IndexLoadError: no store could be loaded.
+        """
+        index = index if index is not None else self.index
+        with self._graph_lock:
+            g = self._graph
+            if g is None or g.store is not index or g.docs is not index.docs or g.superseded is not index.superseded:
+                t0 = time.perf_counter()
+                g = self._graph = CitationGraph(index)
+                logger.info("citation graph of %s: %d citations in %.2fs", self.store or self.index_dir,
+                            len(g.citations), time.perf_counter() - t0)  # fmt: skip
+            return g
+
+    def cited(self, hits: Sequence[Hit], index: Store) -> list[Hit]:
+        """`hits` (of `index`) with their `cited_by`, `doc_cited_by` and `stale_refs` (`with_citations`)."""
+        return with_citations(hits, self.citations(index))
+
     def warm(self) -> None:
-        """Load the store and the embedder now, so the first question is not the slow one."""
+        """Load the store, the embedder and the citation graph now, so the first question is not the slow one."""
         try:
             s = self.searcher()
         except IndexLoadError:
             return
         with self.lock:
             s.search("预热", k=1)
+        self.citations(s.index)
 
     # ------------------------------------------------------------ questions
 
@@ -255,7 +290,8 @@ class Library:
         """
         searcher = self.searcher(config)
         with self.lock:
-            return searcher.search(question, k=k, filters=filters, mode=mode)
+            hits = searcher.search(question, k=k, filters=filters, mode=mode)
+        return self.cited(hits, searcher.index)
 
     def ask(self, question: str, k: int = 5, filters: Filters | None = None, mode: str = "hybrid",
             config: SearchConfig | None = None, generate: bool = False) -> AskResult:  # fmt: skip
@@ -272,7 +308,7 @@ class Library:
         searcher = self.searcher(config)
         with self.lock:
             hits = searcher.search(question, k=k, filters=filters, mode=mode)
-        return answer_hits(searcher.index, question, hits, llm, self.model.timeout)
+        return answer_hits(searcher.index, question, self.cited(hits, searcher.index), llm, self.model.timeout)
 
     # ------------------------------------------------------------ what clients see
 
