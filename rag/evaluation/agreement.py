@@ -2,8 +2,9 @@
 
 Run: python -m rag.evaluation.agreement QUESTIONS --index DIR --store milvus:FILE.db [-n 150]
 
-The folder index in DIR is mirrored into the Milvus collection first (only what differs is
-written), then every question is searched on both with one embedder and one configuration.
+The documents of the folder index in DIR are ingested into the Milvus collection first (the same
+embedder and lexical settings, vectors from the folder's clause cache, only what differs written), then
+every question is searched on both with one embedder and one configuration.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from rag.evaluation.evaluate import Metrics, Question, evaluate, read_questions
 from rag.search.retrieve import Searcher
 from rag.storage.index import ClauseIndex
-from rag.storage.milvus import MilvusStore, to_milvus
+from rag.storage.milvus import MilvusStore
 from rag.storage.store import Store
 from rag.storage.stores import parse_store_spec
 
@@ -63,15 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("pymilvus").setLevel(logging.ERROR)
-    from pymilvus import MilvusClient
-
+    from rag.evaluation.bench import same_library
     from rag.text.vocab import normalise_title
 
     kind, uri, collection = parse_store_spec(args.store)
     if kind != "milvus":
         ap.error("--store must name a Milvus collection")
+    same_library(args.index, uri, collection)
     folder = ClauseIndex.load(args.index)
-    to_milvus(folder, MilvusClient(uri), collection)
     other = MilvusStore.open(uri, collection)
     titles = {normalise_title(d.title) for d in folder.docs.values()}
     questions = [q for q in read_questions(args.questions) if all(r.title in titles for r in q.relevant)]

@@ -158,6 +158,16 @@ def searchable_after(paths: list[str]) -> list[tuple[str, str]]:
         return [(f"searchable after ingest of {' + '.join(paths)} ({rep.clauses:,} clauses)", f"{secs:.1f} s")]
 
 
+def same_library(index_dir: str, uri: str, collection: str) -> None:
+    """Ingest the documents of the folder index at `index_dir` into a Milvus collection with the same embedder
+    and lexical settings, their vectors from the folder's clause cache (only what differs is written)."""
+    from rag.ingest.pipeline import ingest_milvus
+
+    idx = ClauseIndex.load(index_dir)
+    ingest_milvus(sorted({d.source for d in idx.docs.values()}), uri, collection, index_dir, idx.spec,
+                  lexical=idx.lexical, show_progress=False)  # fmt: skip
+
+
 def serve(index_dir: str, queries: list[str], store: str = "") -> dict:
     """Latencies per mode and peak RSS of this process serving `index_dir`, or the Milvus `store`
     when given (run in a subprocess)."""
@@ -167,14 +177,11 @@ def serve(index_dir: str, queries: list[str], store: str = "") -> dict:
     from rag.storage.stores import open_store
 
     logging.getLogger("pymilvus").setLevel(logging.ERROR)
-    if store:  # a milvus-lite copy of the folder first (in this process: milvus-lite locks its file)
-        from pymilvus import MilvusClient
-
-        from rag.storage.milvus import to_milvus
+    if store:  # the folder's documents ingested into milvus-lite first (in this process: milvus-lite locks its file)
         from rag.storage.stores import parse_store_spec
 
         _, uri, collection = parse_store_spec(store)
-        to_milvus(ClauseIndex.load(index_dir, full=True), MilvusClient(uri), collection)
+        same_library(index_dir, uri, collection)
     s = Searcher(open_store(store or index_dir))
     out: dict = {}
     for mode in ("lexical", "dense", "hybrid"):

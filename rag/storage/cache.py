@@ -21,15 +21,23 @@ import os
 import sqlite3
 import stat
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
+
+from rag.storage.passages import Tokenizer, clause_key, field_texts, lexical_tokenizer, passage_text
+from rag.storage.store import DocInfo
+from rag.text.split import Clause
+from rag.text.terms import LexicalConfig, terms_digest
+from rag.text.tokens import tokenize
 
 logger = logging.getLogger(__name__)
 
 CACHE_FILE = "cache.sqlite"
 _CHUNK = 900  # below SQLite's bound-parameter limit
+TOKEN_CHUNK = 2000  # clauses tokenised per committed batch
 _TABLES = {"tokens": ["key", "tokens"], "vectors": ["embedder", "key", "dim", "vec"]}
 NORM_TOLERANCE = 1e-3
 
@@ -266,3 +274,44 @@ def _valid_vector(d: object, blob: object, dim: int | None) -> np.ndarray | None
     if norm > 1e-6 and abs(norm - 1.0) > NORM_TOLERANCE:
         return None
     return v
+
+
+def _tokens(
+    cache: ClauseCache, keys: list[str], texts: list[str], show_progress: bool, tokenizer: Tokenizer = tokenize
+) -> list[list[str]]:
+    have = cache.tokens(keys)
+    todo = [i for i, k in enumerate(keys) if k not in have]
+    for b in tqdm(
+        range(0, len(todo), TOKEN_CHUNK), desc="tokenise", unit="chunk", disable=not show_progress or not todo
+    ):
+        batch = {keys[i]: tokenizer(texts[i]) for i in todo[b : b + TOKEN_CHUNK]}
+        cache.put_tokens(batch)  # committed: a rerun does not tokenise these again
+        have.update(batch)
+    return [have[k] for k in keys]
+
+
+def lexical_tokens(
+    cache: ClauseCache,
+    docs: Mapping[str, DocInfo],
+    clauses: Sequence[Clause],
+    lexical: LexicalConfig,
+    terms: Sequence[str],
+    show_progress: bool = False,
+) -> list[list[str]]:
+    """Every clause's BM25 tokens under `lexical` settings with this term list (see `passages.clause_tokens`).
+
+    Cached by text like the plain tokens, under the term list's digest: an unchanged term list
+    tokenises nothing twice, a changed one tokenises the library again.
+    """
+    if lexical.plain:
+        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
+        return _tokens(cache, [clause_key(t) for t in texts], texts, show_progress)
+    ns = f"{terms_digest(terms)}:" if terms else ""
+    tok = lexical_tokenizer(terms)
+    if lexical.title_weight == 1:
+        texts = [passage_text(docs[c.doc_id], c) for c in clauses]
+        return _tokens(cache, [ns + clause_key(t) for t in texts], texts, show_progress, tok)
+    fields = [field_texts(docs[c.doc_id], c) for c in clauses]
+    unique = list(dict.fromkeys(t for pair in fields for t in pair))
+    got = dict(zip(unique, _tokens(cache, [ns + clause_key(t) for t in unique], unique, show_progress, tok)))
+    return [got[head] * lexical.title_weight + got[body] for head, body in fields]

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from rag.embedding.embed import Embedder, EmbedderSpec
 from rag.reading.load import Document, load_file
+from rag.storage.cache import CACHE_FILE, ClauseCache, lexical_tokens
 from rag.storage.catalogue import superseded_versions
 from rag.storage.dense import ANN_THRESHOLD, make_dense
 from rag.storage.errors import DamagedGeneration, IndexLoadError
@@ -46,13 +47,12 @@ from rag.storage.passages import (
     build_terms,
     clause_key,
     clause_tokens,
-    doc_change,
     embed_in_batches,
     lexical_tokenizer,
     passage_text,
 )
 from rag.storage.safe_io import lexists
-from rag.storage.store import Candidate, Changes, DocInfo, Scope
+from rag.storage.store import Candidate, Changes, DocInfo, Lexicon, Scope
 from rag.storage.store import Supersession as Supersession  # re-exported: callers import it from here too
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig
@@ -139,6 +139,13 @@ class ClauseIndex:
         dense, ann = (None, None) if vectors is None else make_dense(vectors, ann_threshold)
         manifest = {**(manifest or {}), "dense_index": ann}
         return cls(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms)
+
+    @classmethod
+    def empty(cls, spec: EmbedderSpec, dim: int = 0, directory: str | Path | None = None) -> ClauseIndex:
+        """A library with no documents that `apply` fills (and saves in `directory`, when given)."""
+        idx = cls(spec, dim, {}, [], [], None, None)
+        idx.directory = Path(directory) if directory is not None else None
+        return idx
 
     @classmethod
     def build(
@@ -299,42 +306,61 @@ class ClauseIndex:
         """A document's clauses with this label (all parts), in document order."""
         return [self.clauses[i] for i in self._by_doc.get(doc_id, []) if self.clauses[i].label == label]
 
+    def refresh(self) -> bool:
+        """A loaded generation never changes (`rag.storage.generations.current_key` tells when a newer one is
+        there): False."""
+        return False
+
     def apply(self, changes: Changes) -> None:
         """Upsert and delete documents in memory, then save a generation when loaded from a folder.
 
-        Unchanged clauses keep their BM25 tokens (re-tokenised from their passage text) and
-        vectors; the dense tier stays only when every clause has a vector. The term list stays as
-        the last ingest built it, and upserted clauses are tokenised with it (a plain index takes
-        the tokens the changes carry). A caller that may race an ingest holds
-        `rag.ingest.pipeline.writer_lock(directory)` around it.
+        The library stays ordered by source. Kept clauses keep their vectors and get their BM25 tokens
+        from the clause cache in the folder (made when missing, with `changes.lexicon` when given); the
+        upserted ones take the tokens and vectors the changes carry. The dense tier stays only when every
+        clause has a vector. A caller that may race an ingest holds `rag.ingest.pipeline.writer_lock(directory)`.
         """
+        lexicon = changes.lexicon or Lexicon(self.lexical, self.terms)
         gone = set(changes.delete) | {d.info.doc_id for d in changes.upsert}
         vectors = self.vectors()
-        keep = [i for i, c in enumerate(self.clauses) if c.doc_id not in gone]
-        docs = {k: v for k, v in self.docs.items() if k not in gone}
-        clauses = [self.clauses[i] for i in keep]
-        keys = [self.keys[i] for i in keep]
-        tokens = [self.clause_tokens(self.docs[c.doc_id], c) for c in clauses]
-        vecs = [vectors[keep]] if vectors is not None else None
+        parts: list[tuple[DocInfo, list[Clause], list[str], list[list[str]] | None, np.ndarray | None]] = []
+        for info in self.docs.values():
+            if info.doc_id not in gone:
+                rows = self._by_doc.get(info.doc_id, [])
+                vecs = vectors[rows] if vectors is not None else None
+                parts.append((info, [self.clauses[i] for i in rows], [self.keys[i] for i in rows], None, vecs))
         for d in changes.upsert:
-            docs[d.info.doc_id] = d.info
-            clauses += d.clauses
-            keys += d.keys
-            if self.lexical.plain:
-                tokens += [list(t) for t in d.tokens]
-            else:
-                tokens += [self.clause_tokens(d.info, c) for c in d.clauses]
-            if vecs is not None and d.vectors is not None and len(d.clauses):
-                vecs.append(np.asarray(d.vectors, dtype=np.float32).reshape(len(d.clauses), self.dim))
-            elif d.clauses:
-                vecs = None
-        stacked = None if vecs is None else np.concatenate(vecs) if vecs else np.zeros((0, self.dim), np.float32)
-        fresh = ClauseIndex.from_parts(self.spec, self.dim, docs, clauses, keys, tokens, stacked, self.manifest,
-                                       lexical=self.lexical, terms=self.terms)  # fmt: skip
+            parts.append((d.info, list(d.clauses), list(d.keys), [list(t) for t in d.tokens], d.vectors))
+        parts.sort(key=lambda p: (p[0].source, p[0].doc_id))
+        docs = {p[0].doc_id: p[0] for p in parts}
+        clauses = [c for p in parts for c in p[1]]
+        kept = [c for p in parts if p[3] is None for c in p[1]]
+        made = iter(self._kept_tokens(docs, kept, lexicon))
+        tokens = [t for p in parts for t in (p[3] if p[3] is not None else [next(made) for _ in p[1]])]
+        with_vectors = [p for p in parts if p[1]]
+        stacked, dim = None, self.dim
+        if all(p[4] is not None for p in with_vectors):
+            dim = dim or (int(np.shape(with_vectors[0][4])[1]) if with_vectors else 0)
+            rows = [np.asarray(p[4], np.float32).reshape(len(p[1]), dim) for p in with_vectors]
+            stacked = np.concatenate(rows) if rows else np.zeros((0, dim), np.float32) if dim else None
+        manifest = dict(self.manifest)
+        if changes.skipped is not None:
+            manifest["skipped"] = [{"source": e.source, "reason": e.reason} for e in changes.skipped]
+        fresh = ClauseIndex.from_parts(self.spec, dim, docs, clauses, [k for p in parts for k in p[2]], tokens,
+                                       stacked, manifest, lexical=lexicon.lexical, terms=lexicon.terms)  # fmt: skip
         directory, self.__dict__ = self.directory, fresh.__dict__
         self.directory = directory
         if directory is not None:
             self.save(directory)
+
+    def _kept_tokens(self, docs: dict[str, DocInfo], clauses: list[Clause], lexicon: Lexicon) -> list[list[str]]:
+        """The BM25 tokens of clauses already held: from the clause cache in the index folder (made when missing)."""
+        if not clauses:
+            return []
+        if self.directory is None:
+            tok = lexical_tokenizer(lexicon.terms)
+            return [clause_tokens(docs[c.doc_id], c, lexicon.lexical, tok) for c in clauses]
+        with ClauseCache(self.directory / CACHE_FILE) as cache:
+            return lexical_tokens(cache, docs, clauses, lexicon.lexical, lexicon.terms)
 
     # ------------------------------------------------------------------ integrity
 
@@ -441,21 +467,6 @@ class ClauseIndex:
             logger.warning(msg)
             self.problems.append(msg)
         self.drop_documents(dropped)
-
-
-def changes_from_index(index: ClauseIndex, only: Iterable[str] | None = None) -> Changes:
-    """The documents of a folder index (all, or those in `only`) as upserts, with their clauses, tokens
-    (as the index makes them) and vectors (to copy them into another store)."""
-    vectors = index.vectors()
-    keep = None if only is None else set(only)
-    out = []
-    for info in index.docs.values():
-        if keep is not None and info.doc_id not in keep:
-            continue
-        rows = index._by_doc.get(info.doc_id, [])
-        vecs = None if vectors is None else vectors[rows]
-        out.append(doc_change(info, [index.clauses[i] for i in rows], vecs, index.clause_tokens))
-    return Changes(upsert=tuple(out))
 
 
 def _resplit_source(info: DocInfo) -> list[Clause] | None:

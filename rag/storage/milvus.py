@@ -28,11 +28,14 @@ names them, and a library's term list is kept in ``rag_docs`` rows of its own
 at, so questions are tokenised as the rows were. A new term list is written beside the old one, the
 record switched to it, then the old rows removed.
 
+The files an ingest left out are ``rag_docs`` rows too (``__rag_skipped__SHA1``, one per file: its
+source and reason), shown by `manifest` as the folder index shows its generation's.
+
 Faults (`rag.storage.milvus_faults`): a milvus-lite store one process at a time may open says who
 holds it (`StoreBusyError`); damaged files or records raise `StoreDamagedError`, never silently
-empty results, and `to_milvus` drops such a collection pair and copies the folder index into it
-again; every other Milvus failure is a `StoreError` naming the store. The schema and the rows to and
-from it are in `rag.storage.milvus_schema`.
+empty results, and an ingest (`open_for_ingest`) drops such a collection pair and writes every
+document into it again; every other Milvus failure is a `StoreError` naming the store. The schema
+and the rows to and from it are in `rag.storage.milvus_schema`.
 """
 
 from __future__ import annotations
@@ -40,14 +43,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from rag.embedding.embed import Embedder, EmbedderSpec
+from rag.reading.load import LoadError
 from rag.storage.catalogue import superseded_versions
 from rag.storage.errors import IndexLoadError
-from rag.storage.index import ClauseIndex, changes_from_index
 from rag.storage.milvus_faults import (
     DAMAGE_SEEN,
     drop_pair,
@@ -68,6 +71,7 @@ from rag.storage.milvus_schema import (
     BM25_K1,
     CLAUSE_FIELDS,
     LIKE_UNSAFE,
+    SKIPPED_EXPR,
     clause_from_row,
     clause_rows,
     create_collections,
@@ -77,6 +81,8 @@ from rag.storage.milvus_schema import (
     meta_row,
     read_lexicon,
     read_meta,
+    read_skipped,
+    skipped_rows,
     term_ids,
     term_rows,
 )
@@ -110,8 +116,10 @@ class MilvusStore:
         self.terms = tuple(terms)
         self.tokenize: Tokenizer = lexical_tokenizer(self.terms)
         self._term_rows = 0  # rows holding the term list (see `set_lexicon`)
-        self.repaired: str | None = None  # the damage `to_milvus` rebuilt this collection over
-        self.problems: list[str] = []
+        self.repaired: str | None = None  # the damage an ingest dropped this collection pair over (`open_for_ingest`)
+        self.problems: list[str] = []  # damage is refused at opening (`StoreDamagedError`), never served
+        self.fallback = False  # one state only: nothing older to fall back to
+        self._skipped: list[dict] = []  # the files not indexed, as the last ingest recorded them
         self._docs: dict[str, DocInfo] = {}
         self._gens: dict[str, str] = {}  # doc_id -> current generation of its clause rows
         self._superseded: dict[str, Supersession] = {}
@@ -144,7 +152,7 @@ class MilvusStore:
             IndexLoadError: as `open`.
             StoreDamagedError: files milvus-lite cannot read or had to work around, a rag record
                 that does not parse, fewer clause rows than the records name, or a format this rag
-                does not read (`to_milvus` rebuilds it).
+                does not read (an ingest rebuilds it: `open_for_ingest`).
             StoreError: another Milvus failure.
         """
         from pymilvus.exceptions import MilvusException
@@ -231,10 +239,10 @@ class MilvusStore:
         return term_ids(self.terms, self._term_rows) if self.lexical.terms else []
 
     @guarded
-    def refresh(self) -> None:
-        """Re-read the document records (after another process changed the collection)."""
+    def refresh(self) -> bool:
+        """Re-read the document records (after another process changed the collection); whether they changed."""
         docs, gens = {}, {}
-        expr = f'doc_id != {lit(META_ID)} and gen != ""'  # the metadata and term-list rows have no generation
+        expr = f'doc_id != {lit(META_ID)} and gen != ""'  # the metadata, term-list and skipped rows have no generation
         for row in self._query_all(self.docs_collection, expr, ["doc_id", "gen", "info"]):
             try:
                 info = DocInfo.from_json(json.loads(row["info"]))
@@ -245,9 +253,13 @@ class MilvusStore:
                 ) from None
             docs[info.doc_id] = info
             gens[info.doc_id] = row["gen"]
-        self._docs, self._gens = docs, gens
-        self._superseded = superseded_versions(docs.values())
-        self._n = sum(d.n_clauses for d in docs.values())
+        changed = (docs, gens) != (self._docs, self._gens)
+        if changed:  # unchanged: the same mappings stay (what callers key their caches on)
+            self._docs, self._gens = docs, gens
+            self._superseded = superseded_versions(docs.values())
+            self._n = sum(d.n_clauses for d in docs.values())
+        self._skipped = read_skipped(self._query_all(self.docs_collection, SKIPPED_EXPR, ["doc_id", "info"]))
+        return changed
 
     @guarded
     def rows(self) -> int:
@@ -278,6 +290,12 @@ class MilvusStore:
     @property
     def tiers(self) -> dict[str, bool]:
         return {"lexical": True, "dense": True}
+
+    @property
+    def manifest(self) -> Mapping:
+        """The embedder, the lexical settings and the files the last ingest left out ("skipped")."""
+        return {"embedder": {**self.spec.to_dict(), "id": self.spec.id, "dim": self.dim},
+                "lexical": self.lexical.to_dict(), "skipped": list(self._skipped)}  # fmt: skip
 
     def __len__(self) -> int:
         return self._n
@@ -368,9 +386,9 @@ class MilvusStore:
     @guarded
     def apply(self, changes: Changes) -> None:
         """Upsert and delete documents: the new clause rows under a fresh generation first, then the
-        documents' records (the switch, a thousand records a call), then their old rows. Rows no
-        record names (left by a killed apply) are removed first; a killed apply leaves each document
-        either as it was or as it is now.
+        documents' records (the switch, a thousand records a call), then their old rows; then the files
+        not indexed and the lexicon, when given. Rows no record names (left by a killed apply) are
+        removed first; a killed apply leaves each document either as it was or as it is now.
 
         Raises:
             ValueError: an upserted document without vectors, or of another dimension.
@@ -400,9 +418,24 @@ class MilvusStore:
             ids = [r["doc_id"] for r in records[b : b + 1000]]
             keep = in_list("doc_gen", (f"{i}@{gen}" for i in ids))
             self.client.delete(self.collection, filter=f"{in_list('doc_id', ids)} and not ({keep})")
+        if changes.skipped is not None:
+            self._record_skipped(changes.skipped)
         self.client.flush(self.collection)
         self.client.flush(self.docs_collection)
+        if changes.lexicon is not None and tuple(changes.lexicon) != (self.lexical, self.terms):
+            self.set_lexicon(*changes.lexicon)
         self.refresh()
+
+    def _record_skipped(self, skipped: Sequence[LoadError]) -> None:
+        """Record the files not indexed: the new rows, then the rows of files no longer listed go."""
+        rows = skipped_rows(skipped)
+        for b in range(0, len(rows), 1000):
+            self.client.upsert(self.docs_collection, rows[b : b + 1000])
+        new = {r["doc_id"] for r in rows}
+        stale = [r["doc_id"] for r in self._query_all(self.docs_collection, SKIPPED_EXPR, ["doc_id"])
+                 if r["doc_id"] not in new]  # fmt: skip
+        for b in range(0, len(stale), 1000):
+            self.client.delete(self.docs_collection, ids=stale[b : b + 1000])
 
     @guarded
     def vacuum(self) -> None:
@@ -411,57 +444,33 @@ class MilvusStore:
         self.client.delete(self.collection, filter=f"not ({in_list('doc_gen', current)})" if current else 'id != ""')
 
 
-
-def to_milvus(index: ClauseIndex, client, collection: str = DEFAULT_COLLECTION, where: str = "Milvus") -> MilvusStore:
-    """Make a Milvus collection mirror a folder index (`client` a pymilvus MilvusClient, `where` its URI).
-
-    Documents whose record differs from the index's (new, changed, or left half-copied by a killed
-    run) are upserted with their clauses, tokens and vectors; documents not in the index are
-    deleted; the rest is not touched. An existing collection must hold the same embedder. When the
-    index's lexical settings or term list differ from the collection's, every document is upserted
-    (its tokens change) and the new term list is recorded after them. A damaged collection pair
-    (`StoreDamagedError`: it holds only a copy of the index) is dropped and built again; the
-    store's `repaired` says what was wrong.
+def open_for_ingest(client, collection: str, where: str, new: Callable[[], tuple[EmbedderSpec, int]]) -> MilvusStore:
+    """The collection pair an ingest writes into (`client` a connected pymilvus MilvusClient, `where` its
+    URI): opened; created for the embedder and dimension `new()` gives when missing; dropped and created
+    again when damaged (`StoreDamagedError`: the ingest then writes every document into it again, its
+    vectors from the clause cache; the store's `repaired` says what was wrong).
 
     Raises:
-        ValueError: the index has no dense tier yet (`rag ingest` completes it first).
-        IndexLoadError: the collection exists with another embedder.
-        StoreError: a damaged collection that cannot be dropped (the message says what to do), or
-            another Milvus failure.
+        StoreError: a damaged pair that cannot be dropped, or another Milvus failure (the message says
+            what to do).
     """
     from pymilvus.exceptions import MilvusException
 
-    if index.dense is None:
-        raise ValueError("the index has no vectors yet; complete its dense tier before copying it to Milvus")
-    store, repaired = None, None
+    repaired = None
     try:
-        store = MilvusStore.open_client(client, collection, where=where)
+        return MilvusStore.open_client(client, collection, where=where)
     except NoCollectionError:
         pass
     except StoreDamagedError as exc:
         repaired = exc.problem
-        logger.warning("%s; dropping it and copying the index into it again", repaired)
-    if store is not None and (store.spec != index.spec or store.dim != index.dim):
-        raise IndexLoadError(
-            f"Milvus collection {collection!r} holds embedder {store.spec.id!r}, not {index.spec.id!r}"
-        )
-    if store is None:
-        drop_pair(client, collection, where)  # a damaged pair, or a documents collection a killed rebuild left
-        DAMAGE_SEEN.pop(store_key(where, collection), None)
-        try:
-            store = MilvusStore.create(client, collection, index.spec, index.dim, index.lexical, index.terms, where)
-        except MilvusException as exc:
-            raise StoreError(f"cannot create collection {collection!r} in the Milvus store {where}: "
-                             f"{reason(exc)}") from None
-        store.repaired = repaired
-    relex = (store.lexical, store.terms) != (index.lexical, index.terms if index.lexical.terms else ())
-    changed = set(index.docs) if relex else {d for d, info in index.docs.items() if store.docs.get(d) != info}
-    upsert = tuple(c for c in changes_from_index(index, changed).upsert)
-    stale = tuple(d for d in store.docs if d not in index.docs)
-    store.apply(Changes(upsert=upsert, delete=stale))
-    if relex:
-        store.set_lexicon(index.lexical, index.terms)
-    logger.info("Milvus %s: %d documents upserted, %d deleted", collection, len(upsert), len(stale))
+        logger.warning("%s; dropping it and ingesting the documents into it again", repaired)
+    drop_pair(client, collection, where)  # a damaged pair, or a documents collection a killed rebuild left
+    DAMAGE_SEEN.pop(store_key(where, collection), None)
+    spec, dim = new()
+    try:
+        store = MilvusStore.create(client, collection, spec, dim, where=where)
+    except MilvusException as exc:
+        raise StoreError(f"cannot create collection {collection!r} in the Milvus store {where}: "
+                         f"{reason(exc)}") from None
+    store.repaired = repaired
     return store
-
-

@@ -5,8 +5,8 @@ process holds it (`StoreBusyError`). Opening checks what milvus-lite and our own
 files it cannot read or had to work around (a manifest fallen back to its previous save, a missing
 data file), a metadata record or document record that does not parse, or fewer clause rows than the
 document records name all raise `StoreDamagedError`, never silently empty results;
-`rag.storage.milvus.to_milvus` (what ``rag ingest --store`` runs) drops a damaged collection pair
-(`drop_pair`) and copies the folder index into it again. Every other Milvus failure is a
+``rag ingest --store`` (`rag.storage.milvus.open_for_ingest`) drops a damaged collection pair
+(`drop_pair`) and ingests the documents into it again. Every other Milvus failure is a
 `StoreError` naming the store.
 """
 
@@ -29,7 +29,7 @@ class StoreError(IndexLoadError):
 
 
 class StoreDamagedError(StoreError):
-    """A collection pair whose files or rag records are damaged: `to_milvus` drops and rebuilds it."""
+    """A collection pair whose files or rag records are damaged: an ingest drops and rebuilds it."""
 
     def __init__(self, problem: str, hint: str):
         super().__init__(f"{problem}; {hint}")
@@ -63,8 +63,7 @@ def reason(exc) -> str:
 
 
 def rebuild_hint(where: str, collection: str) -> str:
-    return (f"rag ingest PATH... --index DIR --store milvus:{where}#{collection} drops it and copies the index folder "
-            "it mirrors into it again")  # fmt: skip
+    return f"rag ingest PATH... --store milvus:{where}#{collection} drops it and ingests the documents into it again"
 
 
 def quiet_logs() -> None:

@@ -10,6 +10,7 @@ settings as JSON) and the term list in ``__rag_terms__DIGEST_N`` chunks.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,7 @@ from dataclasses import asdict, replace
 import numpy as np
 
 from rag.embedding.embed import EmbedderSpec
+from rag.reading.load import LoadError
 from rag.storage.milvus_faults import StoreDamagedError
 from rag.storage.store import DocChange
 from rag.text.split import Clause
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 META_ID = "__rag_meta__"
 TERMS_ID = "__rag_terms__"  # + digest + _N: the chunks of a term list
+SKIPPED_ID = "__rag_skipped__"  # + sha1 of the source: a file not indexed
+SKIPPED_EXPR = f'gen == "" and doc_id like "{SKIPPED_ID}%"'
 FORMAT_VERSION = 2  # 2: lexical settings and term list in the metadata
 TERMS_CHUNK = 60_000  # bytes of JSON per term-list row (the field holds 65,535)
 BM25_K1, BM25_B = 1.5, 0.75  # bm25s's defaults (Lucene)
@@ -130,6 +134,27 @@ def meta_row(spec: EmbedderSpec, dim: int, lexical: LexicalConfig, terms: Sequen
     if lexical.terms:
         rec["terms"] = {"version": TERMS_VERSION, "digest": terms_digest(terms), "rows": term_rows}
     return {"doc_id": META_ID, "gen": "", "info": json.dumps(rec, ensure_ascii=False), "v": [0.0, 0.0]}
+
+
+def skipped_rows(skipped: Iterable[LoadError]) -> list[dict]:
+    """A record per file not indexed (its source and reason), keyed by the source."""
+    return [{"doc_id": SKIPPED_ID + hashlib.sha1(e.source.encode("utf-8")).hexdigest(), "gen": "", "v": [0.0, 0.0],
+             "info": json.dumps({"source": e.source[:4000], "reason": e.reason[:4000]}, ensure_ascii=False)}
+            for e in skipped]  # fmt: skip
+
+
+def read_skipped(rows: Iterable[Mapping]) -> list[dict]:
+    """The files not indexed ({"source", "reason"}, by source) the records hold; a record that does not parse
+    is left out (the list is a report, not the library)."""
+    out = []
+    for r in rows:
+        try:
+            rec = json.loads(r["info"]) if str(r["doc_id"]).startswith(SKIPPED_ID) else None
+        except (TypeError, ValueError):
+            rec = None
+        if isinstance(rec, dict) and isinstance(rec.get("source"), str) and isinstance(rec.get("reason"), str):
+            out.append({"source": rec["source"], "reason": rec["reason"]})
+    return sorted(out, key=lambda r: r["source"])
 
 
 def term_rows(terms: Sequence[str]) -> list[dict]:

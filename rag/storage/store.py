@@ -9,6 +9,8 @@ A scope (`Scope`) says which clauses a candidate query may return: those of some
 (computed above from the documents' metadata: filters, types, years, current/superseded) and,
 optionally, only clauses containing every quoted phrase.
 
+Ingest (`rag.ingest.pipeline`) writes either store only through `apply`, and the layers above read
+what a store says of itself (`manifest`, `problems`, `fallback`, `refresh`) through this protocol too.
 `rag.storage.stores.open_store(spec)` opens one from a command-line spec.
 """
 
@@ -22,8 +24,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 
 from rag.embedding.embed import EmbedderSpec
-from rag.reading.load import Document
+from rag.reading.load import Document, LoadError
 from rag.text.split import Clause
+from rag.text.terms import LexicalConfig
 
 
 @dataclass(frozen=True)
@@ -111,12 +114,23 @@ class DocChange:
     vectors: np.ndarray | None = None  # (len(clauses), dim) normalised passage vectors; None: not embedded yet
 
 
+class Lexicon(NamedTuple):
+    """How a store's BM25 tokens are made: the lexical settings and the library's term list (`lexical.terms`)."""
+
+    lexical: LexicalConfig
+    terms: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Changes:
-    """What `Store.apply` does: upsert these documents (replacing all their clauses), delete those."""
+    """What `Store.apply` does: upsert these documents (replacing all their clauses), delete those, and,
+    when given, record a new `lexicon` (the upserted tokens are made with it; the store's others are
+    made again) and the files left out of the library (`skipped`, shown by `manifest`)."""
 
     upsert: tuple[DocChange, ...] = ()
     delete: tuple[str, ...] = field(default=())
+    lexicon: Lexicon | None = None
+    skipped: tuple[LoadError, ...] | None = None
 
 
 @runtime_checkable
@@ -125,6 +139,10 @@ class Store(Protocol):
 
     spec: EmbedderSpec  # the passage embedder its vectors come from
     dim: int
+    lexical: LexicalConfig  # how its BM25 tokens are made (questions are tokenised the same way) …
+    terms: tuple[str, ...]  # … with the library's term list, when `lexical.terms`
+    problems: Sequence[str]  # damage found when it was opened (non-empty: the next ingest writes it afresh)
+    fallback: bool  # an older state is served because the current one is damaged (a folder's generations)
 
     @property
     def docs(self) -> Mapping[str, DocInfo]:
@@ -139,6 +157,17 @@ class Store(Protocol):
     @property
     def tiers(self) -> Mapping[str, bool]:
         """Which search tiers ("lexical", "dense") are complete."""
+        ...
+
+    @property
+    def manifest(self) -> Mapping:
+        """What it records of itself: "embedder", "lexical", "skipped" (the files not indexed, each
+        {"source", "reason"}); a folder generation's also "created", "dense_index", "counts", …"""
+        ...
+
+    def refresh(self) -> bool:
+        """Re-read what another process changed; whether anything did (a loaded folder generation never
+        changes: `rag.storage.generations.current_key` tells when a newer one is there)."""
         ...
 
     def __len__(self) -> int:
@@ -170,5 +199,5 @@ class Store(Protocol):
         ...
 
     def apply(self, changes: Changes) -> None:
-        """Upsert and delete documents with all their clauses; durable when it returns."""
+        """Upsert and delete documents with all their clauses (see `Changes`); durable when it returns."""
         ...

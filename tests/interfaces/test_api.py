@@ -287,13 +287,10 @@ def test_load_test_runs_and_stops_the_server(index_dir):
 def test_the_api_over_a_milvus_store_answers_as_over_the_folder(base, index_dir, tmp_path):
     """`rag serve --store milvus:FILE.db`: same hits, clause records and document list as the folder; an
     ingest by another client shows within the reload interval."""
-    from pymilvus import MilvusClient
-
-    from rag.storage.milvus import to_milvus
+    from rag.ingest.pipeline import ingest_milvus
 
     db = tmp_path / "m.db"
-    client = MilvusClient(str(db))
-    to_milvus(ClauseIndex.load(index_dir), client, "lib")
+    _, store = ingest_milvus([index_dir.parent / "lib"], str(db), "lib", tmp_path / "cache", HASH, show_progress=False)
     with running(index_dir, reload_s=0.0, store=f"milvus:{db}#lib") as url:
         for question in ("双随机抽查比例", "登记机关是谁", "养老服务"):
             _, mine = call(f"{url}/search?" + q({"q": question, "k": 5}))
@@ -305,7 +302,6 @@ def test_the_api_over_a_milvus_store_answers_as_over_the_folder(base, index_dir,
         status, health = call(f"{url}/health")
         assert status == 200 and health["clauses"] == len(ClauseIndex.load(index_dir))
         # another process removes a document from the collection: the API follows
-        store = to_milvus(ClauseIndex.load(index_dir), client, "lib")
         gone = next(d for d in store.docs.values() if d.source.endswith("c.txt"))
         from rag.storage.store import Changes
 

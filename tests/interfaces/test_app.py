@@ -70,15 +70,16 @@ def test_reader_sees_no_change_controls(monkeypatch, sample_index_dir, tmp_path)
 def test_the_page_searches_a_milvus_store(monkeypatch, sample_index_dir, tmp_path):
     """RAG_STORE=milvus:FILE.db: the same cited clause as over the folder, context from the store, and
     the library tab says changes go through `rag ingest --store`."""
-    from pymilvus import MilvusClient
+    import shutil
 
-    from rag.storage.index import ClauseIndex
-    from rag.storage.milvus import to_milvus
+    from rag.ingest.pipeline import ingest_milvus
+    from rag.storage.cache import CACHE_FILE
 
-    db = tmp_path / "m.db"
-    client = MilvusClient(str(db))
-    to_milvus(ClauseIndex.load(sample_index_dir), client, "lib")
-    client.close()
+    db, cache = tmp_path / "m.db", tmp_path / "cache"
+    cache.mkdir()
+    shutil.copy(sample_index_dir / CACHE_FILE, cache)  # the sample's vectors: nothing is embedded again
+    rep, _ = ingest_milvus([REPO / "corpus"], str(db), "lib", cache, show_progress=False)
+    assert rep.embedded == 0
     monkeypatch.setenv("RAG_STORE", f"milvus:{db}#lib")
     at = _app(monkeypatch, tmp_path / "no-folder-index").run()
     assert not at.exception

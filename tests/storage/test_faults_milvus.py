@@ -6,9 +6,9 @@ it falls back to), ``partitions/_default/data/*.parquet`` (the rows) and ``index
 indexes). Each case damages a copy of one small store (two documents, hash-embedded), then checks
 that `rag search` and `rag info` exit with 2 and a message naming the store and the command that
 repairs it — no traceback on stderr or in the log, never empty results with exit code 0 — and that
-`rag ingest` repairs it: the search answers again as the folder index it mirrors. A second process
-holding the store gets "in use by another process (pid N)" from search, info and ingest (which
-stops before touching the folder index), and the HTTP API answers 503 with the CLI's message.
+`rag ingest` repairs it: the search answers again as a folder index of the same library does. A second
+process holding the store gets "in use by another process (pid N)" from search, info and ingest (which
+stops before touching its clause cache), and the HTTP API answers 503 with the CLI's message.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from tests.conftest import REPO, SAMPLE, run_cli, time_limit
 
 Q = "双随机抽查比例要达到多少"
 CASE_SECONDS = 30
-REBUILD = "rag ingest PATH... --index DIR --store milvus:{db}#rag drops it and copies the index folder it mirrors"
+REBUILD = "rag ingest PATH... --store milvus:{db}#rag drops it and ingests the documents into it again"
 
 
 @pytest.fixture(autouse=True)
@@ -51,27 +51,28 @@ def _citations(out: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """A library, its folder index (the stage) and the Milvus store mirroring it; the folder's answer to Q."""
+    """A library, its Milvus store (the stage: the ingest's clause cache) and a folder index of it (ref)."""
     root = tmp_path_factory.mktemp("milvus-faults")
-    lib, stage, db = root / "lib", root / "stage", root / "lib.db"
+    lib, stage, db, ref = root / "lib", root / "stage", root / "lib.db", root / "ref"
     lib.mkdir()
     shutil.copy(SAMPLE, lib)
     shutil.copy(REPO / "tests" / "data" / "policy_small.txt", lib)
     assert main(["ingest", str(lib), "--index", str(stage), "--store", f"milvus:{db}", "--embedder", "hash:64",
                  "-q"]) == 0  # fmt: skip
+    assert main(["ingest", str(lib), "--index", str(ref), "--embedder", "hash:64", "-q"]) == 0
     _release(db)
-    return SimpleNamespace(lib=lib, stage=stage, db=db)
+    return SimpleNamespace(lib=lib, stage=stage, db=db, ref=ref)
 
 
 @pytest.fixture()
 def store(built, tmp_path, capsys):
-    """A copy of the built stage and store (the library itself is shared: the stage names its files), the
-    store's spec, and the folder index's answer to Q."""
+    """A copy of the built stage and store (the library and the folder index are shared), the store's spec, and
+    the folder index's answer to Q."""
     for name in ("stage", "db"):
         shutil.copytree(getattr(built, name), tmp_path / getattr(built, name).name)
-    s = SimpleNamespace(lib=built.lib, stage=tmp_path / "stage", db=tmp_path / "lib.db")
+    s = SimpleNamespace(lib=built.lib, stage=tmp_path / "stage", db=tmp_path / "lib.db", ref=built.ref)
     s.spec = f"milvus:{s.db}"
-    rc, out, _ = run_cli(capsys, "search", Q, "--index", str(s.stage), "--json", "-k", "3")
+    rc, out, _ = run_cli(capsys, "search", Q, "--index", str(s.ref), "--json", "-k", "3")
     assert rc == 0
     s.golden = _citations(out)
     assert len(s.golden) == 3
@@ -137,7 +138,7 @@ def test_a_damaged_store_is_refused_by_name_and_repaired_by_ingest(store, case, 
     rc, out, err = run_cli(capsys, "ingest", str(store.lib), "--index", str(store.stage), "--store", store.spec, "-q")
     assert rc == 0, err
     assert f"the Milvus store {store.db} (collection 'rag')" in caplog.text
-    assert "dropping it and copying the index into it again" in caplog.text
+    assert "dropping it and ingesting the documents into it again" in caplog.text
     assert "Traceback" not in caplog.text + err
     rc, out, _ = run_cli(capsys, "search", Q, "--store", store.spec, "--json", "-k", "3")
     assert rc == 0 and _citations(out) == store.golden
@@ -189,14 +190,14 @@ GARBAGE = {  # name: (document or None for the metadata record, its info, what t
 def test_a_garbage_record_is_refused_by_name_and_repaired_by_ingest(store, case, capsys, caplog):
     doc, info, says = GARBAGE[case]
     if doc == "DOC":
-        doc = next(iter(ClauseIndex.load(store.stage).docs))
+        doc = next(iter(ClauseIndex.load(store.ref).docs))
     _set_info(store.db, doc, info)  # in this process: the CLI below reuses its milvus-lite server
     for argv in (["search", Q, "--store", store.spec, "-k", "3"], ["info", "--store", store.spec]):
         err = _refused(capsys, caplog, store, *argv)
         assert f"the Milvus store {store.db} (collection 'rag')" in err and says in err, err
         assert REBUILD.format(db=store.db) in err
     rc, out, err = run_cli(capsys, "ingest", str(store.lib), "--index", str(store.stage), "--store", store.spec, "-q")
-    assert rc == 0 and "dropping it and copying the index into it again" in caplog.text
+    assert rc == 0 and "dropping it and ingesting the documents into it again" in caplog.text
     rc, out, _ = run_cli(capsys, "search", Q, "--store", store.spec, "--json", "-k", "3")
     assert rc == 0 and _citations(out) == store.golden
 
@@ -227,9 +228,10 @@ def test_a_store_another_process_holds(store, held, capsys, caplog):
     extra.mkdir()
     (extra / "新增.txt").write_text("一、总则\n1.新增条款：罚款五千元。\n", encoding="utf-8")
     ingest = ["ingest", str(store.lib), str(extra), "--index", str(store.stage), "--store", store.spec, "-q"]
-    before = ClauseIndex.load(store.stage).docs
+    cache = lambda: {n: (store.stage / n).read_bytes() for n in ("cache.sqlite", "status.json", ".lock")}  # noqa: E731
+    before = cache()
     assert busy in _refused(capsys, caplog, store, *ingest)
-    assert ClauseIndex.load(store.stage).docs == before  # refused before the folder index was touched
+    assert cache() == before  # refused before the clause cache was touched
     held.kill()
     held.wait()
     rc, out, err = run_cli(capsys, *ingest)

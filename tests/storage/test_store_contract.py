@@ -1,23 +1,26 @@
 """One contract for every store (`rag.storage.store.Store`): the folder index and Milvus (milvus-lite).
 
-Each store is filled with the same small library (the sample, a 工作要点 and two versions of one
-条例) embedded by the hash embedder, and checked against the folder index's own arrays by brute
-force: documents, clauses, lookups, lexical and dense candidates within a scope, `apply`, and
-the Searcher's top 10 on the sample questions.
+Each store is filled by the ingest pipeline (`rag.ingest.pipeline`, through `Store.apply`) from the
+same folder of documents (the sample, a 工作要点 and two versions of one 条例) embedded by the hash
+embedder, and checked against a folder index built in memory from those documents by brute force:
+documents, clauses, lookups, lexical and dense candidates within a scope, `apply`, the Searcher's top
+10 on the sample questions, and a re-ingest that applies only what changed.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rag.ingest.pipeline import ingest, ingest_milvus
 from rag.reading.load import load_paths
 from rag.search.retrieve import Filters, Searcher
 from rag.storage.index import ClauseIndex
-from rag.storage.milvus import to_milvus
+from rag.storage.milvus import MilvusStore
 from rag.storage.passages import doc_change
 from rag.storage.store import Changes, Scope, Store
 from rag.storage.stores import open_store
@@ -25,48 +28,53 @@ from tests.conftest import REPO, SAMPLE
 
 STORES = ["folder", "milvus"]
 QUERIES = ["双随机抽查比例", "罚款", "加强管理", "党建工作", "监管执法", "2023年"]
+OLD = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款五千元。\n"
 
 
-def _library(root, embedder) -> ClauseIndex:
-    lib = root / "lib"
+def _write_library(lib: Path) -> Path:
     lib.mkdir()
     (lib / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
     small = REPO / "tests" / "data" / "policy_small.txt"
     (lib / small.name).write_bytes(small.read_bytes())
-    old = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款五千元。\n"
-    new = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款一万元。\n"
-    (lib / "某某管理条例(2010-01-01).md").write_text(old, encoding="utf-8")
-    (lib / "某某管理条例(2020-01-01).md").write_text(new, encoding="utf-8")
-    docs, _ = load_paths([lib])
-    return ClauseIndex.build(docs, embedder, show_progress=False)
+    (lib / "某某管理条例(2010-01-01).md").write_text(OLD, encoding="utf-8")
+    (lib / "某某管理条例(2020-01-01).md").write_text(OLD.replace("五千元", "一万元"), encoding="utf-8")
+    return lib
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory, fake_embedder) -> ClauseIndex:
-    """The library as a folder index in memory: what every store is compared with."""
-    return _library(tmp_path_factory.mktemp("contract"), fake_embedder)
+def library(tmp_path_factory) -> Path:
+    return _write_library(tmp_path_factory.mktemp("contract") / "lib")
 
 
-def _make(kind: str, reference: ClauseIndex, where, embedder) -> Store:
+@pytest.fixture(scope="module")
+def reference(library, fake_embedder) -> ClauseIndex:
+    """The library as a folder index built in memory: what every store is compared with."""
+    docs, _ = load_paths([library])
+    return ClauseIndex.build(docs, fake_embedder, show_progress=False)
+
+
+def _ingest(kind: str, lib: Path, where: Path, embedder):
+    """Ingest `lib` into a store of `kind` under `where` through the pipeline: (its report, its spec)."""
     if kind == "folder":
-        reference.save(where / "index")
-        return open_store(str(where / "index"), embedder)
-    from pymilvus import MilvusClient
+        return ingest([lib], where / "index", embedder.spec, show_progress=False), str(where / "index")
+    rep, _ = ingest_milvus([lib], str(where / "m.db"), "lib", where / "cache", embedder.spec, show_progress=False)
+    return rep, f"milvus:{where / 'm.db'}#lib"
 
-    to_milvus(reference, MilvusClient(str(where / "m.db")), "lib")
-    return open_store(f"milvus:{where / 'm.db'}#lib", embedder)
+
+def _make(kind: str, lib: Path, where: Path, embedder) -> Store:
+    return open_store(_ingest(kind, lib, where, embedder)[1], embedder)
 
 
 @pytest.fixture(scope="module", params=STORES)
-def store(request, reference, tmp_path_factory, fake_embedder) -> Store:
+def store(request, library, tmp_path_factory, fake_embedder) -> Store:
     """The library in each store, opened through `open_store` (shared by the read-only tests)."""
-    return _make(request.param, reference, tmp_path_factory.mktemp(request.param), fake_embedder)
+    return _make(request.param, library, tmp_path_factory.mktemp(request.param), fake_embedder)
 
 
 @pytest.fixture(params=STORES)
-def fresh_store(request, reference, tmp_path, fake_embedder) -> Store:
+def fresh_store(request, library, tmp_path, fake_embedder) -> Store:
     """A store of its own, for tests that change it."""
-    return _make(request.param, reference, tmp_path, fake_embedder)
+    return _make(request.param, library, tmp_path, fake_embedder)
 
 
 def test_is_a_store(store):
@@ -192,3 +200,42 @@ def test_apply_upserts_and_deletes_by_document(fresh_store, reference, fake_embe
     store.apply(Changes(delete=(small.doc_id,)))  # and back: the rest is untouched
     assert small.doc_id not in store.docs and len(store) == len(reference) - sample.n_clauses - small.n_clauses
     assert store.fetch([c.clause_id for c in edited]) == []
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_a_reingest_applies_only_what_changed(kind, tmp_path, fake_embedder, monkeypatch):
+    """An edited file is upserted and a removed one deleted, in one apply; nothing else is written or
+    embedded again, and the store holds what a fresh build of the edited folder holds."""
+    lib = _write_library(tmp_path / "lib")
+    first, spec = _ingest(kind, lib, tmp_path, fake_embedder)
+    assert first.added == 4 and first.embedded > 0
+    before = dict(open_store(spec).docs)
+    small = lib / "policy_small.txt"
+    small.write_text(small.read_text(encoding="utf-8").replace("抽查结果全部公示", "抽查结果鲲鹏展翅"), encoding="utf-8")
+    (lib / "某某管理条例(2010-01-01).md").unlink()
+    cls = ClauseIndex if kind == "folder" else MilvusStore
+    real, calls = cls.apply, []
+
+    def recording(self, changes: Changes) -> None:
+        calls.append(changes)
+        real(self, changes)
+
+    monkeypatch.setattr(cls, "apply", recording)
+    rep, _ = _ingest(kind, lib, tmp_path, fake_embedder)
+    (call,) = calls
+    edited = next(d for d in before.values() if d.source == str(small))
+    removed = next(d for d in before.values() if d.source.endswith("(2010-01-01).md"))
+    assert [d.info.doc_id for d in call.upsert] == [edited.doc_id] and call.delete == (removed.doc_id,)
+    assert (rep.changed, rep.removed, rep.unchanged, rep.embedded) == (1, 1, 2, 1)  # one clause text is new
+    store = open_store(spec, fake_embedder)
+    docs, _ = load_paths([lib])
+    want = ClauseIndex.build(docs, fake_embedder, show_progress=False)
+    assert dict(store.docs) == want.docs and store.fetch([c.clause_id for c in want.clauses]) == want.clauses
+    assert len(store) == len(want) and dict(store.superseded) == want.superseded == {}
+    assert not [c for c in calls if c is not call]
+    q = "鲲鹏展翅"
+    assert [h.clause for h in Searcher(store, fake_embedder).search(q, k=3)] == [
+        h.clause for h in Searcher(want, fake_embedder).search(q, k=3)
+    ]
+    rep, _ = _ingest(kind, lib, tmp_path, fake_embedder)  # nothing changed: nothing applied
+    assert len(calls) == 1 and rep.unchanged == 3

@@ -248,34 +248,40 @@ def test_ingest_records_the_term_list_and_keeps_the_setting(tmp_path, fake_embed
     ).lexical_scores("双随机抽查"))  # fmt: skip
 
 
-def test_milvus_store_tokenises_with_the_index_terms(tmp_path, with_terms, fake_embedder):
+def test_milvus_store_tokenises_with_the_index_terms(tmp_path, fake_embedder):
+    """The same library ingested with a term list into the folder and into Milvus: the same term list and
+    lexical candidates; ingested plainly again, every row is re-tokenised and the term list dropped."""
     from pymilvus import MilvusClient
 
-    from rag.storage.milvus import MilvusStore, to_milvus
+    from rag.ingest.pipeline import ingest, ingest_milvus
+    from rag.storage.milvus import MilvusStore
     from rag.storage.store import Scope
 
-    client = MilvusClient(str(tmp_path / "m.db"))
-    store = to_milvus(with_terms, client)
-    again = MilvusStore.open_client(MilvusClient(str(tmp_path / "m.db")))
-    assert again.terms == with_terms.terms and again.lexical == with_terms.lexical
-    assert dict(again.docs) == with_terms.docs  # the term-list rows are not documents
+    lib, db, spec = _library(tmp_path), str(tmp_path / "m.db"), fake_embedder.spec
+    terms = LexicalConfig(terms=True)
+    ingest([lib], tmp_path / "index", spec, show_progress=False, lexical=terms)
+    folder = ClauseIndex.load(tmp_path / "index")
+    ingest_milvus([lib], db, "rag", tmp_path / "cache", spec, show_progress=False, lexical=terms)
+    again = MilvusStore.open_client(MilvusClient(db))
+    assert again.terms == folder.terms and again.lexical == folder.lexical == terms and "放管服" in folder.terms
+    assert dict(again.docs) == folder.docs  # the term-list rows are not documents
     scope = Scope(None)
     for q in ("双随机、一公开监管", "深化放管服改革"):
         got = again.lexical_candidates(q, 5, scope)
-        want = with_terms.lexical_candidates(q, 5, scope)
+        want = folder.lexical_candidates(q, 5, scope)
         assert [c.clause_id for c in got][:3] == [c.clause_id for c in want][:3]
         assert np.allclose([c.score for c in got], [c.score for c in want][: len(got)], atol=1e-3)
-    # a plain index copied over it: every row re-tokenised, the term list dropped
-    plain = ClauseIndex.build([load_file(SAMPLE), load_file(REPO / "tests" / "data" / "policy_small.txt")],
-                              fake_embedder, show_progress=False)  # fmt: skip
-    store = to_milvus(plain, client)
-    reopened = MilvusStore.open_client(MilvusClient(str(tmp_path / "m.db")))
+    # ingested plainly: every row re-tokenised, the term list dropped
+    ingest([lib], tmp_path / "index", show_progress=False, lexical=LexicalConfig())
+    plain = ClauseIndex.load(tmp_path / "index")
+    _, store = ingest_milvus([lib], db, "rag", tmp_path / "cache", show_progress=False, lexical=LexicalConfig())
+    reopened = MilvusStore.open_client(MilvusClient(db))
     assert reopened.terms == () and reopened.lexical.plain
     q = "双随机、一公开监管"
     assert [c.clause_id for c in reopened.lexical_candidates(q, 5, scope)] == [
         c.clause_id for c in plain.lexical_candidates(q, 5, scope)
     ]
-    assert store.client.get(store.docs_collection, ids=[f"__rag_terms__{terms_digest(with_terms.terms)}_0"]) == []
+    assert store.client.get(store.docs_collection, ids=[f"__rag_terms__{terms_digest(folder.terms)}_0"]) == []
 
 
 def test_the_cli_sets_the_lexical_side_and_refuses_an_unknown_setting(tmp_path, capsys):
