@@ -49,7 +49,6 @@ from rag.search.retrieve import MODES, Filters, Hit, cap_query, doc_type, neighb
 from rag.search.tasks import task_rows, to_xlsx
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import exists
-from rag.storage.index import ClauseIndex
 from rag.storage.store import DocInfo, Store
 
 SETTINGS = settings.current()
@@ -460,9 +459,6 @@ def study_tab(library: Library, index: Store, opt: dict) -> None:
 
 def tasks_tab(index: Store) -> None:
     """任务: the task rows of every 任务分工表 in the library, filtered like `rag tasks`, downloadable as .xlsx."""
-    if not isinstance(index, ClauseIndex):
-        st.info("任务清单读取本地索引文件夹；Milvus 库暂不提供。")
-        return
     c1, c2 = st.columns(2)
     unit = c1.text_input("责任单位", placeholder="例如：环保局", key="task-unit")
     due = c2.date_input("完成时限不晚于", value=None, key="task-due")

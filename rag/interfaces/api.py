@@ -174,7 +174,7 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(holder.public({
         "status": "ok", "index": "milvus" if holder.store else holder.index_dir.name, "generation": holder.generation,
         "documents": len(index.docs), "clauses": len(index), "tiers": index.tiers, "embedder": index.spec.id,
-        "fallback": getattr(index, "fallback", None), "problems": list(holder.problems),
+        "fallback": index.fallback, "problems": list(holder.problems),
         "reload_error": holder.error,
     }))  # fmt: skip
 

@@ -33,7 +33,7 @@ from rag.search.retrieve import MODES, Filters, Hit, Searcher, parse_config
 from rag.search.tasks import task_rows
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import resolve
-from rag.storage.index import ClauseIndex, verify
+from rag.storage.index import verify
 from rag.storage.store import Store
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.effective import iso_date
@@ -189,9 +189,7 @@ def _audit(index_dir: str, action: str, file: str | None, result: str = "ok", **
 def _load(args: argparse.Namespace):
     """The store a command searches: `--store SPEC` (folder or Milvus) when given, else the `--index` folder."""
     try:
-        if getattr(args, "store", None):
-            return open_store(args.store, collection=getattr(args, "collection", None))
-        return ClauseIndex.load(args.index)
+        return open_store(getattr(args, "store", None) or args.index, collection=getattr(args, "collection", None))
     except (IndexLoadError, ValueError) as exc:
         _fail(args, args.cmd, str(exc))
         return None
@@ -331,19 +329,17 @@ def _cmd_info(args: argparse.Namespace) -> int:
     index = _load(args)
     if index is None:
         return 2
-    if not isinstance(index, ClauseIndex):  # a Milvus store: what the protocol tells
-        print(safe(f"store:      {args.store}"))
-        print(f"embedder:   {index.spec.id}  dim {index.dim}")
-        print(f"documents:  {len(index.docs)}")
-        print(f"clauses:    {len(index)}")
-        print(f"superseded: {len(index.superseded)} documents")
-        return 0
     m = index.manifest
-    print(safe(f"index:      {resolve(args.index)}"))
-    print(f"created:    {m.get('created')}  (format {m.get('format_version')}, rag {m.get('rag_version')})")
+    folder = not args.store or parse_store_spec(args.store)[0] == "folder"
+    if folder:
+        print(safe(f"index:      {resolve(args.store or args.index)}"))
+        print(f"created:    {m.get('created')}  (format {m.get('format_version')}, rag {m.get('rag_version')})")
+    else:
+        print(safe(f"store:      {args.store}"))
     print(f"embedder:   {index.spec.id}" + (f"  dim {index.dim}" if index.dim else ""))
     print(f"documents:  {len(index.docs)}")
     print(f"clauses:    {len(index)}")
+    print(f"superseded: {len(index.superseded)} documents")
     tiers = ", ".join(f"{t} {'complete' if ok else 'pending'}" for t, ok in index.tiers.items())
     print(f"tiers:      {tiers}")
     ann = m.get("dense_index") or {}
@@ -357,7 +353,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     elif adapter is not None:
         print(f"adapter:    query adapter trained on {adapter.info.get('trained_on')} "
               f"({adapter.info.get('questions')} questions); search with --set adapter= to leave it out")  # fmt: skip
-    st = status(args.index)
+    st = status(args.store or args.index) if folder else None
     if st and st.get("state") == "embedding":
         eta = f", ETA {st['eta_s'] / 60:.1f} min" if st.get("eta_s") is not None else ""
         run = "running" if st["running"] else "stopped; rerun the ingest to resume"
@@ -667,6 +663,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     pt = sub.add_parser("tasks", help="the task rows of every 任务分工表 in the library, soonest deadline first")
     pt.add_argument("--index", default=DEFAULT_INDEX)
+    pt.add_argument("--store", help="milvus:FILE.db or milvus:http://HOST:19530 (default: the --index folder)")
+    pt.add_argument("--collection", help="Milvus collection (default rag)")
     pt.add_argument("--unit", help="only rows whose responsible-unit columns contain this, e.g. 环保局")
     pt.add_argument("--due-before", metavar="YYYY-MM-DD", help="only rows due on or before this date")
     pt.add_argument("--json", action="store_true", help="print the rows as a JSON list")

@@ -155,23 +155,26 @@ class Library:
         """
         return self.searcher().index
 
-    # What the store in service (as last loaded; nothing is reloaded for these) says of itself. Only the
-    # folder index has generations and a manifest, so they are read here, once, rather than by each caller.
+    # What the store in service (as last loaded; nothing is reloaded for these) says of itself.
 
     @property
     def fallback(self) -> bool:
         """Whether the store in service is an older generation because the current one is damaged."""
-        return bool(getattr(self._in_service(), "fallback", False))
+        index = self._in_service()
+        return index is not None and index.fallback
 
     @property
     def problems(self) -> tuple[str, ...]:
         """The damage found when the store in service was loaded (empty: none)."""
-        return tuple(str(p) for p in getattr(self._in_service(), "problems", ()))
+        index = self._in_service()
+        return tuple(str(p) for p in index.problems) if index is not None else ()
 
     @property
     def manifest(self) -> Mapping:
-        """A folder generation's manifest (creation time, skipped files, …); empty for Milvus or none loaded."""
-        return getattr(self._in_service(), "manifest", None) or {}
+        """What the store in service records of itself (`Store.manifest`: creation time, skipped files, …);
+        empty when none is loaded."""
+        index = self._in_service()
+        return index.manifest if index is not None else {}
 
     def _in_service(self) -> Store | None:
         base = self._base
@@ -206,17 +209,14 @@ class Library:
 
     def _milvus_changed(self) -> bool:
         """Re-read a Milvus store's document records; whether they changed (another process ingested)."""
-        index = self._base.index if self._base else None
-        refresh = getattr(index, "refresh", None)
-        if index is None or refresh is None:
+        index = self._in_service()
+        if index is None:
             return False
-        before = dict(index.docs)
         try:
-            refresh()
+            return index.refresh()
         except Exception as exc:  # a server gone for a moment: keep serving what was read last
             logger.warning("Milvus store %s not refreshed: %s", self.store, exc)
             return False
-        return dict(index.docs) != before
 
     def searcher(self, config: SearchConfig | None = None) -> Searcher:
         """The searcher for `config` (default settings when None) over the store in service.

@@ -13,7 +13,7 @@ import io
 from dataclasses import asdict, dataclass
 
 from rag.citing.cite import citation
-from rag.storage.index import ClauseIndex
+from rag.storage.store import Store
 from rag.text.tasks import task_fields
 
 COLUMNS = ("完成时限（日期）", "重点任务", "责任单位", "完成时限", "出处")
@@ -50,8 +50,8 @@ def parse_date(text: str) -> str:
         raise ValueError(f"{text!r} is not a date; expected YYYY-MM-DD, e.g. 2024-09-30") from None
 
 
-def task_rows(index: ClauseIndex, unit: str | None = None, due_before: str | None = None) -> list[TaskRow]:
-    """The task rows of the index's current documents, soonest deadline first (open-ended last).
+def task_rows(index: Store, unit: str | None = None, due_before: str | None = None) -> list[TaskRow]:
+    """The task rows of the store's current documents, soonest deadline first (open-ended last).
 
     Args:
         unit: keep the rows where a unit column contains this text.
@@ -60,9 +60,10 @@ def task_rows(index: ClauseIndex, unit: str | None = None, due_before: str | Non
     due = parse_date(due_before) if due_before else None
     unit = (unit or "").strip()
     out: list[tuple[int, TaskRow]] = []
-    for n, clause in enumerate(index.clauses):
-        doc = index.docs.get(clause.doc_id)
-        if doc is None or clause.doc_id in index.superseded or clause.part:
+    docs = sorted(index.docs.values(), key=lambda d: (d.source, d.doc_id))  # the library's order, in any store
+    current = (d for d in docs if d.doc_id not in index.superseded)
+    for n, (doc, clause) in enumerate((d, c) for d in current for c in index.doc_clauses(d.doc_id)):
+        if clause.part:
             continue
         found = task_fields(clause.text, clause.headings)
         if found is None:

@@ -199,6 +199,20 @@ def test_task_rows_and_app_view(library, monkeypatch):
     assert [c.value for c in book.active[1]] == ["完成时限（日期）", "重点任务", "责任单位", "完成时限", "出处"]
 
 
+def test_task_rows_of_a_milvus_store_are_the_folders(library, tmp_path, capsys):
+    """Through the Store protocol only: `rag tasks --store milvus:…` lists what it lists over the folder."""
+    from rag.ingest.pipeline import ingest_milvus
+    from rag.storage.stores import open_store
+
+    db = str(tmp_path / "m.db")
+    ingest_milvus([library.parent / "library"], db, "rag", tmp_path / "cache", parse_spec("hash:64"),
+                  show_progress=False)  # fmt: skip
+    folder = task_rows(ClauseIndex.load(library))
+    assert folder and task_rows(open_store(f"milvus:{db}")) == folder
+    rc, out, _ = run_cli(capsys, "tasks", "--store", f"milvus:{db}", "--unit", "城管局", "--json")
+    assert rc == 0 and [r["task"] for r in json.loads(out)] == ["餐厨废弃物处置", "推进餐饮油烟治理"]
+
+
 def _xlsx(index: ClauseIndex) -> bytes:
     from rag.search.tasks import to_xlsx
 

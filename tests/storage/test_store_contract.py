@@ -211,7 +211,8 @@ def test_a_reingest_applies_only_what_changed(kind, tmp_path, fake_embedder, mon
     assert first.added == 4 and first.embedded > 0
     before = dict(open_store(spec).docs)
     small = lib / "policy_small.txt"
-    small.write_text(small.read_text(encoding="utf-8").replace("抽查结果全部公示", "抽查结果鲲鹏展翅"), encoding="utf-8")
+    text = small.read_text(encoding="utf-8")
+    small.write_text(text.replace("抽查结果全部公示", "抽查结果鲲鹏展翅"), encoding="utf-8")
     (lib / "某某管理条例(2010-01-01).md").unlink()
     cls = ClauseIndex if kind == "folder" else MilvusStore
     real, calls = cls.apply, []
@@ -239,3 +240,21 @@ def test_a_reingest_applies_only_what_changed(kind, tmp_path, fake_embedder, mon
     ]
     rep, _ = _ingest(kind, lib, tmp_path, fake_embedder)  # nothing changed: nothing applied
     assert len(calls) == 1 and rep.unchanged == 3
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_what_a_store_says_of_itself(kind, tmp_path, fake_embedder):
+    """`manifest`, `problems`, `fallback` and `refresh` through the protocol alone: the embedder, the lexical
+    settings and the files an ingest left out, on either store."""
+    lib = _write_library(tmp_path / "lib")
+    (lib / "empty.txt").write_bytes(b"")
+    _, spec = _ingest(kind, lib, tmp_path, fake_embedder)
+    store = open_store(spec)
+    assert isinstance(store, Store) and list(store.problems) == [] and store.fallback is False
+    m = store.manifest
+    assert m["embedder"]["id"] == fake_embedder.spec.id and m["lexical"] == store.lexical.to_dict()
+    assert [(r["source"], r["reason"]) for r in m["skipped"]] == [(str(lib / "empty.txt"), "empty file")]
+    assert store.refresh() is False  # nothing changed since it was opened
+    (lib / "empty.txt").unlink()
+    _ingest(kind, lib, tmp_path, fake_embedder)
+    assert open_store(spec).manifest["skipped"] == []
