@@ -6,6 +6,9 @@ old article names are added. An article is right when the aligner gives exactly 
 (strict), or at least links its main successor and nothing outside the set (main); an added article
 is right when the aligner leaves it unpaired. Also counts the figure, deadline and penalty changes
 the aligner marks. `python -m rag.evaluation.diff_eval [LABELS] [LAWS_DIR]` prints the table.
+
+`HELD_OUT` (tests/data/diff_law_pairs_heldout.jsonl) is one more pair, labelled by hand before the
+aligner was reworked on the five and never used to tune it: a check against over-fitting them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from rag.text.align import Pair, align
 from rag.text.split import split_document
 
 LABELS = Path(__file__).resolve().parents[2] / "tests" / "data" / "diff_law_pairs.jsonl"
+HELD_OUT = LABELS.with_name("diff_law_pairs_heldout.jsonl")
 LAWS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "laws"
 
 

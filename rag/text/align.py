@@ -1,10 +1,26 @@
 """Align: the clauses of two versions of a document -> pairs (old, new) and what changed in each.
 
-Articles keep their text but not their numbers across a revision, so pairs are found by text:
-same label and text first, then an order-preserving alignment on character-bigram similarity
-(with a small bonus for the same label and the same heading title, so renumbering after inserted
-articles and moved chapters is followed), then articles moved out of order, then splits (one old
-article whose text two new ones share) and merges. Unpaired clauses are added or removed.
+Articles keep their text but not their numbers across a revision, and a revision also splits, merges,
+moves, rewrites, adds and removes them. Pairs are found from the text, sentence by sentence, and then
+from the order:
+
+1. Text flow. Each article is cut into sentences (at 。；： and line ends; list markers and the numbers
+   of cross-references left out). Sentence pairs are taken from the most alike down (Dice of
+   IDF-weighted character trigrams; between equals, the pair whose articles are more alike first);
+   each takes the wording neither sentence has given to a better partner yet, and counts when that is
+   most of the shorter sentence (`COVER`). A sentence found in `BOILER` articles of one version
+   (构成犯罪的，依法追究刑事责任) tells none of them apart and is left out. Two articles are linked
+   when `THETA` of either one's wording went to the other (a split or a merge is several such links);
+   an article with no such link takes the one most of its wording went to, if that is `THETA_WEAK`.
+2. Order. The links that keep both versions' order (the heaviest such chain) bound gaps. In a gap, the
+   old and new articles left unlinked are paired in order when alike as wholes (Dice of IDF-weighted
+   bigrams, a little more for the same label and heading title): `FILL`, or `FILL_MUTUAL` for two
+   that are each other's most alike in the whole document. An article alone on its side of a gap
+   joins the article of a bounding pair whose wording not yet paired it most resembles (`MERGE`):
+   merged into it, or split off from it.
+3. Moves. Articles still unpaired on both sides are paired where each is the other's most alike
+   (`MOVE`); one nearly the same as an article already paired joins it (`DUPLICATE`: the wording
+   of two articles now stands in one). The rest are added or removed.
 
 Each changed pair gets a list of changes: figures, ratios and amounts, dates, deadlines
 (六十日 -> 六十日内), penalties (罚款 amounts) and bodies (国务院 -> 县级以上人民政府) first, then
@@ -15,6 +31,7 @@ loaded on first use.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,11 +46,18 @@ from rag.text.vocab import CN_DIGITS, CN_NUMERALS, CN_ONE_TO_TEN
 jieba.setLogLevel(logging.WARNING)
 
 KINDS = ("figure", "date", "deadline", "penalty", "body", "text")
-MIN_SIM = 0.3  # least bigram similarity of an order-preserving pair
-MOVE_SIM = 0.55  # least similarity of a pair out of order
-GAP_SIM = 0.15  # least similarity of the one old and one new clause between two pairs
-MIN_GRAMS = 8  # the least wording (4-grams) that makes a share of a split or merge
-SHARE = 0.5  # least share of a clause's 4-grams found in the other of a split or merge
+THETA = 0.3  # share of an article's wording carried to another article that links the two
+THETA_WEAK = 0.1  # the least share that links an article with no other link
+COVER = 0.5  # share of the shorter sentence a sentence pair must carry
+MIN_WEIGHT = 12.0  # the least wording (summed trigram IDF, about three rare trigrams) a sentence pair carries
+FILL = 0.2  # least likeness of an old and a new article paired in order in a gap
+FILL_MUTUAL = 0.1  # the same, for a pair that is each other's most alike in the whole document
+MERGE = 0.2  # least likeness (of the wording not yet paired) of an article merged into a neighbour's
+MOVE = 0.2  # least likeness of two articles left over paired out of order
+DUPLICATE = 0.6  # least likeness of an article left over to one already paired that it joins
+BOILER = 3  # a sentence in this many articles of one version is boilerplate: it tells none apart
+TIE = 0.1  # weight of the articles' likeness in ordering sentence pairs (parallel provisions)
+LABEL_BONUS, HEADING_BONUS = 0.05, 0.03  # likeness added for the same label, the same heading title
 
 _NUM = rf"(?:\d+(?:[.．]\d+)?|[{CN_NUMERALS}亿]+(?:点[{CN_DIGITS}]+)?)"
 _TIME = r"(?:个工作日|工作日|个月|个小时|小时|日|天|周|年)"
@@ -59,6 +83,9 @@ _ORGAN_WORDS = frozenset("县级 以上 省级 市级 地方 各级 本级 上�
 _HEADING_LINE = re.compile(r"^\s*(?:#{1,6}\s|第\S+?[编章节](?:\s|$))")
 _BLANK = " \t\r\u3000\u200b\ufeff"  # a line of only these is empty
 _NON_TEXT = re.compile(r"[\s，。；：、,.;:（）()“”\"'《》]+")
+_SENTENCE_END = re.compile(r"(?<=[。；;：:！!？?])|\n+")
+_ITEM_MARK = re.compile(rf"^\s*(?:[（(][{CN_NUMERALS}\d]+[)）]|\d+[.．、]|[{CN_NUMERALS}]+、)")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -121,61 +148,232 @@ def _from_label(text: str, label: str) -> str:
     return text[at + 1 :] if at >= 0 else text
 
 
-def _bigrams(text: str) -> set[str]:
-    s = _NON_TEXT.sub("", text)
-    return {s[i : i + 2] for i in range(len(s) - 1)} or ({s} if s else set())
-
-
 def _heading_title(headings: tuple[str, ...]) -> str:
     """The innermost heading without its number: '第二章 行政复议范围' -> '行政复议范围'."""
     return re.sub(r"^第\S+[编章节]\s*", "", headings[-1]).replace(" ", "") if headings else ""
 
 
-def _overlaps(olds: Sequence[Unit], news: Sequence[Unit]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(shared bigrams, old sizes, new sizes) of every old/new pair of units."""
-    a, b = [_bigrams(u.body) for u in olds], [_bigrams(u.body) for u in news]
-    vocab = {g: k for k, g in enumerate(set().union(*a, *b))}
+def _sentences(body: str) -> list[str]:
+    """The sentences of an article as compared: no list marker, cross-reference number or punctuation."""
+    out = []
+    for part in _SENTENCE_END.split(body):
+        s = _NOT_WORD.sub("", _ORDINAL.sub("第条", _ITEM_MARK.sub("", part or "")))
+        if s:
+            out.append(s)
+    return out
+
+
+def _ngrams(text: str, n: int) -> frozenset[str]:
+    return frozenset(text[i : i + n] for i in range(len(text) - n + 1)) or frozenset([text])
+
+
+def _idf(sets: Sequence[frozenset[str]]) -> dict[str, float]:
+    df: dict[str, int] = {}
+    for g in sets:
+        for x in g:
+            df[x] = df.get(x, 0) + 1
+    return {x: math.log(len(sets) / d) for x, d in df.items()}
+
+
+def _likeness(old: list[list[str]], new: list[list[str]]) -> np.ndarray:
+    """Dice of the IDF-weighted character bigrams of every old/new pair of articles."""
+    a = [frozenset().union(*(_ngrams(s, 2) for s in ss)) for ss in old]
+    b = [frozenset().union(*(_ngrams(s, 2) for s in ss)) for ss in new]
+    idf = _idf(a + b)
+    inter = _shared_weight(a, b, idf)
+    wa, wb = [_weight(g, idf) for g in a], [_weight(g, idf) for g in b]
+    return 2 * inter / np.maximum(np.add.outer(wa, wb), 1e-9)
+
+
+def _shared_weight(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], idf: dict[str, float]) -> np.ndarray:
+    """(len(a), len(b)): the weight of the n-grams each pair of sets shares (dense: for a few hundred sets)."""
+    vocab = {g: k for k, g in enumerate(idf)}
     ma, mb = np.zeros((len(a), len(vocab)), np.float32), np.zeros((len(b), len(vocab)), np.float32)
-    for m, sets in ((ma, a), (mb, b)):
-        for i, s in enumerate(sets):
-            m[i, [vocab[g] for g in s]] = 1
-    return ma @ mb.T, ma.sum(1), mb.sum(1)
+    for mat, sets in ((ma, a), (mb, b)):
+        for k, g in enumerate(sets):
+            mat[k, [vocab[x] for x in g]] = 1
+    return (ma * np.array(list(idf.values()), np.float32)) @ mb.T
+
+
+def _set_pairs(a: Sequence[frozenset[str]], b: Sequence[frozenset[str]], idf: dict[str, float]
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """The pairs of sets that share n-grams, as (index in a, index in b, weight shared): every n-gram's
+    occurrences in a crossed with its occurrences in b, summed by pair (sparse: for thousands of sets)."""
+    if not a or not b:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros(0)
+    vocab = {g: k for k, g in enumerate(idf)}
+    w = np.array(list(idf.values()))
+    occ = []
+    for sets in (a, b):
+        grams = [vocab[x] for g in sets for x in g]
+        owner = np.repeat(np.arange(len(sets)), [len(g) for g in sets])
+        order = np.argsort(grams, kind="stable")
+        occ.append((np.asarray(grams, np.int64)[order], owner[order]))
+    (ga, oa), (gb, ob) = occ
+    start = np.searchsorted(gb, np.arange(len(vocab)))
+    count = np.searchsorted(gb, np.arange(len(vocab)), side="right") - start
+    rep = count[ga]  # each occurrence in a meets this many in b
+    first = np.repeat(np.cumsum(rep) - rep, rep)
+    at = np.repeat(start[ga], rep) + np.arange(int(rep.sum())) - first
+    ia, ib = np.repeat(oa, rep), ob[at]
+    key, inverse = np.unique(ia * len(b) + ib, return_inverse=True)
+    return key // len(b), key % len(b), np.bincount(inverse, weights=np.repeat(w[ga], rep))
+
+
+@dataclass
+class _Flow:
+    """Where each article's wording went: `carried[i, j]` (IDF weight) from old article i to new j,
+    each article's whole weight, and the trigrams of each article not carried anywhere."""
+
+    carried: np.ndarray
+    old_weight: np.ndarray
+    new_weight: np.ndarray
+    old_left: list[set[str]]
+    new_left: list[set[str]]
+    idf: dict[str, float]
+
+    def left_likeness(self, i: int, j: int) -> float:
+        """Dice of the wording old article i and new article j have not given to any other."""
+        a, b = self.old_left[i], self.new_left[j]
+        return 2 * _weight(a & b, self.idf) / max(_weight(a, self.idf) + _weight(b, self.idf), 1e-9)
+
+
+def _weight(grams: set[str] | frozenset[str], idf: dict[str, float]) -> float:
+    return sum(idf[g] for g in grams)
+
+
+def _flow(old: list[list[str]], new: list[list[str]], like: np.ndarray) -> _Flow:
+    """The text flow between the articles' sentences (step 1 of the module doc)."""
+    sides = []
+    for arts in (old, new):
+        owners: dict[str, set[int]] = {}
+        for k, ss in enumerate(arts):
+            for s in ss:
+                owners.setdefault(s, set()).add(k)
+        sides.append([(k, _ngrams(s, 3), len(owners[s]) >= BOILER) for k, ss in enumerate(arts) for s in ss])
+    so, sn = sides
+    idf = _idf([g for _, g, _ in so + sn])
+    wo, wn = [_weight(g, idf) for _, g, _ in so], [_weight(g, idf) for _, g, _ in sn]
+    empty: frozenset[str] = frozenset()
+    ia, ib, shared = _set_pairs([empty if b else g for _, g, b in so], [empty if b else g for _, g, b in sn], idf)
+    least = np.maximum(MIN_WEIGHT, COVER * np.minimum(np.array(wo)[ia], np.array(wn)[ib]))
+    keep = shared >= least
+    dice = 2 * shared / (np.array(wo)[ia] + np.array(wn)[ib])
+    cands = [(d, s, t) for d, s, t in zip(dice[keep].tolist(), ia[keep].tolist(), ib[keep].tolist())]
+    cands.sort(key=lambda c: -(c[0] + TIE * like[so[c[1]][0], sn[c[2]][0]]))
+    given_o: list[set[str]] = [set() for _ in so]
+    given_n: list[set[str]] = [set() for _ in sn]
+    carried = np.zeros((len(old), len(new)))
+    for _, s, t in cands:
+        shared = (so[s][1] & sn[t][1]) - given_o[s] - given_n[t]
+        w = _weight(shared, idf)
+        if w >= MIN_WEIGHT and w >= COVER * min(wo[s], wn[t]):
+            given_o[s] |= shared
+            given_n[t] |= shared
+            carried[so[s][0], sn[t][0]] += w
+    old_weight, new_weight = np.zeros(len(old)), np.zeros(len(new))
+    old_left: list[set[str]] = [set() for _ in old]
+    new_left: list[set[str]] = [set() for _ in new]
+    for side, ws, given, total, left in (
+        (so, wo, given_o, old_weight, old_left),
+        (sn, wn, given_n, new_weight, new_left),
+    ):
+        for k, ((a, g, boiler), w) in enumerate(zip(side, ws)):
+            total[a] += w
+            if not boiler:
+                left[a] |= g - given[k]
+    return _Flow(carried, old_weight, new_weight, old_left, new_left, idf)
 
 
 def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
     """Pair the clauses of an old and a new version (see the module docstring), in the new order
     with removed clauses after the pair of the old clause before them."""
     olds, news = units(old), units(new)
-    n, m = len(olds), len(news)
-    if not n or not m:
+    if not olds or not news:
         return [Pair(u, None, "removed") for u in olds] + [Pair(None, u, "added") for u in news]
-    inter, sa, sb = _overlaps(olds, news)
-    sim = 2 * inter / np.maximum(sa[:, None] + sb[None, :], 1)
-    bonus = np.zeros_like(sim)
-    for i, u in enumerate(olds):
-        for j, v in enumerate(news):
-            bonus[i, j] = 0.05 * (u.label == v.label and bool(u.label)) + 0.03 * (
-                _heading_title(u.headings) == _heading_title(v.headings)
-            )
-    score = sim + bonus
-    links = [(i, j) for i, j in np.argwhere(sim >= MOVE_SIM).tolist()
-             if score[i, j] == score[i].max() == score[:, j].max()]  # fmt: skip
-    used_old, used_new = {i for i, _ in links}, {j for _, j in links}
-    rest = np.where(sim >= MIN_SIM, score, -1.0)
-    rest[sorted(used_old), :] = -1.0
-    rest[:, sorted(used_new)] = -1.0
-    for i, j in _monotonic(rest):  # the others in order, around the pairs that are each other's best
-        links.append((i, j))
-        used_old.add(i)
-        used_new.add(j)
-    for i, j in sorted(np.argwhere(sim >= MOVE_SIM).tolist(), key=lambda ij: -sim[ij[0], ij[1]]):
-        if i not in used_old and j not in used_new:  # moved out of order
-            links.append((i, j))
-            used_old.add(i)
-            used_new.add(j)
-    links += _shared(olds, news, links)
-    links += _gaps(sim, links)
-    return _pairs(olds, news, links, sim)
+    sent_o, sent_n = [_sentences(u.body) for u in olds], [_sentences(u.body) for u in news]
+    sim = _likeness(sent_o, sent_n)
+    flow = _flow(sent_o, sent_n, sim)
+    share = np.maximum(flow.carried / np.maximum(flow.old_weight, 1e-9)[:, None],
+                       flow.carried / np.maximum(flow.new_weight, 1e-9)[None, :])  # fmt: skip
+    links = {(i, j) for i, j in np.argwhere(share >= THETA).tolist()}
+    linked_o, linked_n = {i for i, _ in links}, {j for _, j in links}
+    for i in set(range(len(olds))) - linked_o:  # where most of an unlinked article's wording went
+        j = int(flow.carried[i].argmax())
+        if flow.carried[i, j] >= THETA_WEAK * flow.old_weight[i] > 0:
+            links.add((i, j))
+    for j in set(range(len(news))) - linked_n:
+        i = int(flow.carried[:, j].argmax())
+        if flow.carried[i, j] >= THETA_WEAK * flow.new_weight[j] > 0:
+            links.add((i, j))
+    label_o, label_n = np.array([u.label for u in olds]), np.array([u.label for u in news])
+    head_o = np.array([_heading_title(u.headings) for u in olds])
+    head_n = np.array([_heading_title(u.headings) for u in news])
+    score = sim + LABEL_BONUS * ((label_o[:, None] == label_n[None, :]) & (label_o != "")[:, None])
+    score += HEADING_BONUS * (head_o[:, None] == head_n[None, :])
+    found = sorted(links)
+    found += _gaps(score, sim, found, flow)
+    found += _moves(score, found)
+    found += _duplicates(sim, found)
+    return _pairs(olds, news, found, sim)
+
+
+def _chain(links: list[tuple[int, int]], weight: np.ndarray) -> list[tuple[int, int]]:
+    """The links of greatest total weight that keep the order of both versions."""
+    best: list[float] = []
+    prev: list[int] = []
+    for k, (i, j) in enumerate(links):
+        b, p = float(weight[i, j]), -1
+        for q in range(k):
+            a, c = links[q]
+            if a < i and c < j and best[q] + weight[i, j] > b:
+                b, p = best[q] + float(weight[i, j]), q
+        best.append(b)
+        prev.append(p)
+    out = []
+    k = max(range(len(links)), key=best.__getitem__) if links else -1
+    while k >= 0:
+        out.append(links[k])
+        k = prev[k]
+    return out[::-1]
+
+
+def _gaps(score: np.ndarray, sim: np.ndarray, links: list[tuple[int, int]], flow: _Flow) -> list[tuple[int, int]]:
+    """Step 2 of the module doc: the unlinked articles of each gap between the links in order, paired in
+    order when alike, or (alone on their side) merged into or split off a bounding pair's article."""
+    n, m = score.shape
+    used_o, used_n = {i for i, _ in links}, {j for _, j in links}
+    bounds = _chain(links, sim)
+    mutual = (score == score.max(1, keepdims=True)) & (score == score.max(0, keepdims=True))
+    out: list[tuple[int, int]] = []
+    for (i0, j0), (i1, j1) in zip([(-1, -1), *bounds], [*bounds, (n, m)]):
+        olds = [i for i in range(i0 + 1, i1) if i not in used_o]
+        news = [j for j in range(j0 + 1, j1) if j not in used_n]
+        if olds and news:
+            sub = score[np.ix_(olds, news)]
+            least = np.where(mutual[np.ix_(olds, news)], FILL_MUTUAL, FILL)
+            out += [(olds[a], news[b]) for a, b in _monotonic(np.where(sub >= least, sub, -1.0))]
+            continue
+        for i in olds:  # merged into a bounding pair's new article
+            j = max((j for j in (j0, j1) if 0 <= j < m), key=lambda j: flow.left_likeness(i, j), default=-1)
+            like = flow.left_likeness(i, j) if j >= 0 else 0.0
+            if like >= MERGE and all(flow.left_likeness(i, k) <= like for k in range(m)):
+                out.append((i, j))
+        for j in news:  # split off a bounding pair's old article
+            i = max((i for i in (i0, i1) if 0 <= i < n), key=lambda i: flow.left_likeness(i, j), default=-1)
+            like = flow.left_likeness(i, j) if i >= 0 else 0.0
+            if like >= MERGE and all(flow.left_likeness(k, j) <= like for k in range(n)):
+                out.append((i, j))
+    return out
+
+
+def _duplicates(sim: np.ndarray, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Articles still unpaired that are nearly the same as one already paired (`DUPLICATE`): joined to it,
+    as wording two articles of one version shared now stands in one of the other."""
+    used_o, used_n = {i for i, _ in links}, {j for _, j in links}
+    out = [(i, int(sim[i].argmax())) for i in range(sim.shape[0]) if i not in used_o and sim[i].max() >= DUPLICATE]
+    return out + [(int(sim[:, j].argmax()), j) for j in range(sim.shape[1])
+                  if j not in used_n and sim[:, j].max() >= DUPLICATE]  # fmt: skip
 
 
 def _monotonic(score: np.ndarray) -> list[tuple[int, int]]:
@@ -200,52 +398,18 @@ def _monotonic(score: np.ndarray) -> list[tuple[int, int]]:
     return links[::-1]
 
 
-def _grams(text: str, n: int = 4) -> set[str]:
-    s = _NON_TEXT.sub("", text)
-    return {s[i : i + n] for i in range(len(s) - n + 1)} or ({s} if s else set())
-
-
-def _shared(olds: Sequence[Unit], news: Sequence[Unit], links: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Splits and merges, on 4-grams: a clause left unpaired most of whose wording is in one clause of
-    the other version (and in no other: boilerplate such as 构成犯罪的，依法追究刑事责任 is not a split),
-    and a paired clause a good part of whose wording its partners leave out and one more clause holds."""
-    a, b = [_grams(u.body) for u in olds], [_grams(u.body) for u in news]
-    out: list[tuple[int, int]] = []
-    for mine, theirs, flip in ((b, a, True), (a, b, False)):
-        partners: dict[int, set[int]] = {}
-        for i, j in links:
-            k, other = (j, i) if flip else (i, j)
-            partners.setdefault(k, set()).add(other)
-        for k, grams in enumerate(mine):
-            rest = grams - set().union(*(theirs[o] for o in partners.get(k, ())))
-            if len(rest) < max(MIN_GRAMS, (1 - SHARE) * len(grams)):
-                continue
-            mates = partners.get(k, set())
-            shares = sorted(((len(rest & g) / len(rest), o) for o, g in enumerate(theirs) if o not in mates),
-                            reverse=True)  # fmt: skip
-            if shares and shares[0][0] >= SHARE and (len(shares) < 2 or shares[1][0] < SHARE):
-                o = shares[0][1]
-                out.append((o, k) if flip else (k, o))
-    return list(dict.fromkeys(out))
-
-
-def _gaps(sim: np.ndarray, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Between two pairs in order, one clause left over on one side: paired with the most similar one
-    left over on the other side when they share a little wording (the article that replaced it)."""
-    old_used, new_used = {i for i, _ in links}, {j for _, j in links}
-    bounds = sorted(p for p in links if all((a < p[0]) == (b < p[1]) for a, b in links if (a, b) != p))
+def _moves(score: np.ndarray, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Step 3 of the module doc: articles left over on both sides paired where each is the other's most alike."""
+    olds = sorted(set(range(score.shape[0])) - {i for i, _ in links})
+    news = sorted(set(range(score.shape[1])) - {j for _, j in links})
+    if not olds or not news:
+        return []
+    sub = score[np.ix_(olds, news)]
     out = []
-    for (i0, j0), (i1, j1) in zip([(-1, -1), *bounds], [*bounds, sim.shape]):
-        olds = [i for i in range(i0 + 1, i1) if i not in old_used]
-        news = [j for j in range(j0 + 1, j1) if j not in new_used]
-        if len(olds) == 1 and news:
-            j = max(news, key=lambda j: sim[olds[0], j])
-            if sim[olds[0], j] >= GAP_SIM:
-                out.append((olds[0], j))
-        elif len(news) == 1 and olds:
-            i = max(olds, key=lambda i: sim[i, news[0]])
-            if sim[i, news[0]] >= GAP_SIM:
-                out.append((i, news[0]))
+    for a, i in enumerate(olds):
+        b = int(sub[a].argmax())
+        if sub[a, b] >= MOVE and int(sub[:, b].argmax()) == a:
+            out.append((i, news[b]))
     return out
 
 

@@ -201,7 +201,8 @@ def test_stale_citations_of_the_company_law_interpretations(tmp_path):
         print(describe(s))
     moved = {(s.citation.doc.date, s.citation.clause.label, s.citation.mention): s.new_article
              for s in found if s.reason == "moved"}  # fmt: skip
-    assert moved[("2011-01-27", "第二十四条", "公司法第三十二条")] == "第五十六条"
+    # 第三十二条 split: its 股东名册 is 第五十六条, its 变更登记/不得对抗 paragraph 第三十四条
+    assert moved[("2011-01-27", "第二十四条", "公司法第三十二条")] == "第三十四条、第五十六条"
     assert moved[("2020-12-29", "第七条", "公司法第三十三条")] == "第五十七条"
     assert moved[("2020-12-29", "第二十二条", "公司法第七十一条第二款")] == "第八十四条"
     assert moved[("2020-12-29", "第二十四条", "公司法第一百五十一条第二款")] == "第一百八十九条"
