@@ -16,7 +16,10 @@ cited version is no longer (`rag.storage.catalogue.status_book`). Its `reason`:
   (aligned by `rag.text.align`, as `rag diff` does) that text now has another number
   (第九条 → 第二十条), has the same number but other words, or is gone. An article whose
   number and text are both unchanged is not stale: the citation still reads right;
-- repealed also for an article of a repealed document (no newer text to align with).
+- repealed also for an article of a repealed document (no newer text to align with);
+- unheld: an article is cited by a document older than every version the library holds (a 2017
+  text citing 第二百三十七条 of a law held only as of 2021): the number is that of a version not in
+  the library, so no new number is given — the reader must check the text.
 
 A `CitationGraph` holds one state of a library's citations, built once: the stale citations each
 clause makes (`stale_refs`) and how often a clause or a document is cited (`cited_by`,
@@ -44,7 +47,7 @@ from rag.text.split import Clause
 
 NOT_IN_FORCE = ("已修改", "已废止")
 REASONS = {"revised": "已修改", "repealed": "已废止", "moved": "条文已移至新条号", "changed": "条文已修改",
-           "removed": "条文已删除"}  # fmt: skip
+           "removed": "条文已删除", "unheld": "所引条文的版本不在库中，条号需核对"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,8 @@ class CitationGraph:
         revised = newest is not None and self.book.revision(c.cited.doc_id)
         if c.article is None or not revised:
             return Stale(c, "revised" if revised else "repealed", status, newest)
+        if c.doc.date and c.cited.date and c.cited.date > c.doc.date:  # it cites a version the library lacks
+            return Stale(c, "unheld", status, newest)
         key = (c.cited.doc_id, newest.doc_id)
         if key not in self._aligned:
             self._aligned[key] = align(self.store.doc_clauses(key[0]), self.store.doc_clauses(key[1]))

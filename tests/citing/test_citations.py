@@ -127,6 +127,24 @@ def test_a_superseded_citing_document_is_not_reported(tmp_path):
     assert [_row(s) for s in stale(ClauseIndex.load(tmp_path / "idx"))] == [r for r in GOLDEN if r[0] != RULES]
 
 
+def test_an_article_of_a_version_older_than_the_library_gets_no_new_number(tmp_path):
+    """A 2015 notice cites 第九条 of the law as it was in 2015; the library holds only 2017 and 2023: the
+    number belongs to a version not held, so the citation is flagged without a guessed new number."""
+    early = "关于城市绿化复核的早期通知"
+    library = {name: text for name, text in LIBRARY.items() if name.startswith(LAW + "(")}
+    library[f"{early}(2015-05-01).txt"] = (f"{early}\n\n各区园林局：\n一、复核申请依照《{LAW}》第九条办理。\n"
+                                           f"二、各区要对照《{LAW}》开展检查。\n\n某市园林局\n2015年5月1日\n")
+    (tmp_path / "lib").mkdir()
+    for name, text in library.items():
+        (tmp_path / "lib" / name).write_text(text, encoding="utf-8")
+    ingest([tmp_path / "lib"], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
+    rows = [_row(s) for s in stale(ClauseIndex.load(tmp_path / "idx"))]
+    assert rows == [
+        (early, "一、", f"《{LAW}》第九条", "2017-09-01", "第九条", "unheld", "2023-09-01", None),
+        (early, "二、", f"《{LAW}》", "2017-09-01", None, "revised", "2023-09-01", None),
+    ]
+
+
 def test_cli_text_and_json(index_dir, capsys):
     rc, out, err = run_cli(capsys, "citations", "--stale", "--index", str(index_dir))
     assert rc == 0, err
