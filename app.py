@@ -22,7 +22,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import streamlit as st
@@ -421,7 +421,8 @@ def precedent_tab(library: Library, versions: Versions, titles: dict[str, str], 
         draft = capped(draft)
         f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
                     superseded=opt["old"], as_of=opt["as_of"])  # fmt: skip
-        hits = library.search(draft, k=opt["k"], filters=f, mode=opt["mode"])
+        verbatim = replace(library.searcher().config, quotes="filter")  # a quoted phrase occurs, or no hits
+        hits = library.search(draft, k=opt["k"], filters=f, mode=opt["mode"], config=verbatim)
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
         for h in hits:

@@ -33,6 +33,7 @@ FOLDS = 5
 PLAIN = SearchConfig(adapter="", dense_weight=1.0)
 LINEAR = SearchConfig(dense_weight=None, route="library")  # the linear STARD adapter, as it was searched
 ENCODER = SearchConfig(dense_weight=1.0)  # the tuned query encoder
+STRICT = SearchConfig(quotes="filter")  # quoted phrases always filter, as before the fallback (#18)
 # name -> (config, mode, which trained file the config's adapter is: "" none, "linear" or "encoder")
 OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
     "BM25 only": (PLAIN, "lexical", ""),
@@ -47,6 +48,9 @@ OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
     "query encoder, hybrid 1:1": (ENCODER, "hybrid", "encoder"),
     "query encoder, hybrid 1.5:1": (replace(ENCODER, dense_weight=1.5), "hybrid", "encoder"),
     "query encoder, hybrid 2:1": (replace(ENCODER, dense_weight=2.0), "hybrid", "encoder"),
+    # every row above searches with quotes="fallback" (the default); these two as before it
+    "hybrid 1:1, no adapter, quotes always filter": (replace(PLAIN, quotes=STRICT.quotes), "hybrid", ""),
+    "query encoder, hybrid 2:1, quotes always filter": (replace(STRICT, dense_weight=2.0), "hybrid", "encoder"),
 }
 BASELINE = "hybrid 1:1, no adapter"
 

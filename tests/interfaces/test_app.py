@@ -36,6 +36,16 @@ def test_empty_result_says_so(monkeypatch, sample_index_dir):
     assert any("没有找到相关条款" in w.value for w in at.warning)
 
 
+def test_precedent_keeps_quoted_phrases_verbatim(monkeypatch, sample_index_dir):
+    # a search falls back to the unquoted question when no clause has a quoted phrase; 措辞参考 does not
+    at = _app(monkeypatch, sample_index_dir).run()
+    at.text_area[0].input("“没有这个短语的双随机抽查”").run()
+    assert not at.exception
+    assert any("没有找到用过的相近表述" in w.value for w in at.warning)
+    at.text_area[0].input("“双随机”抽查").run()
+    assert not at.exception and not any("没有找到用过的相近表述" in w.value for w in at.warning)
+
+
 def test_builds_index_on_first_start(monkeypatch, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -10,7 +10,7 @@ from rag.citing.cite import shared_spans
 from rag.citing.export import resolve_items, to_docx, to_markdown
 from rag.interfaces.upload import UploadError, safe_name, store
 from rag.reading.load import load_file
-from rag.search.retrieve import Searcher, quoted_phrases
+from rag.search.retrieve import SearchConfig, Searcher, quoted_phrases
 from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
 
@@ -96,7 +96,9 @@ def test_precedent_helpers(fake_embedder):
     spans = shared_spans("要完善双随机、一公开抽查工作机制", text)
     assert [text[s:e] for s, e in spans] == ["双随机、一公开", "抽查工作机制"]  # "完善" is under 4 characters
     doc = load_file(REPO / "tests" / "data" / "policy_small.txt")
-    s = Searcher(ClauseIndex.build([doc], fake_embedder, show_progress=False), fake_embedder)
+    # as the 措辞参考 tab searches: a quoted phrase must occur verbatim (quotes="filter")
+    s = Searcher(ClauseIndex.build([doc], fake_embedder, show_progress=False), fake_embedder,
+                 SearchConfig(quotes="filter"))  # fmt: skip
     hits = s.search("“联合惩戒”", k=5)
     assert [h.clause.label for h in hits] == ["(二)"]
     assert s.search("“不存在的短语”", k=5) == []

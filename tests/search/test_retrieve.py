@@ -4,7 +4,16 @@ import pytest
 
 from rag.citing.cite import citation, highlight, mark, mark_html
 from rag.reading.load import load_file, load_paths
-from rag.search.retrieve import Filters, Searcher, cn_number, doc_type, normalise_title, ref_labels
+from rag.search.retrieve import (
+    Filters,
+    SearchConfig,
+    Searcher,
+    cn_number,
+    doc_type,
+    normalise_title,
+    parse_config,
+    ref_labels,
+)
 from rag.storage.index import ClauseIndex
 from tests.conftest import CIVIL_CODE, GETIHU, REPO, SAMPLE, needs_shared
 
@@ -115,3 +124,28 @@ def test_superseded_versions_are_kept_but_never_outrank_the_current(tmp_path, fa
     assert old.to_dict()["version"] == "superseded by 《某某管理条例》: 同名文件《某某管理条例》有2020-01-01 的新版本"
     assert old.to_dict()["current"] is False and old.to_dict()["replaced_by"]["date"] == "2020-01-01"
     assert "已被《某某管理条例》（2020-01-01）取代" in old.citation
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_quoted_phrases_filter_and_fall_back_when_no_clause_has_them(fake_embedder, mode):
+    doc = load_file(REPO / "tests" / "data" / "policy_small.txt")
+    index = ClauseIndex.build([doc], fake_embedder, show_progress=False)
+    fallback = Searcher(index, fake_embedder)  # quotes="fallback", the default
+    strict = Searcher(index, fake_embedder, SearchConfig(quotes="filter"))
+
+    def labels(s, q):
+        return [h.clause.label for h in s.search(q, k=5, mode=mode)]
+
+    # a phrase some clause contains: both keep only the clauses with it (抽查 alone is in two others)
+    assert labels(fallback, "“联合惩戒”抽查") == labels(strict, "“联合惩戒”抽查") == ["(二)"]
+    # a phrase no clause contains: the filter gives nothing, the fallback the unquoted search's ranking
+    assert labels(strict, "“失信联合惩戒”抽查") == []
+    got = labels(fallback, "“失信联合惩戒”抽查")
+    assert got[0] == "(二)" and len(got) > 1  # the clause with 失信 and 联合惩戒 first, then the rest
+    if mode == "lexical":  # BM25 ignores the quote marks: the very ranking of the unquoted question
+        assert got == labels(strict, "失信联合惩戒抽查")
+    # filters still hold: the fallback drops the quotes, not the document scope
+    assert fallback.search("“失信联合惩戒”", k=5, filters=Filters(doc_ids=("nowhere",))) == []
+    with pytest.raises(ValueError, match="unknown quotes"):
+        SearchConfig(quotes="soft")
+    assert parse_config(["quotes=filter"]).quotes == "filter"
