@@ -147,6 +147,12 @@ class CitationGraph:
         self._lock = threading.Lock()
 
     @classmethod
+    def of(cls, store: Store) -> CitationGraph:
+        """The graph of `store`: from the references its last ingest recorded (`Store.citations`), else built
+        from its clauses (a store written before they were recorded)."""
+        return cls(store) if store.citations is None else cls.from_records(store, store.citations)
+
+    @classmethod
     def from_records(cls, store: Store, records: Iterable[CitationRecord]) -> CitationGraph:
         """The graph of citations recorded earlier (`build_citations`); a record naming a document or
         clause the store no longer has is left out."""
@@ -220,7 +226,7 @@ class CitationGraph:
 
 def stale(store: Store) -> list[Stale]:
     """The stale citations of the library (see the module doc), by citing document (date, title), in clause order."""
-    return CitationGraph(store).stale()
+    return CitationGraph.of(store).stale()
 
 
 def describe(s: Stale, width: int = 40) -> str:

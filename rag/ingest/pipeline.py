@@ -43,7 +43,8 @@ from rag.storage.errors import IndexLoadError, UnsafeIndexError, disk_full
 from rag.storage.generations import generations, recorded_lexical, recorded_spec
 from rag.storage.index import ClauseIndex
 from rag.storage.passages import Progress, build_terms, clause_key, passage_text
-from rag.storage.store import Changes, DocChange, DocInfo, Lexicon, Store
+from rag.storage.references import build_citations
+from rag.storage.store import Changes, CitationRecord, DocChange, DocInfo, Lexicon, Store
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig
 
@@ -385,15 +386,17 @@ def _with_vectors(job: _Job, changes: list[DocChange], dim: int | None) -> tuple
 
 
 def _apply(store: Store, upsert: list[DocChange], delete: tuple[str, ...], lexicon: Lexicon | None,
-           skipped: tuple[LoadError, ...] | None, per_apply: int | None) -> None:  # fmt: skip
+           skipped: tuple[LoadError, ...] | None, per_apply: int | None,
+           citations: Sequence[CitationRecord] | None) -> None:  # fmt: skip
     """`store.apply` the changes, `per_apply` documents a call (None: all in one): the deletions with the
-    first, the lexicon and the files not indexed with the last."""
+    first, the lexicon, the files not indexed and the library's references with the last."""
     size = per_apply or max(len(upsert), 1)
     batches = [upsert[b : b + size] for b in range(0, len(upsert), size)] or [[]]
+    cites = None if citations is None else tuple(citations)
     for n, batch in enumerate(batches):
         last = n == len(batches) - 1
         store.apply(Changes(tuple(batch), delete if n == 0 else (), lexicon if last else None,
-                            skipped if last else None))  # fmt: skip
+                            skipped if last else None, cites if last else None))  # fmt: skip
 
 
 def _complete(store: Store, job: _Job) -> tuple[int, float]:
@@ -402,7 +405,7 @@ def _complete(store: Store, job: _Job) -> tuple[int, float]:
     lexicon = Lexicon(store.lexical, tuple(store.terms))
     changes = _changes(job, store.docs, list(store.docs), store.doc_clauses, lexicon)
     changes, embedded, seconds = _with_vectors(job, changes, _spec_dim(job.spec, store))
-    _apply(store, changes, (), None, None, None)
+    _apply(store, changes, (), None, None, None, store.citations)  # the same documents: the same references
     return embedded, seconds
 
 
@@ -428,7 +431,7 @@ def _sync(
     }
     report = dict(documents=len(plan.docs), clauses=sum(d.n_clauses for d in plan.docs.values()), failures=skipped,
                   **plan.counts, files=plan.files, index_dir=where)  # fmt: skip
-    if not upsert and not delete and same_skips and not store.problems:
+    if not upsert and not delete and same_skips and not store.problems and store.citations is not None:
         return IngestReport(**report, seconds=time.perf_counter() - t0, tiers=dict(store.tiers))
     if not plan.docs:
         reasons = "; ".join(f"{e.source}: {e.reason}" for e in skipped) or "no supported files found"
@@ -436,12 +439,13 @@ def _sync(
     t1 = time.perf_counter()
     changes = _changes(job, plan.docs, upsert, clauses_of, lexicon)
     report["lexical_seconds"] = time.perf_counter() - t1
+    citations = build_citations(plan.docs, clauses_of)  # recorded with the library: what cites what
     with ClauseCache(job.folder / CACHE_FILE) as cache:
         keys = list({k for d in changes for k in d.keys})
         missing = len(keys) - len(cache.vectors(job.spec.id, keys, _spec_dim(job.spec, store)))
     searchable = None
     if lexical_first and (missing >= LEXICAL_FIRST_MIN or background):
-        _apply(store, changes, delete, lexicon, skipped, None)  # the lexical tier: searchable now
+        _apply(store, changes, delete, lexicon, skipped, None, citations)  # the lexical tier: searchable now
         write_status(job.folder, state="embedding", done=0, total=missing)
         searchable = time.perf_counter() - t0
         if background:
@@ -451,7 +455,7 @@ def _sync(
         embedded, dense_s = _complete(store, job)
     else:
         changes, embedded, dense_s = _with_vectors(job, changes, _spec_dim(job.spec, store))
-        _apply(store, changes, delete, lexicon, skipped, per_apply)
+        _apply(store, changes, delete, lexicon, skipped, per_apply, citations)
     write_status(job.folder, state="complete", done=missing, total=missing)
     seconds = time.perf_counter() - t0
     return IngestReport(**report, embedded=embedded, dense_seconds=dense_s, seconds=seconds,
@@ -628,5 +632,7 @@ def remove(index_dir: str | Path, targets: Sequence[str]) -> list[DocInfo]:
         gone = [d for d in idx.docs.values() if d.doc_id in targets or _under(resolve_path(d.source), roots)]
         if not gone:
             raise ValueError(f"no document in {index_dir}/ matches {', '.join(targets)} (see rag info --docs)")
-        idx.apply(Changes(delete=tuple(d.doc_id for d in gone)))
+        ids = {d.doc_id for d in gone}
+        left = {k: v for k, v in idx.docs.items() if k not in ids}
+        idx.apply(Changes(delete=tuple(ids), citations=tuple(build_citations(left, idx.doc_clauses))))
         return gone

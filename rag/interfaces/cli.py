@@ -201,7 +201,7 @@ def _cited(index: Store, hits: list[Hit]) -> list[Hit]:
     from rag.citing.citations import CitationGraph
     from rag.interfaces.library import with_citations
 
-    return with_citations(hits, CitationGraph(index)) if hits else []
+    return with_citations(hits, CitationGraph.of(index)) if hits else []
 
 
 def _filters(args: argparse.Namespace) -> Filters:

@@ -254,7 +254,7 @@ class Library:
             g = self._graph
             if g is None or g.store is not index or g.docs is not index.docs or g.superseded is not index.superseded:
                 t0 = time.perf_counter()
-                g = self._graph = CitationGraph(index)
+                g = self._graph = CitationGraph.of(index)
                 logger.info("citation graph of %s: %d citations in %.2fs", self.store or self.index_dir,
                             len(g.citations), time.perf_counter() - t0)  # fmt: skip
             return g

@@ -2,7 +2,8 @@
 
 A generation holds documents.jsonl (each document's metadata and clause digest), clauses.jsonl
 (each clause and its content key), dense.faiss (FAISS's own format), bm25/ (bm25s, no pickle),
-terms.json (the library's term list, when the lexical settings use one) and manifest.json (versions,
+terms.json (the library's term list, when the lexical settings use one), citations.jsonl (the
+references its clauses make, resolved at ingest; absent in older generations) and manifest.json (versions,
 embedder, lexical settings, counts and every file's size and sha256). Reading treats every byte as
 untrusted: any parse failure is `DamagedGeneration`, so the loader falls back to the previous one.
 """
@@ -27,7 +28,7 @@ from rag.storage.dense import finite
 from rag.storage.errors import DamagedGeneration, IndexLoadError, UnsafeIndexError
 from rag.storage.generations import MANIFEST, TERMS_FILE, check_files, read_manifest
 from rag.storage.safe_io import fsync_file, lexists, read_file, sha256_file
-from rag.storage.store import DocInfo
+from rag.storage.store import CitationRecord, DocInfo
 from rag.text.split import CHUNKER_VERSION, Clause
 from rag.text.terms import MAX_TERMS, TERMS_VERSION, LexicalConfig, valid_term
 
@@ -48,6 +49,10 @@ class Generation(NamedTuple):
     manifest: dict
     lexical: LexicalConfig
     terms: Sequence[str]
+    citations: Sequence[CitationRecord] | None = None
+
+
+CITATIONS_FILE = "citations.jsonl"
 
 
 def write_files(d: Path, where: list[str], gen: Generation, tiers: Mapping[str, bool]) -> None:
@@ -79,6 +84,11 @@ def write_files(d: Path, where: list[str], gen: Generation, tiers: Mapping[str, 
         where.append(str(d / TERMS_FILE))
         rec = {"version": TERMS_VERSION, "terms": list(gen.terms)}
         (d / TERMS_FILE).write_text(json.dumps(rec, ensure_ascii=False, indent=0), encoding="utf-8")
+    if gen.citations is not None:
+        where.append(str(d / CITATIONS_FILE))
+        with open(d / CITATIONS_FILE, "w", encoding="utf-8") as f:
+            for r in gen.citations:
+                f.write(json.dumps(r.to_dict(), ensure_ascii=False) + "\n")
     files = {}
     for p in sorted(d.rglob("*")):
         if p.is_file():
@@ -192,11 +202,16 @@ def read_files(
         if lexical.terms:
             where = d / TERMS_FILE
             terms = _parse_terms(read_file(where, sizes.get(TERMS_FILE), None))
+        citations = None
+        if CITATIONS_FILE in sizes:
+            where = d / CITATIONS_FILE
+            raw = read_file(where, sizes.get(CITATIONS_FILE), None).decode("utf-8")
+            citations = tuple(CitationRecord.from_dict(json.loads(line)) for line in raw.splitlines() if line)
     except Exception as exc:  # any parse failure of these untrusted bytes means: damaged
         if isinstance(exc, UnsafeIndexError):
             raise DamagedGeneration(str(exc)) from None
         raise DamagedGeneration(f"{where}: unreadable or damaged ({type(exc).__name__}: {exc})") from None
-    return Generation(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms), digests
+    return Generation(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms, citations), digests
 
 
 def _parse_terms(raw: bytes) -> list[str]:

@@ -52,7 +52,7 @@ from rag.storage.passages import (
     passage_text,
 )
 from rag.storage.safe_io import lexists
-from rag.storage.store import Candidate, Changes, DocInfo, Lexicon, Scope
+from rag.storage.store import Candidate, Changes, CitationRecord, DocInfo, Lexicon, Scope
 from rag.storage.store import Supersession as Supersession  # re-exported: callers import it from here too
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig
@@ -81,6 +81,7 @@ class ClauseIndex:
         manifest: dict | None = None,
         lexical: LexicalConfig | None = None,
         terms: Sequence[str] = (),
+        citations: Sequence[CitationRecord] | None = None,
     ):
         self.spec = spec
         self.dim = dim
@@ -92,6 +93,7 @@ class ClauseIndex:
         self.manifest = manifest or {}
         self.lexical = lexical or LexicalConfig()
         self.terms = tuple(terms)  # the library's term list when `lexical.terms` (built at ingest)
+        self.citations = None if citations is None else tuple(citations)  # references resolved at ingest
         self.tokenize: Tokenizer = lexical_tokenizer(self.terms)  # for questions and new clauses alike
         self.problems: list[str] = []  # damage found at load (non-empty: the next ingest writes afresh)
         self.fallback = False  # loaded from the previous generation because the current one is damaged
@@ -317,7 +319,9 @@ class ClauseIndex:
         The library stays ordered by source. Kept clauses keep their vectors and get their BM25 tokens
         from the clause cache in the folder (made when missing, with `changes.lexicon` when given); the
         upserted ones take the tokens and vectors the changes carry. The dense tier stays only when every
-        clause has a vector. A caller that may race an ingest holds `rag.ingest.pipeline.writer_lock(directory)`.
+        clause has a vector. The recorded references (`citations`) become the changes' when given, stay when
+        no document changes, else are forgotten (built on demand until the next ingest records them). A caller
+        that may race an ingest holds `rag.ingest.pipeline.writer_lock(directory)`.
         """
         lexicon = changes.lexicon or Lexicon(self.lexical, self.terms)
         gone = set(changes.delete) | {d.info.doc_id for d in changes.upsert}
@@ -347,6 +351,10 @@ class ClauseIndex:
             manifest["skipped"] = [{"source": e.source, "reason": e.reason} for e in changes.skipped]
         fresh = ClauseIndex.from_parts(self.spec, dim, docs, clauses, [k for p in parts for k in p[2]], tokens,
                                        stacked, manifest, lexical=lexicon.lexical, terms=lexicon.terms)  # fmt: skip
+        if changes.citations is not None:
+            fresh.citations = tuple(changes.citations)
+        elif not (changes.upsert or changes.delete):
+            fresh.citations = self.citations  # the same documents: the references still hold
         directory, self.__dict__ = self.directory, fresh.__dict__
         self.directory = directory
         if directory is not None:
@@ -405,7 +413,7 @@ class ClauseIndex:
     def _write(self, d: Path, where: list[str]) -> None:
         """Write every file of a generation into `d`, appending each file's path to `where` before writing it."""
         gen = Generation(self.spec, self.dim, self.docs, self.clauses, self.keys, self.dense, self.bm25, self.manifest,
-                         self.lexical, self.terms)  # fmt: skip
+                         self.lexical, self.terms, self.citations)  # fmt: skip
         write_files(d, where, gen, self.tiers)
 
     @classmethod

@@ -28,6 +28,10 @@ names them, and a library's term list is kept in ``rag_docs`` rows of its own
 at, so questions are tokenised as the rows were. A new term list is written beside the old one, the
 record switched to it, then the old rows removed.
 
+The references the library's clauses make, resolved at ingest, are ``rag_docs`` rows of JSON chunks
+(``__rag_cites__SET_N``): a new set is written, then the rows of any other set removed; a store with
+no complete set has none recorded (`citations` None) and they are built on demand.
+
 The files an ingest left out are ``rag_docs`` rows too (``__rag_skipped__SHA1``, one per file: its
 source and reason), shown by `manifest` as the folder index shows its generation's.
 
@@ -69,9 +73,11 @@ from rag.storage.milvus_faults import StoreError as StoreError
 from rag.storage.milvus_faults import connect as connect
 from rag.storage.milvus_schema import (
     BM25_K1,
+    CITES_EXPR,
     CLAUSE_FIELDS,
     LIKE_UNSAFE,
     SKIPPED_EXPR,
+    citation_rows,
     clause_from_row,
     clause_rows,
     create_collections,
@@ -79,6 +85,7 @@ from rag.storage.milvus_schema import (
     in_list,
     lit,
     meta_row,
+    read_citations,
     read_lexicon,
     read_meta,
     read_skipped,
@@ -88,7 +95,7 @@ from rag.storage.milvus_schema import (
 )
 from rag.storage.milvus_schema import META_ID as META_ID
 from rag.storage.passages import Tokenizer, lexical_tokenizer
-from rag.storage.store import Candidate, Changes, DocInfo, Scope, Supersession
+from rag.storage.store import Candidate, Changes, CitationRecord, DocInfo, Scope, Supersession
 from rag.text.split import Clause
 from rag.text.terms import LexicalConfig
 
@@ -120,6 +127,7 @@ class MilvusStore:
         self.problems: list[str] = []  # damage is refused at opening (`StoreDamagedError`), never served
         self.fallback = False  # one state only: nothing older to fall back to
         self._skipped: list[dict] = []  # the files not indexed, as the last ingest recorded them
+        self._citations: tuple[CitationRecord, ...] | None = None  # the references the last ingest resolved
         self._docs: dict[str, DocInfo] = {}
         self._gens: dict[str, str] = {}  # doc_id -> current generation of its clause rows
         self._superseded: dict[str, Supersession] = {}
@@ -259,6 +267,7 @@ class MilvusStore:
             self._superseded = superseded_versions(docs.values())
             self._n = sum(d.n_clauses for d in docs.values())
         self._skipped = read_skipped(self._query_all(self.docs_collection, SKIPPED_EXPR, ["doc_id", "info"]))
+        self._citations, _ = read_citations(self._query_all(self.docs_collection, CITES_EXPR, ["doc_id", "info"]))
         return changed
 
     @guarded
@@ -290,6 +299,11 @@ class MilvusStore:
     @property
     def tiers(self) -> dict[str, bool]:
         return {"lexical": True, "dense": True}
+
+    @property
+    def citations(self) -> tuple[CitationRecord, ...] | None:
+        """The references the clauses make, as the last ingest resolved them (None: none recorded)."""
+        return self._citations
 
     @property
     def manifest(self) -> Mapping:
@@ -420,6 +434,10 @@ class MilvusStore:
             self.client.delete(self.collection, filter=f"{in_list('doc_id', ids)} and not ({keep})")
         if changes.skipped is not None:
             self._record_skipped(changes.skipped)
+        if changes.citations is not None:
+            self._record_citations(changes.citations)
+        elif changes.upsert or changes.delete:
+            self._record_citations(None)
         self.client.flush(self.collection)
         self.client.flush(self.docs_collection)
         if changes.lexicon is not None and tuple(changes.lexicon) != (self.lexical, self.terms):
@@ -436,6 +454,18 @@ class MilvusStore:
                  if r["doc_id"] not in new]  # fmt: skip
         for b in range(0, len(stale), 1000):
             self.client.delete(self.docs_collection, ids=stale[b : b + 1000])
+
+    def _record_citations(self, records: Sequence[CitationRecord] | None) -> None:
+        """Record the library's references (None: forget them, the documents changed without them): the new
+        set's rows, then every other set's rows go."""
+        rows = citation_rows(records) if records is not None else []
+        for b in range(0, len(rows), 100):
+            self.client.upsert(self.docs_collection, rows[b : b + 100])
+        new = {r["doc_id"] for r in rows}
+        rows = self._query_all(self.docs_collection, CITES_EXPR, ["doc_id"])
+        old = [r["doc_id"] for r in rows if r["doc_id"] not in new]
+        for b in range(0, len(old), 1000):
+            self.client.delete(self.docs_collection, ids=old[b : b + 1000])
 
     @guarded
     def vacuum(self) -> None:

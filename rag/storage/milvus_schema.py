@@ -21,7 +21,7 @@ import numpy as np
 from rag.embedding.embed import EmbedderSpec
 from rag.reading.load import LoadError
 from rag.storage.milvus_faults import StoreDamagedError
-from rag.storage.store import DocChange
+from rag.storage.store import CitationRecord, DocChange
 from rag.text.split import Clause
 from rag.text.terms import MAX_TERMS, TERMS_VERSION, LexicalConfig, terms_digest, valid_term
 
@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 META_ID = "__rag_meta__"
 TERMS_ID = "__rag_terms__"  # + digest + _N: the chunks of a term list
+CITES_ID = "__rag_cites__"  # + digest + _N: the chunks of the library's resolved references
+CITES_EXPR = f'gen == "" and doc_id like "{CITES_ID}%"'
 SKIPPED_ID = "__rag_skipped__"  # + sha1 of the source: a file not indexed
 SKIPPED_EXPR = f'gen == "" and doc_id like "{SKIPPED_ID}%"'
 FORMAT_VERSION = 2  # 2: lexical settings and term list in the metadata
@@ -157,20 +159,60 @@ def read_skipped(rows: Iterable[Mapping]) -> list[dict]:
     return sorted(out, key=lambda r: r["source"])
 
 
-def term_rows(terms: Sequence[str]) -> list[dict]:
-    """A term list as rows of JSON chunks under the field size limit, named by the list's digest."""
-    chunks: list[list[str]] = [[]]
+def json_chunks(items: Sequence) -> list[list]:
+    """`items` in runs whose JSON stays under the field size limit (one run, maybe empty, at least)."""
+    chunks: list[list] = [[]]
     size = 0
-    for t in terms:
-        b = len(json.dumps(t, ensure_ascii=False).encode("utf-8")) + 2
+    for item in items:
+        b = len(json.dumps(item, ensure_ascii=False).encode("utf-8")) + 2
         if size + b > TERMS_CHUNK and chunks[-1]:
             chunks.append([])
             size = 0
-        chunks[-1].append(t)
+        chunks[-1].append(item)
         size += b
+    return chunks
+
+
+def term_rows(terms: Sequence[str]) -> list[dict]:
+    """A term list as rows of JSON chunks under the field size limit, named by the list's digest."""
+    chunks = json_chunks(terms)
     digest = terms_digest(terms)
     return [{"doc_id": f"{TERMS_ID}{digest}_{i}", "gen": "", "info": json.dumps(c, ensure_ascii=False),
              "v": [0.0, 0.0]} for i, c in enumerate(chunks)]  # fmt: skip
+
+
+def citation_rows(records: Sequence[CitationRecord]) -> list[dict]:
+    """The references as rows of JSON chunks under the field size limit, each naming its set (a digest of them
+    all) and the number of chunks, so that a set a killed ingest left half written is never read."""
+    chunks = json_chunks([r.to_dict() for r in records])
+    digest = hashlib.sha1(json.dumps(chunks, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+    return [{"doc_id": f"{CITES_ID}{digest}_{i}", "gen": "", "v": [0.0, 0.0],
+             "info": json.dumps({"set": digest, "i": i, "n": len(chunks), "records": c}, ensure_ascii=False)}
+            for i, c in enumerate(chunks)]  # fmt: skip
+
+
+def read_citations(rows: Iterable[Mapping]) -> tuple[tuple[CitationRecord, ...] | None, list[str]]:
+    """The recorded references (None: none recorded, or no complete set) and the ids of the rows of every other
+    set (left by an earlier ingest, to remove). A chunk that does not parse is left out: the references are
+    then built on demand, as for a store written before they were recorded."""
+    sets: dict[str, dict[int, list[CitationRecord]]] = {}
+    size: dict[str, int] = {}
+    ids: dict[str, list[str]] = {}
+    for r in rows:
+        try:
+            rec = json.loads(r["info"])
+            chunk = [CitationRecord.from_dict(x) for x in rec["records"]]
+            key, i, n = str(rec["set"]), int(rec["i"]), int(rec["n"])
+        except (TypeError, ValueError, KeyError):
+            continue
+        sets.setdefault(key, {})[i] = chunk
+        size[key] = n
+        ids.setdefault(key, []).append(str(r["doc_id"]))
+    complete = [k for k, parts in sets.items() if set(parts) == set(range(size[k]))]
+    if len(complete) != 1:
+        return None, [i for k in ids for i in ids[k]]
+    key = complete[0]
+    return tuple(x for i in range(size[key]) for x in sets[key][i]), [i for k in ids if k != key for i in ids[k]]
 
 
 def term_ids(terms: Sequence[str], rows: int) -> list[str]:

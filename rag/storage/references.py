@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 
-from rag.storage.store import DocInfo
+from rag.storage.store import CitationRecord, DocInfo
 from rag.text.gongwen import repeal_statements, wrapped_title
 from rag.text.numerals import find_refs
 from rag.text.split import Clause
@@ -114,38 +113,6 @@ class Resolver:
                     out.append((found[0], number[i:], None))
                     break
         return out
-
-
-@dataclass(frozen=True)
-class CitationRecord:
-    """Clause `clause_id` of document `doc_id` names document `cited` as `mention` writes it;
-    `article` is the article cited ("第九条"), None when the whole document is."""
-
-    doc_id: str
-    clause_id: str
-    mention: str
-    cited: str
-    article: str | None = None
-
-    def to_dict(self) -> dict:
-        return {"doc_id": self.doc_id, "clause_id": self.clause_id, "mention": self.mention, "cited": self.cited,
-                "article": self.article}  # fmt: skip
-
-    @classmethod
-    def from_dict(cls, row: Mapping) -> CitationRecord:
-        """The record `to_dict` wrote.
-
-        Raises:
-            ValueError: a field is missing or not a string (`article`: a string or null).
-        """
-        try:
-            values = [row[k] for k in ("doc_id", "clause_id", "mention", "cited")]
-            article = row.get("article")
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise ValueError(f"not a citation record: {row!r}") from exc
-        if not all(isinstance(v, str) for v in values) or not (article is None or isinstance(article, str)):
-            raise ValueError(f"not a citation record: {row!r}")
-        return cls(*values, article)
 
 
 def clause_citations(resolver: Resolver, doc: DocInfo, clause: Clause) -> list[CitationRecord]:

@@ -73,6 +73,38 @@ class DocInfo:
         return bisect.bisect_right(self.pages, offset) if self.pages else None
 
 
+@dataclass(frozen=True)
+class CitationRecord:
+    """Clause `clause_id` of document `doc_id` names document `cited` as `mention` writes it;
+    `article` is the article cited ("第九条"), None when the whole document is."""
+
+    doc_id: str
+    clause_id: str
+    mention: str
+    cited: str
+    article: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"doc_id": self.doc_id, "clause_id": self.clause_id, "mention": self.mention, "cited": self.cited,
+                "article": self.article}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, row: Mapping) -> CitationRecord:
+        """The record `to_dict` wrote.
+
+        Raises:
+            ValueError: a field is missing or not a string (`article`: a string or null).
+        """
+        try:
+            values = [row[k] for k in ("doc_id", "clause_id", "mention", "cited")]
+            article = row.get("article")
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a citation record: {row!r}") from exc
+        if not all(isinstance(v, str) for v in values) or not (article is None or isinstance(article, str)):
+            raise ValueError(f"not a citation record: {row!r}")
+        return cls(*values, article)
+
+
 class Supersession(NamedTuple):
     """Why a document is no longer current: the document that replaced it and the evidence."""
 
@@ -125,12 +157,15 @@ class Lexicon(NamedTuple):
 class Changes:
     """What `Store.apply` does: upsert these documents (replacing all their clauses), delete those, and,
     when given, record a new `lexicon` (the upserted tokens are made with it; the store's others are
-    made again) and the files left out of the library (`skipped`, shown by `manifest`)."""
+    made again), the files left out of the library (`skipped`, shown by `manifest`) and the references
+    its clauses make, resolved to the versions they name (`citations`, as `rag.storage.references.build_citations`
+    gives them for the library after the change)."""
 
     upsert: tuple[DocChange, ...] = ()
     delete: tuple[str, ...] = field(default=())
     lexicon: Lexicon | None = None
     skipped: tuple[LoadError, ...] | None = None
+    citations: tuple[CitationRecord, ...] | None = None  # the library's references, resolved (None: keep)
 
 
 @runtime_checkable
@@ -157,6 +192,11 @@ class Store(Protocol):
     @property
     def tiers(self) -> Mapping[str, bool]:
         """Which search tiers ("lexical", "dense") are complete."""
+        ...
+
+    @property
+    def citations(self) -> Sequence[CitationRecord] | None:
+        """The references its clauses make, recorded at ingest (None: a store written before they were)."""
         ...
 
     @property

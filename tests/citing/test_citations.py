@@ -226,3 +226,48 @@ def test_stale_citations_of_the_company_law_interpretations(tmp_path):
     assert moved[("2020-12-29", "第二十四条", "公司法第一百五十一条第二款")] == "第一百八十九条"
     assert [s.reason for s in found].count("revised") == 2  # each cites 《中华人民共和国公司法》 whole
     assert len(found) == 15
+
+
+def test_ingest_records_the_references_with_the_generation(index_dir, tmp_path):
+    """citations.jsonl holds what ingest resolved; the graph read from it is the one built from the clauses; a
+    changed byte in it is damage `rag verify` names, and an index written before it builds the graph anew."""
+    import shutil
+
+    from rag.citing.citations import CitationGraph
+    from rag.storage.generations import resolve
+    from rag.storage.index import verify
+
+    index = ClauseIndex.load(index_dir)
+    assert index.citations is not None and len(index.citations) == 7
+    recorded = CitationGraph.of(index)
+    assert [_row(s) for s in recorded.stale()] == [_row(s) for s in CitationGraph(index).stale()] == GOLDEN
+    copy = tmp_path / "idx"
+    shutil.copytree(index_dir, copy)
+    gen = resolve(copy)
+    raw = (gen / "citations.jsonl").read_bytes()
+    (gen / "citations.jsonl").write_bytes(raw.replace("第九条".encode(), "第八条".encode(), 1))
+    assert any("citations.jsonl" in p for p in verify(copy, full=True))
+    (gen / "citations.jsonl").write_bytes(raw)
+    old = ClauseIndex.load(copy)
+    old.citations = None  # as an index from before the references were recorded
+    assert [_row(s) for s in CitationGraph.of(old).stale()] == GOLDEN
+
+
+def test_an_index_from_before_gets_its_references_on_the_next_ingest(tmp_path):
+    """Nothing changed, but the index has no recorded references: the next ingest records them (once)."""
+    from rag.storage.generations import generations
+
+    (tmp_path / "lib").mkdir()
+    for name, text in LIBRARY.items():
+        (tmp_path / "lib" / name).write_text(text, encoding="utf-8")
+    idx = tmp_path / "idx"
+    ingest([tmp_path / "lib"], idx, parse_spec("hash:64"), show_progress=False)
+    index = ClauseIndex.load(idx)
+    index.citations = None
+    index.save(idx)  # an index as an older rag wrote it: no citations.jsonl
+    assert ClauseIndex.load(idx).citations is None
+    ingest([tmp_path / "lib"], idx, parse_spec("hash:64"), show_progress=False)
+    assert len(ClauseIndex.load(idx).citations) == 7
+    made = generations(idx)
+    ingest([tmp_path / "lib"], idx, parse_spec("hash:64"), show_progress=False)
+    assert generations(idx) == made  # recorded now: an unchanged library writes nothing

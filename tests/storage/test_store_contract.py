@@ -258,3 +258,37 @@ def test_what_a_store_says_of_itself(kind, tmp_path, fake_embedder):
     (lib / "empty.txt").unlink()
     _ingest(kind, lib, tmp_path, fake_embedder)
     assert open_store(spec).manifest["skipped"] == []
+
+
+LAW = "某某城市绿化法"
+CITING = "关于城市绿化复核的通知"
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_the_references_are_recorded_at_ingest(kind, tmp_path, fake_embedder):
+    """Ingest records what cites what (resolved to the version named), with the library, in either store; a
+    re-ingest without the citing document records none; the citation graph comes from the record."""
+    from rag.citing.citations import CitationGraph
+    from rag.storage.references import build_citations
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    law = "第一条 为了加强城市绿化管理，制定本法。\n第二条 对决定不服的，可以自收到决定之日起{}日内申请复核。\n"
+    (lib / f"{LAW}(2017-09-01).txt").write_text(f"{LAW}\n\n" + law.format("六十"), encoding="utf-8")
+    (lib / f"{LAW}(2023-09-01).txt").write_text(
+        f"{LAW}\n\n第一条 为了加强城市绿化管理，制定本法。\n第二条 城市古树名木实行统一管理。\n"
+        "第三条 对决定不服的，可以自收到决定之日起九十日内申请复核。\n", encoding="utf-8")  # fmt: skip
+    (lib / f"{CITING}(2019-05-10).txt").write_text(
+        f"{CITING}\n\n各区园林局：\n一、复核申请依照《{LAW}》第二条办理。\n\n某市园林局\n2019年5月10日\n",
+        encoding="utf-8")  # fmt: skip
+    _, spec = _ingest(kind, lib, tmp_path, fake_embedder)
+    store = open_store(spec, fake_embedder)
+    rows = [(store.docs[r.doc_id].title, r.mention, store.docs[r.cited].date, r.article) for r in store.citations]
+    assert rows == [(CITING, f"《{LAW}》第二条", "2017-09-01", "第二条")]
+    assert set(store.citations) == set(build_citations(store.docs, store.doc_clauses))  # what ingest saw
+    stale = CitationGraph.of(store).stale()
+    assert [(s.reason, s.new_article) for s in stale] == [("moved", "第三条")]
+    (lib / f"{CITING}(2019-05-10).txt").unlink()
+    _ingest(kind, lib, tmp_path, fake_embedder)
+    store = open_store(spec, fake_embedder)
+    assert store.citations == () and CitationGraph.of(store).stale() == []
