@@ -76,7 +76,7 @@ _FIGURE = re.compile(
     rf"|\d+(?:[.．]\d+)?(?:平方米|平方公里|公里|米|亩|吨|人|名|家|项|次|个|岁)?"
     rf"|{_NUM}(?:平方米|平方公里|公里|米|亩|吨|人|名|家|项|次|岁)"
 )
-_ORDINAL = re.compile(rf"第{_NUM}[条款项章节编目]")  # a cross-reference, not a figure
+_ORDINAL = re.compile(rf"第{_NUM}[条款项章节编目]?")  # a cross-reference or an ordinal (第三人), not a figure
 _FACTS = (("date", _DATE), ("penalty", _PENALTY), ("deadline", _DEADLINE), ("figure", _FIGURE))
 _ORGAN = re.compile(r"国务院|人民政府|政府|部门|机关|机构|委员会|法院|检察院|办公厅|办公室|[局厅署]$")
 _ORGAN_WORDS = frozenset("县级 以上 省级 市级 地方 各级 本级 上一级 有关 主管 相关 工作 设区 的 市 县 乡 镇".split())
@@ -477,7 +477,8 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
 
 def facts(text: str) -> list[tuple[str, int, int]]:
     """(kind, start, end) of the dates, penalties, deadlines and figures in `text`, in that order of
-    precedence (a date's 日 is not a deadline; a 罚款 amount is a penalty, not a figure); 第X条 left out."""
+    precedence (a date's 日 is not a deadline; a 罚款 amount is a penalty, not a figure); 第X条 and other
+    ordinals (第三人, 第二次) left out."""
     chars = list(text)
     found: list[tuple[str, int, int]] = []
     for m in _ORDINAL.finditer(text):
