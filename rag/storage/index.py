@@ -210,6 +210,14 @@ class ClauseIndex:
 
     # ------------------------------------------------------------------ search primitives
 
+    def vectors_of(self, clause_ids: Sequence[str]) -> np.ndarray | None:
+        """The vectors of these clauses in the order asked (None without a dense tier or for an unknown id)."""
+        if self.dense is None or not all(i in self._by_id for i in clause_ids):
+            return None
+        if isinstance(self.dense, faiss.IndexIVF):
+            self.dense.make_direct_map()
+        return self.dense.reconstruct_batch(np.array([self._by_id[i] for i in clause_ids], np.int64))
+
     def __len__(self) -> int:
         return len(self.clauses)
 

@@ -380,6 +380,19 @@ class MilvusStore:
         return [found[c] for c in clause_ids if c in found]
 
     @guarded
+    def vectors_of(self, clause_ids: Sequence[str]) -> np.ndarray | None:
+        """The vectors of these clauses in the order asked (None for an unknown id)."""
+        gens = {cid: self._gens.get(cid.rsplit(":", 1)[0]) for cid in clause_ids}
+        pks = [f"{cid}@{gen}" for cid, gen in gens.items() if gen is not None]
+        found: dict[str, list[float]] = {}
+        for b in range(0, len(pks), 1000):
+            for row in self.client.get(self.collection, ids=pks[b : b + 1000], output_fields=["clause_id", "vector"]):
+                found[row["clause_id"]] = row["vector"]
+        if not all(c in found for c in clause_ids):
+            return None
+        return np.array([found[c] for c in clause_ids], np.float32).reshape(len(clause_ids), self.dim)
+
+    @guarded
     def by_label(self, doc_id: str, label: str) -> list[Clause]:
         gen = self._gens.get(doc_id)
         if gen is None:

@@ -238,6 +238,11 @@ class Store(Protocol):
         """All clauses of one document, in order (none for an unknown document)."""
         ...
 
+    def vectors_of(self, clause_ids: Sequence[str]) -> np.ndarray | None:
+        """The normalised vectors of these clauses, (len(clause_ids), dim) in the order asked; None without
+        a dense tier or when a clause is unknown."""
+        ...
+
     def apply(self, changes: Changes) -> None:
         """Upsert and delete documents with all their clauses (see `Changes`); durable when it returns."""
         ...

@@ -149,6 +149,19 @@ def test_dense_candidates_within_a_scope(store, reference, fake_embedder):
             _check(store.dense_candidates(qv, 7, scope), _brute(reference, vectors @ qv, scope), 7, positive=False)
 
 
+def test_vectors_of_clauses(store, reference):
+    """The vectors the store holds, in the order asked; None for an unknown clause or without a dense tier."""
+    ids = [c.clause_id for c in reference.clauses]
+    vectors = reference.vectors()
+    np.testing.assert_allclose(store.vectors_of(ids), vectors, atol=1e-6)
+    np.testing.assert_allclose(store.vectors_of(ids[::-3]), vectors[::-3], atol=1e-6)
+    assert store.vectors_of([]).shape == (0, reference.dim)
+    assert store.vectors_of([ids[0], "nope:1"]) is None
+    lexical_only = ClauseIndex(reference.spec, reference.dim, reference.docs, reference.clauses, reference.keys,
+                               None, reference.bm25)  # fmt: skip
+    assert lexical_only.vectors_of(ids[:2]) is None
+
+
 def _questions() -> list[str]:
     lines = (REPO / "tests" / "data" / "sample_questions.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["query"] for line in lines if line.strip()]
