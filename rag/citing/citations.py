@@ -13,9 +13,9 @@ cited version is no longer (`rag.storage.catalogue.status_book`). Its `reason`:
 - revised / repealed: the whole document is cited, and it was revised (a newer version
   replaced it) or repealed (by another document, or with nothing in the library replacing it);
 - moved / changed / removed: an article of a revised law is cited, and in the newest version
-  (aligned by `rag.text.align`, as `rag diff` does) that text now has another number
-  (第九条 → 第二十条), has the same number but other words, or is gone. An article whose
-  number and text are both unchanged is not stale: the citation still reads right;
+  (aligned by `rag.text.align` with the clause vectors the store holds, as `rag diff` does) that
+  text now has another number (第九条 → 第二十条), has the same number but other words, or is
+  gone. An article whose number and text are both unchanged is not stale: the citation still reads right;
 - repealed also for an article of a repealed document (no newer text to align with);
 - unheld: an article is cited by a document older than every version the library holds (a 2017
   text citing 第二百三十七条 of a law held only as of 2021): the number is that of a version not in
@@ -39,6 +39,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from rag.citing.diff import stored_meaning
 from rag.storage.catalogue import status_book
 from rag.storage.references import CitationRecord, iter_citations
 from rag.storage.store import DocInfo, Store
@@ -210,7 +211,8 @@ class CitationGraph:
             return Stale(c, "unheld", status, newest)
         key = (c.cited.doc_id, newest.doc_id)
         if key not in self._aligned:
-            self._aligned[key] = align(self.store.doc_clauses(key[0]), self.store.doc_clauses(key[1]))
+            self._aligned[key] = align(self.store.doc_clauses(key[0]), self.store.doc_clauses(key[1]),
+                                       stored_meaning(self.store))  # fmt: skip
         pairs = [p for p in self._aligned[key] if p.old is not None and p.old.label == c.article]
         labels = list(dict.fromkeys(p.new.label for p in pairs if p.new is not None))
         if not pairs:  # the cited version has no such article: only the document's revision is known

@@ -2,7 +2,8 @@
 
 `find_document` takes what a user types (a doc_id, a source path, or a title with its date:
 "中华人民共和国行政复议法(2017-09-01)"); `compare` aligns the two documents' clauses
-(`rag.text.align`); the report prints as the JSON of issue #22, or as a three-column 对照表
+(`rag.text.align`, by their wording and, where the store holds their vectors, their meaning:
+`stored_meaning`); the report prints as the JSON of issue #22, or as a three-column 对照表
 (old, new, what changed) in Markdown or DOCX. Markdown escapes document text (`md_text`).
 """
 
@@ -10,13 +11,17 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from rag.citing.export import md_text, plain_text
 from rag.storage.index import ClauseIndex
-from rag.storage.store import DocInfo
-from rag.text.align import Change, Pair, align
+from rag.storage.store import DocInfo, Store
+from rag.text.align import Change, Pair, Similar, align
+from rag.text.split import Clause
 from rag.text.vocab import normalise_title
 
 _TITLE_DATE = re.compile(r"^(?P<title>.+?)\s*[(（]\s*(?P<date>\d{4}-\d{2}-\d{2})\s*[)）]$")
@@ -99,7 +104,21 @@ def compare(index: ClauseIndex, old: str, new: str | None = None) -> Diff:
         b = index.docs[version.by]
     else:
         b = find_document(index, new)
-    return Diff(a, b, align(index.doc_clauses(a.doc_id), index.doc_clauses(b.doc_id)))
+    return Diff(a, b, align(index.doc_clauses(a.doc_id), index.doc_clauses(b.doc_id), stored_meaning(index)))
+
+
+def stored_meaning(store: Store) -> Similar | None:
+    """`align`'s `similar` from the clause vectors `store` holds: their cosines (none held: None, and the
+    clauses are aligned by their wording alone). None for the hashing embedder, whose vectors are only
+    character bigrams: over the labelled law pairs they lost articles the wording alone had right."""
+    if store.spec.backend == "hash":
+        return None
+
+    def similar(old: Sequence[Clause], new: Sequence[Clause]) -> np.ndarray | None:
+        a, b = store.vectors_of([c.clause_id for c in old]), store.vectors_of([c.clause_id for c in new])
+        return None if a is None or b is None else a @ b.T
+
+    return similar
 
 
 def describe(changes: tuple[Change, ...] | list[Change]) -> list[str]:

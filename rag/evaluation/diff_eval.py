@@ -5,7 +5,9 @@ articles that carry its text (the first is its main successor; [] = removed); ne
 old article names are added. An article is right when the aligner gives exactly its labelled set
 (strict), or at least links its main successor and nothing outside the set (main); an added article
 is right when the aligner leaves it unpaired. Also counts the figure, deadline and penalty changes
-the aligner marks. `python -m rag.evaluation.diff_eval [LABELS] [LAWS_DIR]` prints the table.
+the aligner marks. `python -m rag.evaluation.diff_eval [LABELS] [LAWS_DIR]` prints two tables: the
+aligner on the characters only, and with the meaning of the articles (`align(similar=…)`: the cosines
+of the default embedder's vectors of their passage texts, as an ingest embeds them).
 
 `HELD_OUT` (tests/data/diff_law_pairs_heldout.jsonl) holds two more pairs, each labelled by hand before
 the aligner was next changed and never used to tune it: a check against over-fitting the five
@@ -18,12 +20,17 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.reading.load import load_file
-from rag.text.align import Pair, align
-from rag.text.split import split_document
+import numpy as np
+
+from rag.embedding.embed import Embedder, make_embedder, parse_spec
+from rag.reading.load import Document, load_file
+from rag.storage.passages import passage_text
+from rag.text.align import Pair, Similar, align
+from rag.text.split import Clause, split_document
 
 LABELS = Path(__file__).resolve().parents[2] / "tests" / "data" / "diff_law_pairs.jsonl"
 HELD_OUT = LABELS.with_name("diff_law_pairs_heldout.jsonl")
@@ -55,9 +62,22 @@ def read_labels(path: str | Path = LABELS) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def align_files(old: str | Path, new: str | Path) -> list[Pair]:
-    """The aligned pairs of two documents read and split as an ingest does."""
-    return align(split_document(load_file(old)), split_document(load_file(new)))
+def align_files(old: str | Path, new: str | Path, embedder: Embedder | None = None) -> list[Pair]:
+    """The aligned pairs of two documents read and split as an ingest does; with `embedder`, also by the
+    meaning of their clauses (the cosines of their passage vectors)."""
+    a, b = load_file(old), load_file(new)
+    return align(split_document(a), split_document(b), None if embedder is None else embedded(embedder, a, b))
+
+
+def embedded(embedder: Embedder, old: Document, new: Document) -> Similar:
+    """`align`'s `similar` for two documents' clauses: the cosines of their passage vectors."""
+
+    def similar(a: Sequence[Clause], b: Sequence[Clause]) -> np.ndarray:
+        va = embedder.embed_passages([passage_text(old, c) for c in a])
+        vb = embedder.embed_passages([passage_text(new, c) for c in b])
+        return va @ vb.T
+
+    return similar
 
 
 def score_pair(label: dict, pairs: list[Pair]) -> PairScore:
@@ -95,10 +115,12 @@ def score_pair(label: dict, pairs: list[Pair]) -> PairScore:
     return out
 
 
-def evaluate(labels: str | Path = LABELS, laws: str | Path = LAWS) -> list[PairScore]:
-    """Scores of every labelled pair (the laws read from `laws`)."""
+def evaluate(labels: str | Path = LABELS, laws: str | Path = LAWS, embedder: Embedder | None = None
+             ) -> list[PairScore]:  # fmt: skip
+    """Scores of every labelled pair (the laws read from `laws`; with `embedder`, aligned by meaning too)."""
     root = Path(laws)
-    return [score_pair(rec, align_files(root / rec["old"], root / rec["new"])) for rec in read_labels(labels)]
+    return [score_pair(rec, align_files(root / rec["old"], root / rec["new"], embedder))
+            for rec in read_labels(labels)]  # fmt: skip
 
 
 def table(scores: list[PairScore]) -> str:
@@ -119,11 +141,13 @@ def table(scores: list[PairScore]) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     labels, laws = (argv + [str(LABELS), str(LAWS)][len(argv) :])[:2]
-    scores = evaluate(labels, laws)
-    print(table(scores))
-    for s in scores:
-        for w in s.wrong:
-            print(f"  {s.law}: {w}", file=sys.stderr)
+    embedder = make_embedder(parse_spec(None))
+    for name, with_embedder in (("characters only", None), (f"with meaning ({embedder.spec.id})", embedder)):
+        scores = evaluate(labels, laws, with_embedder)
+        print(f"{name}:\n{table(scores)}\n")
+        for s in scores:
+            for w in s.wrong:
+                print(f"  {name}: {s.law}: {w}", file=sys.stderr)
     return 0
 
 

@@ -21,6 +21,12 @@ from the order:
 3. Moves. Articles still unpaired on both sides are paired where each is the other's most alike
    (`MOVE`); one nearly the same as an article already paired joins it (`DUPLICATE`: the wording
    of two articles now stands in one). The rest are added or removed.
+4. Meaning (only when the caller gives `similar`: the cosines of the clauses' vectors). An old article
+   still unpaired joins the new article that is its most alike both in wording and in meaning, when
+   their wording is at least `AGREE` alike: a second opinion for a weak match, never a pair the
+   wording alone contradicts or a change to a pair already made. Old articles only: a revision seldom
+   drops text but often adds articles, and a new article left over is most often new (tried both
+   ways on the labelled law pairs, new articles paired so were mostly wrong).
 
 Each changed pair gets a list of changes: figures, ratios and amounts, dates, deadlines
 (六十日 -> 六十日内), penalties (罚款 amounts) and bodies (国务院 -> 县级以上人民政府) first, then
@@ -33,7 +39,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -58,6 +64,10 @@ DUPLICATE = 0.6  # least likeness of an article left over to one already paired 
 BOILER = 3  # a sentence in this many articles of one version is boilerplate: it tells none apart
 TIE = 0.1  # weight of the articles' likeness in ordering sentence pairs (parallel provisions)
 LABEL_BONUS, HEADING_BONUS = 0.05, 0.03  # likeness added for the same label, the same heading title
+AGREE = FILL_MUTUAL  # least likeness of an article left over paired where wording and meaning agree
+
+# The cosines (old x new) of the vectors of two lists of clauses; None: no vectors to compare.
+Similar = Callable[[Sequence[Clause], Sequence[Clause]], np.ndarray | None]
 
 _NUM = rf"(?:\d+(?:[.．]\d+)?|[{CN_NUMERALS}亿]+(?:点[{CN_DIGITS}]+)?)"
 _TIME = r"(?:个工作日|工作日|个月|个小时|小时|日|天|周|年)"
@@ -285,9 +295,10 @@ def _flow(old: list[list[str]], new: list[list[str]], like: np.ndarray) -> _Flow
     return _Flow(carried, old_weight, new_weight, old_left, new_left, idf)
 
 
-def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
+def align(old: Sequence[Clause], new: Sequence[Clause], similar: Similar | None = None) -> list[Pair]:
     """Pair the clauses of an old and a new version (see the module docstring), in the new order
-    with removed clauses after the pair of the old clause before them."""
+    with removed clauses after the pair of the old clause before them. `similar` (optional) gives the
+    cosines of the clauses' vectors, old x new: step 4 of the module docstring (None: skipped)."""
     olds, news = units(old), units(new)
     if not olds or not news:
         return [Pair(u, None, "removed") for u in olds] + [Pair(None, u, "added") for u in news]
@@ -315,7 +326,32 @@ def align(old: Sequence[Clause], new: Sequence[Clause]) -> list[Pair]:
     found += _gaps(score, sim, found, flow)
     found += _moves(score, found)
     found += _duplicates(sim, found)
+    meaning = None if similar is None else _meaning(similar, olds, news)
+    if meaning is not None:
+        found += _agreed(sim, meaning, found)
     return _pairs(olds, news, found, sim)
+
+
+def _meaning(similar: Similar, olds: Sequence[Unit], news: Sequence[Unit]) -> np.ndarray | None:
+    """(len(olds), len(news)): the mean cosine of the clauses of each old and new unit, from `similar`."""
+    sizes_o, sizes_n = [len(u.clauses) for u in olds], [len(u.clauses) for u in news]
+    cos = similar([c for u in olds for c in u.clauses], [c for u in news for c in u.clauses])
+    if cos is None:
+        return None
+    cos = np.asarray(cos, np.float64)
+    if cos.shape != (sum(sizes_o), sum(sizes_n)):
+        raise ValueError(f"similar gave a {cos.shape} matrix for {sum(sizes_o)} x {sum(sizes_n)} clauses")
+    starts_o, starts_n = np.cumsum([0, *sizes_o[:-1]]), np.cumsum([0, *sizes_n[:-1]])
+    cos = np.add.reduceat(np.add.reduceat(cos, starts_o, axis=0), starts_n, axis=1)
+    return cos / np.outer(sizes_o, sizes_n)
+
+
+def _agreed(sim: np.ndarray, meaning: np.ndarray, links: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Step 4 of the module doc: each old article still unpaired with the new article most alike to it both
+    in wording (`sim`) and in meaning, when at least `AGREE` alike in wording."""
+    used = {i for i, _ in links}
+    best = [(i, int(sim[i].argmax())) for i in range(sim.shape[0]) if i not in used]
+    return [(i, j) for i, j in best if j == int(meaning[i].argmax()) and sim[i, j] >= AGREE]
 
 
 def _chain(links: list[tuple[int, int]], weight: np.ndarray) -> list[tuple[int, int]]:
