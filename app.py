@@ -126,7 +126,8 @@ def stale_note(s: Stale) -> str:
     head = ("引用的条文" if c.article else "引用的文件") + ("已删除" if s.reason == "removed" else s.status)
     text = f"{head}：《{c.cited.title}》{c.article or ''}" + (f" → {s.new_article}" if s.reason == "moved" else "")
     now = f"，现为{dated(s.replacement)}" if s.replacement else ""
-    return f"{text}（所引为 {c.cited.date or '日期不详'} 版{now}）"
+    check = "；引用文件早于库中最早版本，条号需核对" if s.unheld else ""
+    return f"{text}（所引为 {c.cited.date or '日期不详'} 版{now}{check}）"
 
 
 def show_diff(versions: Versions, old: str, new: str, key: str) -> None:
@@ -507,7 +508,8 @@ def library_tab(library: Library, versions: Versions, titles: dict[str, str], wh
         with st.expander(f"需复核的引用（{len(review)}）"):
             st.dataframe([{"引用文件": dated(s.citation.doc), "条款": s.citation.clause.label or "",
                            "引用": s.citation.mention, "所引版本": dated(s.citation.cited), "现状": REASONS[s.reason],
-                           "新条号": s.new_article or "", "现行文件": dated(s.replacement) if s.replacement else ""}
+                           "新条号": (s.new_article or "") + ("（需核对）" if s.unheld and s.new_article else ""),
+                           "现行文件": dated(s.replacement) if s.replacement else ""}
                           for s in review], hide_index=True, width="stretch")  # fmt: skip
     if STORE:
         st.caption("此文库存放在 Milvus：增删文件请在服务器上运行 rag ingest --store …（见 README）。")

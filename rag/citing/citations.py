@@ -17,9 +17,11 @@ cited version is no longer (`rag.storage.catalogue.status_book`). Its `reason`:
   text now has another number (第九条 → 第二十条), has the same number but other words, or is
   gone. An article whose number and text are both unchanged is not stale: the citation still reads right;
 - repealed also for an article of a repealed document (no newer text to align with);
-- unheld: an article is cited by a document older than every version the library holds (a 2017
-  text citing 第二百三十七条 of a law held only as of 2021): the number is that of a version not in
-  the library, so no new number is given — the reader must check the text.
+
+An article cited by a document older than every version the library holds (a 2017 解释 citing
+民事诉讼法第二百三十七条 when the oldest 民事诉讼法 held is of 2021) is matched in that oldest version,
+which is right when the revisions between kept the numbering (行政复议法 1999→2017) and wrong when they
+did not (民事诉讼法 2017→2021): such an entry says so (`unheld`, "条号按库中最早版本对应，需核对").
 
 A `CitationGraph` holds one state of a library's citations, built once: the stale citations each
 clause makes (`stale_refs`) and how often a clause or a document is cited (`cited_by`,
@@ -37,7 +39,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rag.citing.diff import stored_meaning
 from rag.storage.catalogue import status_book
@@ -48,7 +50,7 @@ from rag.text.split import Clause
 
 NOT_IN_FORCE = ("已修改", "已废止")
 REASONS = {"revised": "已修改", "repealed": "已废止", "moved": "条文已移至新条号", "changed": "条文已修改",
-           "removed": "条文已删除", "unheld": "所引条文的版本不在库中，条号需核对"}  # fmt: skip
+           "removed": "条文已删除"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Stale:
     status: str  # the cited version's status: 已修改 or 已废止
     replacement: DocInfo | None = None  # the newest document replacing the cited one
     new_article: str | None = None  # the article(s) the cited text is now ("第二十条"; "第五条、第六条" when split)
+    unheld: bool = False  # an article cited by a document older than every version held (see the module doc)
 
     def to_dict(self) -> dict:
         """The JSON shape of `rag citations --stale --json`."""
@@ -87,7 +90,7 @@ class Stale:
                 "clause_id": c.clause.clause_id, "mention": c.mention,
                 "cited": {**_doc(c.cited), "status": self.status}, "article": c.article,
                 "replacement": _doc(self.replacement), "new_article": self.new_article,
-                "reason": self.reason}  # fmt: skip
+                "reason": self.reason, "unheld": self.unheld}  # fmt: skip
 
     def ref_dict(self) -> dict:
         """The JSON shape of one of a hit's `stale_refs` (the citing clause is the hit's): the mention, the
@@ -95,7 +98,7 @@ class Stale:
         c = self.citation
         return {"mention": c.mention, "article": c.article, "cited": {**_doc(c.cited), "status": self.status},
                 "reason": self.reason, "reason_text": REASONS[self.reason], "replacement": _doc(self.replacement),
-                "new_article": self.new_article}  # fmt: skip
+                "new_article": self.new_article, "unheld": self.unheld}  # fmt: skip
 
 
 def citations(store: Store) -> Iterator[Citation]:
@@ -207,8 +210,13 @@ class CitationGraph:
         revised = newest is not None and self.book.revision(c.cited.doc_id)
         if c.article is None or not revised:
             return Stale(c, "revised" if revised else "repealed", status, newest)
-        if c.doc.date and c.cited.date and c.cited.date > c.doc.date:  # it cites a version the library lacks
-            return Stale(c, "unheld", status, newest)
+        found = self._article(c, status, newest)
+        if found is not None and c.doc.date and c.cited.date and c.cited.date > c.doc.date:
+            return replace(found, unheld=True)  # it cites a version older than any held
+        return found
+
+    def _article(self, c: Citation, status: str, newest: DocInfo) -> Stale | None:
+        """`c`, a citation of an article of a revised document, as a stale citation (None: it reads right)."""
         key = (c.cited.doc_id, newest.doc_id)
         if key not in self._aligned:
             self._aligned[key] = align(self.store.doc_clauses(key[0]), self.store.doc_clauses(key[1]),
@@ -242,5 +250,7 @@ def describe(s: Stale, width: int = 40) -> str:
         now += f" {c.article} → {s.new_article}"
     elif s.reason == "removed":
         now += f" {c.article} 已无对应条文"
+    if s.unheld:
+        now += "（引用文件早于库中最早版本，条号按该版本对应，需核对）"
     return (f"《{c.doc.title}》（{c.doc.date or '日期不详'}） {c.clause.label or '—'}  “{mention}”  "
             f"引用《{c.cited.title}》（{c.cited.date or '日期不详'}，{s.status}）：{now}")  # fmt: skip

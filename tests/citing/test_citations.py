@@ -127,9 +127,9 @@ def test_a_superseded_citing_document_is_not_reported(tmp_path):
     assert [_row(s) for s in stale(ClauseIndex.load(tmp_path / "idx"))] == [r for r in GOLDEN if r[0] != RULES]
 
 
-def test_an_article_of_a_version_older_than_the_library_gets_no_new_number(tmp_path):
+def test_an_article_of_a_version_older_than_the_library_is_matched_in_the_oldest_and_flagged(tmp_path):
     """A 2015 notice cites 第九条 of the law as it was in 2015; the library holds only 2017 and 2023: the
-    number belongs to a version not held, so the citation is flagged without a guessed new number."""
+    number is matched in the 2017 version (right when the numbering was kept) and the entry says so."""
     early = "关于城市绿化复核的早期通知"
     library = {name: text for name, text in LIBRARY.items() if name.startswith(LAW + "(")}
     library[f"{early}(2015-05-01).txt"] = (f"{early}\n\n各区园林局：\n一、复核申请依照《{LAW}》第九条办理。\n"
@@ -140,9 +140,13 @@ def test_an_article_of_a_version_older_than_the_library_gets_no_new_number(tmp_p
     ingest([tmp_path / "lib"], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
     rows = [_row(s) for s in stale(ClauseIndex.load(tmp_path / "idx"))]
     assert rows == [
-        (early, "一、", f"《{LAW}》第九条", "2017-09-01", "第九条", "unheld", "2023-09-01", None),
+        (early, "一、", f"《{LAW}》第九条", "2017-09-01", "第九条", "moved", "2023-09-01", "第二十条"),
         (early, "二、", f"《{LAW}》", "2017-09-01", None, "revised", "2023-09-01", None),
     ]
+    found = stale(ClauseIndex.load(tmp_path / "idx"))
+    assert [s.unheld for s in found] == [True, False]  # a whole document cited: no number to check
+    assert found[0].to_dict()["unheld"] and "条号按该版本对应，需核对" in describe(found[0])
+    assert not any(s.unheld for s in stale(ClauseIndex.load(tmp_path / "idx")) if s.citation.doc.title != early)
 
 
 def test_cli_text_and_json(index_dir, capsys):
@@ -165,7 +169,7 @@ def test_cli_text_and_json(index_dir, capsys):
         "doc_id": rules, "title": RULES, "date": "2018-03-01", "label": "第二条", "clause_id": f"{rules}:1",
         "mention": f"《{LAW}》第九条", "article": "第九条", "reason": "moved", "new_article": "第二十条",
         "cited": {"doc_id": ids[(LAW, "2017-09-01")], "title": LAW, "date": "2017-09-01", "status": "已修改"},
-        "replacement": {"doc_id": ids[(LAW, "2023-09-01")], "title": LAW, "date": "2023-09-01"},
+        "replacement": {"doc_id": ids[(LAW, "2023-09-01")], "title": LAW, "date": "2023-09-01"}, "unheld": False,
     }  # fmt: skip
     assert [(r["title"], r["label"], r["reason"], r["new_article"]) for r in rows] == [
         (t, label, reason, new) for t, label, _, _, _, reason, _, new in GOLDEN]  # fmt: skip

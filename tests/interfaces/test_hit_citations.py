@@ -63,9 +63,11 @@ def stale_refs(ids: dict) -> dict[str, list[dict]]:
     old, new = _doc(RULE, "2019-03-01", ids), _doc(RULE, "2023-05-01", ids)
     return {
         MOVED: [{"mention": f"《{RULE}》第三条", "article": "第三条", "cited": {**old, "status": "已修改"},
-                 "reason": "moved", "reason_text": "条文已移至新条号", "replacement": new, "new_article": "第四条"}],
+                 "reason": "moved", "reason_text": "条文已移至新条号", "replacement": new, "new_article": "第四条",
+                 "unheld": False}],
         WHOLE_OLD: [{"mention": f"《{RULE}》", "article": None, "cited": {**old, "status": "已修改"},
-                     "reason": "revised", "reason_text": "已修改", "replacement": new, "new_article": None}],
+                     "reason": "revised", "reason_text": "已修改", "replacement": new, "new_article": None,
+                     "unheld": False}],
         CITES_NEW: [],
         WHOLE_NEW: [],
     }  # fmt: skip
