@@ -81,14 +81,20 @@ GOLDEN = [
 ]  # the 2024 notice cites 第二十条 of the version in force in 2024: not stale; 原《…》同时废止 is no citation
 
 
+def _ingest(root, library: dict[str, str]):
+    """Write `library` (file name -> text) into root/lib (once) and ingest it into root/idx; the index folder."""
+    lib = root / "lib"
+    if not lib.exists():
+        lib.mkdir()
+        for name, text in library.items():
+            (lib / name).write_text(text, encoding="utf-8")
+    ingest([lib], root / "idx", parse_spec("hash:64"), show_progress=False)
+    return root / "idx"
+
+
 @pytest.fixture(scope="module")
 def index_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("citations")
-    (root / "lib").mkdir()
-    for name, text in LIBRARY.items():
-        (root / "lib" / name).write_text(text, encoding="utf-8")
-    ingest([root / "lib"], root / "idx", parse_spec("hash:64"), show_progress=False)
-    return root / "idx"
+    return _ingest(tmp_path_factory.mktemp("citations"), LIBRARY)
 
 
 def _row(s) -> tuple:
@@ -120,11 +126,8 @@ def test_a_superseded_citing_document_is_not_reported(tmp_path):
     """A newer 实施条例 replaces the 2018 one: its stale references are no one's to fix."""
     library = dict(LIBRARY)
     library[f"{RULES}(2024-03-01).txt"] = f"{RULES}\n\n第一条 根据《{LAW}》，制定本条例。\n"
-    (tmp_path / "lib").mkdir()
-    for name, text in library.items():
-        (tmp_path / "lib" / name).write_text(text, encoding="utf-8")
-    ingest([tmp_path / "lib"], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
-    assert [_row(s) for s in stale(ClauseIndex.load(tmp_path / "idx"))] == [r for r in GOLDEN if r[0] != RULES]
+    found = stale(ClauseIndex.load(_ingest(tmp_path, library)))
+    assert [_row(s) for s in found] == [r for r in GOLDEN if r[0] != RULES]
 
 
 def test_an_article_of_a_version_older_than_the_library_is_matched_in_the_oldest_and_flagged(tmp_path):
@@ -134,11 +137,7 @@ def test_an_article_of_a_version_older_than_the_library_is_matched_in_the_oldest
     library = {name: text for name, text in LIBRARY.items() if name.startswith(LAW + "(")}
     library[f"{early}(2015-05-01).txt"] = (f"{early}\n\n各区园林局：\n一、复核申请依照《{LAW}》第九条办理。\n"
                                            f"二、各区要对照《{LAW}》开展检查。\n\n某市园林局\n2015年5月1日\n")
-    (tmp_path / "lib").mkdir()
-    for name, text in library.items():
-        (tmp_path / "lib" / name).write_text(text, encoding="utf-8")
-    ingest([tmp_path / "lib"], tmp_path / "idx", parse_spec("hash:64"), show_progress=False)
-    rows = [_row(s) for s in stale(ClauseIndex.load(tmp_path / "idx"))]
+    rows = [_row(s) for s in stale(ClauseIndex.load(_ingest(tmp_path, library)))]
     assert rows == [
         (early, "一、", f"《{LAW}》第九条", "2017-09-01", "第九条", "moved", "2023-09-01", "第二十条"),
         (early, "二、", f"《{LAW}》", "2017-09-01", None, "revised", "2023-09-01", None),
@@ -261,17 +260,13 @@ def test_an_index_from_before_gets_its_references_on_the_next_ingest(tmp_path):
     """Nothing changed, but the index has no recorded references: the next ingest records them (once)."""
     from rag.storage.generations import generations
 
-    (tmp_path / "lib").mkdir()
-    for name, text in LIBRARY.items():
-        (tmp_path / "lib" / name).write_text(text, encoding="utf-8")
-    idx = tmp_path / "idx"
-    ingest([tmp_path / "lib"], idx, parse_spec("hash:64"), show_progress=False)
+    idx = _ingest(tmp_path, LIBRARY)
     index = ClauseIndex.load(idx)
     index.citations = None
     index.save(idx)  # an index as an older rag wrote it: no citations.jsonl
     assert ClauseIndex.load(idx).citations is None
-    ingest([tmp_path / "lib"], idx, parse_spec("hash:64"), show_progress=False)
+    _ingest(tmp_path, LIBRARY)
     assert len(ClauseIndex.load(idx).citations) == 7
     made = generations(idx)
-    ingest([tmp_path / "lib"], idx, parse_spec("hash:64"), show_progress=False)
+    _ingest(tmp_path, LIBRARY)
     assert generations(idx) == made  # recorded now: an unchanged library writes nothing
