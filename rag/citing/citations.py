@@ -104,7 +104,8 @@ class Stale:
 def citations(store: Store) -> Iterator[Citation]:
     """Every resolved reference of every document to another one, in document and clause order (a mention
     a clause repeats counts once)."""
-    for d, clause, r in iter_citations(store.docs, store.doc_clauses):
+    held = store.citing_clauses()  # the only clauses that can name another document, read in one pass
+    for d, clause, r in iter_citations(store.docs, lambda doc_id: held.get(doc_id, [])):
         yield Citation(d, clause, r.mention, store.docs[r.cited], r.article)
 
 

@@ -159,13 +159,14 @@ def searchable_after(paths: list[str]) -> list[tuple[str, str]]:
 
 
 def same_library(index_dir: str, uri: str, collection: str) -> None:
-    """Ingest the documents of the folder index at `index_dir` into a Milvus collection with the same embedder
-    and lexical settings, their vectors from the folder's clause cache (only what differs is written)."""
+    """Ingest the documents of the folder index at `index_dir` into a Milvus collection with the same embedder,
+    lexical settings and sentence windows, their vectors from the folder's clause cache (only what differs is
+    written)."""
     from rag.ingest.pipeline import ingest_milvus
 
     idx = ClauseIndex.load(index_dir)
     ingest_milvus(sorted({d.source for d in idx.docs.values()}), uri, collection, index_dir, idx.spec,
-                  lexical=idx.lexical, show_progress=False)  # fmt: skip
+                  lexical=idx.lexical, windows=idx.window_chars, show_progress=False)  # fmt: skip
 
 
 def serve(index_dir: str, queries: list[str], store: str = "") -> dict:

@@ -42,11 +42,12 @@ from rag.storage.cache import CACHE_FILE, ClauseCache, lexical_tokens
 from rag.storage.errors import IndexLoadError, UnsafeIndexError, disk_full
 from rag.storage.generations import generations, recorded_lexical, recorded_spec
 from rag.storage.index import ClauseIndex
-from rag.storage.passages import Progress, build_terms, clause_key, passage_text
+from rag.storage.passages import Progress, build_terms, clause_key, passage_text, window_passages
 from rag.storage.references import build_citations
 from rag.storage.store import Changes, CitationRecord, DocChange, DocInfo, Lexicon, Store
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig
+from rag.text.windows import WINDOW_MIN_CHARS
 
 logger = logging.getLogger(__name__)
 
@@ -315,6 +316,7 @@ class _Job:
     batch_size: int = 32
     show_progress: bool = True
     progress: Progress | None = None
+    window_chars: int = 0  # clauses over this many characters get sentence windows (0: none)
 
 
 def _cached_vectors(job: _Job, keys: list[str], texts: list[str], dim: int | None) -> tuple[np.ndarray, int, float]:
@@ -371,23 +373,33 @@ def _changes(
     return out
 
 
+def _window_texts(job: _Job, changes: Sequence[DocChange]) -> list[list[tuple[int, str]]]:
+    """Per document of `changes`, its sentence windows' passage texts, each with its clause's index."""
+    return [[(k, w) for k, c in enumerate(d.clauses) for w in window_passages(d.info, c, job.window_chars)]
+            for d in changes]  # fmt: skip
+
+
 def _with_vectors(job: _Job, changes: list[DocChange], dim: int | None) -> tuple[list[DocChange], int, float]:
-    """`changes` with their vectors (from the cache, else embedded): (changes, embedded, seconds)."""
-    keys = [k for d in changes for k in d.keys]
+    """`changes` with their vectors and their sentence windows' (from the cache, else embedded):
+    (changes, embedded, seconds)."""
+    windows = _window_texts(job, changes)
+    texts = [passage_text(d.info, c) for d in changes for c in d.clauses] + [t for ws in windows for _, t in ws]
+    keys = [k for d in changes for k in d.keys] + [clause_key(t) for ws in windows for _, t in ws]
     if not keys:
         return changes, 0, 0.0
-    texts = [passage_text(d.info, c) for d in changes for c in d.clauses]
     vectors, embedded, seconds = _cached_vectors(job, keys, texts, dim)
-    out, i = [], 0
-    for d in changes:
-        out.append(replace(d, vectors=vectors[i : i + len(d.clauses)]))
+    out, i, w = [], 0, sum(len(d.clauses) for d in changes)
+    for d, ws in zip(changes, windows):
+        out.append(replace(d, vectors=vectors[i : i + len(d.clauses)], windows=vectors[w : w + len(ws)],
+                           window_of=tuple(k for k, _ in ws)))  # fmt: skip
         i += len(d.clauses)
+        w += len(ws)
     return out, embedded, seconds
 
 
 def _apply(store: Store, upsert: list[DocChange], delete: tuple[str, ...], lexicon: Lexicon | None,
            skipped: tuple[LoadError, ...] | None, per_apply: int | None,
-           citations: Sequence[CitationRecord] | None) -> None:  # fmt: skip
+           citations: Sequence[CitationRecord] | None, window_chars: int) -> None:  # fmt: skip
     """`store.apply` the changes, `per_apply` documents a call (None: all in one): the deletions with the
     first, the lexicon, the files not indexed and the library's references with the last."""
     size = per_apply or max(len(upsert), 1)
@@ -396,7 +408,7 @@ def _apply(store: Store, upsert: list[DocChange], delete: tuple[str, ...], lexic
     for n, batch in enumerate(batches):
         last = n == len(batches) - 1
         store.apply(Changes(tuple(batch), delete if n == 0 else (), lexicon if last else None,
-                            skipped if last else None, cites if last else None))  # fmt: skip
+                            skipped if last else None, cites if last else None, window_chars))  # fmt: skip
 
 
 def _complete(store: Store, job: _Job) -> tuple[int, float]:
@@ -405,7 +417,7 @@ def _complete(store: Store, job: _Job) -> tuple[int, float]:
     lexicon = Lexicon(store.lexical, tuple(store.terms))
     changes = _changes(job, store.docs, list(store.docs), store.doc_clauses, lexicon)
     changes, embedded, seconds = _with_vectors(job, changes, _spec_dim(job.spec, store))
-    _apply(store, changes, (), None, None, None, store.citations)  # the same documents: the same references
+    _apply(store, changes, (), None, None, None, store.citations, job.window_chars)  # the same references
     return embedded, seconds
 
 
@@ -422,7 +434,8 @@ def _sync(
 
     every = [c for d in plan.docs for c in clauses_of(d)] if lexical.terms else []
     lexicon = Lexicon(lexical, tuple(build_terms(plan.docs.values(), every, lexical)))
-    everything = lexicon != Lexicon(store.lexical, tuple(store.terms)) or not store.tiers["dense"]
+    everything = (lexicon != Lexicon(store.lexical, tuple(store.terms)) or not store.tiers["dense"]
+                  or store.window_chars != job.window_chars)  # fmt: skip
     upsert = [d for d in plan.docs if everything or d in plan.read or store.docs.get(d) != plan.docs[d]]
     delete = tuple(d for d in store.docs if d not in plan.docs)
     skipped = tuple(plan.failures)
@@ -439,13 +452,15 @@ def _sync(
     t1 = time.perf_counter()
     changes = _changes(job, plan.docs, upsert, clauses_of, lexicon)
     report["lexical_seconds"] = time.perf_counter() - t1
-    citations = build_citations(plan.docs, clauses_of)  # recorded with the library: what cites what
+    held = previous.citing_clauses() if previous is not None and set(plan.docs) - set(plan.read) else {}
+    citations = build_citations(plan.docs, lambda d: plan.read[d] if d in plan.read else held.get(d, []))
     with ClauseCache(job.folder / CACHE_FILE) as cache:
-        keys = list({k for d in changes for k in d.keys})
+        keys = list({k for d in changes for k in d.keys} | {clause_key(t) for ws in _window_texts(job, changes)
+                                                            for _, t in ws})  # fmt: skip
         missing = len(keys) - len(cache.vectors(job.spec.id, keys, _spec_dim(job.spec, store)))
     searchable = None
     if lexical_first and (missing >= LEXICAL_FIRST_MIN or background):
-        _apply(store, changes, delete, lexicon, skipped, None, citations)  # the lexical tier: searchable now
+        _apply(store, changes, delete, lexicon, skipped, None, citations, job.window_chars)  # searchable now
         write_status(job.folder, state="embedding", done=0, total=missing)
         searchable = time.perf_counter() - t0
         if background:
@@ -455,7 +470,7 @@ def _sync(
         embedded, dense_s = _complete(store, job)
     else:
         changes, embedded, dense_s = _with_vectors(job, changes, _spec_dim(job.spec, store))
-        _apply(store, changes, delete, lexicon, skipped, per_apply, citations)
+        _apply(store, changes, delete, lexicon, skipped, per_apply, citations, job.window_chars)
     write_status(job.folder, state="complete", done=missing, total=missing)
     seconds = time.perf_counter() - t0
     return IngestReport(**report, embedded=embedded, dense_seconds=dense_s, seconds=seconds,
@@ -472,6 +487,7 @@ def ingest(
     batch_size: int = 32,
     progress: Progress | None = None,
     lexical: LexicalConfig | None = None,
+    windows: int | None = None,
 ) -> IngestReport:
     """Add, update or remove the documents under `paths` in the folder index at `index_dir`.
 
@@ -489,6 +505,9 @@ def ingest(
         lexical: how the BM25 side is built (`rag.text.terms.LexicalConfig`: the library's term list,
             the title weight); default: the index's own settings, else plain. With `terms`, the list is
             built afresh from the whole library at every ingest that changes it.
+        windows: clauses over this many characters are also scored by their sentence windows
+            (`rag.text.windows`; 0: none); default: the index's own setting, else `WINDOW_MIN_CHARS`.
+            A change embeds the windows of the whole library (from the cache where it has them).
 
     Raises:
         ValueError: nothing under `paths` could be loaded and the index would be empty.
@@ -502,7 +521,11 @@ def ingest(
         lexical = lexical or recorded_lexical(index_dir) or (previous.lexical if previous else LexicalConfig())
         same = previous is not None and previous.spec == spec
         store = previous if same else ClauseIndex.empty(spec, _spec_dim(spec, None) or 0, index_dir)
-        job = _Job(Path(index_dir), spec, batch_size, show_progress, progress)
+        if windows is None:
+            windows = previous.window_chars if previous and "windows" in previous.manifest else WINDOW_MIN_CHARS
+        if windows < 0:
+            raise ValueError(f"windows must be 0 (none) or a number of characters, not {windows}")
+        job = _Job(Path(index_dir), spec, batch_size, show_progress, progress, windows)
         return _sync(store, previous, paths, lexical, job, str(index_dir), t0, lexical_first=True,
                      background=background)  # fmt: skip
 
@@ -518,6 +541,7 @@ def ingest_milvus(
     batch_size: int = 32,
     progress: Progress | None = None,
     lexical: LexicalConfig | None = None,
+    windows: int | None = None,
 ):
     """`ingest` into the Milvus collection at `uri`: the same plan against the collection's document
     records, the clause cache in `index_dir` (a cache only: no folder index is built), and the changes
@@ -527,7 +551,7 @@ def ingest_milvus(
     as it was or as it is now (its record is its commit); running it again finishes the rest. A
     damaged collection is dropped and every document written into it again (the store's `repaired`
     says why). A new collection is made for `spec` (default `DEFAULT_SPEC`); an existing one keeps its
-    embedder and lexical settings unless `lexical` is given.
+    embedder, lexical settings and sentence windows unless `lexical` or `windows` is given.
 
     Raises:
         as `ingest`; IndexLoadError: the collection holds another embedder's vectors;
@@ -553,7 +577,9 @@ def ingest_milvus(
         kept = _read_json(index_dir, STORE_FILE) or {}
         _write_json(index_dir, STORE_FILE, {**kept, collection: {"embedder": store.spec.to_dict(),
                                                                  "lexical": lexical.to_dict()}})  # fmt: skip
-        job = _Job(Path(index_dir), store.spec, batch_size, show_progress, progress)
+        if windows is None:
+            windows = store.window_chars if store.windows_recorded and store.docs else WINDOW_MIN_CHARS
+        job = _Job(Path(index_dir), store.spec, batch_size, show_progress, progress, windows)
         report = _sync(store, store, paths, lexical, job, where, t0, per_apply=MILVUS_APPLY_DOCS)
     return report, store
 
@@ -601,7 +627,8 @@ def complete_dense(index_dir: str | Path, batch_size: int = 32, show_progress: b
         if store.tiers["dense"] and not store.problems:
             write_status(index_dir, state="complete", done=0, total=0)
             return 0
-        n, _ = _complete(store, _Job(Path(index_dir), store.spec, batch_size, show_progress))
+        n, _ = _complete(store, _Job(Path(index_dir), store.spec, batch_size, show_progress,
+                                     window_chars=store.window_chars))  # fmt: skip
         write_status(index_dir, state="complete", done=n, total=n)
         return n
 

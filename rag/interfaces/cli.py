@@ -38,6 +38,7 @@ from rag.storage.store import Store
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.effective import iso_date
 from rag.text.terms import LexicalConfig
+from rag.text.windows import WINDOW_MIN_CHARS
 
 DEFAULT_INDEX = "index"
 SEARCH_MAX_K = 100  # the most hits `rag search` prints
@@ -133,11 +134,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         lexical = LexicalConfig.parse(args.lexical) if args.lexical is not None else None
         if kind == "milvus":  # straight into the collection; the --index folder holds the clause cache only
             rep, _ = ingest_milvus(args.paths, uri, args.collection or collection, args.index, spec, lexical=lexical,
-                                   show_progress=not args.quiet, batch_size=args.batch_size)  # fmt: skip
+                                   show_progress=not args.quiet, batch_size=args.batch_size,
+                                   windows=args.windows)  # fmt: skip
         else:
             rep = ingest(
                 args.paths, uri, spec=spec, background=args.background,
-                show_progress=not args.quiet, batch_size=args.batch_size, lexical=lexical,
+                show_progress=not args.quiet, batch_size=args.batch_size, lexical=lexical, windows=args.windows,
             )  # fmt: skip
     except (ValueError, IndexBusyError, IndexLoadError) as exc:
         _audit(args.index, "ingest", ", ".join(args.paths), result=f"failed: {exc}")
@@ -149,7 +151,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         f"indexed {rep.documents} documents, {rep.clauses} clauses into {rep.index_dir}"
         f"{'' if kind == 'milvus' else '/'} in {rep.seconds:.1f}s "
         f"({rep.added} added, {rep.changed} changed{reread}, {rep.removed} removed, {rep.unchanged} unchanged; "
-        f"{rep.embedded} clauses embedded); {len(rep.failures)} files not indexed"
+        f"{rep.embedded} passages embedded); {len(rep.failures)} files not indexed"
     )
     print(f"searchable (lexical tier) after {rep.searchable_after:.1f}s")
     if rep.background_pid:
@@ -339,6 +341,10 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"embedder:   {index.spec.id}" + (f"  dim {index.dim}" if index.dim else ""))
     print(f"documents:  {len(index.docs)}")
     print(f"clauses:    {len(index)}")
+    if index.window_chars:
+        count = (m.get("windows") or {}).get("count")
+        print(f"windows:    clauses over {index.window_chars} characters also matched by sentence windows"
+              + (f" ({count})" if count is not None else ""))  # fmt: skip
     print(f"superseded: {len(index.superseded)} documents")
     tiers = ", ".join(f"{t} {'complete' if ok else 'pending'}" for t, ok in index.tiers.items())
     print(f"tiers:      {tiers}")
@@ -578,6 +584,9 @@ def build_parser() -> argparse.ArgumentParser:
     pi.add_argument("--lexical", help="lexical side: 'plain' (default), 'terms' (the library's own term list "
                                       "added to jieba), 'title_weight=N' (title and path count N times), or both "
                                       "(terms,title_weight=2); kept by later ingests")
+    pi.add_argument("--windows", type=int_range(0, 100_000), metavar="CHARS",
+                    help=f"clauses longer than CHARS are also matched by their sentence windows (default "
+                         f"{WINDOW_MIN_CHARS}; 0: none); kept by later ingests")  # fmt: skip
     pi.add_argument("--query-prompt", help="prompt prepended to queries (sentence-transformers)")
     pi.add_argument("--passage-prompt", help="prompt prepended to passages (sentence-transformers)")
     pi.add_argument("--batch-size", type=int_range(1, 4096), default=32)

@@ -2,7 +2,8 @@
 
 A generation holds documents.jsonl (each document's metadata and clause digest), clauses.jsonl
 (each clause and its content key), dense.faiss (FAISS's own format), bm25/ (bm25s, no pickle),
-terms.json (the library's term list, when the lexical settings use one), citations.jsonl (the
+terms.json (the library's term list, when the lexical settings use one), windows.faiss and
+window_owner.npy (the sentence windows' vectors and each one's clause row, with the dense tier), citations.jsonl (the
 references its clauses make, resolved at ingest; absent in older generations) and manifest.json (versions,
 embedder, lexical settings, counts and every file's size and sha256). Reading treats every byte as
 untrusted: any parse failure is `DamagedGeneration`, so the loader falls back to the previous one.
@@ -11,6 +12,7 @@ untrusted: any parse failure is `DamagedGeneration`, so the loader falls back to
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import time
 from collections.abc import Mapping, Sequence
@@ -50,9 +52,13 @@ class Generation(NamedTuple):
     lexical: LexicalConfig
     terms: Sequence[str]
     citations: Sequence[CitationRecord] | None = None
+    windows: faiss.Index | None = None
+    window_owner: np.ndarray | None = None
+    window_chars: int = 0
 
 
 CITATIONS_FILE = "citations.jsonl"
+WINDOWS_FILE, OWNERS_FILE = "windows.faiss", "window_owner.npy"  # the sentence windows' vectors, each one's clause row
 
 
 def write_files(d: Path, where: list[str], gen: Generation, tiers: Mapping[str, bool]) -> None:
@@ -77,6 +83,11 @@ def write_files(d: Path, where: list[str], gen: Generation, tiers: Mapping[str, 
     if gen.dense is not None:
         where.append(str(d / "dense.faiss"))
         faiss.write_index(gen.dense, str(d / "dense.faiss"))
+    if gen.windows is not None:
+        where.append(str(d / WINDOWS_FILE))
+        faiss.write_index(gen.windows, str(d / WINDOWS_FILE))
+        where.append(str(d / OWNERS_FILE))
+        np.save(d / OWNERS_FILE, np.asarray(gen.window_owner, "<i8"), allow_pickle=False)
     if gen.bm25 is not None:
         where.append(str(d / "bm25"))
         gen.bm25.save(str(d / "bm25"), show_progress=False)
@@ -102,6 +113,7 @@ def write_files(d: Path, where: list[str], gen: Generation, tiers: Mapping[str, 
         "embedder": {**gen.spec.to_dict(), "id": gen.spec.id, "dim": gen.dim},
         "chunker_version": CHUNKER_VERSION,
         "lexical": gen.lexical.to_dict(),
+        "windows": {"min_chars": gen.window_chars, "count": 0 if gen.windows is None else gen.windows.ntotal},
         "counts": {"documents": len(gen.docs), "clauses": len(gen.clauses)},
         "tiers": dict(tiers),
         "documents": {i.doc_id: {"source": i.source, "sha256": i.sha256} for i in gen.docs.values()},
@@ -194,6 +206,20 @@ def read_files(
             nprobe = (manifest.get("dense_index") or {}).get("nprobe")
             if nprobe and isinstance(dense, faiss.IndexIVF):
                 dense.nprobe = int(nprobe)
+        windows, owner = None, None
+        window_chars = int((manifest.get("windows") or {}).get("min_chars") or 0)
+        if WINDOWS_FILE in sizes:
+            where = d / WINDOWS_FILE
+            windows = faiss.deserialize_index(np.frombuffer(read_file(where, sizes[WINDOWS_FILE], None), np.uint8))
+            where = d / OWNERS_FILE
+            owner = np.load(io.BytesIO(read_file(where, sizes.get(OWNERS_FILE), None)), allow_pickle=False)
+            if dense is None or windows.d != dim or owner.shape != (windows.ntotal,) or owner.dtype.kind != "i":
+                raise ValueError("the sentence windows do not match the dense index")
+            if len(owner) and (owner.min() < 0 or owner.max() >= len(clauses)) or not finite(windows):
+                raise ValueError("a sentence window names no clause or holds NaN/infinite values")
+            nprobe = (manifest.get("windows_index") or {}).get("nprobe")
+            if nprobe and isinstance(windows, faiss.IndexIVF):
+                windows.nprobe = int(nprobe)
         where = d / "bm25"
         bm25 = bm25s.BM25.load(str(where), allow_pickle=False) if lexists(where) else None
         if bm25 is not None and int(bm25.scores["num_docs"]) != len(clauses):
@@ -211,7 +237,8 @@ def read_files(
         if isinstance(exc, UnsafeIndexError):
             raise DamagedGeneration(str(exc)) from None
         raise DamagedGeneration(f"{where}: unreadable or damaged ({type(exc).__name__}: {exc})") from None
-    return Generation(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms, citations), digests
+    return Generation(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms, citations, windows,
+                      owner, window_chars), digests  # fmt: skip
 
 
 def _parse_terms(raw: bytes) -> list[str]:

@@ -50,12 +50,15 @@ from rag.storage.passages import (
     embed_in_batches,
     lexical_tokenizer,
     passage_text,
+    window_passages,
 )
+from rag.storage.references import may_cite
 from rag.storage.safe_io import lexists
-from rag.storage.store import Candidate, Changes, CitationRecord, DocInfo, Lexicon, Scope
+from rag.storage.store import Candidate, Changes, CitationRecord, DocChange, DocInfo, Lexicon, Scope
 from rag.storage.store import Supersession as Supersession  # re-exported: callers import it from here too
 from rag.text.split import Clause, split_document
 from rag.text.terms import LexicalConfig
+from rag.text.windows import WINDOW_MIN_CHARS
 
 logger = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -82,6 +85,9 @@ class ClauseIndex:
         lexical: LexicalConfig | None = None,
         terms: Sequence[str] = (),
         citations: Sequence[CitationRecord] | None = None,
+        windows: faiss.Index | None = None,
+        window_owner: np.ndarray | None = None,
+        window_chars: int = 0,
     ):
         self.spec = spec
         self.dim = dim
@@ -94,6 +100,9 @@ class ClauseIndex:
         self.lexical = lexical or LexicalConfig()
         self.terms = tuple(terms)  # the library's term list when `lexical.terms` (built at ingest)
         self.citations = None if citations is None else tuple(citations)  # references resolved at ingest
+        self.windows = windows  # the sentence windows' vectors (`rag.text.windows`), with the dense tier
+        self.window_owner = np.zeros(0, np.int64) if window_owner is None else np.asarray(window_owner, np.int64)
+        self.window_chars = window_chars  # clauses over this many characters have windows (0: none)
         self.tokenize: Tokenizer = lexical_tokenizer(self.terms)  # for questions and new clauses alike
         self.problems: list[str] = []  # damage found at load (non-empty: the next ingest writes afresh)
         self.fallback = False  # loaded from the previous generation because the current one is damaged
@@ -134,13 +143,21 @@ class ClauseIndex:
         ann_threshold: int = ANN_THRESHOLD,
         lexical: LexicalConfig | None = None,
         terms: Sequence[str] = (),
+        window_vectors: np.ndarray | None = None,
+        window_owner: Sequence[int] = (),
+        window_chars: int = 0,
     ) -> ClauseIndex:
         """Assemble an index from split clauses, their tokens (made with `lexical` and `terms`, see
-        `clause_tokens`) and (optionally) their vectors."""
+        `clause_tokens`) and (optionally) their vectors, with their sentence windows' vectors and the clause
+        (row) each window belongs to, made for clauses over `window_chars` characters."""
         bm25 = cls._make_bm25(tokens)
         dense, ann = (None, None) if vectors is None else make_dense(vectors, ann_threshold)
-        manifest = {**(manifest or {}), "dense_index": ann}
-        return cls(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms)
+        windows, wann = None, None
+        if dense is not None and window_vectors is not None and len(window_vectors):
+            windows, wann = make_dense(np.ascontiguousarray(window_vectors, np.float32), ann_threshold)
+        manifest = {**(manifest or {}), "dense_index": ann, "windows_index": wann}
+        return cls(spec, dim, docs, clauses, keys, dense, bm25, manifest, lexical, terms, None, windows,
+                   np.asarray(window_owner if windows is not None else (), np.int64), window_chars)  # fmt: skip
 
     @classmethod
     def empty(cls, spec: EmbedderSpec, dim: int = 0, directory: str | Path | None = None) -> ClauseIndex:
@@ -159,6 +176,7 @@ class ClauseIndex:
         show_progress: bool = True,
         progress: Progress | None = None,
         lexical: LexicalConfig | None = None,
+        windows: int = WINDOW_MIN_CHARS,
     ) -> ClauseIndex:
         """Split, tokenise, embed and index `documents` in memory (no cache; see `rag.ingest.pipeline`).
 
@@ -169,6 +187,7 @@ class ClauseIndex:
             show_progress: show tqdm progress bars.
             progress: called as progress(done, total) while embedding.
             lexical: how the BM25 side is built (default: plain; see `LexicalConfig`).
+            windows: clauses over this many characters are also embedded as sentence windows (0: none).
         """
         lexical = lexical or LexicalConfig()
         docs: dict[str, DocInfo] = {}
@@ -183,10 +202,16 @@ class ClauseIndex:
         tok = lexical_tokenizer(terms)
         bar = tqdm(clauses, desc="tokenise", unit="clause", disable=not show_progress)
         tokens = [clause_tokens(docs[c.doc_id], c, lexical, tok) for c in bar]
-        vectors = embed_in_batches(embedder, texts, batch_size, show_progress, progress)
+        owner, wtexts = [], []
+        for i, c in enumerate(clauses):
+            for w in window_passages(docs[c.doc_id], c, windows):
+                owner.append(i)
+                wtexts.append(w)
+        vectors = embed_in_batches(embedder, texts + wtexts, batch_size, show_progress, progress)
         keys = [clause_key(t) for t in texts]
-        return cls.from_parts(embedder.spec, embedder.dim, docs, clauses, keys, tokens, vectors, lexical=lexical,
-                              terms=terms)  # fmt: skip
+        return cls.from_parts(embedder.spec, embedder.dim, docs, clauses, keys, tokens, vectors[: len(texts)],
+                              lexical=lexical, terms=terms, window_vectors=vectors[len(texts) :], window_owner=owner,
+                              window_chars=windows)  # fmt: skip
 
     @staticmethod
     def _make_bm25(tokens: list[list[str]]) -> bm25s.BM25 | None:
@@ -207,6 +232,14 @@ class ClauseIndex:
         if isinstance(self.dense, faiss.IndexIVF):
             self.dense.make_direct_map()
         return self.dense.reconstruct_n(0, self.dense.ntotal)
+
+    def window_vectors(self) -> np.ndarray:
+        """All sentence-window vectors, in the order of `window_owner` ((0, dim) when there are none)."""
+        if self.windows is None:
+            return np.zeros((0, self.dim), np.float32)
+        if isinstance(self.windows, faiss.IndexIVF):
+            self.windows.make_direct_map()
+        return self.windows.reconstruct_n(0, self.windows.ntotal)
 
     # ------------------------------------------------------------------ search primitives
 
@@ -239,25 +272,10 @@ class ClauseIndex:
         return scores if self._rows is None else scores[self._rows]
 
     def dense_search(self, qvec: np.ndarray, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Top-k clauses by inner product with the normalised query vector: (scores, ids)."""
-        k = min(k, len(self.clauses))
-        if k <= 0 or self.dense is None:
+        """Top-k clauses by inner product with the normalised query vector (whole clauses): (scores, ids)."""
+        if self.dense is None:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        q = np.asarray(qvec, dtype=np.float32).reshape(1, -1)
-        params = None
-        if mask is not None:
-            allowed = np.flatnonzero(mask).astype(np.int64)
-            if len(allowed) == 0:
-                return np.zeros(0, np.float32), np.zeros(0, np.int64)
-            sel = faiss.IDSelectorBatch(allowed)
-            if isinstance(self.dense, faiss.IndexIVF):
-                params = faiss.SearchParametersIVF(sel=sel, nprobe=self.dense.nprobe)
-            else:
-                params = faiss.SearchParameters(sel=sel)
-            k = min(k, len(allowed))
-        scores, ids = self.dense.search(q, k, params=params)
-        keep = ids[0] >= 0
-        return scores[0][keep], ids[0][keep]
+        return _search(self.dense, qvec, k, mask)
 
     def doc_clauses(self, doc_id: str) -> list[Clause]:
         """All clauses of one document, in order."""
@@ -305,8 +323,24 @@ class ClauseIndex:
 
     def dense_candidates(self, vector: np.ndarray, n: int, scope: Scope) -> list[Candidate]:
         """Up to `n` clauses within `scope` by inner product with the normalised `vector`, best first."""
-        scores, ids = self.dense_search(vector, n, self.scope_mask(scope))
-        return [Candidate(self.clauses[i].clause_id, float(s)) for s, i in zip(scores, ids)]
+        mask = self.scope_mask(scope)
+        scores, ids = self.dense_search(vector, n, mask)
+        best = dict(zip(ids.tolist(), scores.tolist()))
+        if self.windows is not None and not scope.phrases and n > 0:
+            wscores, wids = _search(self.windows, vector, n, None if mask is None else mask[self.window_owner])
+            for s, w in zip(wscores.tolist(), wids.tolist()):
+                row = int(self.window_owner[w])
+                best[row] = max(s, best.get(row, -np.inf))
+        top = sorted(best.items(), key=lambda rs: (-rs[1], rs[0]))[:n]
+        return [Candidate(self.clauses[i].clause_id, float(s)) for i, s in top]
+
+    def citing_clauses(self) -> dict[str, list[Clause]]:
+        """doc_id -> its clauses that may name another document, in order."""
+        out: dict[str, list[Clause]] = {}
+        for c in self.clauses:
+            if may_cite(c.text):
+                out.setdefault(c.doc_id, []).append(c)
+        return out
 
     def fetch(self, clause_ids: Sequence[str]) -> list[Clause]:
         """The clauses with these ids, in the order asked (unknown ids left out)."""
@@ -333,32 +367,48 @@ class ClauseIndex:
         """
         lexicon = changes.lexicon or Lexicon(self.lexical, self.terms)
         gone = set(changes.delete) | {d.info.doc_id for d in changes.upsert}
-        vectors = self.vectors()
-        parts: list[tuple[DocInfo, list[Clause], list[str], list[list[str]] | None, np.ndarray | None]] = []
+        vectors, wvectors = self.vectors(), self.window_vectors()
+        windows_of: dict[int, list[int]] = {}  # clause row -> its window rows
+        for w, r in enumerate(self.window_owner.tolist()):
+            windows_of.setdefault(r, []).append(w)
+        parts: list[DocChange] = []
         for info in self.docs.values():
             if info.doc_id not in gone:
                 rows = self._by_doc.get(info.doc_id, [])
-                vecs = vectors[rows] if vectors is not None else None
-                parts.append((info, [self.clauses[i] for i in rows], [self.keys[i] for i in rows], None, vecs))
-        for d in changes.upsert:
-            parts.append((d.info, list(d.clauses), list(d.keys), [list(t) for t in d.tokens], d.vectors))
-        parts.sort(key=lambda p: (p[0].source, p[0].doc_id))
-        docs = {p[0].doc_id: p[0] for p in parts}
-        clauses = [c for p in parts for c in p[1]]
-        kept = [c for p in parts if p[3] is None for c in p[1]]
+                wrows = [(k, w) for k, r in enumerate(rows) for w in windows_of.get(r, [])]
+                parts.append(DocChange(info, tuple(self.clauses[i] for i in rows), tuple(self.keys[i] for i in rows),
+                                       (), vectors[rows] if vectors is not None else None,
+                                       wvectors[[w for _, w in wrows]], tuple(k for k, _ in wrows)))  # fmt: skip
+        parts += changes.upsert
+        parts.sort(key=lambda p: (p.info.source, p.info.doc_id))
+        kept_ids = {p.info.doc_id for p in parts} - {d.info.doc_id for d in changes.upsert}
+        docs = {p.info.doc_id: p.info for p in parts}
+        clauses = [c for p in parts for c in p.clauses]
+        kept = [c for p in parts if p.info.doc_id in kept_ids for c in p.clauses]
         made = iter(self._kept_tokens(docs, kept, lexicon))
-        tokens = [t for p in parts for t in (p[3] if p[3] is not None else [next(made) for _ in p[1]])]
-        with_vectors = [p for p in parts if p[1]]
-        stacked, dim = None, self.dim
-        if all(p[4] is not None for p in with_vectors):
-            dim = dim or (int(np.shape(with_vectors[0][4])[1]) if with_vectors else 0)
-            rows = [np.asarray(p[4], np.float32).reshape(len(p[1]), dim) for p in with_vectors]
+        tokens: list[list[str]] = []
+        for p in parts:
+            tokens += [next(made) for _ in p.clauses] if p.info.doc_id in kept_ids else [list(t) for t in p.tokens]
+        with_vectors = [p for p in parts if p.clauses]
+        stacked, dim, wstacked, owner = None, self.dim, None, []
+        if all(p.vectors is not None for p in with_vectors):
+            dim = dim or (int(np.shape(with_vectors[0].vectors)[1]) if with_vectors else 0)
+            rows = [np.asarray(p.vectors, np.float32).reshape(len(p.clauses), dim) for p in with_vectors]
             stacked = np.concatenate(rows) if rows else np.zeros((0, dim), np.float32) if dim else None
+            wrows, start = [], 0
+            for p in with_vectors:
+                if p.windows is not None and len(p.window_of):
+                    wrows.append(np.asarray(p.windows, np.float32).reshape(len(p.window_of), dim))
+                    owner += [start + k for k in p.window_of]
+                start += len(p.clauses)
+            wstacked = np.concatenate(wrows) if wrows else None
         manifest = dict(self.manifest)
         if changes.skipped is not None:
             manifest["skipped"] = [{"source": e.source, "reason": e.reason} for e in changes.skipped]
-        fresh = ClauseIndex.from_parts(self.spec, dim, docs, clauses, [k for p in parts for k in p[2]], tokens,
-                                       stacked, manifest, lexical=lexicon.lexical, terms=lexicon.terms)  # fmt: skip
+        chars = self.window_chars if changes.window_chars is None else changes.window_chars
+        fresh = ClauseIndex.from_parts(self.spec, dim, docs, clauses, [k for p in parts for k in p.keys], tokens,
+                                       stacked, manifest, lexical=lexicon.lexical, terms=lexicon.terms,
+                                       window_vectors=wstacked, window_owner=owner, window_chars=chars)  # fmt: skip
         if changes.citations is not None:
             fresh.citations = tuple(changes.citations)
         elif not (changes.upsert or changes.delete):
@@ -396,6 +446,15 @@ class ClauseIndex:
             self.dense = faiss.IndexFlatIP(self.dim)
             if len(vecs):
                 self.dense.add(np.ascontiguousarray(vecs, dtype=np.float32))
+        if self.windows is not None:
+            new_row = np.full(len(self.clauses), -1, np.int64)
+            new_row[keep] = np.arange(len(keep))
+            wkeep = np.flatnonzero(new_row[self.window_owner] >= 0)
+            wvecs = self.window_vectors()[wkeep]
+            self.windows = faiss.IndexFlatIP(self.dim) if len(wkeep) else None
+            if self.windows is not None:
+                self.windows.add(np.ascontiguousarray(wvecs, dtype=np.float32))
+            self.window_owner = new_row[self.window_owner[wkeep]]
         rows = np.asarray(keep, dtype=np.int64)
         self._rows = rows if self._rows is None else self._rows[rows]
         self.clauses = [self.clauses[i] for i in keep]
@@ -421,7 +480,8 @@ class ClauseIndex:
     def _write(self, d: Path, where: list[str]) -> None:
         """Write every file of a generation into `d`, appending each file's path to `where` before writing it."""
         gen = Generation(self.spec, self.dim, self.docs, self.clauses, self.keys, self.dense, self.bm25, self.manifest,
-                         self.lexical, self.terms, self.citations)  # fmt: skip
+                         self.lexical, self.terms, self.citations, self.windows, self.window_owner,
+                         self.window_chars)  # fmt: skip
         write_files(d, where, gen, self.tiers)
 
     @classmethod
@@ -539,3 +599,25 @@ def _verify_generation(d: Path, root: Path, full: bool) -> list[str]:
     except IndexLoadError as exc:
         return [str(exc)]
     return [p for p in idx.problems]
+
+
+def _search(index: faiss.Index, qvec: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k rows of a FAISS inner-product index for a query vector, only rows `mask` allows: (scores, ids)."""
+    k = min(k, index.ntotal)
+    if k <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    q = np.asarray(qvec, dtype=np.float32).reshape(1, -1)
+    params = None
+    if mask is not None:
+        allowed = np.flatnonzero(mask).astype(np.int64)
+        if len(allowed) == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        sel = faiss.IDSelectorBatch(allowed)
+        if isinstance(index, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        k = min(k, len(allowed))
+    scores, ids = index.search(q, k, params=params)
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]

@@ -1,6 +1,6 @@
 """Milvus store: a clause library in Milvus (milvus-lite file or server), behind `rag.storage.store.Store`.
 
-Two collections per library (default names ``rag`` and ``rag_docs``):
+Three collections per library (default names ``rag``, ``rag_docs`` and ``rag_win``):
 
 - ``rag``: one row per clause — ``id`` (primary key ``CLAUSE_ID@GEN``), ``clause_id``, ``doc_id``,
   ``doc_gen`` (``DOC_ID@GEN``), ``ordinal``, ``label``, ``headings`` (a JSON array as text), ``text``,
@@ -14,6 +14,9 @@ Two collections per library (default names ``rag`` and ``rag_docs``):
   clause rows under a fresh generation first and switches its record to that generation last, so a
   killed ingest leaves rows no record names, which no search sees and the next `apply` removes.
   (Milvus needs a vector field in every collection: ``rag_docs`` has a 2-dimensional placeholder.)
+- ``rag_win``: one row per sentence window of a long clause (`rag.text.windows`) — ``id``
+  (``CLAUSE_ID#K@GEN``), ``clause_id``, ``doc_id``, ``doc_gen`` and ``vector`` — written and switched with
+  its clause's rows; a clause's dense score is the best of its own vector and its windows'.
 
 Lexical search: Milvus's BM25 function (k1 1.5, b 0.75: bm25s's Lucene defaults) over our own
 jieba tokens (`rag.text.tokens.tokenize`) joined by spaces and analysed by the ``standard``
@@ -81,6 +84,7 @@ from rag.storage.milvus_schema import (
     clause_from_row,
     clause_rows,
     create_collections,
+    create_windows,
     doc_record,
     in_list,
     lit,
@@ -92,9 +96,11 @@ from rag.storage.milvus_schema import (
     skipped_rows,
     term_ids,
     term_rows,
+    window_rows,
 )
 from rag.storage.milvus_schema import META_ID as META_ID
 from rag.storage.passages import Tokenizer, lexical_tokenizer
+from rag.storage.references import CITE_MARKERS
 from rag.storage.store import Candidate, Changes, CitationRecord, DocInfo, Scope, Supersession
 from rag.text.split import Clause
 from rag.text.terms import LexicalConfig
@@ -126,6 +132,9 @@ class MilvusStore:
         self.repaired: str | None = None  # the damage an ingest dropped this collection pair over (`open_for_ingest`)
         self.problems: list[str] = []  # damage is refused at opening (`StoreDamagedError`), never served
         self.fallback = False  # one state only: nothing older to fall back to
+        self.window_chars = 0  # clauses over this many characters have sentence-window rows (0: none)
+        self.windows_collection = f"{collection}_win"
+        self.windows_recorded = True  # its metadata names its windows setting
         self._skipped: list[dict] = []  # the files not indexed, as the last ingest recorded them
         self._citations: tuple[CitationRecord, ...] | None = None  # the references the last ingest resolved
         self._docs: dict[str, DocInfo] = {}
@@ -201,6 +210,8 @@ class MilvusStore:
         for name in (collection, docs):  # reopened files and restarted servers hold them released
             client.load_collection(name)
         rec, spec, dim = read_meta(client, docs, what, again)
+        create_windows(client, collection, dim)  # a store made before sentence windows gets their collection
+        client.load_collection(f"{collection}_win")
         if embedder is not None and embedder.spec != spec:
             raise IndexLoadError(
                 f"Milvus collection {collection!r} was built with embedder {spec.id!r}, not {embedder.spec.id!r}"
@@ -208,6 +219,8 @@ class MilvusStore:
         lexical, terms, rows = read_lexicon(client, docs, rec, what, again)
         store = cls(client, collection, spec, dim, lexical, terms, where=where)
         store._term_rows = rows
+        store.window_chars = rec.get("windows", 0)
+        store.windows_recorded = "windows" in rec  # a store made before windows: an ingest gives it the default
         n = store.rows()
         if n < len(store):
             raise StoreDamagedError(f"{what} is damaged: its document records name {len(store)} clauses, it holds "
@@ -237,7 +250,8 @@ class MilvusStore:
             self.client.upsert(self.docs_collection, rows[b : b + 100])
         self.lexical, self.terms, self._term_rows = lexical, terms, len(rows)
         self.tokenize = lexical_tokenizer(self.terms)
-        self.client.upsert(self.docs_collection, [meta_row(self.spec, self.dim, lexical, terms, len(rows))])
+        self.client.upsert(self.docs_collection, [meta_row(self.spec, self.dim, lexical, terms, len(rows),
+                                                           self.window_chars)])  # fmt: skip
         stale = [i for i in old if i not in self._term_ids()]
         if stale:
             self.client.delete(self.docs_collection, ids=stale)
@@ -309,7 +323,8 @@ class MilvusStore:
     def manifest(self) -> Mapping:
         """The embedder, the lexical settings and the files the last ingest left out ("skipped")."""
         return {"embedder": {**self.spec.to_dict(), "id": self.spec.id, "dim": self.dim},
-                "lexical": self.lexical.to_dict(), "skipped": list(self._skipped)}  # fmt: skip
+                "lexical": self.lexical.to_dict(), "skipped": list(self._skipped),
+                "windows": {"min_chars": self.window_chars}}  # fmt: skip
 
     def __len__(self) -> int:
         return self._n
@@ -363,8 +378,19 @@ class MilvusStore:
         return [Candidate(c.clause_id, abs(c.score) / (BM25_K1 + 1)) for c in got if c.score != 0]
 
     def dense_candidates(self, vector: np.ndarray, n: int, scope: Scope) -> list[Candidate]:
+        """Up to `n` clauses by their own vector or, without phrases in `scope`, their sentence windows' (the
+        `n` best windows), best first (the folder store's rule)."""
         q = np.asarray(vector, dtype=np.float32).reshape(-1).tolist()
-        return self._search([q], "vector", n, scope)
+        got = self._search([q], "vector", n, scope)
+        if not self.window_chars or scope.phrases or not got:
+            return got
+        best = {c.clause_id: c.score for c in got}
+        expr, _ = self._filter(scope)
+        for hit in self.client.search(self.windows_collection, data=[q], anns_field="vector", limit=min(MAX_TOPK, n),
+                                      filter=expr, output_fields=["clause_id"])[0]:  # fmt: skip
+            cid = hit["entity"]["clause_id"]
+            best[cid] = max(float(hit["distance"]), best.get(cid, -np.inf))
+        return [Candidate(c, s) for c, s in sorted(best.items(), key=lambda cs: -cs[1])[:n]]
 
     @guarded
     def fetch(self, clause_ids: Sequence[str]) -> list[Clause]:
@@ -391,6 +417,18 @@ class MilvusStore:
         if not all(c in found for c in clause_ids):
             return None
         return np.array([found[c] for c in clause_ids], np.float32).reshape(len(clause_ids), self.dim)
+
+    @guarded
+    def citing_clauses(self) -> dict[str, list[Clause]]:
+        """doc_id -> its clauses that may name another document, in order: one query over the current rows."""
+        if not self._docs:
+            return {}
+        expr, _ = self._filter(Scope())
+        marks = " or ".join(f"text like {lit('%' + m + '%')}" for m in CITE_MARKERS)
+        out: dict[str, list[Clause]] = {}
+        for row in self._query_all(self.collection, f"{expr} and ({marks})", CLAUSE_FIELDS):
+            out.setdefault(row["doc_id"], []).append(clause_from_row(row))
+        return {d: sorted(cs, key=lambda c: c.ordinal) for d, cs in out.items()}
 
     @guarded
     def by_label(self, doc_id: str, label: str) -> list[Clause]:
@@ -423,13 +461,16 @@ class MilvusStore:
         for d in changes.upsert:
             if len(d.clauses) and (d.vectors is None or np.shape(d.vectors) != (len(d.clauses), self.dim)):
                 raise ValueError(f"{d.info.source}: the Milvus store needs a {self.dim}-d vector for every clause")
+            if len(d.window_of) and (d.windows is None or np.shape(d.windows) != (len(d.window_of), self.dim)):
+                raise ValueError(f"{d.info.source}: a {self.dim}-d vector is needed for every sentence window")
         self.refresh()
         self.vacuum()
         gen = f"{time.time_ns():x}"
         if changes.delete:
             self.client.delete(self.docs_collection, ids=list(changes.delete))
             for b in range(0, len(changes.delete), 1000):
-                self.client.delete(self.collection, filter=in_list("doc_id", changes.delete[b : b + 1000]))
+                for name in (self.collection, self.windows_collection):
+                    self.client.delete(name, filter=in_list("doc_id", changes.delete[b : b + 1000]))
         rows: list[dict] = []
         for d in changes.upsert:  # 1. the new rows, under the new generation: no record names them yet
             rows += clause_rows(d, gen)
@@ -438,23 +479,29 @@ class MilvusStore:
                 rows = []
         if rows:
             self.client.insert(self.collection, rows)
+        rows = [r for d in changes.upsert for r in window_rows(d, gen)]
+        for b in range(0, len(rows), BATCH):
+            self.client.insert(self.windows_collection, rows[b : b + BATCH])
         records = [doc_record(d, gen) for d in changes.upsert]
         for b in range(0, len(records), 1000):  # 2. the switch: each record now names its new rows
             self.client.upsert(self.docs_collection, records[b : b + 1000])
         for b in range(0, len(records), 1000):  # 3. the old rows go
             ids = [r["doc_id"] for r in records[b : b + 1000]]
             keep = in_list("doc_gen", (f"{i}@{gen}" for i in ids))
-            self.client.delete(self.collection, filter=f"{in_list('doc_id', ids)} and not ({keep})")
+            for name in (self.collection, self.windows_collection):
+                self.client.delete(name, filter=f"{in_list('doc_id', ids)} and not ({keep})")
         if changes.skipped is not None:
             self._record_skipped(changes.skipped)
         if changes.citations is not None:
             self._record_citations(changes.citations)
         elif changes.upsert or changes.delete:
             self._record_citations(None)
-        self.client.flush(self.collection)
-        self.client.flush(self.docs_collection)
-        if changes.lexicon is not None and tuple(changes.lexicon) != (self.lexical, self.terms):
-            self.set_lexicon(*changes.lexicon)
+        for name in (self.collection, self.windows_collection, self.docs_collection):
+            self.client.flush(name)
+        lexicon = (self.lexical, self.terms) if changes.lexicon is None else tuple(changes.lexicon)
+        if lexicon != (self.lexical, self.terms) or changes.window_chars not in (None, self.window_chars):
+            self.window_chars = self.window_chars if changes.window_chars is None else changes.window_chars
+            self.set_lexicon(*lexicon)  # the metadata record: the lexicon and the windows setting
         self.refresh()
 
     def _record_skipped(self, skipped: Sequence[LoadError]) -> None:
@@ -482,9 +529,10 @@ class MilvusStore:
 
     @guarded
     def vacuum(self) -> None:
-        """Remove clause rows that no document record names (left by a killed `apply`)."""
+        """Remove clause and window rows that no document record names (left by a killed `apply`)."""
         current = [f"{d}@{g}" for d, g in self._gens.items()]
-        self.client.delete(self.collection, filter=f"not ({in_list('doc_gen', current)})" if current else 'id != ""')
+        for name in (self.collection, self.windows_collection):
+            self.client.delete(name, filter=f"not ({in_list('doc_gen', current)})" if current else 'id != ""')
 
 
 def open_for_ingest(client, collection: str, where: str, new: Callable[[], tuple[EmbedderSpec, int]]) -> MilvusStore:

@@ -206,7 +206,7 @@ def drop_pair(client, collection: str, where: str) -> None:
     from pymilvus.exceptions import MilvusException
 
     try:
-        for name in (f"{collection}_docs", collection):  # the documents first: without them the rest is damage
+        for name in (f"{collection}_docs", collection, f"{collection}_win"):  # documents first: the rest is damage
             client.drop_collection(name)  # a collection that is not there is no error
     except MilvusException as exc:
         instead = (f"move the folder aside (mv {where} {where}.damaged) and run this rag ingest again: it copies the "

@@ -92,6 +92,40 @@ def create_collections(client, collection: str, dim: int) -> None:
     dp = client.prepare_index_params()
     dp.add_index("v", index_type="FLAT", metric_type="L2")
     client.create_collection(f"{collection}_docs", schema=d, index_params=dp, consistency_level="Strong")
+    create_windows(client, collection, dim)
+
+
+def create_windows(client, collection: str, dim: int) -> None:
+    """Create the sentence-window collection (``{collection}_win``: one row per window, ``id``
+    ``CLAUSE_ID#K@GEN``, its clause's ``clause_id``, ``doc_id`` and ``doc_gen``, and its ``vector``) unless it
+    is there (a store made before windows gets it on opening)."""
+    from pymilvus import DataType
+
+    if client.has_collection(f"{collection}_win"):
+        return
+    w = client.create_schema(auto_id=False, enable_dynamic_field=False)
+    w.add_field("id", DataType.VARCHAR, is_primary=True, max_length=1100)
+    w.add_field("clause_id", DataType.VARCHAR, max_length=1024)
+    w.add_field("doc_id", DataType.VARCHAR, max_length=512)
+    w.add_field("doc_gen", DataType.VARCHAR, max_length=1024)
+    w.add_field("vector", DataType.FLOAT_VECTOR, dim=dim)
+    wp = client.prepare_index_params()
+    wp.add_index("vector", index_type="FLAT", metric_type="IP")
+    client.create_collection(f"{collection}_win", schema=w, index_params=wp, consistency_level="Strong")
+
+
+def window_rows(d: DocChange, gen: str) -> list[dict]:
+    """The sentence-window rows of one upserted document under generation `gen`."""
+    if d.windows is None:
+        return []
+    dg, seen = f"{d.info.doc_id}@{gen}", {}
+    out = []
+    for k, v in zip(d.window_of, d.windows):
+        cid = d.clauses[k].clause_id
+        seen[cid] = seen.get(cid, -1) + 1
+        out.append({"id": f"{cid}#{seen[cid]}@{gen}", "clause_id": cid, "doc_id": d.info.doc_id, "doc_gen": dg,
+                    "vector": np.asarray(v, dtype=np.float32).tolist()})  # fmt: skip
+    return out
 
 
 def clause_from_row(row: Mapping) -> Clause:
@@ -130,9 +164,12 @@ def doc_record(d: DocChange, gen: str) -> dict:
             "info": json.dumps(asdict(replace(d.info, n_clauses=len(d.clauses))), ensure_ascii=False)}  # fmt: skip
 
 
-def meta_row(spec: EmbedderSpec, dim: int, lexical: LexicalConfig, terms: Sequence[str], term_rows: int) -> dict:
-    """The metadata record: embedder, format version, lexical settings and the term list's rows."""
-    rec = {"embedder": spec.to_dict(), "dim": dim, "format_version": FORMAT_VERSION, "lexical": lexical.to_dict()}
+def meta_row(spec: EmbedderSpec, dim: int, lexical: LexicalConfig, terms: Sequence[str], term_rows: int,
+             window_chars: int = 0) -> dict:  # fmt: skip
+    """The metadata record: embedder, format version, lexical settings, the term list's rows and the clauses
+    that have sentence windows (over `window_chars` characters; 0: none)."""
+    rec = {"embedder": spec.to_dict(), "dim": dim, "format_version": FORMAT_VERSION, "lexical": lexical.to_dict(),
+           "windows": window_chars}  # fmt: skip
     if lexical.terms:
         rec["terms"] = {"version": TERMS_VERSION, "digest": terms_digest(terms), "rows": term_rows}
     return {"doc_id": META_ID, "gen": "", "info": json.dumps(rec, ensure_ascii=False), "v": [0.0, 0.0]}
@@ -245,6 +282,9 @@ def read_meta(client, docs_collection: str, what: str, again: str) -> tuple[dict
         spec, dim = EmbedderSpec.from_dict(rec["embedder"]), rec["dim"]
         if isinstance(dim, bool) or not isinstance(dim, int) or dim <= 0:
             raise ValueError(f"dim {dim!r}")
+        windows = rec.get("windows", 0)
+        if isinstance(windows, bool) or not isinstance(windows, int) or windows < 0:
+            raise ValueError(f"windows {windows!r}")
     except (KeyError, TypeError, ValueError) as exc:
         raise StoreDamagedError(f"{what}: its rag metadata record is not valid ({exc})", again) from None
     return rec, spec, dim

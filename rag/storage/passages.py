@@ -19,6 +19,7 @@ from rag.storage.store import DocChange, DocInfo
 from rag.text.split import Clause
 from rag.text.terms import LexicalConfig, library_terms, term_tokenizer
 from rag.text.tokens import tokenize
+from rag.text.windows import sentence_windows
 
 
 def field_texts(doc: Document | DocInfo, clause: Clause) -> tuple[str, str]:
@@ -35,6 +36,13 @@ def passage_text(doc: Document | DocInfo, clause: Clause) -> str:
     """What gets embedded and BM25-indexed for a clause: its document's title and its path, then its text."""
     head, body = field_texts(doc, clause)
     return f"{head}\n{body}"
+
+
+def window_passages(doc: Document | DocInfo, clause: Clause, min_chars: int) -> list[str]:
+    """What gets embedded for a clause's sentence windows (`rag.text.windows`): each window after the
+    clause's title and heading path, as in its passage text; none for a clause of `min_chars` or fewer."""
+    head, body = field_texts(doc, clause)
+    return [f"{head}\n{w}" for w in sentence_windows(body, min_chars)]
 
 
 Tokenizer = Callable[[str], list[str]]

@@ -28,6 +28,13 @@ from rag.text.vocab import DOC_NUMBER, LAW_TYPES, ORDER_NUMBER, doc_number_key, 
 _NUMBER = re.compile(f"{DOC_NUMBER}|{ORDER_NUMBER}")
 # a clause names another document by title only with 《 or as 某某法第X条 (a document type before 第)
 _MAY_NAME = re.compile("|".join(["《", *(re.escape(w) + "第" for w in LAW_TYPES)]))
+# a clause holding none of these names no other document (every 文号 ends in 号): what a store reads in bulk
+CITE_MARKERS = ("《", "号", *(w + "第" for w in LAW_TYPES))
+
+
+def may_cite(text: str) -> bool:
+    """Whether a clause's text can name another document (holds one of `CITE_MARKERS`)."""
+    return any(m in text for m in CITE_MARKERS)
 
 
 def is_notice(d: DocInfo) -> bool:

@@ -144,6 +144,8 @@ class DocChange:
     keys: tuple[str, ...]  # clause_key of each clause's passage text
     tokens: tuple[tuple[str, ...], ...]  # BM25 tokens of each clause's passage text
     vectors: np.ndarray | None = None  # (len(clauses), dim) normalised passage vectors; None: not embedded yet
+    windows: np.ndarray | None = None  # (len(window_of), dim) its clauses' sentence-window vectors (with `vectors`)
+    window_of: tuple[int, ...] = ()  # the clause (index in `clauses`) of each window row
 
 
 class Lexicon(NamedTuple):
@@ -159,13 +161,15 @@ class Changes:
     when given, record a new `lexicon` (the upserted tokens are made with it; the store's others are
     made again), the files left out of the library (`skipped`, shown by `manifest`) and the references
     its clauses make, resolved to the versions they name (`citations`, as `rag.storage.references.build_citations`
-    gives them for the library after the change)."""
+    gives them for the library after the change). `window_chars`, when given, is the setting the upserted
+    windows were made with; when it is not the store's, every document is upserted (the caller's duty)."""
 
     upsert: tuple[DocChange, ...] = ()
     delete: tuple[str, ...] = field(default=())
     lexicon: Lexicon | None = None
     skipped: tuple[LoadError, ...] | None = None
     citations: tuple[CitationRecord, ...] | None = None  # the library's references, resolved (None: keep)
+    window_chars: int | None = None  # the upserted windows were made for clauses over this many characters
 
 
 @runtime_checkable
@@ -178,6 +182,7 @@ class Store(Protocol):
     terms: tuple[str, ...]  # … with the library's term list, when `lexical.terms`
     problems: Sequence[str]  # damage found when it was opened (non-empty: the next ingest writes it afresh)
     fallback: bool  # an older state is served because the current one is damaged (a folder's generations)
+    window_chars: int  # its clauses over this many characters are also scored by sentence windows (0: none)
 
     @property
     def docs(self) -> Mapping[str, DocInfo]:
@@ -223,7 +228,9 @@ class Store(Protocol):
         ...
 
     def dense_candidates(self, vector: np.ndarray, n: int, scope: Scope) -> list[Candidate]:
-        """Up to `n` clauses within `scope` by inner product with the normalised `vector`, best first."""
+        """Up to `n` clauses within `scope` by inner product with the normalised `vector`, best first: a
+        clause scores the best of its own vector and, without quoted phrases in `scope`, its windows' (of
+        the `n` best windows in scope)."""
         ...
 
     def fetch(self, clause_ids: Sequence[str]) -> list[Clause]:
@@ -236,6 +243,11 @@ class Store(Protocol):
 
     def doc_clauses(self, doc_id: str) -> list[Clause]:
         """All clauses of one document, in order (none for an unknown document)."""
+        ...
+
+    def citing_clauses(self) -> Mapping[str, list[Clause]]:
+        """doc_id -> its clauses that may name another document (`rag.storage.references.may_cite`), in order:
+        all that resolving the library's references reads, in one pass."""
         ...
 
     def vectors_of(self, clause_ids: Sequence[str]) -> np.ndarray | None:

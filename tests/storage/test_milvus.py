@@ -76,8 +76,9 @@ def test_a_file_where_the_store_folder_should_be(tmp_path):
         open_store(f"milvus:{db}")
 
 
-def _rows(store: MilvusStore) -> int:
-    return int(store.client.query(store.collection, filter='id != ""', output_fields=["count(*)"])[0]["count(*)"])
+def _rows(store: MilvusStore, collection: str | None = None) -> int:
+    got = store.client.query(collection or store.collection, filter='id != ""', output_fields=["count(*)"])
+    return int(got[0]["count(*)"])
 
 
 def test_a_killed_apply_leaves_the_collection_as_its_records_say(tmp_path, index, fake_embedder, monkeypatch):
@@ -129,17 +130,20 @@ def test_ingest_writes_the_collection_itself_and_follows_the_folder(tmp_path, fa
 
     lib, db, cache = _library(tmp_path), str(tmp_path / "m.db"), tmp_path / "cache"
     rep, store = ingest_milvus([lib], db, "lib", cache, fake_embedder.spec, show_progress=False)
-    assert (rep.added, rep.documents, rep.embedded) == (2, 2, len(store)) and rep.index_dir == f"milvus:{db}#lib"
-    assert not exists(cache) and (cache / "cache.sqlite").exists()
+    windows = _rows(store, store.windows_collection)  # the sentence windows of the long clauses, embedded too
+    assert (rep.added, rep.documents, rep.embedded) == (2, 2, len(store) + windows) and windows > 0
+    assert rep.index_dir == f"milvus:{db}#lib" and not exists(cache) and (cache / "cache.sqlite").exists()
     ingest([lib], tmp_path / "folder", fake_embedder.spec, show_progress=False)
     folder = ClauseIndex.load(tmp_path / "folder")
     assert dict(store.docs) == folder.docs and len(store) == len(folder) == _rows(store)
+    assert windows == len(folder.window_owner)
     (lib / "policy_small.txt").unlink()  # the next ingest removes it
     rep, store = ingest_milvus([lib], db, "lib", cache, show_progress=False)
     assert (rep.removed, rep.unchanged, rep.embedded) == (1, 1, 0) and len(store.docs) == 1
     assert dict(open_store(f"milvus:{db}#lib").docs) == store.docs and _rows(store) == len(store)
     ingest([lib], tmp_path / "folder", show_progress=False)
     folder = ClauseIndex.load(tmp_path / "folder")
+    assert _rows(store, store.windows_collection) == len(folder.window_owner) > 0
     q = "双随机抽查比例"
     assert [h.clause for h in Searcher(store, fake_embedder).search(q, k=5)] == [
         h.clause for h in Searcher(folder, fake_embedder).search(q, k=5)

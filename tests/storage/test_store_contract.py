@@ -141,12 +141,26 @@ def test_lexical_candidates_within_a_scope(store, reference):
     assert store.lexical_candidates("，。？", 10, Scope()) == []
 
 
+def _brute_dense(reference: ClauseIndex, qv: np.ndarray, n: int, scope: Scope) -> dict[str, float]:
+    """Brute force of the dense rule: the n best clauses in scope by their own vector and the n best sentence
+    windows in scope (without phrases), each clause scored by the best of its own and its windows' found."""
+    whole = _brute(reference, reference.vectors() @ qv, scope)
+    top = dict(sorted(whole.items(), key=lambda kv: -kv[1])[:n])
+    if not scope.phrases:
+        owners = [reference.clauses[o].clause_id for o in reference.window_owner]
+        windows = [(float(s), c) for s, c in zip(reference.window_vectors() @ qv, owners) if c in whole]
+        for s, cid in sorted(windows, reverse=True)[:n]:
+            top[cid] = max(s, top.get(cid, -np.inf))
+    return top
+
+
 def test_dense_candidates_within_a_scope(store, reference, fake_embedder):
-    vectors = reference.vectors()
+    """Scored by the clause's own vector or its sentence windows' (the reference library has some)."""
+    assert len(reference.window_owner) > 20 and store.window_chars == reference.window_chars > 0
     for scope in _scopes(reference):
         for q in QUERIES:
             qv = fake_embedder.embed_queries([q])[0]
-            _check(store.dense_candidates(qv, 7, scope), _brute(reference, vectors @ qv, scope), 7, positive=False)
+            _check(store.dense_candidates(qv, 7, scope), _brute_dense(reference, qv, 7, scope), 7, positive=False)
 
 
 def test_vectors_of_clauses(store, reference):
@@ -282,7 +296,7 @@ def test_the_references_are_recorded_at_ingest(kind, tmp_path, fake_embedder):
     """Ingest records what cites what (resolved to the version named), with the library, in either store; a
     re-ingest without the citing document records none; the citation graph comes from the record."""
     from rag.citing.citations import CitationGraph
-    from rag.storage.references import build_citations
+    from rag.storage.references import build_citations, may_cite
 
     lib = tmp_path / "lib"
     lib.mkdir()
@@ -301,6 +315,12 @@ def test_the_references_are_recorded_at_ingest(kind, tmp_path, fake_embedder):
     assert set(store.citations) == set(build_citations(store.docs, store.doc_clauses))  # what ingest saw
     stale = CitationGraph.of(store).stale()
     assert [(s.reason, s.new_article) for s in stale] == [("moved", "第三条")]
+    held = store.citing_clauses()  # what resolving reads of the documents an ingest does not read again
+    assert held == {d: [c for c in store.doc_clauses(d) if may_cite(c.text)] for d in store.docs if d in held}
+    assert [c.text for cs in held.values() for c in cs] == [f"一、复核申请依照《{LAW}》第二条办理。"]
+    (lib / "另一通知(2020-01-01).txt").write_text("另一通知\n\n一、做好绿化工作。\n", encoding="utf-8")
+    _ingest(kind, lib, tmp_path, fake_embedder)  # the citing document is kept, not read again: its citation stays
+    assert open_store(spec, fake_embedder).citations == store.citations
     (lib / f"{CITING}(2019-05-10).txt").unlink()
     _ingest(kind, lib, tmp_path, fake_embedder)
     store = open_store(spec, fake_embedder)
