@@ -76,3 +76,16 @@ def test_a_changed_window_file_is_damage(tmp_path, fake_embedder):
     raw[-1] ^= 1
     owners.write_bytes(bytes(raw))
     assert any("window_owner.npy" in p for p in verify(where))
+
+
+def test_dropping_a_document_drops_its_windows(tmp_path, fake_embedder):
+    lib, where = _library(tmp_path), tmp_path / "index"
+    (lib / "另一办法.md").write_text(f"# 另一办法\n\n{LONG.replace('第三条', '第一条')}\n", encoding="utf-8")
+    ingest([lib], where, fake_embedder.spec, show_progress=False)
+    idx = ClauseIndex.load(where)
+    gone = next(d for d in idx.docs.values() if d.title == "某某监管办法")
+    assert len(idx.window_owner) == 6
+    keep = [w for w, o in zip(idx.window_vectors(), idx.window_owner) if idx.clauses[o].doc_id != gone.doc_id]
+    idx.drop_documents([gone.doc_id])
+    assert len(idx.window_owner) == 3 and {idx.clauses[o].doc_id for o in idx.window_owner} == set(idx.docs)
+    np.testing.assert_allclose(idx.window_vectors(), np.array(keep), atol=1e-6)
