@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-WINDOW_MIN_CHARS = 150  # clauses longer than this get windows (0: none); measured in docs/quality.md
+WINDOW_MIN_CHARS = 300  # clauses longer than this get windows (0: none); chosen in docs/quality.md
 WINDOW_SIZE = 2  # sentences a window holds
 _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
 
