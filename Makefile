@@ -8,7 +8,7 @@ PORT   ?= 8501
 # 127.0.0.1: this machine only. ADDRESS=0.0.0.0 serves the office network (see README, Office deployment).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: install install-system test quick run ingest bench bench-formats eval adapter encoder clean
+.PHONY: install install-system test quick run ingest bench bench-formats eval eval-windows adapter encoder clean
 
 # Debian packages the readers and the browser tests use: LibreOffice for .doc/.wps, poppler's tools,
 # libGL/GLib for OpenCV (OCR), Chromium and CJK fonts for the browser tests and screenshots, gcc for
@@ -112,6 +112,14 @@ eval: $(STAMP)
 	$(VENV)/bin/rag eval tests/data/sample_questions.jsonl --index $(INDEX) -k 3 -k 10
 	@echo "## Answers (extractive spans) and cross-references"
 	$(PY) -m rag.evaluation.answers
+
+# Sentence windows: the table the default (clauses over 300 characters get windows) was chosen from. Each
+# style's index is copied per setting (INDEX-windowsN, from its clause cache); the first run embeds the
+# windows (~1 hour for the laws at 150, one thread), then ~25 min for the fold encoders and the rows.
+eval-windows: $(STAMP)
+	$(call style_indexes,,)
+	OMP_NUM_THREADS=1 $(PY) -m rag.evaluation.windows_eval --windows 0,300,150 --stard build/laws $(STARD) \
+	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION)
 
 # Reproduce the packaged query encoder (rag/data/encoder-e5-small-query-v1.npz and its .json record): the
 # query side tuned on STARD-train over the laws and on the policy set over its library, against the clause

@@ -105,15 +105,17 @@ def encoders(trained: list[Style], tmp: str, folds: int = FOLDS) -> list[str]:
     return paths
 
 
-def style_rows(style: Style, trained: dict[str, tuple[list[str] | None, str]]) -> dict[str, Metrics]:
+def style_rows(style: Style, trained: dict[str, tuple[list[str] | None, str]],
+               options: dict[str, tuple[SearchConfig, str, str]] | None = None) -> dict[str, Metrics]:  # fmt: skip
     """Every option on one style. `trained` gives, per kind ("linear", "encoder"), the per-fold files (None
     when this style was not trained on: then the one file trained on everything is used) and that file.
-    With per-fold files, each fold is searched with the file trained on the other folds."""
+    With per-fold files, each fold is searched with the file trained on the other folds. `options`: a subset
+    of `OPTIONS` (default: all)."""
     index = ClauseIndex.load(style.index)
     questions = read_all(style.questions)
     base = Searcher(index, config=PLAIN)
     out: dict[str, Metrics] = {}
-    for name, (cfg, mode, kind) in OPTIONS.items():
+    for name, (cfg, mode, kind) in (OPTIONS if options is None else options).items():
         if not kind:
             out[name] = score(_run(index, questions, cfg, mode, base), KS)
             continue
