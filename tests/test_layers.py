@@ -173,3 +173,10 @@ def test_the_check_sees_a_cli_launch():
     assert cli_launches(passed_in, interfaces=True) == []  # the CLI may name itself
     fine = "import subprocess, sys\nsubprocess.Popen([sys.executable, '-m', 'rag.ingest.complete', '--index', 'x'])\n"
     assert cli_launches(fine) == []
+
+
+def test_storage_modules_stay_small():
+    """No module of the storage layer grows past 600 lines (#21: split by concern, not one big file)."""
+    long = {p.name: n for p in (REPO / "rag" / "storage").glob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600}  # fmt: skip
+    assert not long, long

@@ -1,4 +1,4 @@
-"""The dense index factory: a FAISS inner-product index over normalised clause vectors.
+"""The dense index factory and search: a FAISS inner-product index over normalised clause (or window) vectors.
 
 Exact (flat) for a library of up to `ANN_THRESHOLD` clauses, IVF above it with the smallest `nprobe`
 that reaches the target recall against exact search (see `make_dense`).
@@ -71,3 +71,32 @@ def finite(dense: faiss.Index) -> bool:
             dense.make_direct_map()
         xb = dense.reconstruct_n(0, dense.ntotal) if dense.ntotal else np.zeros(0, "float32")
     return bool(np.isfinite(xb).all())
+
+
+def search_rows(index: faiss.Index, qvec: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k rows of a FAISS inner-product index for a query vector, only rows `mask` allows: (scores, ids)."""
+    k = min(k, index.ntotal)
+    if k <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    q = np.asarray(qvec, dtype=np.float32).reshape(1, -1)
+    params = None
+    if mask is not None:
+        allowed = np.flatnonzero(mask).astype(np.int64)
+        if len(allowed) == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        sel = faiss.IDSelectorBatch(allowed)
+        if isinstance(index, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
+        else:
+            params = faiss.SearchParameters(sel=sel)
+        k = min(k, len(allowed))
+    scores, ids = index.search(q, k, params=params)
+    keep = ids[0] >= 0
+    return scores[0][keep], ids[0][keep]
+
+
+def stored_vectors(index: faiss.Index) -> np.ndarray:
+    """Every vector a FAISS index holds, in row order."""
+    if isinstance(index, faiss.IndexIVF):
+        index.make_direct_map()
+    return index.reconstruct_n(0, index.ntotal)

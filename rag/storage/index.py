@@ -29,7 +29,7 @@ from rag.embedding.embed import Embedder, EmbedderSpec
 from rag.reading.load import Document, load_file
 from rag.storage.cache import CACHE_FILE, ClauseCache, lexical_tokens
 from rag.storage.catalogue import superseded_versions
-from rag.storage.dense import ANN_THRESHOLD, make_dense
+from rag.storage.dense import ANN_THRESHOLD, make_dense, search_rows, stored_vectors
 from rag.storage.errors import DamagedGeneration, IndexLoadError
 from rag.storage.folder_format import Generation, clauses_digest, read_files, write_files
 from rag.storage.generations import (
@@ -227,19 +227,11 @@ class ClauseIndex:
 
     def vectors(self) -> np.ndarray | None:
         """All clause vectors in clause order (None without a dense tier)."""
-        if self.dense is None:
-            return None
-        if isinstance(self.dense, faiss.IndexIVF):
-            self.dense.make_direct_map()
-        return self.dense.reconstruct_n(0, self.dense.ntotal)
+        return None if self.dense is None else stored_vectors(self.dense)
 
     def window_vectors(self) -> np.ndarray:
         """All sentence-window vectors, in the order of `window_owner` ((0, dim) when there are none)."""
-        if self.windows is None:
-            return np.zeros((0, self.dim), np.float32)
-        if isinstance(self.windows, faiss.IndexIVF):
-            self.windows.make_direct_map()
-        return self.windows.reconstruct_n(0, self.windows.ntotal)
+        return np.zeros((0, self.dim), np.float32) if self.windows is None else stored_vectors(self.windows)
 
     # ------------------------------------------------------------------ search primitives
 
@@ -275,7 +267,7 @@ class ClauseIndex:
         """Top-k clauses by inner product with the normalised query vector (whole clauses): (scores, ids)."""
         if self.dense is None:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        return _search(self.dense, qvec, k, mask)
+        return search_rows(self.dense, qvec, k, mask)
 
     def doc_clauses(self, doc_id: str) -> list[Clause]:
         """All clauses of one document, in order."""
@@ -327,7 +319,7 @@ class ClauseIndex:
         scores, ids = self.dense_search(vector, n, mask)
         best = dict(zip(ids.tolist(), scores.tolist()))
         if self.windows is not None and not scope.phrases and n > 0:
-            wscores, wids = _search(self.windows, vector, n, None if mask is None else mask[self.window_owner])
+            wscores, wids = search_rows(self.windows, vector, n, None if mask is None else mask[self.window_owner])
             for s, w in zip(wscores.tolist(), wids.tolist()):
                 row = int(self.window_owner[w])
                 best[row] = max(s, best.get(row, -np.inf))
@@ -600,24 +592,3 @@ def _verify_generation(d: Path, root: Path, full: bool) -> list[str]:
         return [str(exc)]
     return [p for p in idx.problems]
 
-
-def _search(index: faiss.Index, qvec: np.ndarray, k: int, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k rows of a FAISS inner-product index for a query vector, only rows `mask` allows: (scores, ids)."""
-    k = min(k, index.ntotal)
-    if k <= 0:
-        return np.zeros(0, np.float32), np.zeros(0, np.int64)
-    q = np.asarray(qvec, dtype=np.float32).reshape(1, -1)
-    params = None
-    if mask is not None:
-        allowed = np.flatnonzero(mask).astype(np.int64)
-        if len(allowed) == 0:
-            return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        sel = faiss.IDSelectorBatch(allowed)
-        if isinstance(index, faiss.IndexIVF):
-            params = faiss.SearchParametersIVF(sel=sel, nprobe=index.nprobe)
-        else:
-            params = faiss.SearchParameters(sel=sel)
-        k = min(k, len(allowed))
-    scores, ids = index.search(q, k, params=params)
-    keep = ids[0] >= 0
-    return scores[0][keep], ids[0][keep]
