@@ -40,7 +40,7 @@ from rag.reading.readers import ocr
 from rag.reading.readers.plain import decode_bytes
 from rag.storage.cache import CACHE_FILE, ClauseCache, lexical_tokens
 from rag.storage.errors import IndexLoadError, UnsafeIndexError, disk_full
-from rag.storage.generations import generations, recorded_lexical, recorded_spec
+from rag.storage.generations import generations, recorded_lexical, recorded_spec, recorded_windows
 from rag.storage.index import ClauseIndex
 from rag.storage.passages import Progress, build_terms, clause_key, passage_text, window_passages
 from rag.storage.references import build_citations
@@ -522,7 +522,8 @@ def ingest(
         same = previous is not None and previous.spec == spec
         store = previous if same else ClauseIndex.empty(spec, _spec_dim(spec, None) or 0, index_dir)
         if windows is None:
-            windows = previous.window_chars if previous and "windows" in previous.manifest else WINDOW_MIN_CHARS
+            windows = recorded_windows(index_dir)
+            windows = WINDOW_MIN_CHARS if windows is None else windows
         if windows < 0:
             raise ValueError(f"windows must be 0 (none) or a number of characters, not {windows}")
         job = _Job(Path(index_dir), spec, batch_size, show_progress, progress, windows)

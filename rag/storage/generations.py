@@ -330,3 +330,18 @@ def recorded_lexical(index_dir: str | Path) -> LexicalConfig | None:
         except (IndexLoadError, TypeError, ValueError):
             continue
     return None
+
+
+def recorded_windows(index_dir: str | Path) -> int | None:
+    """The sentence-window setting (`rag.text.windows`) any readable manifest under `index_dir` records (the
+    current first), else None: a rebuild of a damaged or outdated index keeps it."""
+    root = Path(index_dir)
+    name, _ = read_pointer(root)
+    for gen in ([name] if name else []) + [g for g in generations(root) if g != name]:
+        try:
+            chars = (read_manifest(root / gen).get("windows") or {}).get("min_chars")
+        except (IndexLoadError, AttributeError):
+            continue
+        if isinstance(chars, int) and not isinstance(chars, bool) and chars >= 0:
+            return chars
+    return None

@@ -68,6 +68,16 @@ def test_changing_the_setting_embeds_only_the_windows_and_then_nothing(tmp_path,
         ingest([lib], where, show_progress=False, windows=-1)
 
 
+def test_a_damaged_index_is_rebuilt_with_its_own_setting(tmp_path, fake_embedder):
+    lib, where = _library(tmp_path), tmp_path / "index"
+    ingest([lib], where, fake_embedder.spec, show_progress=False, windows=0)
+    gen = where / (where / "CURRENT").read_text().strip()
+    (gen / "clauses.jsonl").write_text("damaged\n", encoding="utf-8")
+    ingest([lib], where, show_progress=False)  # rebuilt from scratch: the manifest still says no windows
+    idx = ClauseIndex.load(where)
+    assert idx.window_chars == 0 and idx.windows is None and len(idx) == 3
+
+
 def test_a_changed_window_file_is_damage(tmp_path, fake_embedder):
     from rag.storage.index import verify
 
