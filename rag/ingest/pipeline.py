@@ -603,7 +603,7 @@ def _embed_missing(job: _Job, keys: list[str], texts: list[str], dim: int | None
         total_chars = sum(len(t) for _, t in items)
         chars = 0
         size = job.batch_size
-        with tqdm(total=len(items), desc="embed", unit="clause", disable=not job.show_progress) as bar:
+        with tqdm(total=len(items), desc="embed", unit="passage", disable=not job.show_progress) as bar:
             for b in range(0, len(items), size):
                 batch = items[b : b + size]
                 vecs = embedder.embed_passages([t for _, t in batch])

@@ -90,7 +90,7 @@ def embed_in_batches(
     """
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    with tqdm(total=len(texts), desc="embed", unit="clause", disable=not show_progress) as bar:
+    with tqdm(total=len(texts), desc="embed", unit="passage", disable=not show_progress) as bar:
         for b in range(0, len(order), batch_size):
             idx = order[b : b + batch_size]
             out[idx] = embedder.embed_passages([texts[i] for i in idx])
