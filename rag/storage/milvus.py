@@ -350,19 +350,21 @@ class MilvusStore:
         return sum(all(p in r["text"] for p in rest) for r in rows) if rest else len(rows)
 
     @guarded
-    def _search(self, data, field: str, n: int, scope: Scope) -> list[Candidate]:
+    def _search(self, data, field: str, n: int, scope: Scope, collection: str | None = None) -> list[Candidate]:
+        """The `n` best rows of `collection` (default: the clauses) within `scope`, as their clauses' ids (a
+        window row ``CLAUSE_ID#K@GEN`` as its clause's)."""
         if not self._docs or n <= 0:
             return []
         expr, rest = self._filter(scope)
         limit = min(MAX_TOPK, n * 10 if rest else n)
         fields = ["text"] if rest else []
-        res = self.client.search(self.collection, data=data, anns_field=field, limit=limit, filter=expr,
-                                 output_fields=fields)[0]  # fmt: skip
+        res = self.client.search(collection or self.collection, data=data, anns_field=field, limit=limit,
+                                 filter=expr, output_fields=fields)[0]  # fmt: skip
         out = []
         for hit in res:
             if rest and not all(p in hit["entity"]["text"] for p in rest):
                 continue
-            out.append(Candidate(str(hit["id"]).rsplit("@", 1)[0], float(hit["distance"])))
+            out.append(Candidate(str(hit["id"]).rsplit("@", 1)[0].split("#", 1)[0], float(hit["distance"])))
         return out[:n]
 
     def lexical_candidates(self, query: str, n: int, scope: Scope) -> list[Candidate]:
@@ -385,11 +387,8 @@ class MilvusStore:
         if not self.window_chars or scope.phrases or not got:
             return got
         best = {c.clause_id: c.score for c in got}
-        expr, _ = self._filter(scope)
-        for hit in self.client.search(self.windows_collection, data=[q], anns_field="vector", limit=min(MAX_TOPK, n),
-                                      filter=expr, output_fields=["clause_id"])[0]:  # fmt: skip
-            cid = hit["entity"]["clause_id"]
-            best[cid] = max(float(hit["distance"]), best.get(cid, -np.inf))
+        for c in self._search([q], "vector", n, scope, self.windows_collection):
+            best[c.clause_id] = max(c.score, best.get(c.clause_id, -np.inf))
         return [Candidate(c, s) for c, s in sorted(best.items(), key=lambda cs: -cs[1])[:n]]
 
     @guarded
