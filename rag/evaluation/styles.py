@@ -10,8 +10,10 @@ the STARD index); on the other two styles it is trained on all of STARD. The que
 cross-validated on STARD and the policy set together (fold f of each searched with an encoder trained on
 the other folds of both, `rag.evaluation.tune_queries`); the situation set is searched with the packaged
 encoder (trained on all of both). Nothing trains on the situation questions: that style stays unseen.
+`--epochs E --blend A` measure other training settings instead of the packaged encoder's: the fold
+encoders are trained with them, and the situation set is searched with one trained on all of both with them.
 
-Run: python -m rag.evaluation.styles --stard INDEX Q.. --policy INDEX Q.. --situation INDEX Q..
+Run: python -m rag.evaluation.styles --stard INDEX Q.. --policy INDEX Q.. --situation INDEX Q.. [--epochs E --blend A]
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.evaluation.evaluate import Metrics, QueryResult, Question, evaluate, read_questions, score
+from rag.evaluation.tune_queries import QuerySettings
 from rag.search.retrieve import SearchConfig, Searcher
 from rag.storage.index import ClauseIndex
 
@@ -88,20 +91,22 @@ def adapters(stard: Style, tmp: str, folds: int = FOLDS) -> tuple[list[str], str
     return paths, str(fit(laws, questions, embedder=embedder).save(Path(tmp) / "all.npz"))
 
 
-def encoders(trained: list[Style], tmp: str, folds: int = FOLDS) -> list[str]:
+def encoders(trained: list[Style], tmp: str, folds: int = FOLDS, settings: QuerySettings | None = None) -> list[str]:
     """Query encoders, one per held-out fold: trained on the other folds of every style in `trained`
-    (question i of a style is in fold i % folds), with the packaged encoder's settings."""
+    (question i of a style is in fold i % folds), with `settings` (default: the packaged encoder's).
+    `folds` 1: one encoder trained on every question."""
     from rag.embedding.modelfile import write_layers
-    from rag.evaluation.tune_queries import QuerySettings, labelled_set, train
+    from rag.evaluation.tune_queries import labelled_set, train
 
     indexes = {s.name: ClauseIndex.load(s.index) for s in trained}
     paths = []
     for f in range(folds):
-        sets = [labelled_set(s.name, indexes[s.name], [q for i, q in enumerate(read_all(s.questions))
-                                                         if i % folds != f]) for s in trained]  # fmt: skip
+        keep = [[q for i, q in enumerate(read_all(s.questions)) if folds == 1 or i % folds != f] for s in trained]
+        sets = [labelled_set(s.name, indexes[s.name], qs) for s, qs in zip(trained, keep)]
         logger.info("query encoder for held-out fold %d of %d (~5 min each on one thread)", f + 1, folds)
-        tensors, record = train(sets, QuerySettings(), show_progress=False)
-        paths.append(str(write_layers(tensors, record, Path(tmp) / f"encoder-fold{f}.npz")))
+        tensors, record = train(sets, settings or QuerySettings(), show_progress=False)
+        name = f"encoder-fold{f}.npz" if folds > 1 else "encoder-all.npz"
+        paths.append(str(write_layers(tensors, record, Path(tmp) / name)))
     return paths
 
 
@@ -162,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", required=True,
                        help="the index folder, then one or more question files")
     p.add_argument("--title", default="")
+    p.add_argument("--epochs", type=float, help="query encoders' epochs (default: the packaged one's)")
+    p.add_argument("--blend", type=float, help="write blend × tuned + (1 − blend) × untuned layers (default 1)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     styles = {n: Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in ("stard", "policy", "situation")}
@@ -170,8 +177,13 @@ def main(argv: list[str] | None = None) -> int:
             p.error(f"--{s.name}: give the index folder, then its question files")
     with tempfile.TemporaryDirectory() as tmp:
         folded, everything = adapters(styles["stard"], tmp)
-        towers = encoders([styles["stard"], styles["policy"]], tmp)
-        packaged = "auto"  # the packaged query encoder, trained on all of STARD and the policy set
+        trained = [styles["stard"], styles["policy"]]
+        given = {k: v for k, v in (("epochs", a.epochs), ("blend", a.blend)) if v is not None}
+        settings = replace(QuerySettings(), **given)
+        towers = encoders(trained, tmp, settings=settings)
+        # the situation set: the packaged query encoder (trained on all of STARD and the policy set), or one
+        # trained on all of both with the settings measured
+        packaged = "auto" if settings == QuerySettings() else encoders(trained, tmp, 1, settings)[0]
         rows = {
             n: style_rows(s, {"linear": (folded if n == "stard" else None, everything),
                               "encoder": (towers if n in ("stard", "policy") else None, packaged)})

@@ -352,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error("give either a corpus (both sides, self-supervised pairs) or --queries (the query side)")
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         qs = QuerySettings(epochs=a.epochs, batch=a.batch, lr=a.lr or QuerySettings.lr,
-                           seed=a.seed, threads=a.threads)
+                           seed=a.seed, threads=a.threads, blend=a.blend)
         try:
             return tune_queries_main(a.queries, a.out, qs)
         except ValueError as e:

