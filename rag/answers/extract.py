@@ -42,7 +42,7 @@ _CMP_BEFORE = (
 _UNITS = (
     r"%|％|‰|个百分点|倍|万亿元|亿元|万元|千元|元|个工作日|工作日|日|天|小时|分钟|周|个月|月|年|次|人次|人|名|"
     r"户|家|所|个|项|件|台|辆|类|条|种|处|座|只|米|公里|千米|平方米|平方公里|立方米|亩|公顷|吨|千克|公斤|岁|周岁|"
-    r"分贝|级|层|床|张|批|场|期"
+    r"分贝|级|层|床|张|批|场|期|字"
 )
 _NOT_INSIDE = rf"(?<![第\d{CN_NUMERALS}.．])"  # not an article number, not mid-numeral
 _ONE_FIGURE = (
@@ -60,7 +60,7 @@ _DATE = re.compile(
     rf"|{_N}年(?:底前|年底|底|前|以前|起)|年底前|年内|季度末|月底前"
 )
 _DEADLINE = re.compile(
-    rf"(?:不得超过|不超过|满|{_EVERY}){_N}(?:个)?(?:工作日|日|天|小时|个月|月|年|周)(?:内|以内|之内|前|后)?"
+    rf"(?:不得超过|不超过|满|{_EVERY}){_N}(?:个)?(?:工作日|日|天|小时|分钟|个月|月|年|周)(?:内|以内|之内|前|后)?"
 )
 _BODY_END = (
     "人民政府|主管部门|行政部门|管理部门|有关部门|部门|机关|机构|委员会|常务委员会|办公室|办事处|人民法院|人民检察院|"
@@ -99,6 +99,28 @@ _KIND_PATTERNS = {
     "time": (_DEADLINE, _DATE),
     "body": (_BODY,),
 }
+# The units a question asks for (补多少钱 -> 元, 几个人 -> 人/名, 几小时 -> 小时): when a candidate span has one
+# of them, spans in other units are not the answer ("每年不得少于300天，每天不得少于8小时" for 几小时).
+_MONEY = ("元", "倍", "%", "％", "百分之")  # a subsidy or a fine is also given as a share or a multiple
+_ASKED_UNITS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
+    (re.compile(pattern), units)
+    for pattern, units in (
+        (r"百分之几|百分比|比例|比率|占比|率(?:是|要|达|为)?(?:多少|几)", ("%", "％", "百分之", "个百分点", "‰")),
+        (r"(?:几|多少)(?:个)?(?:小时|钟头)", ("小时",)),
+        (r"(?:几|多少)分钟", ("分钟",)),
+        (r"(?:几|多少)(?:个)?(?:工作日|天|日)", ("日", "天", "工作日")),
+        (r"(?:几|多少)(?:个)?月", ("月",)),
+        (r"(?:几|多少)(?:个)?周(?!岁)", ("周",)),
+        (r"(?:几|多少)年", ("年",)),
+        (r"(?:几|多少)(?:周)?岁|多大年[龄纪]", ("岁",)),
+        (r"(?:几|多少)(?:个)?(?:人|名)", ("人", "名")),
+        (r"(?:几|多少)户", ("户",)),
+        (r"(?:几|多少)次", ("次",)),
+        (r"(?:几|多少)(?:个)?字", ("字",)),
+        (r"多远|多大范围|(?:几|多少)(?:米|公里)", ("米", "公里")),
+        (r"钱|多少元|几元|多少万|罚多少|罚款|补贴|补助|奖补|奖励|津贴|贷款|贷多少|工资|收费|费用|税", _MONEY),
+    )
+)
 _BOUNDARY = re.compile(r"[，,；;。：:]")
 RANK_DISCOUNT = 0.15
 LEAD_SHARE = 0.9
@@ -219,14 +241,20 @@ def _span_score(span: tuple[int, int], occurrences: list[tuple[int, int, int]], 
     return total
 
 
+def asked_units(question: str) -> tuple[str, ...]:
+    """The units an amount or time question asks for (() when it names none): `_ASKED_UNITS`, first match."""
+    return next((units for pattern, units in _ASKED_UNITS if pattern.search(question)), ())
+
+
 def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tuple[Scored, Span] | None:
-    """The best (sentence, span) answering a figure/date/body question, or None."""
+    """The best (sentence, span) answering a figure/date/body question, or None. When the question asks
+    for a unit (`asked_units`) and some candidate has it, only those candidates are considered."""
     kind = question_kind(question)
     if kind is None:
         return None
     words = query_words(question)
     by_rank = {h.rank: h for h in hits}
-    best: tuple[float, int, Scored, tuple[int, int]] | None = None
+    found: list[tuple[float, int, Scored, tuple[int, int], str]] = []
     top = ranked[0].score if ranked else 0.0
     for sc in ranked:
         if sc.score <= 0 or sc.score < 0.5 * top:
@@ -236,14 +264,14 @@ def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
         occurrences = _positions(words, sentence)
         for s, e in candidates(kind, sentence, question):
             value = sc.score + _span_score((s, e), occurrences, sentence)
-            key = (value, -(e - s))
-            if best is None or key > (best[0], best[1]):
-                best = (value, -(e - s), sc, (sc.start + s, sc.start + e))
+            found.append((value, -(e - s), sc, (sc.start + s, sc.start + e), sentence[s:e]))
+    units = asked_units(question) if kind != "body" else ()
+    fitting = [f for f in found if any(u in f[4] for u in units)]
+    best = max(fitting or found, key=lambda f: (f[0], f[1]), default=None)  # the first of equals
     if best is None:
         return None
-    _, _, sc, (s, e) = best
-    text = by_rank[sc.rank].clause.text
-    return sc, Span(sc.rank, s, e, text[s:e])
+    _, _, sc, (s, e), piece = best
+    return sc, Span(sc.rank, s, e, piece)
 
 
 # --- how / which / what principle / why: the segment that carries the question's focus ---

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rag.answers.ask import answer_hits
-from rag.answers.extract import question_kind
+from rag.answers.extract import question_focus, question_kind
 from rag.text.numerals import find_refs
 
 if TYPE_CHECKING:
@@ -73,8 +73,23 @@ class SpanResult:
         return concise(self.answer, self.gold)
 
 
+# the policy set's kinds (tests/data/policy_questions.jsonl) in this table's names
+POLICY_KINDS = {"figure": "amount", "deadline": "time", "body": "body"}
+
+
 def load_questions(path: Path = SPANS) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """The questions with an answer span: this set's rows, or the policy set's (its gold clause's title, its
+    figure/deadline/body kinds as amount/time/body; a rule, procedure or other row's kind left to the query)."""
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        q = json.loads(line) if line.strip() else {}
+        if not q.get("answer"):
+            continue
+        if "title" not in q:
+            kind = POLICY_KINDS.get(q.get("kind", ""))
+            q = {**q, "title": q["relevant"][0]["title"], "kind": kind or question_focus(q["query"]) or "rule"}
+        out.append(q)
+    return out
 
 
 def source_path(source: str) -> Path:
@@ -161,7 +176,9 @@ def crossrefs(laws_dir: Path, n: int = 20, seed: int = 13) -> list[RefResult]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--index", type=Path, default=REPO / "build" / "answer-spans")
+    ap.add_argument("--questions", type=Path, default=SPANS,
+                    help="questions with answer spans (default: the answer-span set; or the policy set's file)")
+    ap.add_argument("--index", type=Path, help="default: build/answer-spans, or build/answer-spans-QUESTIONS")
     ap.add_argument("--k", type=int, default=5)
     ap.add_argument("--laws", type=Path, default=SHARED / "laws")
     ap.add_argument(
@@ -170,8 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from rag.embedding.embed import parse_spec
 
-    questions = load_questions()
-    index_dir = build_index(questions, args.index, parse_spec(args.embedder) if args.embedder else None)
+    questions = load_questions(args.questions)
+    default = "answer-spans" if args.questions == SPANS else f"answer-spans-{args.questions.stem}"
+    spec = parse_spec(args.embedder) if args.embedder else None
+    index_dir = build_index(questions, args.index or REPO / "build" / default, spec)
     results = answer_spans(index_dir, questions, args.k)
     n = len(results)
     sent = sum(r.in_sentence for r in results)

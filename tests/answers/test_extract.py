@@ -8,6 +8,7 @@ import json
 import pytest
 
 from rag.answers.extract import (
+    asked_units,
     candidates,
     extract,
     marker_runs,
@@ -43,6 +44,48 @@ def _exact(answer, hits) -> None:
     if answer.short is not None:
         sh = answer.short
         assert by_rank[sh.rank].clause.text[sh.start : sh.end] == sh.text
+
+
+UNIT_HITS = [
+    hit(1, "第十五条 公共体育设施必须对社会开放，开放时间每年不得少于300天，每天不得少于8小时。"),
+    hit(2, "（三）扩大就业见习规模。全年募集就业见习岗位不少于3000个，对吸纳就业见习的单位，按当地最低工资标准的"
+           "70%给予见习补贴；见习期满留用率达到50%以上的，补贴标准提高到80%。"),  # fmt: skip
+    hit(3, "2024年，全县农村卫生厕所普及率达到92%以上，新改造户厕3200户；发生险情后，乡镇应当在30分钟内电话报告。"),
+    hit(4, "（一）自查阶段（7月1日至7月31日）。各单位开展自查，形成自查报告，于7月31日前报送市政府办公室。"
+           "自查报告一般不超过3000字。"),  # fmt: skip
+]
+
+
+@pytest.mark.parametrize(
+    "question, short, rank",
+    [
+        ("公共体育设施每天开放时间不得少于几小时", "不得少于8小时", 1),  # not the first figure, 300天
+        ("公共体育设施每年开放不少于多少天", "不得少于300天", 1),
+        ("单位接收就业见习给多少补贴", "70%", 2),  # a subsidy as a share: not 不少于3000个
+        ("发生险情后多长时间内电话报告", "30分钟内", 3),  # minutes are a deadline too
+        ("今年全县改造多少户厕所", "3200户", 3),  # not 达到92%以上
+        ("自查报告写多少字合适", "不超过3000字", 4),  # not 7月31日
+    ],
+)
+def test_a_short_span_has_the_unit_the_question_asks_for(question, short, rank):
+    hits = [hit(1, UNIT_HITS[rank - 1].clause.text)]  # the clause alone: the unit decides within it
+    a = extract(question, hits)
+    assert a.short is not None and a.short.text == short
+    _exact(a, hits)
+
+
+@pytest.mark.parametrize(
+    "question, units",
+    [
+        ("补多少钱", ("元", "倍", "%", "％", "百分之")),
+        ("至少要几个人", ("人", "名")),
+        ("多少天内办结", ("日", "天", "工作日")),
+        ("比例要达到多少", ("%", "％", "百分之", "个百分点", "‰")),
+        ("什么时候开始施行", ()),
+    ],
+)
+def test_asked_units(question, units):
+    assert asked_units(question) == units
 
 
 @pytest.mark.parametrize(
