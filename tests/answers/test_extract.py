@@ -75,6 +75,25 @@ def test_a_short_span_has_the_unit_the_question_asks_for(question, short, rank):
 
 
 @pytest.mark.parametrize(
+    "question, clause, short",
+    [
+        # 万 inside a figure; 多快 asks for a time
+        ("防汛编织袋县里要储备多少", "县级防汛物资储备编织袋不少于5万条、救生衣不少于2000件。", "不少于5万条"),
+        ("发布预警后乡镇要多快通知到户", "发布红色预警后，相关乡镇要在1小时内将预警信息通知到户。", "1小时内"),
+        ("救助资金每个月几号之前发到位", "市民政局每年开展一次绩效评价，救助资金于每月10日前发放到位。", "每月10日前"),
+        ("员工报告隐患的奖励标准", "对报告重大事故隐患的员工给予不低于1000元的奖励。", "不低于1000元"),
+        ("献全血两次之间要隔多久", "捐献全血的，献血间隔期不少于六个月。", "不少于六个月"),  # with its comparator
+        ("公文检查结果在效能考核里占几分", "检查结果纳入年度机关效能考核，所占分值为3分。", "3分"),
+        ("学校附近多远以内不能开网吧", "在学校周边二百米范围内不得设置互联网上网服务营业场所。", "二百米范围内"),
+        ("实地抽查抽多少单位", "实地抽查的单位不少于三分之一。", "不少于三分之一"),  # a fraction; 分 never cuts it
+    ],
+)
+def test_short_span_patterns(question, clause, short):
+    a = extract(question, [hit(1, clause)])
+    assert a.short is not None and a.short.text == short
+
+
+@pytest.mark.parametrize(
     "question, units",
     [
         ("补多少钱", ("元", "倍", "%", "％", "百分之")),
