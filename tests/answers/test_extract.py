@@ -86,6 +86,7 @@ def test_a_short_span_has_the_unit_the_question_asks_for(question, short, rank):
         ("公文检查结果在效能考核里占几分", "检查结果纳入年度机关效能考核，所占分值为3分。", "3分"),
         ("学校附近多远以内不能开网吧", "在学校周边二百米范围内不得设置互联网上网服务营业场所。", "二百米范围内"),
         ("实地抽查抽多少单位", "实地抽查的单位不少于三分之一。", "不少于三分之一"),  # a fraction; 分 never cuts it
+        ("特困人员里未成年人的年龄界限是多少", "本办法所称未成年人，是指未满十六周岁的公民。", "未满十六周岁"),
     ],
 )
 def test_short_span_patterns(question, clause, short):
