@@ -400,7 +400,9 @@ def test_reader_and_librarian_roles(browser, tmp_path):
         page.get_by_text("已移除《值班安排》").wait_for(timeout=60_000)
         assert not (lib / "值班安排.txt").exists() and list((lib / ".removed").glob("*/值班安排.txt"))  # kept aside
 
-        page.get_by_text("变更记录（最近 50 条）").click()
+        # the page reruns after the removal: wait for it, and take the first copy should a stale one linger
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+        page.get_by_text("变更记录（最近 50 条）").first.click()
         page.wait_for_timeout(1000)
         page.screenshot(path=str(ARTIFACTS / "access-audit.png"), full_page=True)
         records = audit.read(tmp_path / "index" / "audit.log")
