@@ -172,7 +172,7 @@ def test_app_hit_card_shows_status_and_the_date_control_searches_as_of(index_dir
     assert [c.value for c in at.caption if "效力" in c.value][0] == "效力：现行有效 · 施行日期：2019-07-01"
     shown = [m.value for m in at.markdown]
     # the version in force then, its amount marked as the answer (补贴标准 asks for an amount)
-    assert "<div class='clause'>第二条 养老服务补贴标准为每人每月<mark>200元</mark>。</div>" in shown
+    assert "<div class='clause'>第二条 养老服务补贴标准为<mark>每人每月200元</mark>。</div>" in shown
 
 
 def test_status_book_is_built_once_per_store_state(index_dir):
