@@ -68,6 +68,7 @@ STARD ?= ../shared/eval/stard-train.jsonl
 LOCALREGS ?= ../shared/corpora/local-regs
 
 SITUATION := tests/data/situation_laws.jsonl tests/data/situation_local.jsonl
+PLACE := --place build/situation tests/data/place_questions.jsonl
 
 # The three styles' libraries for one encoder ($(1): folder suffix, $(2): --embedder option): the laws
 # (STARD), the policy library, and the laws plus 130 local regulations (situation set; from the laws'
@@ -93,7 +94,7 @@ eval: $(STAMP)
 	$(call style_indexes,,)
 	@echo "## Three question styles"
 	OMP_NUM_THREADS=1 $(PY) -m rag.evaluation.styles --stard build/laws $(STARD) \
-	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION)
+	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION) $(PLACE)
 	@echo "## STARD (laws; adapter rows cross-validated)"
 	$(PY) -m rag.evaluation.report $(STARD) --index build/laws --corpus $(LAWS)
 	@echo "## Policy set (tests/data/policy_questions.jsonl; the packaged adapter was not trained on it)"
@@ -119,7 +120,8 @@ eval: $(STAMP)
 eval-windows: $(STAMP)
 	$(call style_indexes,,)
 	OMP_NUM_THREADS=1 $(PY) -m rag.evaluation.windows_eval --windows 0,300,150 --stard build/laws $(STARD) \
-	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION)
+	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION) $(PLACE) \
+	  $(if $(ENCODERS),--encoders $(ENCODERS))
 
 # Reproduce the packaged query encoder (rag/data/encoder-e5-small-query-v1.npz and its .json record): the
 # query side tuned on STARD-train over the laws and on the policy set over its library, against the clause

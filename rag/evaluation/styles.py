@@ -12,8 +12,12 @@ the other folds of both, `rag.evaluation.tune_queries`); the situation set is se
 encoder (trained on all of both). Nothing trains on the situation questions: that style stays unseen.
 `--epochs E --blend A` measure other training settings instead of the packaged encoder's: the fold
 encoders are trained with them, and the situation set is searched with one trained on all of both with them.
+`--place INDEX Q..` adds a fourth style, short questions that name a place (tests/data/place_questions.jsonl,
+over the situation set's library; never trained on, searched as the situation set); rule 2 then holds
+on all four.
 
-Run: python -m rag.evaluation.styles --stard INDEX Q.. --policy INDEX Q.. --situation INDEX Q.. [--epochs E --blend A]
+Run: python -m rag.evaluation.styles --stard INDEX Q.. --policy INDEX Q.. --situation INDEX Q.. [--place INDEX Q..]
+     [--epochs E --blend A]
 """
 
 from __future__ import annotations
@@ -33,10 +37,13 @@ from rag.storage.index import ClauseIndex
 logger = logging.getLogger(__name__)
 KS = (1, 10, 100)
 FOLDS = 5
-PLAIN = SearchConfig(adapter="", dense_weight=1.0)
-LINEAR = SearchConfig(dense_weight=None, route="library")  # the linear STARD adapter, as it was searched
-ENCODER = SearchConfig(dense_weight=1.0)  # the tuned query encoder
-STRICT = SearchConfig(quotes="filter")  # quoted phrases always filter, as before the fallback (#18)
+# every row but the last searches as before places were read (elsewhere=1): their figures stay comparable
+BEFORE = SearchConfig(elsewhere=1.0)
+PLAIN = replace(BEFORE, adapter="", dense_weight=1.0)
+LINEAR = replace(BEFORE, dense_weight=None, route="library")  # the linear STARD adapter, as it was searched
+ENCODER = replace(BEFORE, dense_weight=1.0)  # the tuned query encoder
+STRICT = replace(BEFORE, quotes="filter")  # quoted phrases always filter, as before the fallback (#18)
+PLACES = SearchConfig().elsewhere  # other places' documents ranked lower for a question naming a place (the default)
 # name -> (config, mode, which trained file the config's adapter is: "" none, "linear" or "encoder")
 OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
     "BM25 only": (PLAIN, "lexical", ""),
@@ -46,7 +53,7 @@ OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
     "hybrid dense:lexical 1.5:1": (replace(PLAIN, dense_weight=1.5), "hybrid", ""),
     "hybrid dense:lexical 1:1.5": (replace(PLAIN, dense_weight=1 / 1.5), "hybrid", ""),
     "STARD adapter by library (3:1 on its laws)": (LINEAR, "hybrid", "linear"),
-    "STARD adapter everywhere, 1:1": (SearchConfig(dense_weight=1.0, route="off"), "hybrid", "linear"),
+    "STARD adapter everywhere, 1:1": (replace(BEFORE, dense_weight=1.0, route="off"), "hybrid", "linear"),
     "query encoder, dense only": (ENCODER, "dense", "encoder"),
     "query encoder, hybrid 1:1": (ENCODER, "hybrid", "encoder"),
     "query encoder, hybrid 1.5:1": (replace(ENCODER, dense_weight=1.5), "hybrid", "encoder"),
@@ -54,6 +61,8 @@ OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
     # every row above searches with quotes="fallback" (the default); these two as before it
     "hybrid 1:1, no adapter, quotes always filter": (replace(PLAIN, quotes=STRICT.quotes), "hybrid", ""),
     "query encoder, hybrid 2:1, quotes always filter": (replace(STRICT, dense_weight=2.0), "hybrid", "encoder"),
+    f"query encoder, hybrid 2:1, other places ×{PLACES:g}": (replace(ENCODER, dense_weight=2.0, elsewhere=PLACES),
+                                                            "hybrid", "encoder"),
 }
 BASELINE = "hybrid 1:1, no adapter"
 
@@ -166,12 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("stard", "policy", "situation"):
         p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", required=True,
                        help="the index folder, then one or more question files")
+    p.add_argument("--place", nargs="+", metavar="INDEX QUESTIONS",
+                   help="a fourth style: short questions naming a place (never trained on, like the situation set)")
     p.add_argument("--title", default="")
     p.add_argument("--epochs", type=float, help="query encoders' epochs (default: the packaged one's)")
     p.add_argument("--blend", type=float, help="write blend × tuned + (1 − blend) × untuned layers (default 1)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    styles = {n: Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in ("stard", "policy", "situation")}
+    names = ("stard", "policy", "situation") + (("place",) if a.place else ())
+    styles = {n: Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in names}
     for s in styles.values():
         if not s.questions:
             p.error(f"--{s.name}: give the index folder, then its question files")

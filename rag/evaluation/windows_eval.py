@@ -1,14 +1,15 @@
-"""Sentence windows on the three question styles: the table the windows default was chosen from (#18 item 3).
+"""Sentence windows on the three (or four) question styles: the table the windows default was chosen from (#18 item 3).
 
 For each setting (characters a clause must exceed to get windows; 0: none), each style's index is copied to
 ``INDEX-windowsN`` (its clause cache copied, its documents ingested again with ``--windows N``: only the
 windows the cache lacks are embedded, ~1 hour for the laws at 150 on one thread, once) and searched under
 the rows that decide the default, 5-fold as `rag.evaluation.styles` (the fold query encoders trained there,
 ~25 min, or given with ``--encoders DIR`` holding encoder-fold0.npz …). Rule 2 is judged against plain
-hybrid 1:1 without windows.
+hybrid 1:1 without windows. ``--place INDEX Q..`` adds the fourth style (questions naming a place); the last
+row is the default's ranking of other places' documents (`SearchConfig.elsewhere`) on top of the encoder.
 
 Run: python -m rag.evaluation.windows_eval --windows 0,300,150 --stard INDEX Q --policy INDEX Q --situation INDEX Q..
-(``make eval-windows``).
+[--place INDEX Q..] (``make eval-windows``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from rag.storage.cache import CACHE_FILE
 from rag.storage.index import ClauseIndex
 
 logger = logging.getLogger(__name__)
-ROWS = ("BM25 only", "dense only", st.BASELINE, "query encoder, dense only", "query encoder, hybrid 2:1")
+ROWS = ("BM25 only", "dense only", st.BASELINE, "query encoder, dense only", "query encoder, hybrid 2:1",
+        f"query encoder, hybrid 2:1, other places ×{st.PLACES:g}")
 
 
 def with_windows(index: str, chars: int) -> str:
@@ -51,11 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--windows", default="0,300,150", help="settings to compare, comma-separated (0: none)")
     for name in ("stard", "policy", "situation"):
         p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", required=True)
+    p.add_argument("--place", nargs="+", metavar="INDEX QUESTIONS", help="a fourth style: questions naming a place")
     p.add_argument("--encoders", help="a folder with the fold query encoders (encoder-fold0.npz …); default: train")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = [int(w) for w in a.windows.split(",")]
-    given = {n: st.Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in ("stard", "policy", "situation")}
+    names = ("stard", "policy", "situation") + (("place",) if a.place else ())
+    given = {n: st.Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in names}
     options = {k: st.OPTIONS[k] for k in ROWS}
     rows: dict[str, dict] = {n: {} for n in given}
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         for chars in settings:
             for n, s in given.items():
                 style = st.Style(n, with_windows(s.index, chars), s.questions)
-                got = st.style_rows(style, {"linear": (None, ""), "encoder": (towers if n != "situation" else None,
-                                                                              "auto")}, options)  # fmt: skip
+                folded = towers if n in ("stard", "policy") else None
+                got = st.style_rows(style, {"linear": (None, ""), "encoder": (folded, "auto")}, options)
                 for k, m in got.items():
                     rows[n][k if chars == 0 else f"{k}, windows {chars}"] = m
     if st.BASELINE not in rows["stard"]:

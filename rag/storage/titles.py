@@ -1,4 +1,5 @@
-"""The title/文号 lookup of a store (`rag.text.vocab.TitleLookup`), built once per state of its documents.
+"""The title/文号 lookup of a store (`rag.text.vocab.TitleLookup`) and its documents' places, built once per
+state of its documents.
 
 Search (documents a question names), answers (references resolved to documents) and evaluation
 share it: a province's library holds hundreds of thousands of documents, so it is not rebuilt per
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import threading
 
-from rag.storage.store import Store
+from rag.storage.store import DocInfo, Store
+from rag.text.places import leading_place
 from rag.text.vocab import TitleLookup
 
 _MAX = 4  # stores (or states) remembered at once
 _LOOKUPS: dict[int, tuple[object, TitleLookup]] = {}  # id(store.docs) -> (that mapping, its lookup)
+_PLACES: dict[int, tuple[object, dict[str, str]]] = {}  # id(store.docs) -> (that mapping, doc id -> place)
 _LOCK = threading.Lock()
 
 
@@ -32,3 +35,24 @@ def titles_of(store: Store) -> TitleLookup:
             _LOOKUPS.clear()
         _LOOKUPS[id(docs)] = (docs, lookup)
     return lookup
+
+
+def doc_place(doc: DocInfo) -> str | None:
+    """The division a document belongs to (`rag.text.places` code): the place its issuer starts with, else its
+    title's (上海市住宅物业管理规定 → 上海市); None for a national or unplaced document."""
+    return (doc.issuer and leading_place(doc.issuer)) or leading_place(doc.title)
+
+
+def places_of(store: Store) -> dict[str, str]:
+    """Doc id -> place code, for the documents of `store` that belong to a place."""
+    docs = store.docs
+    with _LOCK:
+        got = _PLACES.get(id(docs))
+    if got is not None and got[0] is docs:
+        return got[1]
+    where = {d.doc_id: p for d in docs.values() if (p := doc_place(d))}
+    with _LOCK:
+        if len(_PLACES) >= _MAX:
+            _PLACES.clear()
+        _PLACES[id(docs)] = (docs, where)
+    return where

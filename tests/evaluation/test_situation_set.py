@@ -1,4 +1,6 @@
-"""The situation-then-question labelled sets (`tests/data/situation_*.jsonl`): shape and real gold labels.
+"""The situation-then-question labelled sets (`tests/data/situation_*.jsonl`) and the place-named set
+(`tests/data/place_questions.jsonl`: short questions naming a province, city or district, over the
+situation set's library): shape and real gold labels.
 
 Each line describes a concrete situation and then asks a question; its `relevant` items are the one
 to three articles a lawyer would cite, each naming the document title as our reader gives it
@@ -23,15 +25,19 @@ import pytest
 from rag.evaluation.evaluate import Question, read_questions
 from rag.reading.load import load_file, title_from_stem
 from rag.search.retrieve import normalise_title
+from rag.text.places import named_places
 from rag.text.split import Clause, split_document
 from tests.conftest import LAWS, LOCAL_REGS, REPO
 
 DATA = REPO / "tests" / "data"
-SETS = sorted(DATA.glob("situation_*.jsonl"))
+SITUATION_SETS = sorted(DATA.glob("situation_*.jsonl"))
+PLACE_SET = DATA / "place_questions.jsonl"
+SETS = [*SITUATION_SETS, PLACE_SET]
 LAWS_SET = DATA / "situation_laws.jsonl"
 ROOTS = {"laws": LAWS, "local-regs": LOCAL_REGS}  # `source_root` of a relevant item; absent: laws
 MIN_COPY = 12  # a query may not share this many consecutive characters with a gold clause
 MIN_QUERY = 40  # a situation, then the question
+MIN_PLACE_QUERY = 12  # a place-named question is short
 MIN_TOTAL = 200  # questions over all the situation sets
 REGULATION_FOLDERS = ("行政法规", "部门规章", "司法解释")
 _FILE_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
@@ -74,11 +80,14 @@ def test_sets_present():
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
 def test_set_shape(path):
+    place = path == PLACE_SET
     for rec, q in _pairs(path):
         qid = rec.get("qid")
         assert qid and q.qid == qid, f"{path.name}: a line without a qid"
-        assert q.kind == "situation", (qid, q.kind)
-        assert len(q.query) >= MIN_QUERY, f"{qid}: query shorter than {MIN_QUERY} characters"
+        assert q.kind == ("place" if place else "situation"), (qid, q.kind)
+        shortest = MIN_PLACE_QUERY if place else MIN_QUERY
+        assert len(q.query) >= shortest, f"{qid}: query shorter than {shortest} characters"
+        assert not place or named_places(q.query), f"{qid}: names no place"
         assert 1 <= len(rec["relevant"]) <= 3, f"{qid}: one to three gold articles"
         assert len(set(q.relevant)) == len(q.relevant), f"{qid}: a gold article twice"
         for item in rec["relevant"]:
@@ -93,8 +102,18 @@ def test_qids_unique_across_sets():
 
 
 def test_total_size():
-    total = sum(len(_records(path)) for path in SETS)
-    assert total >= MIN_TOTAL, f"{total} situation questions over {[p.name for p in SETS]}; want >= {MIN_TOTAL}"
+    total = sum(len(_records(path)) for path in SITUATION_SETS)
+    names = [p.name for p in SITUATION_SETS]
+    assert total >= MIN_TOTAL, f"{total} situation questions over {names}; want >= {MIN_TOTAL}"
+
+
+def test_place_set_is_over_the_situation_library():
+    """Every local regulation the place set cites is one of the situation library's (so its index holds it)."""
+    library = set((DATA / "situation_corpus.txt").read_text(encoding="utf-8").split())
+    recs = _records(PLACE_SET)
+    assert len(recs) >= 80
+    cited = {f"local-regs/{item['file']}" for rec in recs for item in rec["relevant"] if _root(item) == "local-regs"}
+    assert cited and cited <= library, sorted(cited - library)[:3]
 
 
 def test_laws_set_composition():

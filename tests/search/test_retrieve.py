@@ -149,3 +149,39 @@ def test_quoted_phrases_filter_and_fall_back_when_no_clause_has_them(fake_embedd
     with pytest.raises(ValueError, match="unknown quotes"):
         SearchConfig(quotes="soft")
     assert parse_config(["quotes=filter"]).quotes == "filter"
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_a_question_naming_a_place_ranks_other_places_documents_lower(fake_embedder, tmp_path, mode):
+    texts = {  # 湖州's clause holds the question's words more often, so it leads when places are ignored
+        "湖州市养犬管理规定": "第十条 养犬需要办理犬只登记，犬只登记需要提供免疫证明。",
+        "上海市养犬管理条例": "第十条 个人养犬的，应当办理登记。",
+        "中华人民共和国动物防疫法": "第三十条 单位和个人饲养犬只，应当按照规定定期免疫接种狂犬病疫苗。",
+    }
+    for title, text in texts.items():
+        (tmp_path / f"{title}.md").write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
+    docs, errors = load_paths(sorted(tmp_path.glob("*.md")))
+    assert not errors
+    index = ClauseIndex.build(docs, fake_embedder, show_progress=False)
+    on = Searcher(index, fake_embedder, SearchConfig(elsewhere=0.5))
+    off = Searcher(index, fake_embedder, SearchConfig(elsewhere=1.0))
+
+    def titles(s, q):
+        return [h.doc.title for h in s.search(q, k=3, mode=mode)]
+
+    def before(titles_, a, b):
+        return titles_.index(a) < titles_.index(b)
+
+    sh, hz, national = "上海市养犬管理条例", "湖州市养犬管理规定", "中华人民共和国动物防疫法"
+    q = "在上海养犬需要办理犬只登记吗？"
+    assert before(titles(off, q), hz, sh) and before(titles(on, q), sh, hz)
+    # 湖州 is in 浙江: its document governs a question about 浙江; 上海's is the one ranked lower
+    assert before(titles(on, "浙江养犬需要办理犬只登记吗？"), hz, sh)
+    # a question naming no place ranks as before; a national document's score is never lowered
+    assert titles(on, "养犬需要办理犬只登记吗？") == titles(off, "养犬需要办理犬只登记吗？")
+    q = "上海的犬只要接种狂犬病疫苗吗"
+    score = {h.doc.title: h.score for h in on.search(q, k=3, mode=mode)}
+    assert score[national] == {h.doc.title: h.score for h in off.search(q, k=3, mode=mode)}[national]
+    with pytest.raises(ValueError, match="elsewhere must be a number from 0 to 1"):
+        SearchConfig(elsewhere=1.5)
+    assert parse_config(["elsewhere=0.3"]).elsewhere == 0.3
