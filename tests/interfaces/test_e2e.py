@@ -103,3 +103,20 @@ def test_cli_ingest_and_info_as_a_user_runs_them(tmp_path):
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert missing.returncode == 2 and "rag ingest" in missing.stderr
+
+
+def test_search_says_when_a_named_place_ranked_other_places_lower(tmp_path, capsys):
+    from tests.conftest import run_cli
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for title in ("上海市养犬管理条例", "湖州市养犬管理规定"):
+        (lib / f"{title}.md").write_text(f"# {title}\n\n第十条 养犬应当办理犬只登记。\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert run_cli(capsys, "ingest", str(lib), "--index", index, "--embedder", "hash:64", "-q")[0] == 0
+    rc, out, err = run_cli(capsys, "search", "在上海养犬要登记吗", "--index", index, "-k", "2")
+    assert rc == 0 and out.index("上海市养犬管理条例") < out.index("湖州市养犬管理规定")
+    assert "other places' documents ranked lower: the question names 上海市" in err
+    rc, out, err = run_cli(capsys, "search", "在上海养犬要登记吗", "--index", index, "--set", "elsewhere=1")
+    assert rc == 0 and "ranked lower" not in err
+    assert "ranked lower" not in run_cli(capsys, "search", "养犬要登记吗", "--index", index)[2]
