@@ -401,6 +401,8 @@ def ask_tab(library: Library, versions: Versions, opt: dict) -> None:
         if not result.hits:
             st.warning("没有找到相关条款。请换用更宽泛的说法、减少限定条件，或去掉引号。")
             return
+        if named := searcher.places_named(question):
+            st.caption(escape_html(f"问题提到{'、'.join(named)}：其他地区的文件排在后面。"))
         show_answer(result)
         for h in result.hits:
             key = f"ask-{h.clause.clause_id}"

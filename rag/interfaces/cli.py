@@ -37,7 +37,6 @@ from rag.storage.index import verify
 from rag.storage.store import Store
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.effective import iso_date
-from rag.text.places import division_name, named_places
 from rag.text.terms import LexicalConfig
 from rag.text.windows import WINDOW_MIN_CHARS
 
@@ -244,11 +243,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
             print(safe(f"    ! not current: {h.superseded_why}"))
         print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
-    asked = named_places(question) if searcher.config.elsewhere < 1 else frozenset()
-    if asked:  # say why another place's regulation of the same title ranks lower
-        note += "; other places' documents ranked lower: the question names " + "、".join(
-            sorted({division_name(c) or c for c in asked})
-        )
+    if named := searcher.places_named(question):  # say why another place's regulation of the same title ranks lower
+        note += "; other places' documents ranked lower: the question names " + "、".join(named)
     print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
     return 0
 

@@ -28,7 +28,7 @@ from rag.storage.titles import places_of, titles_of
 from rag.text.effective import iso_date
 from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
-from rag.text.places import named_places, outside
+from rag.text.places import division_name, named_places, outside
 from rag.text.split import Clause
 from rag.text.vocab import CN_NUMERALS, doc_type, normalise_title
 
@@ -467,6 +467,13 @@ class Searcher:
             if c.part == clause.part:
                 return c.clause_id
         return None
+
+    def places_named(self, query: str) -> tuple[str, ...]:
+        """The places (division names) a question names when they rank other places' documents lower
+        (`SearchConfig.elsewhere` < 1), for telling the user why; () otherwise."""
+        if self.config.elsewhere >= 1:
+            return ()
+        return tuple(sorted({division_name(c) or c for c in named_places(query)}))
 
     def named_docs(self, query: str) -> list[str]:
         """Documents whose title the question names (longest titles win over their substrings), newest first."""
