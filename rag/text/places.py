@@ -43,11 +43,14 @@ _ETHNIC = re.compile(
 )
 _LEVEL_SUFFIX = re.compile(r"(?:特别行政区|自治区|自治州|自治县|自治旗|地区|林区|新区|省|市|区|县|旗|盟)$")
 _ZONES = ("经济特区", "新区", "自由贸易试验区", "市区", "城区", "地区")
+_ORGANS = ("委", "人大", "政协", "政府")  # jieba keeps 上海市委, 北京市政府 whole
 # words after an ordinary-word short name (开封, 日照…) that make it a place: 开封小区, 日照某单位, 大同一家餐馆
 _LOCALITY = frozenset(
     "小区 市区 城区 某 一家 一位 一名 一个 一栋 一些 居民 市民 市民们 本地 当地 街头 农村 郊区".split()
 )
 _LEADING = ("关于", "印发", "转发", "《", "〈", "（", "(", "“")
+# before the place at a title's or issuer's start: a year (2024年上海市…), the Party (中共上海市委…)
+_BEFORE = re.compile(r"^\s*(?:(?:\d{4}|[〇零一二三四五六七八九]{4})\s*年度?|中共|中国共产党)")
 
 
 def short_name(name: str) -> str:
@@ -132,12 +135,12 @@ def _mentions(words: list[str]) -> list[tuple[int, tuple[str, ...]]]:
 
 def _compound(word: str, full: Codes, upper: Codes) -> tuple[str, ...]:
     """A word jieba keeps whole that starts with a place: 深圳经济特区, 上海浦东新区 (the last place named)."""
-    for i in range(2, len(word) - 1):
+    for i in range(2, len(word)):
         head, rest = word[:i], word[i:]
         if head in full or (head in upper and head not in COMMON):
             if rest in full:
                 return full[rest]
-            if rest in _ZONES:
+            if rest in _ZONES or (head in full and rest in _ORGANS):
                 return full.get(head) or upper[head]
     return ()
 
@@ -160,9 +163,9 @@ def named_places(text: str) -> frozenset[str]:
 
 def leading_place(text: str) -> str | None:
     """The division a title or issuer starts with (上海市住宅物业管理规定 → 310000; 山东省济南市… → the city;
-    关于印发《杭州市…》的通知 → 杭州市), or None: a national or unplaced document, or a shared name that
-    the text does not settle."""
-    words = _words(text[:40])
+    关于印发《杭州市…》的通知 → 杭州市; 2024年上海市…, 中共上海市委… → 上海市), or None: a national or
+    unplaced document, or a shared name that the text does not settle."""
+    words = _words(_BEFORE.sub("", text, count=1)[:40])
     while words and words[0] in _LEADING:
         words = words[1:]
     mentions = _mentions(words)

@@ -46,7 +46,10 @@ def test_named_places(text, expected):
         ("深圳经济特区安全生产监督管理条例", "深圳市"),
         ("关于印发《杭州市物业管理办法》的通知", "杭州市"),
         ("山东省济南市历下区人民政府关于加强物业管理的通知", "历下区"),  # the most precise of the chain
-        ("开封市城市管理条例", "开封市"),  # an ordinary word's city, with its suffix
+        ("开封市城市管理条例", "开封市"),
+        ("2024年上海市民政工作要点", "上海市"),  # a year before the place
+        ("二〇二四年度杭州市政务服务工作要点", "杭州市"),
+        ("中共上海市委办公厅", "上海市"),  # an ordinary word's city, with its suffix
         ("中华人民共和国民法典", None),
         ("国务院关于加强法治政府建设的意见", None),
         ("平安建设工作要点", None),  # 平安区 (青海) is not read without its suffix
