@@ -22,7 +22,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -45,7 +45,7 @@ from rag.interfaces import audit, auth, upload_guard
 from rag.interfaces.library import Library
 from rag.interfaces.upload import MAX_UPLOAD_BYTES, UploadError
 from rag.reading.readers import supported_suffixes
-from rag.search.retrieve import MODES, Filters, Hit, cap_query, doc_type, neighbours
+from rag.search.retrieve import MODES, Filters, Hit, cap_query, doc_type, neighbours, wording
 from rag.search.tasks import task_rows, to_xlsx
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import exists
@@ -424,8 +424,7 @@ def precedent_tab(library: Library, versions: Versions, titles: dict[str, str], 
         draft = capped(draft)
         f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
                     superseded=opt["old"], as_of=opt["as_of"])  # fmt: skip
-        verbatim = replace(library.searcher().config, quotes="filter")  # a quoted phrase occurs, or no hits
-        hits = library.search(draft, k=opt["k"], filters=f, mode=opt["mode"], config=verbatim)
+        hits = library.search(draft, k=opt["k"], filters=f, mode=opt["mode"], config=wording(library.searcher().config))
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
         for h in hits:

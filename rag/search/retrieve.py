@@ -178,6 +178,13 @@ class SearchConfig:
                 raise ValueError(f"{name} must be text, got {getattr(self, name)!r}")
 
 
+def wording(config: SearchConfig) -> SearchConfig:
+    """The settings of a search for wording used before (the app's 措辞参考): quoted phrases must occur
+    verbatim (or nothing is found), and places the draft names do not rank other places' documents
+    lower, since how another place worded it is what a drafter compares."""
+    return replace(config, quotes="filter", elsewhere=1.0)
+
+
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
 _EXPECTED = {"bool": "bool (true or false)", "int": "int (a whole number)", "float": "float (a number)"}

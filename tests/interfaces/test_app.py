@@ -204,14 +204,18 @@ def test_references_open_and_what_refers_is_listed(monkeypatch, tmp_path):
 def test_a_question_naming_a_place_says_other_places_rank_lower(monkeypatch, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for title in ("上海市养犬管理条例", "湖州市养犬管理规定"):
-        (corpus / f"{title}.md").write_text(f"# {title}\n\n第十条 养犬应当办理犬只登记。\n", encoding="utf-8")
+    texts = {  # 湖州's clause holds the question's words more often: it leads when places are ignored
+        "湖州市养犬管理规定": "第十条 养犬需要办理犬只登记，犬只登记需要提供免疫证明。",
+        "上海市养犬管理条例": "第十条 个人养犬的，应当办理登记。",
+    }
+    for title, text in texts.items():
+        (corpus / f"{title}.md").write_text(f"# {title}\n\n{text}\n", encoding="utf-8")
     at = _app(monkeypatch, tmp_path / "index", corpus).run()
     assert not at.exception
-    at.text_input[0].input("在上海养犬要办登记吗").run()
+    at.text_input[0].input("在上海养犬需要办理犬只登记吗？").run()
     assert not at.exception
     assert any(c.value == "问题提到上海市：其他地区的文件排在后面。" for c in at.caption)
     shown = "\n".join(m.value for m in at.markdown)
     assert shown.index("上海市养犬管理条例") < shown.index("湖州市养犬管理规定")
-    at.text_input[0].input("养犬要办登记吗").run()
+    at.text_input[0].input("养犬需要办理犬只登记吗？").run()
     assert not any("其他地区的文件排在后面" in c.value for c in at.caption)

@@ -13,6 +13,7 @@ from rag.search.retrieve import (
     normalise_title,
     parse_config,
     ref_labels,
+    wording,
 )
 from rag.storage.index import ClauseIndex
 from tests.conftest import CIVIL_CODE, GETIHU, REPO, SAMPLE, needs_shared
@@ -182,6 +183,10 @@ def test_a_question_naming_a_place_ranks_other_places_documents_lower(fake_embed
     q = "上海的犬只要接种狂犬病疫苗吗"
     score = {h.doc.title: h.score for h in on.search(q, k=3, mode=mode)}
     assert score[national] == {h.doc.title: h.score for h in off.search(q, k=3, mode=mode)}[national]
+    # 措辞参考 (`wording`): a drafter compares how each place worded it, so the place named does not reorder
+    asked = "在上海养犬需要办理犬只登记吗？"
+    assert titles(Searcher(index, fake_embedder, wording(on.config)), asked) == titles(off, asked)
+    assert wording(on.config).quotes == "filter"
     with pytest.raises(ValueError, match="elsewhere must be a number from 0 to 1"):
         SearchConfig(elsewhere=1.5)
     assert parse_config(["elsewhere=0.3"]).elsewhere == 0.3
