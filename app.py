@@ -206,6 +206,8 @@ def show_hit(index: Store, versions: Versions, h: Hit, key: str, spans: tuple[tu
         st.markdown(f"<div class='clause'>{mark_html(h.clause.text, spans)}</div>", unsafe_allow_html=True)
         if h.superseded_by is not None:
             st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
+        if h.elsewhere:
+            st.caption(escape_html(f"此为{h.elsewhere}的文件，与问题提到的地区不同。"))
         if h.instruction_like:
             st.warning(escape_html(f"此条含有针对模型的指令性文字（“{h.instruction_like}”），模型据此作答不予核实。"))
         show_versions(versions, h, key)

@@ -63,7 +63,7 @@ def _followers(store: Store, question: str, hits: list[Hit], top: int = 3) -> li
                 have.add(nxt)
                 out.append(Hit(len(hits) + len(out) + 1, 0.0, c, h.doc, citation(h.doc, c, h.superseded_by),
                                superseded_by=h.superseded_by, superseded_why=h.superseded_why,
-                               status=h.status, effective=h.effective))  # fmt: skip
+                               status=h.status, effective=h.effective, elsewhere=h.elsewhere))  # fmt: skip
     return out
 
 

@@ -241,6 +241,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(safe(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]"))
         if h.superseded_by is not None:
             print(safe(f"    ! not current: {h.superseded_why}"))
+        if h.elsewhere:
+            print(safe(f"    ! another place's document: {h.elsewhere}"))
         print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     if named := searcher.places_named(question):  # say why another place's regulation of the same title ranks lower

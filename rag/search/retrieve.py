@@ -288,6 +288,8 @@ class Hit:
     cited_by: int | None = None  # clauses of documents in force citing this clause's article by number
     doc_cited_by: int | None = None  # clauses of documents in force citing its document, whole or by article
     stale_refs: tuple[Stale, ...] = ()  # the stale citations this clause makes
+    # the place of its document when the question names another one (its score was lowered: `elsewhere`)
+    elsewhere: str | None = None
 
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
@@ -306,6 +308,7 @@ class Hit:
             "page": d.page_of(c.start), "ocr": d.ocr, "kind": d.kind, "instruction_like": self.instruction_like,
             "status": self.status, "effective": self.effective, "cited_by": self.cited_by,
             "doc_cited_by": self.doc_cited_by, "stale_refs": [s.ref_dict() for s in self.stale_refs],
+            "elsewhere": self.elsewhere,
         }  # fmt: skip
 
     @property
@@ -581,11 +584,11 @@ class Searcher:
             inside, (_, w_in, _), (_, w_out, _) = plan[0][2], plan[0], plan[1]
             for i in fused:
                 fused[i] /= (w_in if i.rsplit(":", 1)[0] in inside else w_out) + cfg.lexical_weight
-        if cfg.elsewhere < 1 and (asked := named_places(query)):
-            where = places_of(self.index)
-            for i in fused:
-                if outside(where.get(i.rsplit(":", 1)[0]), asked):
-                    fused[i] *= cfg.elsewhere
+        asked = named_places(query) if cfg.elsewhere < 1 else frozenset()
+        where = places_of(self.index) if asked else {}
+        for i in fused if asked else ():
+            if outside(where.get(i.rsplit(":", 1)[0]), asked):
+                fused[i] *= cfg.elsewhere
         refs = self.clause_refs(query, allowed)
         older: set[str] = set()  # clauses of superseded documents: after current ones at an equal score
         if self.index.superseded and not filters.as_of:  # an older version never outranks the current one
@@ -617,5 +620,7 @@ class Searcher:
             by = self.index.docs[newer.by] if newer else None
             why = newer.reason if newer else None
             status, effective = book.status(c.doc_id, filters.as_of), book.effective(c.doc_id)
-            hits.append(Hit(rank, score, c, d, citation(d, c, by), marked, i in ref_set, by, why, status, effective))
+            other = where.get(c.doc_id) if outside(where.get(c.doc_id), asked) else None
+            hits.append(Hit(rank, score, c, d, citation(d, c, by), marked, i in ref_set, by, why, status, effective,
+                            elsewhere=division_name(other) if other else None))  # fmt: skip
         return hits

@@ -217,5 +217,6 @@ def test_a_question_naming_a_place_says_other_places_rank_lower(monkeypatch, tmp
     assert any(c.value == "问题提到上海市：其他地区的文件排在后面。" for c in at.caption)
     shown = "\n".join(m.value for m in at.markdown)
     assert shown.index("上海市养犬管理条例") < shown.index("湖州市养犬管理规定")
+    assert [c.value for c in at.caption].count("此为湖州市的文件，与问题提到的地区不同。") == 1
     at.text_input[0].input("养犬需要办理犬只登记吗？").run()
     assert not any("其他地区的文件排在后面" in c.value for c in at.caption)

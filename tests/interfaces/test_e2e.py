@@ -117,6 +117,7 @@ def test_search_says_when_a_named_place_ranked_other_places_lower(tmp_path, caps
     rc, out, err = run_cli(capsys, "search", "在上海养犬要登记吗", "--index", index, "-k", "2")
     assert rc == 0 and out.index("上海市养犬管理条例") < out.index("湖州市养犬管理规定")
     assert "other places' documents ranked lower: the question names 上海市" in err
+    assert out.count("! another place's document: 湖州市") == 1
     rc, out, err = run_cli(capsys, "search", "在上海养犬要登记吗", "--index", index, "--set", "elsewhere=1")
     assert rc == 0 and "ranked lower" not in err
     assert "ranked lower" not in run_cli(capsys, "search", "养犬要登记吗", "--index", index)[2]

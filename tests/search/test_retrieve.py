@@ -183,8 +183,15 @@ def test_a_question_naming_a_place_ranks_other_places_documents_lower(fake_embed
     q = "上海的犬只要接种狂犬病疫苗吗"
     score = {h.doc.title: h.score for h in on.search(q, k=3, mode=mode)}
     assert score[national] == {h.doc.title: h.score for h in off.search(q, k=3, mode=mode)}[national]
-    # 措辞参考 (`wording`): a drafter compares how each place worded it, so the place named does not reorder
+    # each hit says when its document is another place's than the question names
     asked = "在上海养犬需要办理犬只登记吗？"
+    marked = {h.doc.title: h.elsewhere for h in on.search(asked, k=3, mode=mode)}
+    assert marked == {sh: None, hz: "湖州市", national: None}
+    as_json = {d["title"]: d["elsewhere"] for d in (h.to_dict() for h in on.search(asked, k=3, mode=mode))}
+    assert as_json == marked
+    assert all(h.elsewhere is None for h in off.search("在上海养犬需要办理犬只登记吗？", k=3, mode=mode))
+    assert all(h.elsewhere is None for h in on.search("养犬需要办理犬只登记吗？", k=3, mode=mode))
+    # 措辞参考 (`wording`): a drafter compares how each place worded it, so the place named does not reorder
     assert titles(Searcher(index, fake_embedder, wording(on.config)), asked) == titles(off, asked)
     assert wording(on.config).quotes == "filter"
     with pytest.raises(ValueError, match="elsewhere must be a number from 0 to 1"):
