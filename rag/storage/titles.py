@@ -10,9 +10,10 @@ is the state.
 from __future__ import annotations
 
 import threading
+from pathlib import PurePath
 
 from rag.storage.store import DocInfo, Store
-from rag.text.places import leading_place
+from rag.text.places import folder_place, leading_place
 from rag.text.vocab import TitleLookup
 
 _MAX = 4  # stores (or states) remembered at once
@@ -39,8 +40,13 @@ def titles_of(store: Store) -> TitleLookup:
 
 def doc_place(doc: DocInfo) -> str | None:
     """The division a document belongs to (`rag.text.places` code): the place its issuer starts with, else its
-    title's (上海市住宅物业管理规定 → 上海市); None for a national or unplaced document."""
-    return (doc.issuer and leading_place(doc.issuer)) or leading_place(doc.title)
+    title's (上海市住宅物业管理规定 → 上海市), else the nearest folder named after a place (…/闵行区/通知.docx);
+    None for a national or unplaced document."""
+    return (
+        (doc.issuer and leading_place(doc.issuer))
+        or leading_place(doc.title)
+        or folder_place(PurePath(doc.source).parts[:-1])
+    )
 
 
 def places_of(store: Store) -> dict[str, str]:

@@ -182,6 +182,19 @@ def leading_place(text: str) -> str | None:
     return last[0] if len(last) == 1 else None
 
 
+def folder_place(parts: Iterable[str]) -> str | None:
+    """The division the nearest folder named exactly after one stands for (…/杭州市/通知.docx, …/闵行区/…),
+    or None. `parts`: the folder names of a path, outermost first."""
+    _, full, upper, _ = _tables()
+    for name in reversed(list(parts)):
+        name = name.strip()
+        codes = full.get(name) if len(name) > 2 else None
+        codes = codes or (upper.get(name) if name not in COMMON else None)
+        if codes:
+            return codes[0] if len(codes) == 1 else None
+    return None
+
+
 def outside(place: str | None, asked: Iterable[str]) -> bool:
     """True when a document of `place` belongs to none of the `asked` places (nor contains one)."""
     asked = list(asked)

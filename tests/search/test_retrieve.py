@@ -197,3 +197,18 @@ def test_a_question_naming_a_place_ranks_other_places_documents_lower(fake_embed
     with pytest.raises(ValueError, match="elsewhere must be a number from 0 to 1"):
         SearchConfig(elsewhere=1.5)
     assert parse_config(["elsewhere=0.3"]).elsewhere == 0.3
+
+
+def test_a_documents_place_from_its_issuer_title_or_folder():
+    from rag.storage.store import DocInfo
+    from rag.storage.titles import doc_place
+    from rag.text.places import division_name
+
+    def place(title, source="lib/a.docx", issuer=None):
+        got = doc_place(DocInfo("d", source, title, "0" * 64, "docx", issuer=issuer))
+        return division_name(got) if got else None
+
+    assert place("关于做好防汛工作的通知", issuer="杭州市人民政府办公厅") == "杭州市"  # the issuer first
+    assert place("上海市住宅物业管理规定", issuer="国务院") == "上海市"  # a national issuer says nothing
+    assert place("关于做好防汛工作的通知", source="各区/闵行区/2024/通知.docx") == "闵行区"  # then the folder
+    assert place("关于做好防汛工作的通知") is None and place("中华人民共和国民法典", "民法典/总则.md") is None

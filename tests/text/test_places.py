@@ -2,7 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from rag.text.places import division_name, leading_place, named_places, outside, parents, related, short_name
+from rag.text.places import (
+    division_name,
+    folder_place,
+    leading_place,
+    named_places,
+    outside,
+    parents,
+    related,
+    short_name,
+)
 
 
 def names(codes):
@@ -83,3 +92,20 @@ def test_parents_and_relations():
 )  # fmt: skip
 def test_short_name(name, short):
     assert short_name(name) == short
+
+
+@pytest.mark.parametrize(
+    "parts,expected",
+    [
+        (("lib", "杭州市", "2024"), "杭州市"),  # the nearest place folder
+        (("浙江", "文件", "闵行区"), "闵行区"),
+        (("上海地方法规", "地方性法规", "上海"), "上海市"),
+        (("行政法规", "部门规章"), None),
+        (("lib", "开封"), None),  # an ordinary word's short name is not read from a folder
+        (("宝山区",), None),  # shared by two places
+        ((), None),
+    ],
+)
+def test_folder_place(parts, expected):
+    got = folder_place(parts)
+    assert (division_name(got) if got else None) == expected
