@@ -10,6 +10,7 @@ loads when the current one is damaged (`load_newest`). Every read goes through `
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import logging
 import os
@@ -141,15 +142,23 @@ def write_generation(directory: str | Path, write: Callable[[Path, list[str]], N
     """
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
+    base = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
+    name = base
+    for n in itertools.count(1):  # never reuse a name: a failed save must not remove another generation
+        if not lexists(root / name) and not lexists(root / f".tmp-{name}"):
+            break
+        name = f"{base}-{n}"
     tmp = root / f".tmp-{name}"
     where = [str(tmp)]
     final = root / name
-    switched = False
+    made = switched = False
     try:
         tmp.mkdir()
         write(tmp, where)
+        if lexists(final):  # appeared meanwhile (another process): refuse rather than replace it
+            raise FileExistsError(errno.EEXIST, "generation folder already exists", str(final))
         os.replace(tmp, final)
+        made = True
         ptr = root / f".{CURRENT}.tmp"
         where.append(str(ptr))
         write_new_file(ptr, (name + "\n").encode("utf-8"))
@@ -159,7 +168,7 @@ def write_generation(directory: str | Path, write: Callable[[Path, list[str]], N
         switched = True
     except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        if not switched:  # the new generation never became current: leave only the previous one
+        if made and not switched:  # the new generation never became current: leave only the previous one
             shutil.rmtree(final, ignore_errors=True)
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not isinstance(exc, DiskFullError):
             raise disk_full(where[-1]) from exc

@@ -680,3 +680,28 @@ def test_a_locked_cache_is_a_clear_message_and_an_audited_failure(world, monkeyp
     assert list(world.idx.glob(f"{CACHE_FILE}.corrupt-*")) == []  # a locked cache is not moved aside
     (world.lib / "d.txt").unlink()
     world.heal()
+
+
+def test_a_generation_name_taken_already_is_never_reused(tmp_path, monkeypatch):
+    """A save whose clock reading gives the name of a generation already there takes another name, and a
+    failing save never removes a generation it did not make."""
+    monkeypatch.setattr(generations_mod.time, "strftime", lambda fmt: "20261206T120000")
+    monkeypatch.setattr(generations_mod.time, "time_ns", lambda: 123456)
+    taken = tmp_path / f"gen-20261206T120000-{os.getpid()}-123456"
+    taken.mkdir(parents=True)
+    (taken / "manifest.json").write_text("{}", encoding="utf-8")
+
+    def full(folder, where):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(DiskFullError):
+        generations_mod.write_generation(tmp_path, full)
+    assert (taken / "manifest.json").read_text(encoding="utf-8") == "{}"
+
+    def fill(folder, where):
+        where.append(str(folder / "manifest.json"))
+        (folder / "manifest.json").write_text('{"n": 2}', encoding="utf-8")
+
+    made = generations_mod.write_generation(tmp_path, fill)
+    assert made.name == f"{taken.name}-1" and (made / "manifest.json").read_text(encoding="utf-8") == '{"n": 2}'
+    assert (tmp_path / "CURRENT").read_text(encoding="utf-8").strip() == made.name
