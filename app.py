@@ -50,6 +50,7 @@ from rag.search.tasks import task_rows, to_xlsx
 from rag.storage.errors import IndexLoadError
 from rag.storage.generations import exists
 from rag.storage.store import DocInfo, Store
+from rag.storage.titles import place_names
 
 SETTINGS = settings.current()
 INDEX_DIR, CORPUS_DIR = SETTINGS.index, SETTINGS.corpus
@@ -309,20 +310,27 @@ def sidebar(library: Library, index: Store, titles: dict[str, str], who: auth.Id
         k = st.slider("条数", 1, 20, 5)
         old_versions = st.checkbox("包括已被取代的旧版本", help="已废止或已有新版本的文件默认不参与检索")
         as_of = st.date_input("按日期检索当时有效的版本", value=None, key="as-of", help="留空：现行文件")
+        places = place_names(index)
+        place = None
+        if len(places) > 1:  # a library of several places: what applies in one (its own, its province's, national)
+            place = st.selectbox("地区", [None, *places], format_func=lambda c: places.get(c, "全部"),
+                                 help="只检索适用于该地区的文件：本地区、上级地区和全国性的文件")  # fmt: skip
         st.write(f"学习材料：{len(st.session_state.basket)} 条")
         sign_in_box(who)
     return {"chosen": tuple(chosen), "mode": mode, "k": k, "old": old_versions,
-            "as_of": as_of.isoformat() if as_of else None}
+            "as_of": as_of.isoformat() if as_of else None, "place": place}
 
 
 def asked(library: Library, question: str, opt: dict, generate: bool) -> AskResult:
     """`Library.ask`, kept for the session: a click elsewhere on the page reruns the script, not the model."""
-    key = (id(library.searcher()), question, opt["k"], opt["chosen"], opt["old"], opt["as_of"], opt["mode"], generate)
+    key = (id(library.searcher()), question, opt["k"], opt["chosen"], opt["old"], opt["as_of"], opt["place"],
+           opt["mode"], generate)  # fmt: skip
     kept = st.session_state.get("asked")
     if kept is not None and kept[0] == key:
         return kept[1]
     result = library.ask(question, k=opt["k"], mode=opt["mode"], generate=generate,
-                         filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
+                         filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"],
+                                         place=opt["place"]))  # fmt: skip
     st.session_state.asked = (key, result)
     return result
 
@@ -425,7 +433,7 @@ def precedent_tab(library: Library, versions: Versions, titles: dict[str, str], 
     if draft.strip():
         draft = capped(draft)
         f = Filters(opt["chosen"], doc_type=None if dtype == "全部" else dtype, year=None if year == "全部" else year,
-                    superseded=opt["old"], as_of=opt["as_of"])  # fmt: skip
+                    superseded=opt["old"], as_of=opt["as_of"], place=opt["place"])  # fmt: skip
         hits = library.search(draft, k=opt["k"], filters=f, mode=opt["mode"], config=wording(library.searcher().config))
         if not hits:
             st.warning("没有找到用过的相近表述。请缩短句子或放宽筛选。")
@@ -438,7 +446,8 @@ def study_tab(library: Library, index: Store, opt: dict) -> None:
     n_topic = st.slider("最多加入", 1, 50, 10)
     if st.button("加入该主题的条款", disabled=not topic.strip()):
         hits = library.search(capped(topic), k=n_topic, mode=opt["mode"],
-                              filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"]))  # fmt: skip
+                              filters=Filters(opt["chosen"], superseded=opt["old"], as_of=opt["as_of"],
+                                              place=opt["place"]))  # fmt: skip
         for h in hits:
             if h.clause.clause_id not in st.session_state.basket:
                 st.session_state.basket.append(h.clause.clause_id)

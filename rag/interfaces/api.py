@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -124,7 +125,7 @@ def search_params(params: dict) -> dict:
     Raises:
         ApiError: 400 naming the bad parameter and its valid values.
     """
-    unknown = sorted(set(params) - {"q", "k", "mode", "doc", "folder", "type", "all_versions", "as_of", "set"})
+    unknown = sorted(set(params) - {"q", "k", "mode", "doc", "folder", "type", "all_versions", "as_of", "place", "set"})
     if unknown:
         raise ApiError(f"unknown parameter(s) {unknown}; see /openapi.json")
     q = _text(params, "q")
@@ -145,6 +146,10 @@ def search_params(params: dict) -> dict:
                           superseded=_bool(params, "all_versions"), as_of=_text(params, "as_of"))  # fmt: skip
     except ValueError as exc:
         raise ApiError(f"as_of: {exc}") from None
+    try:
+        filters = replace(filters, place=_text(params, "place"))
+    except ValueError as exc:
+        raise ApiError(f"place: {exc}") from None
     return {"q": q, "k": _int(params, "k", 5, 1, MAX_K), "mode": mode, "filters": filters, "config": config}
 
 
@@ -394,6 +399,9 @@ _SEARCH_PARAMS = [
      "description": "also search superseded documents"},
     {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"},
      "description": "only documents in force on this day (YYYY-MM-DD): the older version before a revision"},
+    {"name": "place", "in": "query", "schema": {"type": "string"},
+     "description": "only what applies in this province, city or district (杭州, 上海宝山区): its own, its province's "
+                    "and national documents"},
     {"name": "set", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}, "explode": True,
      "description": "search setting NAME=VALUE (SearchConfig fields, as `rag search --set`), repeatable"},
 ]  # fmt: skip
@@ -403,7 +411,7 @@ _SEARCH_BODY = {
         "q": {"type": "string"}, "k": {"type": "integer", "minimum": 1, "maximum": MAX_K, "default": 5},
         "mode": {"type": "string", "enum": list(MODES)}, "doc": {"type": "array", "items": {"type": "string"}},
         "folder": {"type": "string"}, "type": {"type": "string"}, "all_versions": {"type": "boolean"},
-        "as_of": {"type": "string", "format": "date"},
+        "as_of": {"type": "string", "format": "date"}, "place": {"type": "string"},
         "set": {"oneOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
                 "description": "[\"NAME=VALUE\", …] or {\"NAME\": VALUE}"},
     },

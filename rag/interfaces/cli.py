@@ -37,6 +37,7 @@ from rag.storage.index import verify
 from rag.storage.store import Store
 from rag.storage.stores import check_collection, open_store, parse_store_spec
 from rag.text.effective import iso_date
+from rag.text.places import resolve_place
 from rag.text.terms import LexicalConfig
 from rag.text.windows import WINDOW_MIN_CHARS
 
@@ -95,6 +96,15 @@ def as_of_date(text: str) -> str:
         return iso_date(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def place_name(text: str) -> str:
+    """An argparse type: a place that names one division (kept as written; `Filters` resolves it)."""
+    try:
+        resolve_place(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def check_config(settings: list[str]) -> retrieve.SearchConfig:
@@ -207,7 +217,8 @@ def _cited(index: Store, hits: list[Hit]) -> list[Hit]:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
-    return Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions, as_of=args.as_of)
+    return Filters(tuple(args.doc or ()), args.folder, args.type, superseded=args.all_versions, as_of=args.as_of,
+                   place=args.place)  # fmt: skip
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -625,6 +636,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also search documents that were superseded (repealed or replaced by a newer version)")
     asking.add_argument("--as-of", type=as_of_date, metavar="YYYY-MM-DD",
                         help="only what was in force on that day (the older version before a revision took effect)")
+    asking.add_argument("--place", type=place_name, metavar="PLACE",
+                        help="only what applies in this province, city or district (杭州, 上海宝山区): its own, "
+                             "its province's and national documents")  # fmt: skip
     asking.add_argument("--json", action="store_true", help="print the result as JSON")
     asking.add_argument("--set", action="append", metavar="NAME=VALUE", help="search setting, e.g. adapter= (off)")
     ps = sub.add_parser("search", help="find the clauses that answer QUESTION", parents=[asking])

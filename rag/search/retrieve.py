@@ -28,7 +28,7 @@ from rag.storage.titles import places_of, titles_of
 from rag.text.effective import iso_date
 from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
-from rag.text.places import division_name, named_places, outside
+from rag.text.places import division_name, named_places, outside, resolve_place
 from rag.text.split import Clause
 from rag.text.vocab import CN_NUMERALS, doc_type, normalise_title
 
@@ -228,10 +228,12 @@ def parse_config(settings: list[str], base: SearchConfig | None = None) -> Searc
 @dataclass(frozen=True)
 class Filters:
     """Restrict a search: to some documents, to sources under a folder, to a document type, to what was
-    in force on a day (`as_of`, YYYY-MM-DD: `rag.storage.catalogue.StatusBook.in_force`).
+    in force on a day (`as_of`, YYYY-MM-DD: `rag.storage.catalogue.StatusBook.in_force`), to what applies
+    in a place (`place`: 杭州, 杭州市 or 330100; that place's documents, its province's, those of
+    districts inside it, and national or unplaced ones; kept as the division's code).
 
     Raises:
-        ValueError: an `as_of` that is not a YYYY-MM-DD date.
+        ValueError: an `as_of` that is not a YYYY-MM-DD date, or a `place` that names no single division.
     """
 
     doc_ids: tuple[str, ...] = ()
@@ -240,19 +242,25 @@ class Filters:
     year: str | None = None
     superseded: bool = False  # also search older versions of documents
     as_of: str | None = None  # only documents in force on this day (the older version before a revision took effect)
+    place: str | None = None  # only what applies in this division (its code after construction)
 
     def __post_init__(self) -> None:
         if self.as_of is not None:
             object.__setattr__(self, "as_of", iso_date(self.as_of))
+        if self.place is not None:
+            object.__setattr__(self, "place", resolve_place(self.place))
 
     def active(self) -> bool:
-        return bool(self.doc_ids or self.folder or self.doc_type or self.year or self.as_of)
+        return bool(self.doc_ids or self.folder or self.doc_type or self.year or self.as_of or self.place)
 
     def allowed_docs(self, index: Store) -> list[str]:
         out = []
         folder = Path(self.folder).resolve() if self.folder else None
         in_force = status_book(index).in_force(self.as_of, self.superseded) if self.as_of else None
+        where = places_of(index) if self.place else {}
         for d in index.docs.values():
+            if self.place and outside(where.get(d.doc_id), (self.place,)):
+                continue
             if in_force is not None and d.doc_id not in in_force:
                 continue
             if in_force is None and not self.superseded and d.doc_id in index.superseded:

@@ -13,7 +13,7 @@ import threading
 from pathlib import PurePath
 
 from rag.storage.store import DocInfo, Store
-from rag.text.places import folder_place, leading_place
+from rag.text.places import division_name, folder_place, leading_place
 from rag.text.vocab import TitleLookup
 
 _MAX = 4  # stores (or states) remembered at once
@@ -62,3 +62,9 @@ def places_of(store: Store) -> dict[str, str]:
             _PLACES.clear()
         _PLACES[id(docs)] = (docs, where)
     return where
+
+
+def place_names(store: Store) -> dict[str, str]:
+    """The places the documents of `store` belong to, code -> name in code order (a province before its cities),
+    for choosing one (`Filters.place`)."""
+    return {c: division_name(c) or c for c in sorted(set(places_of(store).values()))}

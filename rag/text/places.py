@@ -182,6 +182,26 @@ def leading_place(text: str) -> str | None:
     return last[0] if len(last) == 1 else None
 
 
+def resolve_place(text: str) -> str:
+    """The code of the one division `text` names (杭州, 杭州市, 上海宝山区, or a code such as 330100).
+
+    Raises:
+        ValueError: it names no division, or several that are not one inside another (宝山区 alone: the one
+            of 上海 or of 双鸭山); the message says what to write instead.
+    """
+    text = text.strip()
+    if text in _tables()[0]:
+        return text
+    codes = named_places(text)
+    deepest = [c for c in codes if not any(o != c and c in parents(o) for o in codes)]
+    if not codes:
+        raise ValueError(f"{text!r} names no province, city or district (write it as 杭州, 杭州市 or 330100)")
+    if len(deepest) > 1:
+        where = "、".join(sorted(f"{' '.join(division_name(p) or p for p in reversed(parents(c)))}" for c in deepest))
+        raise ValueError(f"{text!r} names several places ({where}); add the city or province, e.g. 上海宝山区")
+    return deepest[0]
+
+
 def folder_place(parts: Iterable[str]) -> str | None:
     """The division the nearest folder named exactly after one stands for (…/杭州市/通知.docx, …/闵行区/…),
     or None. `parts`: the folder names of a path, outermost first."""

@@ -159,6 +159,15 @@ def test_search_doc_filter_and_settings_object(base, index_dir, capsys):
     assert status == 200 and got["hits"] == expected and {h["doc_id"] for h in got["hits"]} == {doc.doc_id}
 
 
+def test_search_place_filter(base, index_dir, capsys):
+    # no document of this library belongs to a place: a place keeps them all, as the CLI does
+    expected = _cli_hits(capsys, index_dir, "监管", "--place", "杭州")
+    status, got = call(f"{base}/search", {"q": "监管", "place": "杭州"})
+    assert status == 200 and got["hits"] == expected == call(f"{base}/search", {"q": "监管"})[1]["hits"]
+    status, got = call(f"{base}/search?{q({'q': '监管', 'place': '宝山区'})}")
+    assert status == 400 and got["error"].startswith("place: '宝山区' names several places")
+
+
 def test_clause_lookup(base, index_dir):
     index = ClauseIndex.load(index_dir)
     c = next(c for c in index.clauses if c.label == "第二条")
@@ -200,6 +209,8 @@ def test_openapi_lists_paths(base):
         ("/search?q=x&set=adapter%3D/etc/passwd", None, None, 400),
         ("/search?q=x&set=rerank_model%3Dsome/model", None, None, 400),
         ("/search?q=x&all_versions=maybe", None, None, 400),
+        ("/search?q=x&place=%E5%AE%9D%E5%B1%B1%E5%8C%BA", None, None, 400),  # 宝山区: 上海's or 双鸭山's
+        ("/search", {"q": "x", "place": "江城市"}, None, 400),  # names no division
         ("/search?q=x&k=1&k=2", None, None, 400),
         ("/search?q=x&nope=1", None, None, 400),
         ("/search", None, None, 400),

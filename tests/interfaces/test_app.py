@@ -218,5 +218,11 @@ def test_a_question_naming_a_place_says_other_places_rank_lower(monkeypatch, tmp
     shown = "\n".join(m.value for m in at.markdown)
     assert shown.index("上海市养犬管理条例") < shown.index("湖州市养犬管理规定")
     assert [c.value for c in at.caption].count("此为湖州市的文件，与问题提到的地区不同。") == 1
+    # a library of several places offers one to search in: what applies there
+    choose = next(s for s in at.sidebar.selectbox if s.label == "地区")
+    assert choose.options == ["全部", "上海市", "湖州市"]
+    choose.select("310000").run()
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "上海市养犬管理条例" in shown and "湖州市养犬管理规定" not in shown
     at.text_input[0].input("养犬需要办理犬只登记吗？").run()
     assert not any("其他地区的文件排在后面" in c.value for c in at.caption)

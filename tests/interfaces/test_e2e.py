@@ -121,3 +121,8 @@ def test_search_says_when_a_named_place_ranked_other_places_lower(tmp_path, caps
     rc, out, err = run_cli(capsys, "search", "在上海养犬要登记吗", "--index", index, "--set", "elsewhere=1")
     assert rc == 0 and "ranked lower" not in err
     assert "ranked lower" not in run_cli(capsys, "search", "养犬要登记吗", "--index", index)[2]
+    rc, out, _ = run_cli(capsys, "search", "养犬要登记吗", "--index", index, "--place", "浙江", "--json")
+    assert rc == 0 and {h["title"] for h in json.loads(out)} == {"湖州市养犬管理规定"}  # what applies in 浙江
+    with pytest.raises(SystemExit):  # argparse: exit 2 with the reason
+        run_cli(capsys, "search", "养犬", "--index", index, "--place", "宝山区")
+    assert "names several places" in capsys.readouterr().err

@@ -194,6 +194,13 @@ def test_a_question_naming_a_place_ranks_other_places_documents_lower(fake_embed
     # 措辞参考 (`wording`): a drafter compares how each place worded it, so the place named does not reorder
     assert titles(Searcher(index, fake_embedder, wording(on.config)), asked) == titles(off, asked)
     assert wording(on.config).quotes == "filter"
+    # a place filter: what applies there (its own, its province's and national documents)
+    for place, own in (("上海", sh), ("浙江", hz), ("湖州市吴兴区", hz)):
+        got = {h.doc.title for h in off.search(asked, k=5, mode=mode, filters=Filters(place=place))}
+        assert own in got and got <= {own, national}, (place, got)
+        assert Filters(place=place).active()
+    with pytest.raises(ValueError, match="names several places"):
+        Filters(place="宝山区")
     with pytest.raises(ValueError, match="elsewhere must be a number from 0 to 1"):
         SearchConfig(elsewhere=1.5)
     assert parse_config(["elsewhere=0.3"]).elsewhere == 0.3

@@ -10,6 +10,7 @@ from rag.text.places import (
     outside,
     parents,
     related,
+    resolve_place,
     short_name,
 )
 
@@ -109,3 +110,14 @@ def test_short_name(name, short):
 def test_folder_place(parts, expected):
     got = folder_place(parts)
     assert (division_name(got) if got else None) == expected
+
+
+def test_resolve_place():
+    assert [division_name(resolve_place(t)) for t in ("杭州", "杭州市", "330100", "上海宝山区", "浙江")] == [
+        "杭州市", "杭州市", "杭州市", "宝山区", "浙江省",
+    ]  # fmt: skip
+    assert resolve_place("上海宝山区") == "310113"
+    with pytest.raises(ValueError, match="names several places .*上海市 宝山区.*双鸭山市 宝山区"):
+        resolve_place("宝山区")
+    with pytest.raises(ValueError, match="names no province, city or district"):
+        resolve_place("江城市")
