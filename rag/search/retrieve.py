@@ -488,10 +488,11 @@ class Searcher:
 
     def places_named(self, query: str) -> tuple[str, ...]:
         """The places (division names) a question names when they rank other places' documents lower
-        (`SearchConfig.elsewhere` < 1), for telling the user why; () otherwise."""
-        if self.config.elsewhere >= 1:
+        (`SearchConfig.elsewhere` < 1 and the library holds some), for telling the user why; () otherwise."""
+        asked = named_places(query) if self.config.elsewhere < 1 else frozenset()
+        if not asked or not any(outside(p, asked) for p in set(places_of(self.index).values())):
             return ()
-        return tuple(sorted({division_name(c) or c for c in named_places(query)}))
+        return tuple(sorted({division_name(c) or c for c in asked}))
 
     def named_docs(self, query: str) -> list[str]:
         """Documents whose title the question names (longest titles win over their substrings), newest first."""

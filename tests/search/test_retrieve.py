@@ -194,6 +194,10 @@ def test_a_question_naming_a_place_ranks_other_places_documents_lower(fake_embed
     # 措辞参考 (`wording`): a drafter compares how each place worded it, so the place named does not reorder
     assert titles(Searcher(index, fake_embedder, wording(on.config)), asked) == titles(off, asked)
     assert wording(on.config).quotes == "filter"
+    # telling the user: only when the library holds documents of other places
+    assert on.places_named(asked) == ("上海市",) and off.places_named(asked) == ()
+    alone = ClauseIndex.build([d for d in docs if not d.title.startswith("湖州")], fake_embedder, show_progress=False)
+    assert Searcher(alone, fake_embedder, on.config).places_named(asked) == ()
     # a place filter: what applies there (its own, its province's and national documents)
     for place, own in (("上海", sh), ("浙江", hz), ("湖州市吴兴区", hz)):
         got = {h.doc.title for h in off.search(asked, k=5, mode=mode, filters=Filters(place=place))}
