@@ -40,7 +40,7 @@ def titles_of(store: Store) -> TitleLookup:
 
 def doc_place(doc: DocInfo) -> str | None:
     """The division a document belongs to (`rag.text.places` code): the place its issuer starts with, else its
-    title's (上海市住宅物业管理规定 → 上海市), else the nearest folder named after a place (…/闵行区/通知.docx);
+    title's (上海市住宅物业管理规定 → 上海市), else the place its folder is named after (…/闵行区/通知.docx);
     None for a national or unplaced document."""
     return (
         (doc.issuer and leading_place(doc.issuer))

@@ -25,7 +25,7 @@ names, else all of them. Pure functions; the tables are built on first use.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 import jieba
@@ -202,17 +202,17 @@ def resolve_place(text: str) -> str:
     return deepest[0]
 
 
-def folder_place(parts: Iterable[str]) -> str | None:
-    """The division the nearest folder named exactly after one stands for (…/杭州市/通知.docx, …/闵行区/…),
-    or None. `parts`: the folder names of a path, outermost first."""
+def folder_place(parts: Sequence[str]) -> str | None:
+    """The division the folder a document sits in is named after (…/闵行区/通知.docx, …/杭州市/…), or None.
+    `parts`: the folder names of its path, outermost first; only the innermost counts, since folders
+    further out (where the library itself is kept) say nothing of one document."""
+    if not parts:
+        return None
     _, full, upper, _ = _tables()
-    for name in reversed(list(parts)):
-        name = name.strip()
-        codes = full.get(name) if len(name) > 2 else None
-        codes = codes or (upper.get(name) if name not in COMMON else None)
-        if codes:
-            return codes[0] if len(codes) == 1 else None
-    return None
+    name = parts[-1].strip()
+    codes = full.get(name) if len(name) > 2 else None
+    codes = codes or (upper.get(name) if name not in COMMON else None)
+    return codes[0] if codes and len(codes) == 1 else None
 
 
 def outside(place: str | None, asked: Iterable[str]) -> bool:

@@ -221,5 +221,6 @@ def test_a_documents_place_from_its_issuer_title_or_folder():
 
     assert place("关于做好防汛工作的通知", issuer="杭州市人民政府办公厅") == "杭州市"  # the issuer first
     assert place("上海市住宅物业管理规定", issuer="国务院") == "上海市"  # a national issuer says nothing
-    assert place("关于做好防汛工作的通知", source="各区/闵行区/2024/通知.docx") == "闵行区"  # then the folder
+    assert place("关于做好防汛工作的通知", source="各区/闵行区/通知.docx") == "闵行区"  # then its folder
+    assert place("关于做好防汛工作的通知", source="/data/上海/文件/通知.docx") is None  # not where the library is
     assert place("关于做好防汛工作的通知") is None and place("中华人民共和国民法典", "民法典/总则.md") is None

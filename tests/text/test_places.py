@@ -98,8 +98,9 @@ def test_short_name(name, short):
 @pytest.mark.parametrize(
     "parts,expected",
     [
-        (("lib", "杭州市", "2024"), "杭州市"),  # the nearest place folder
+        (("lib", "杭州市"), "杭州市"),
         (("浙江", "文件", "闵行区"), "闵行区"),
+        (("上海", "政策文件"), None),  # only the folder the document sits in: further out is where the library is
         (("上海地方法规", "地方性法规", "上海"), "上海市"),
         (("行政法规", "部门规章"), None),
         (("lib", "开封"), None),  # an ordinary word's short name is not read from a folder
