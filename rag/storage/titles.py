@@ -10,32 +10,44 @@ is the state.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import PurePath
+from typing import TypeVar
 
 from rag.storage.store import DocInfo, Store
 from rag.text.places import division_name, folder_place, leading_place
 from rag.text.vocab import TitleLookup
 
-_MAX = 4  # stores (or states) remembered at once
-_LOOKUPS: dict[int, tuple[object, TitleLookup]] = {}  # id(store.docs) -> (that mapping, its lookup)
-_PLACES: dict[int, tuple[object, dict[str, str]]] = {}  # id(store.docs) -> (that mapping, doc id -> place)
+_MAX = 4  # stores (or states) remembered at once, per kind of lookup
+_KEPT: dict[tuple[str, int], tuple[object, object]] = {}  # (kind, id(store.docs)) -> (that mapping, what was built)
 _LOCK = threading.Lock()
+T = TypeVar("T")
+
+
+def _per_state(kind: str, store: Store, build: Callable[[Mapping[str, DocInfo]], T]) -> T:
+    """`build(store.docs)`, remembered while the store keeps that mapping (a new state is a new mapping)."""
+    docs = store.docs
+    with _LOCK:
+        got = _KEPT.get((kind, id(docs)))
+    if got is not None and got[0] is docs:
+        return got[1]  # type: ignore[return-value]
+    made = build(docs)
+    with _LOCK:
+        if sum(k == kind for k, _ in _KEPT) >= _MAX:
+            for key in [key for key in _KEPT if key[0] == kind]:
+                del _KEPT[key]
+        _KEPT[(kind, id(docs))] = (docs, made)
+    return made
 
 
 def titles_of(store: Store) -> TitleLookup:
     """The lookup over `store.docs`, newest first (by date, then the version marked 修订/修正)."""
-    docs = store.docs
-    with _LOCK:
-        got = _LOOKUPS.get(id(docs))
-    if got is not None and got[0] is docs:
-        return got[1]
-    newest = sorted(docs.values(), key=lambda d: (d.date or "", d.revised), reverse=True)
-    lookup = TitleLookup.build((d.doc_id, d.title, d.doc_number) for d in newest)
-    with _LOCK:
-        if len(_LOOKUPS) >= _MAX:
-            _LOOKUPS.clear()
-        _LOOKUPS[id(docs)] = (docs, lookup)
-    return lookup
+
+    def build(docs: Mapping[str, DocInfo]) -> TitleLookup:
+        newest = sorted(docs.values(), key=lambda d: (d.date or "", d.revised), reverse=True)
+        return TitleLookup.build((d.doc_id, d.title, d.doc_number) for d in newest)
+
+    return _per_state("titles", store, build)
 
 
 def doc_place(doc: DocInfo) -> str | None:
@@ -51,17 +63,7 @@ def doc_place(doc: DocInfo) -> str | None:
 
 def places_of(store: Store) -> dict[str, str]:
     """Doc id -> place code, for the documents of `store` that belong to a place."""
-    docs = store.docs
-    with _LOCK:
-        got = _PLACES.get(id(docs))
-    if got is not None and got[0] is docs:
-        return got[1]
-    where = {d.doc_id: p for d in docs.values() if (p := doc_place(d))}
-    with _LOCK:
-        if len(_PLACES) >= _MAX:
-            _PLACES.clear()
-        _PLACES[id(docs)] = (docs, where)
-    return where
+    return _per_state("places", store, lambda docs: {d.doc_id: p for d in docs.values() if (p := doc_place(d))})
 
 
 def place_names(store: Store) -> dict[str, str]:
