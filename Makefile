@@ -68,7 +68,9 @@ STARD ?= ../shared/eval/stard-train.jsonl
 LOCALREGS ?= ../shared/corpora/local-regs
 
 SITUATION := tests/data/situation_laws.jsonl tests/data/situation_local.jsonl
-PLACE := --place build/situation tests/data/place_questions.jsonl
+# more styles over the situation set's library, never trained on (rag.evaluation.styles.UNSEEN)
+UNSEEN := --place build/situation tests/data/place_questions.jsonl \
+  --draft build/situation tests/data/draft_sentences.jsonl --keyword build/situation tests/data/keyword_queries.jsonl
 
 # The three styles' libraries for one encoder ($(1): folder suffix, $(2): --embedder option): the laws
 # (STARD), the policy library, and the laws plus 130 local regulations (situation set; from the laws'
@@ -86,15 +88,15 @@ define style_indexes
 	$(VENV)/bin/rag complete --index build/situation$(1) -q
 endef
 
-# Retrieval quality tables. First the three question styles (STARD, the policy set, the situation set)
-# under every option, with rule 2's verdict (the query encoder's rows train 5 fold encoders, ~25 min); then STARD's own table (the window baseline embeds once more), the policy options, both
+# Retrieval quality tables. First the question styles (STARD, the policy set, the situation set, and the
+# unseen place, draft and keyword sets) under every option, with rule 2's verdict (the query encoder's rows train 5 fold encoders, ~25 min); then STARD's own table (the window baseline embeds once more), the policy options, both
 # libraries in one (build/mixed, from the laws' clause cache), latent terms, the sample, the answers.
 # Builds the indexes once (about an hour of embedding per encoder on 2 cores).
 eval: $(STAMP)
 	$(call style_indexes,,)
-	@echo "## Three question styles"
+	@echo "## Six question styles"
 	OMP_NUM_THREADS=1 $(PY) -m rag.evaluation.styles --stard build/laws $(STARD) \
-	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION) $(PLACE)
+	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION) $(UNSEEN)
 	@echo "## STARD (laws; adapter rows cross-validated)"
 	$(PY) -m rag.evaluation.report $(STARD) --index build/laws --corpus $(LAWS)
 	@echo "## Policy set (tests/data/policy_questions.jsonl; the packaged adapter was not trained on it)"
@@ -120,7 +122,7 @@ eval: $(STAMP)
 eval-windows: $(STAMP)
 	$(call style_indexes,,)
 	OMP_NUM_THREADS=1 $(PY) -m rag.evaluation.windows_eval --windows 0,300,150 --stard build/laws $(STARD) \
-	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION) $(PLACE) \
+	  --policy build/policy tests/data/policy_questions.jsonl --situation build/situation $(SITUATION) $(UNSEEN) \
 	  $(if $(ENCODERS),--encoders $(ENCODERS))
 
 # Reproduce the packaged query encoder (rag/data/encoder-e5-small-query-v1.npz and its .json record): the

@@ -12,12 +12,14 @@ the other folds of both, `rag.evaluation.tune_queries`); the situation set is se
 encoder (trained on all of both). Nothing trains on the situation questions: that style stays unseen.
 `--epochs E --blend A` measure other training settings instead of the packaged encoder's: the fold
 encoders are trained with them, and the situation set is searched with one trained on all of both with them.
-`--place INDEX Q..` adds a fourth style, short questions that name a place (tests/data/place_questions.jsonl,
-over the situation set's library; never trained on, searched as the situation set); rule 2 then holds
-on all four.
+`--place`, `--draft` and `--keyword INDEX Q..` add more unseen styles, each over the situation set's
+library, never trained on and searched as the situation set: short questions that name a place
+(tests/data/place_questions.jsonl), a drafter's sentence, not a question, whose earlier wording is sought
+(tests/data/draft_sentences.jsonl), and a few keywords (tests/data/keyword_queries.jsonl); rule 2 then
+holds on every style given.
 
 Run: python -m rag.evaluation.styles --stard INDEX Q.. --policy INDEX Q.. --situation INDEX Q.. [--place INDEX Q..]
-     [--epochs E --blend A]
+     [--draft INDEX Q..] [--keyword INDEX Q..] [--epochs E --blend A]
 """
 
 from __future__ import annotations
@@ -65,6 +67,32 @@ OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
                                                             "hybrid", "encoder"),
 }
 BASELINE = "hybrid 1:1, no adapter"
+STYLES = ("stard", "policy", "situation")  # always measured
+# more styles, each optional, never trained on, searched as the situation set: name -> help
+UNSEEN = {
+    "place": "short questions naming a place (tests/data/place_questions.jsonl)",
+    "draft": "a drafter's sentence whose earlier wording is sought (tests/data/draft_sentences.jsonl)",
+    "keyword": "a few keywords, as typed into a search box (tests/data/keyword_queries.jsonl)",
+}
+
+
+def style_arguments(p) -> None:
+    """The --stard/--policy/--situation (required) and the UNSEEN styles' (optional) arguments of `p`."""
+    for name in STYLES:
+        p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", required=True,
+                       help="the index folder, then one or more question files")  # fmt: skip
+    for name, help in UNSEEN.items():
+        p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", help=f"another style: {help}")
+
+
+def styles_given(p, a) -> dict[str, Style]:
+    """The styles named on the command line, in `STYLES` then `UNSEEN` order."""
+    names = STYLES + tuple(n for n in UNSEEN if getattr(a, n))
+    out = {n: Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in names}
+    for s in out.values():
+        if not s.questions:
+            p.error(f"--{s.name}: give the index folder, then its question files")
+    return out
 
 
 @dataclass(frozen=True)
@@ -172,21 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m rag.evaluation.styles", description=__doc__.split("\n\n")[0])
-    for name in ("stard", "policy", "situation"):
-        p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", required=True,
-                       help="the index folder, then one or more question files")
-    p.add_argument("--place", nargs="+", metavar="INDEX QUESTIONS",
-                   help="a fourth style: short questions naming a place (never trained on, like the situation set)")
+    style_arguments(p)
     p.add_argument("--title", default="")
     p.add_argument("--epochs", type=float, help="query encoders' epochs (default: the packaged one's)")
     p.add_argument("--blend", type=float, help="write blend × tuned + (1 − blend) × untuned layers (default 1)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    names = ("stard", "policy", "situation") + (("place",) if a.place else ())
-    styles = {n: Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in names}
-    for s in styles.values():
-        if not s.questions:
-            p.error(f"--{s.name}: give the index folder, then its question files")
+    styles = styles_given(p, a)
     with tempfile.TemporaryDirectory() as tmp:
         folded, everything = adapters(styles["stard"], tmp)
         trained = [styles["stard"], styles["policy"]]

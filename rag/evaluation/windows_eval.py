@@ -5,11 +5,12 @@ For each setting (characters a clause must exceed to get windows; 0: none), each
 windows the cache lacks are embedded, ~1 hour for the laws at 150 on one thread, once) and searched under
 the rows that decide the default, 5-fold as `rag.evaluation.styles` (the fold query encoders trained there,
 ~25 min, or given with ``--encoders DIR`` holding encoder-fold0.npz …). Rule 2 is judged against plain
-hybrid 1:1 without windows. ``--place INDEX Q..`` adds the fourth style (questions naming a place); the last
-row is the default's ranking of other places' documents (`SearchConfig.elsewhere`) on top of the encoder.
+hybrid 1:1 without windows. ``--place``, ``--draft`` and ``--keyword INDEX Q..`` add the unseen styles of
+`rag.evaluation.styles`; the last row is the default's ranking of other places' documents
+(`SearchConfig.elsewhere`) on top of the encoder.
 
 Run: python -m rag.evaluation.windows_eval --windows 0,300,150 --stard INDEX Q --policy INDEX Q --situation INDEX Q..
-[--place INDEX Q..] (``make eval-windows``).
+[--place INDEX Q..] [--draft INDEX Q..] [--keyword INDEX Q..] (``make eval-windows``).
 """
 
 from __future__ import annotations
@@ -51,15 +52,12 @@ def with_windows(index: str, chars: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m rag.evaluation.windows_eval", description=__doc__.split("\n\n")[0])
     p.add_argument("--windows", default="0,300,150", help="settings to compare, comma-separated (0: none)")
-    for name in ("stard", "policy", "situation"):
-        p.add_argument(f"--{name}", nargs="+", metavar="INDEX QUESTIONS", required=True)
-    p.add_argument("--place", nargs="+", metavar="INDEX QUESTIONS", help="a fourth style: questions naming a place")
+    st.style_arguments(p)
     p.add_argument("--encoders", help="a folder with the fold query encoders (encoder-fold0.npz …); default: train")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     settings = [int(w) for w in a.windows.split(",")]
-    names = ("stard", "policy", "situation") + (("place",) if a.place else ())
-    given = {n: st.Style(n, getattr(a, n)[0], tuple(getattr(a, n)[1:])) for n in names}
+    given = st.styles_given(p, a)
     options = {k: st.OPTIONS[k] for k in ROWS}
     rows: dict[str, dict] = {n: {} for n in given}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,7 @@
-"""The situation-then-question labelled sets (`tests/data/situation_*.jsonl`) and the place-named set
-(`tests/data/place_questions.jsonl`: short questions naming a province, city or district, over the
-situation set's library): shape and real gold labels.
+"""The situation-then-question labelled sets (`tests/data/situation_*.jsonl`), the place-named set
+(`tests/data/place_questions.jsonl`: short questions naming a province, city or district) and the
+drafter's set (`tests/data/draft_sentences.jsonl`: one sentence of a draft, not a question, whose
+earlier wording is sought), all over the situation set's library: shape and real gold labels.
 
 Each line describes a concrete situation and then asks a question; its `relevant` items are the one
 to three articles a lawyer would cite, each naming the document title as our reader gives it
@@ -32,12 +33,17 @@ from tests.conftest import LAWS, LOCAL_REGS, REPO
 DATA = REPO / "tests" / "data"
 SITUATION_SETS = sorted(DATA.glob("situation_*.jsonl"))
 PLACE_SET = DATA / "place_questions.jsonl"
-SETS = [*SITUATION_SETS, PLACE_SET]
+DRAFT_SET = DATA / "draft_sentences.jsonl"
+KEYWORD_SET = DATA / "keyword_queries.jsonl"
+SETS = [*SITUATION_SETS, PLACE_SET, DRAFT_SET, KEYWORD_SET]
+KINDS = {PLACE_SET: "place", DRAFT_SET: "draft", KEYWORD_SET: "keyword"}  # else "situation"
 LAWS_SET = DATA / "situation_laws.jsonl"
 ROOTS = {"laws": LAWS, "local-regs": LOCAL_REGS}  # `source_root` of a relevant item; absent: laws
 MIN_COPY = 12  # a query may not share this many consecutive characters with a gold clause
 MIN_QUERY = 40  # a situation, then the question
 MIN_PLACE_QUERY = 12  # a place-named question is short
+DRAFT_LENGTH = (25, 90)  # a draft sentence (or two short ones)
+KEYWORDS = re.compile(r"\w{1,12}(?: \w{1,12}){1,4}")  # two to five words, one space between
 MIN_TOTAL = 200  # questions over all the situation sets
 REGULATION_FOLDERS = ("行政法规", "部门规章", "司法解释")
 _FILE_DATE = re.compile(r"\((\d{4}-\d{2}-\d{2})\)")
@@ -80,14 +86,24 @@ def test_sets_present():
 
 @pytest.mark.parametrize("path", SETS, ids=lambda p: p.name)
 def test_set_shape(path):
-    place = path == PLACE_SET
+    kind = KINDS.get(path, "situation")
     for rec, q in _pairs(path):
         qid = rec.get("qid")
         assert qid and q.qid == qid, f"{path.name}: a line without a qid"
-        assert q.kind == ("place" if place else "situation"), (qid, q.kind)
-        shortest = MIN_PLACE_QUERY if place else MIN_QUERY
-        assert len(q.query) >= shortest, f"{qid}: query shorter than {shortest} characters"
-        assert not place or named_places(q.query), f"{qid}: names no place"
+        assert q.kind == kind, (qid, q.kind)
+        shortest, longest = {"place": (MIN_PLACE_QUERY, 200), "draft": DRAFT_LENGTH, "keyword": (4, 24)}.get(
+            kind, (MIN_QUERY, 400)
+        )
+        chars = len(q.query.replace(" ", ""))
+        assert shortest <= chars <= longest, f"{qid}: query not {shortest}-{longest} characters"
+        if kind == "place":
+            assert named_places(q.query), f"{qid}: names no place"
+        if kind in ("draft", "keyword"):  # no place: a drafter writes for their own (本市)
+            assert not named_places(q.query), f"{qid}: names a place"
+        if kind == "draft":
+            assert not q.query.rstrip().endswith(("？", "?")), f"{qid}: a question, not a draft sentence"
+        if kind == "keyword":
+            assert KEYWORDS.fullmatch(q.query), f"{qid}: not two to five words with one space between"
         assert 1 <= len(rec["relevant"]) <= 3, f"{qid}: one to three gold articles"
         assert len(set(q.relevant)) == len(q.relevant), f"{qid}: a gold article twice"
         for item in rec["relevant"]:
@@ -107,13 +123,24 @@ def test_total_size():
     assert total >= MIN_TOTAL, f"{total} situation questions over {names}; want >= {MIN_TOTAL}"
 
 
-def test_place_set_is_over_the_situation_library():
-    """Every local regulation the place set cites is one of the situation library's (so its index holds it)."""
+@pytest.mark.parametrize("path", [PLACE_SET, DRAFT_SET, KEYWORD_SET], ids=lambda p: p.name)
+def test_set_is_over_the_situation_library(path):
+    """Every local regulation the set cites is one of the situation library's (so its index holds it)."""
     library = set((DATA / "situation_corpus.txt").read_text(encoding="utf-8").split())
-    recs = _records(PLACE_SET)
+    recs = _records(path)
     assert len(recs) >= 80
     cited = {f"local-regs/{item['file']}" for rec in recs for item in rec["relevant"] if _root(item) == "local-regs"}
     assert cited and cited <= library, sorted(cited - library)[:3]
+
+
+def test_draft_set_composition():
+    """Drafts of local regulations and of national laws, spread over many documents."""
+    recs = _records(DRAFT_SET)
+    local = [rec for rec in recs if all(_root(item) == "local-regs" for item in rec["relevant"])]
+    laws = [rec for rec in recs if all(_root(item) == "laws" for item in rec["relevant"])]
+    assert len(local) >= 50 and len(laws) >= 30, (len(local), len(laws))
+    per_file = Counter(f for rec in recs for f in {item["file"] for item in rec["relevant"]})
+    assert len(per_file) >= 50, "spread over many documents"
 
 
 def test_laws_set_composition():
