@@ -24,7 +24,8 @@ from rag.embedding.embed import Embedder, make_embedder
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
 from rag.storage.catalogue import status_book
 from rag.storage.store import DocInfo, Scope, Store
-from rag.storage.titles import places_of, titles_of
+from rag.storage.titles import older_editions, places_of, titles_of
+from rag.text.editions import names_a_year
 from rag.text.effective import iso_date
 from rag.text.injection import instruction_like
 from rag.text.numerals import cn_number
@@ -138,6 +139,11 @@ class SearchConfig:
     it off. Measured on four question styles (#18): a new place-named set R@10 0.831 → 0.869, the
     situation set 0.770 → 0.788, STARD and the policy set unchanged (docs/quality.md).
 
+    older: a question that names no year (今年…, or none) means the newest of a yearly series: a clause of
+    a document whose series has a later edition by the same issuer (江城市2023年政务服务工作要点 when
+    江城市2024年… is held; `rag.text.editions`) has its fused score multiplied by this. A question naming
+    a year (2023年…, 去年…) is ranked without it. 1 turns it off.
+
     Raises:
         ValueError: a setting out of its range; the message names the setting and the range.
     """
@@ -154,6 +160,7 @@ class SearchConfig:
     route: str = "library"  # where the adapter applies: "library" (its own documents), "consultation", "off" (all)
     quotes: str = "fallback"  # quoted phrases: "filter" (only clauses containing them), "fallback" (unless none does)
     elsewhere: float = 0.5  # a question naming a place: other places' documents' scores × this (1: off)
+    older: float = 0.9  # a question naming no year: older yearly editions' scores × this (1: off)
 
     def __post_init__(self) -> None:
         if self.fusion not in FUSIONS:
@@ -164,9 +171,10 @@ class SearchConfig:
         _check_int("rrf_k", self.rrf_k, 0, 1_000_000)
         _check_int("candidates", self.candidates, 1, MAX_CANDIDATES)
         _check_int("rerank_top", self.rerank_top, 1, MAX_CANDIDATES)
-        e = self.elsewhere
-        if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 <= e <= 1:
-            raise ValueError(f"elsewhere must be a number from 0 to 1, got {self.elsewhere!r}")
+        for name in ("elsewhere", "older"):
+            e = getattr(self, name)
+            if isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 <= e <= 1:
+                raise ValueError(f"{name} must be a number from 0 to 1, got {e!r}")
         if not isinstance(self.clean_query, bool):
             raise ValueError(f"clean_query must be true or false, got {self.clean_query!r}")
         if self.route not in ROUTES:
@@ -598,6 +606,10 @@ class Searcher:
         for i in fused if asked else ():
             if outside(where.get(i.rsplit(":", 1)[0]), asked):
                 fused[i] *= cfg.elsewhere
+        dated = older_editions(self.index) if cfg.older < 1 and not names_a_year(query) else frozenset()
+        for i in fused if dated else ():
+            if i.rsplit(":", 1)[0] in dated:
+                fused[i] *= cfg.older
         refs = self.clause_refs(query, allowed)
         older: set[str] = set()  # clauses of superseded documents: after current ones at an equal score
         if self.index.superseded and not filters.as_of:  # an older version never outranks the current one

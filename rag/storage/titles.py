@@ -1,5 +1,5 @@
-"""The title/文号 lookup of a store (`rag.text.vocab.TitleLookup`) and its documents' places, built once per
-state of its documents.
+"""The title/文号 lookup of a store (`rag.text.vocab.TitleLookup`), its documents' places and its older yearly
+editions, built once per state of its documents.
 
 Search (documents a question names), answers (references resolved to documents) and evaluation
 share it: a province's library holds hundreds of thousands of documents, so it is not rebuilt per
@@ -15,6 +15,7 @@ from pathlib import PurePath
 from typing import TypeVar
 
 from rag.storage.store import DocInfo, Store
+from rag.text.editions import edition
 from rag.text.places import division_name, folder_place, leading_place
 from rag.text.vocab import TitleLookup
 
@@ -70,3 +71,19 @@ def place_names(store: Store) -> dict[str, str]:
     """The places the documents of `store` belong to, code -> name in code order (a province before its cities),
     for choosing one (`Filters.place`)."""
     return {c: division_name(c) or c for c in sorted(set(places_of(store).values()))}
+
+
+def older_editions(store: Store) -> frozenset[str]:
+    """Ids of the documents of `store` that a later yearly edition of their series supersedes in practice
+    (`rag.text.editions`): 江城市2023年政务服务工作要点 when 江城市2024年… is held. A series is one issuer's (or,
+    the issuer unknown, one place's): 关于做好2024年汛期安全防范工作的通知 of one county is no edition of another's."""
+
+    def build(docs: Mapping[str, DocInfo]) -> frozenset[str]:
+        series: dict[tuple[str, str], list[tuple[int, str]]] = {}
+        for d in docs.values():
+            if found := edition(d.title):
+                series.setdefault((d.issuer or doc_place(d) or "", found[0]), []).append((found[1], d.doc_id))
+        latest = {key: max(year for year, _ in got) for key, got in series.items()}
+        return frozenset(i for key, got in series.items() for year, i in got if year < latest[key])
+
+    return _per_state("editions", store, build)

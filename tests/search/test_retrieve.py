@@ -224,3 +224,37 @@ def test_a_documents_place_from_its_issuer_title_or_folder():
     assert place("关于做好防汛工作的通知", source="各区/闵行区/通知.docx") == "闵行区"  # then its folder
     assert place("关于做好防汛工作的通知", source="/data/上海/文件/通知.docx") is None  # not where the library is
     assert place("关于做好防汛工作的通知") is None and place("中华人民共和国民法典", "民法典/总则.md") is None
+
+
+@pytest.mark.parametrize("mode", ["lexical", "hybrid"])
+def test_a_question_naming_no_year_ranks_the_newest_yearly_edition_first(fake_embedder, tmp_path, mode):
+    texts = {  # last year's clause is a little closer to the question, so it leads when editions are ignored
+        "江城市2023年政务服务工作要点": "一、今年新增一件事集成服务10个。",
+        "江城市2024年政务服务工作要点": "一、今年新增一件事集成服务共13个。",
+        "河山县2022年政务服务工作要点": "一、新增一件事集成服务，新增一件事集成服务8个。",  # another issuer's series
+    }
+    for topic in ("防汛物资储备", "校园安全巡查", "社会救助标准", "老旧小区改造", "农村厕所改造", "消防安全检查"):
+        texts[f"关于做好{topic}工作的通知"] = f"一、做好{topic}工作。"
+    for title, text in texts.items():
+        (tmp_path / f"{title}.txt").write_text(f"{title}\n\n{text}\n", encoding="utf-8")
+    docs, errors = load_paths(sorted(tmp_path.glob("*.txt")))
+    assert not errors
+    index = ClauseIndex.build(docs, fake_embedder, show_progress=False)
+    on, off = (Searcher(index, fake_embedder, SearchConfig(older=f)) for f in (0.9, 1.0))
+
+    def titles(s, q):
+        return [h.doc.title[:7] for h in s.search(q, k=4, mode=mode)]
+
+    q = "今年要新增多少个一件事集成服务"
+    assert titles(off, q).index("江城市2023") < titles(off, q).index("江城市2024")
+    assert titles(on, q).index("江城市2024") < titles(on, q).index("江城市2023")
+    # a question naming a year is ranked without it; the series of another issuer is not lowered
+    for named in ("2023年要新增多少个一件事集成服务", "去年要新增多少个一件事集成服务"):
+        assert titles(on, named) == titles(off, named)
+    score = {h.doc.title: h.score for h in on.search(q, k=4, mode=mode)}
+    assert score["河山县2022年政务服务工作要点"] == {h.doc.title: h.score for h in off.search(q, k=4, mode=mode)}[
+        "河山县2022年政务服务工作要点"
+    ]
+    with pytest.raises(ValueError, match="older must be a number from 0 to 1"):
+        SearchConfig(older=-0.1)
+    assert parse_config(["older=1"]).older == 1.0
