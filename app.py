@@ -209,6 +209,8 @@ def show_hit(index: Store, versions: Versions, h: Hit, key: str, spans: tuple[tu
             st.warning(escape_html(f"此文件已不是现行版本：{h.superseded_why}"))
         if h.elsewhere:
             st.caption(escape_html(f"此为{h.elsewhere}的文件，与问题提到的地区不同。"))
+        if h.newer_edition:
+            st.caption(escape_html(f"此为较早年度的文件，较新的一版是《{h.newer_edition.title}》。"))
         if h.instruction_like:
             st.warning(escape_html(f"此条含有针对模型的指令性文字（“{h.instruction_like}”），模型据此作答不予核实。"))
         show_versions(versions, h, key)

@@ -254,6 +254,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
             print(safe(f"    ! not current: {h.superseded_why}"))
         if h.elsewhere:
             print(safe(f"    ! another place's document: {h.elsewhere}"))
+        if h.newer_edition:
+            print(safe(f"    ! a newer yearly edition: 《{h.newer_edition.title}》"))
         print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     if named := searcher.places_named(question):  # say why another place's regulation of the same title ranks lower

@@ -306,6 +306,7 @@ class Hit:
     stale_refs: tuple[Stale, ...] = ()  # the stale citations this clause makes
     # the place of its document when the question names another one (its score was lowered: `elsewhere`)
     elsewhere: str | None = None
+    newer_edition: DocInfo | None = None  # the newest yearly edition of its document's series, when not this one
 
     def to_dict(self) -> dict:
         c, d = self.clause, self.doc
@@ -325,6 +326,9 @@ class Hit:
             "status": self.status, "effective": self.effective, "cited_by": self.cited_by,
             "doc_cited_by": self.doc_cited_by, "stale_refs": [s.ref_dict() for s in self.stale_refs],
             "elsewhere": self.elsewhere,
+            "newer_edition": None if self.newer_edition is None else {
+                "doc_id": self.newer_edition.doc_id, "title": self.newer_edition.title,
+                "date": self.newer_edition.date},
         }  # fmt: skip
 
     @property
@@ -606,9 +610,9 @@ class Searcher:
         for i in fused if asked else ():
             if outside(where.get(i.rsplit(":", 1)[0]), asked):
                 fused[i] *= cfg.elsewhere
-        dated = older_editions(self.index) if cfg.older < 1 and not names_a_year(query) else frozenset()
-        for i in fused if dated else ():
-            if i.rsplit(":", 1)[0] in dated:
+        editions = older_editions(self.index)
+        for i in fused if cfg.older < 1 and editions and not names_a_year(query) else ():
+            if i.rsplit(":", 1)[0] in editions:
                 fused[i] *= cfg.older
         refs = self.clause_refs(query, allowed)
         older: set[str] = set()  # clauses of superseded documents: after current ones at an equal score
@@ -642,6 +646,8 @@ class Searcher:
             why = newer.reason if newer else None
             status, effective = book.status(c.doc_id, filters.as_of), book.effective(c.doc_id)
             other = where.get(c.doc_id) if outside(where.get(c.doc_id), asked) else None
+            newest = editions.get(c.doc_id)
             hits.append(Hit(rank, score, c, d, citation(d, c, by), marked, i in ref_set, by, why, status, effective,
-                            elsewhere=division_name(other) if other else None))  # fmt: skip
+                            elsewhere=division_name(other) if other else None,
+                            newer_edition=self.index.docs[newest] if newest else None))  # fmt: skip
         return hits

@@ -73,17 +73,18 @@ def place_names(store: Store) -> dict[str, str]:
     return {c: division_name(c) or c for c in sorted(set(places_of(store).values()))}
 
 
-def older_editions(store: Store) -> frozenset[str]:
-    """Ids of the documents of `store` that a later yearly edition of their series supersedes in practice
-    (`rag.text.editions`): 江城市2023年政务服务工作要点 when 江城市2024年… is held. A series is one issuer's (or,
-    the issuer unknown, one place's): 关于做好2024年汛期安全防范工作的通知 of one county is no edition of another's."""
+def older_editions(store: Store) -> dict[str, str]:
+    """Id of each document of `store` that a later yearly edition of its series supersedes in practice
+    (`rag.text.editions`) -> the id of the newest edition: 江城市2023年政务服务工作要点 -> 江城市2024年… . A
+    series is one issuer's (or, the issuer unknown, one place's): 关于做好2024年汛期安全防范工作的通知 of one
+    county is no edition of another's."""
 
-    def build(docs: Mapping[str, DocInfo]) -> frozenset[str]:
+    def build(docs: Mapping[str, DocInfo]) -> dict[str, str]:
         series: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for d in docs.values():
             if found := edition(d.title):
                 series.setdefault((d.issuer or doc_place(d) or "", found[0]), []).append((found[1], d.doc_id))
-        latest = {key: max(year for year, _ in got) for key, got in series.items()}
-        return frozenset(i for key, got in series.items() for year, i in got if year < latest[key])
+        newest = {key: max(got) for key, got in series.items()}
+        return {i: newest[key][1] for key, got in series.items() for year, i in got if year < newest[key][0]}
 
     return _per_state("editions", store, build)

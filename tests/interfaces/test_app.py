@@ -226,3 +226,19 @@ def test_a_question_naming_a_place_says_other_places_rank_lower(monkeypatch, tmp
     assert "上海市养犬管理条例" in shown and "湖州市养犬管理规定" not in shown
     at.text_input[0].input("养犬需要办理犬只登记吗？").run()
     assert not any("其他地区的文件排在后面" in c.value for c in at.caption)
+
+
+def test_a_hit_of_an_older_yearly_edition_names_the_newer(monkeypatch, tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for year, n in ((2023, 10), (2024, 13)):
+        title = f"江城市{year}年政务服务工作要点"
+        (corpus / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")
+    at = _app(monkeypatch, tmp_path / "index", corpus).run()
+    assert not at.exception
+    at.text_input[0].input("今年新增多少个一件事集成服务？").run()
+    assert not at.exception
+    shown = "\n".join(m.value for m in at.markdown)
+    assert shown.index("江城市2024年") < shown.index("江城市2023年")
+    notes = [c.value for c in at.caption if "较早年度" in c.value]
+    assert notes == ["此为较早年度的文件，较新的一版是《江城市2024年政务服务工作要点》。"]

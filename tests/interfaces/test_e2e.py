@@ -126,3 +126,23 @@ def test_search_says_when_a_named_place_ranked_other_places_lower(tmp_path, caps
     with pytest.raises(SystemExit):  # argparse: exit 2 with the reason
         run_cli(capsys, "search", "养犬", "--index", index, "--place", "宝山区")
     assert "names several places" in capsys.readouterr().err
+
+
+def test_search_says_a_hit_has_a_newer_yearly_edition(tmp_path, capsys):
+    from tests.conftest import run_cli
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for year, n in ((2023, 10), (2024, 13)):
+        title = f"江城市{year}年政务服务工作要点"
+        (lib / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")
+    # other notices, so that the dense side's min-max scale is not over these two clauses alone
+    for topic in ("防汛物资储备", "校园安全巡查", "社会救助标准", "老旧小区改造"):
+        (lib / f"{topic}.txt").write_text(f"关于做好{topic}工作的通知\n\n一、做好{topic}工作。\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert run_cli(capsys, "ingest", str(lib), "--index", index, "--embedder", "hash:64", "-q")[0] == 0
+    rc, out, _ = run_cli(capsys, "search", "今年新增多少个一件事集成服务", "--index", index, "-k", "2")
+    assert rc == 0 and out.index("江城市2024年") < out.index("江城市2023年")  # the newest first
+    assert out.count("! a newer yearly edition: 《江城市2024年政务服务工作要点》") == 1
+    rc, out, _ = run_cli(capsys, "search", "2023年新增多少个一件事集成服务", "--index", index, "-k", "2")
+    assert rc == 0 and out.index("江城市2023年") < out.index("江城市2024年")  # the year named

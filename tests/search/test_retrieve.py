@@ -255,6 +255,14 @@ def test_a_question_naming_no_year_ranks_the_newest_yearly_edition_first(fake_em
     assert score["河山县2022年政务服务工作要点"] == {h.doc.title: h.score for h in off.search(q, k=4, mode=mode)}[
         "河山县2022年政务服务工作要点"
     ]
+    # each hit of an older edition names the newest, whatever the question (and in its JSON)
+    for s_ in (on, off):
+        for question in (q, "2023年要新增多少个一件事集成服务"):
+            newer = {h.doc.title[:7]: h.newer_edition and h.newer_edition.title for h in s_.search(question, k=4)}
+            assert newer["江城市2023"] == "江城市2024年政务服务工作要点"
+            assert newer["江城市2024"] is None and newer["河山县2022"] is None
+    as_json = {d["title"][:7]: d["newer_edition"] for d in (h.to_dict() for h in on.search(q, k=4, mode=mode))}
+    assert as_json["江城市2023"]["title"] == "江城市2024年政务服务工作要点" and as_json["江城市2024"] is None
     with pytest.raises(ValueError, match="older must be a number from 0 to 1"):
         SearchConfig(older=-0.1)
     assert parse_config(["older=1"]).older == 1.0
