@@ -31,19 +31,22 @@ QUERIES = ["双随机抽查比例", "罚款", "加强管理", "党建工作", "�
 OLD = "# 某某管理条例\n\n<!-- INFO END -->\n\n第一条 为了加强管理，制定本条例。\n\n第二条 罚款五千元。\n"
 
 
-def _write_library(lib: Path) -> Path:
+def _write_library(lib: Path, editions: bool = False) -> Path:
     lib.mkdir()
     (lib / SAMPLE.name).write_bytes(SAMPLE.read_bytes())
     small = REPO / "tests" / "data" / "policy_small.txt"
     (lib / small.name).write_bytes(small.read_bytes())
     (lib / "某某管理条例(2010-01-01).md").write_text(OLD, encoding="utf-8")
     (lib / "某某管理条例(2020-01-01).md").write_text(OLD.replace("五千元", "一万元"), encoding="utf-8")
+    for year, n in ((2023, 10), (2024, 13)) if editions else ():  # yearly editions of a plan (`rag.text.editions`)
+        title = f"江城市{year}年政务服务工作要点"
+        (lib / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")
     return lib
 
 
 @pytest.fixture(scope="module")
 def library(tmp_path_factory) -> Path:
-    return _write_library(tmp_path_factory.mktemp("contract") / "lib")
+    return _write_library(tmp_path_factory.mktemp("contract") / "lib", editions=True)
 
 
 @pytest.fixture(scope="module")
@@ -194,8 +197,10 @@ def test_searcher_gives_the_same_top_10(store, reference, fake_embedder, mode):
     assert same >= 0.95 * len(questions), f"{same}/{len(questions)}"
     # the layers above the store work the same: filters, versions, named clauses, quoted phrases
     for q, f in [("某某管理条例第二条", Filters()), ("罚款", Filters(superseded=True)), ("“双随机”", Filters()),
-                 ("罚款", Filters(doc_type="条例"))]:  # fmt: skip
+                 ("罚款", Filters(doc_type="条例")), ("今年新增多少个一件事", Filters())]:  # fmt: skip
         assert [h.to_dict() for h in a.search(q, k=5, filters=f)] == [h.to_dict() for h in b.search(q, k=5, filters=f)]
+    newer = {h.doc.title: h.newer_edition and h.newer_edition.title for h in b.search("今年新增多少个一件事", k=5)}
+    assert newer.get("江城市2023年政务服务工作要点") == "江城市2024年政务服务工作要点"  # from the store's documents
 
 
 def test_apply_upserts_and_deletes_by_document(fresh_store, reference, fake_embedder):
