@@ -266,3 +266,50 @@ def test_a_question_naming_no_year_ranks_the_newest_yearly_edition_first(fake_em
     with pytest.raises(ValueError, match="older must be a number from 0 to 1"):
         SearchConfig(older=-0.1)
     assert parse_config(["older=1"]).older == 1.0
+
+
+class _Twins:
+    """An embedder whose cosines a test sets: the question along e0; a passage of 2023's edition at 0.995, of
+    2024's at 0.993 (a gap of float noise), any other at 0."""
+
+    def __init__(self, spec):
+        self.spec, self.dim = spec, 4
+
+    def _vec(self, text: str):
+        import numpy as np
+
+        v = np.zeros(4, np.float32)
+        if "2023年" in text or "2024年" in text:
+            v[0], v[1] = 1.0, 0.1 if "2023年" in text else 0.118
+        else:
+            v[2] = 1.0
+        return v / np.linalg.norm(v)
+
+    def embed_queries(self, texts):
+        import numpy as np
+
+        return np.stack([np.eye(4, dtype=np.float32)[0] for _ in texts])
+
+    def embed_passages(self, texts):
+        import numpy as np
+
+        return np.stack([self._vec(t) for t in texts])
+
+
+def test_a_few_candidates_do_not_stretch_a_float_gap_over_the_whole_dense_scale(fake_embedder, tmp_path):
+    """Two near-twin clauses (a quoted phrase only they hold): the dense side's min-max scale spans at least
+    `DENSE_SPAN`, so a cosine gap of 0.002 is not scored 1 against 0 and the newest edition still leads."""
+    from rag.search.retrieve import DENSE_SPAN
+
+    for year in (2023, 2024):
+        title = f"江城市{year}年政务服务工作要点"
+        body = "一、统一办事指南，“相关材料”等兜底性表述一律取消。\n\n二、推行告知承诺制。"
+        (tmp_path / f"{title}.txt").write_text(f"{title}\n\n{body}\n", encoding="utf-8")
+    docs, errors = load_paths(sorted(tmp_path.glob("*.txt")))
+    assert not errors
+    twins = _Twins(fake_embedder.spec)
+    index = ClauseIndex.build(docs, twins, show_progress=False)
+    hits = Searcher(index, twins, SearchConfig(adapter="")).search("办事指南里还能写“相关材料”吗", k=2)
+    assert [h.doc.title[3:7] for h in hits] == ["2024", "2023"]
+    assert hits[0].score - hits[1].score < 0.5  # near-twins stay near: not a whole point of the dense scale apart
+    assert 0 < DENSE_SPAN <= 0.05
