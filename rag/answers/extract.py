@@ -253,28 +253,42 @@ def asked_units(question: str) -> tuple[str, ...]:
     return next((units for pattern, units in _ASKED_UNITS if pattern.search(question)), ())
 
 
+_TAKES_EFFECT = re.compile(r"施行|实施|生效")  # a question asking when a document takes effect…
+_EFFECT_FOLLOWS = re.compile(r"\s*(?:起\s*)?(?:施行|实施|生效)")  # …is answered by the date it is "起施行" from
+_EFFECT_DATE = re.compile(r"日\s*(?:零时)?\s*起\s*(?:施行|实施|生效)")
+
+
 def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tuple[Scored, Span] | None:
     """The best (sentence, span) answering a figure/date/body question, or None. When the question asks
-    for a unit (`asked_units`) and some candidate has it, only those candidates are considered."""
+    for a unit (`asked_units`) and some candidate has it, only those candidates are considered; so, for
+    a time question about taking effect (什么时候施行), are the dates followed by 起施行/实施/生效 when there
+    are any: the other dates of such an article ("…通过的《…》同时废止") are the repealed document's."""
     kind = question_kind(question)
     if kind is None:
         return None
     words = query_words(question)
     by_rank = {h.rank: h for h in hits}
     found: list[tuple[float, int, Scored, tuple[int, int], str]] = []
+    effective: list[tuple[float, int, Scored, tuple[int, int], str]] = []  # dates it takes effect from
     top = ranked[0].score if ranked else 0.0
+    effect = kind == "time" and _TAKES_EFFECT.search(question) is not None
     for sc in ranked:
-        if sc.score <= 0 or sc.score < 0.5 * top:
-            break
         text = by_rank[sc.rank].clause.text
         sentence = text[sc.start : sc.end]
+        if sc.score <= 0 or sc.score < 0.5 * top:
+            # a weaker sentence counts only for the date a document takes effect from: 本条例自…起施行 is
+            # short, while the repeal beside it names the old document, often by the very same title
+            if not (effect and _EFFECT_DATE.search(sentence)):
+                continue
         occurrences = _positions(words, sentence)
         for s, e in candidates(kind, sentence, question):
             value = sc.score + _span_score((s, e), occurrences, sentence)
             found.append((value, -(e - s), sc, (sc.start + s, sc.start + e), sentence[s:e]))
+            if effect and _EFFECT_FOLLOWS.match(sentence, e):
+                effective.append(found[-1])
     units = asked_units(question) if kind != "body" else ()
     fitting = [f for f in found if any(u in f[4] for u in units)]
-    best = max(fitting or found, key=lambda f: (f[0], f[1]), default=None)  # the first of equals
+    best = max(effective or fitting or found, key=lambda f: (f[0], f[1]), default=None)  # the first of equals
     if best is None:
         return None
     _, _, sc, (s, e), piece = best
