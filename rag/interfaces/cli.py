@@ -250,18 +250,23 @@ def _cmd_search(args: argparse.Namespace) -> int:
         print(safe(f"[{h.rank}] {h.citation}  (score {h.score:.4f})"))
         print("\n".join("    " + safe(line) for line in mark(h.clause.text, h.highlights).split("\n")))
         print(safe(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]"))
-        if h.superseded_by is not None:
-            print(safe(f"    ! not current: {h.superseded_why}"))
-        if h.elsewhere:
-            print(safe(f"    ! another place's document: {h.elsewhere}"))
-        if h.newer_edition:
-            print(safe(f"    ! a newer yearly edition: 《{h.newer_edition.title}》"))
+        _print_notes(h)
         print()
     note = "" if args.mode == "lexical" or "dense" in tiers else " — transformer tier not complete yet"
     if named := searcher.places_named(question):  # say why another place's regulation of the same title ranks lower
         note += "; other places' documents ranked lower: the question names " + "、".join(named)
     print(f"{len(hits)} hits in {ms:.0f} ms (tiers: {tiers}{note})", file=sys.stderr)
     return 0
+
+
+def _print_notes(h: Hit) -> None:
+    """What a hit's reader should know of its document: not current, another place's, an older yearly edition."""
+    if h.superseded_by is not None:
+        print(safe(f"    ! not current: {h.superseded_why}"))
+    if h.elsewhere:
+        print(safe(f"    ! another place's document: {h.elsewhere}"))
+    if h.newer_edition:
+        print(safe(f"    ! a newer yearly edition: 《{h.newer_edition.title}》"))
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
@@ -302,6 +307,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
         print(safe(f"[{h.rank}] {h.citation}"))
         print("\n".join("    " + safe(line) for line in mark(h.clause.text, marks(question, h, a)).split("\n")))
         print(safe(f"    — {h.doc.source} [{h.clause.start}:{h.clause.end}]"))
+        _print_notes(h)
         for r in result.refs.get(h.rank, ()):
             where = f"《{r.target_title}》{r.target_label or ''}" if r.target_doc else "not in the library"
             print(safe(f"    → {r.text}: {where}"))

@@ -146,3 +146,5 @@ def test_search_says_a_hit_has_a_newer_yearly_edition(tmp_path, capsys):
     assert out.count("! a newer yearly edition: 《江城市2024年政务服务工作要点》") == 1
     rc, out, _ = run_cli(capsys, "search", "2023年新增多少个一件事集成服务", "--index", index, "-k", "2")
     assert rc == 0 and out.index("江城市2023年") < out.index("江城市2024年")  # the year named
+    rc, out, _ = run_cli(capsys, "ask", "今年新增多少个一件事集成服务", "--index", index, "-k", "2")
+    assert rc == 0 and out.count("! a newer yearly edition: 《江城市2024年政务服务工作要点》") == 1  # rag ask too
