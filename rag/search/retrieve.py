@@ -47,12 +47,6 @@ _QUOTED = re.compile(r"[“\"「『]([^”\"」』]{2,})[”\"」』]")
 _REF = re.compile(rf"第\s*([{_CN_NUM}\d]+)\s*条(之[{_CN_NUM}]+)?")
 
 
-# The least cosine span the dense side's min-max scale spreads its candidates over. Over a whole library the
-# top 300 span 0.05-0.15 (e5); over a few candidates (quoted phrases, a filter, a small folder) a gap of
-# 0.005 between two near-twins would otherwise become the whole scale, 1 against 0, and outweigh every
-# other signal. Measured on six question styles (docs/quality.md): 0.05 changes no style but the
-# situation set (R@10 0.788 -> 0.793); 0.1 costs STARD and the place set.
-DENSE_SPAN = 0.05
 FUSIONS = ("score", "rrf")
 QUOTES = ("fallback", "filter")
 ROUTES = ("off", "consultation", "library")
@@ -601,7 +595,7 @@ class Searcher:
             if got:  # cosine min-max over each part's own candidates: an adapted vector's cosines run far
                 # lower than a plain one's, so one scale for both parts would bury the adapter's part
                 dscores = np.asarray([c.score for c in got], dtype=np.float32)
-                span = max(float(dscores[0] - dscores[-1]), DENSE_SPAN)
+                span = float(dscores[0] - dscores[-1]) or 1.0
                 sides.append((dense_weight, [c.clause_id for c in got], (dscores - dscores[-1]) / span))
         for weight, ids, norm in sides:
             for r, (i, sc) in enumerate(zip(ids, norm)):
