@@ -122,3 +122,10 @@ def pytest_sessionfinish(session, exitstatus) -> None:
 
 
 _BEFORE = pytest.StashKey[dict]()
+
+
+def write_yearly_editions(folder: Path) -> None:
+    """Two yearly editions of one plan (`rag.text.editions`), 2023's and 2024's, into `folder`."""
+    for year, n in ((2023, 10), (2024, 13)):
+        title = f"江城市{year}年政务服务工作要点"
+        (folder / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")

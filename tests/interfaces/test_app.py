@@ -7,7 +7,7 @@ import shutil
 
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, write_yearly_editions
 
 
 def _app(monkeypatch, index_dir, corpus_dir=REPO / "corpus") -> AppTest:
@@ -231,9 +231,7 @@ def test_a_question_naming_a_place_says_other_places_rank_lower(monkeypatch, tmp
 def test_a_hit_of_an_older_yearly_edition_names_the_newer(monkeypatch, tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for year, n in ((2023, 10), (2024, 13)):
-        title = f"江城市{year}年政务服务工作要点"
-        (corpus / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")
+    write_yearly_editions(corpus)
     at = _app(monkeypatch, tmp_path / "index", corpus).run()
     assert not at.exception
     at.text_input[0].input("今年新增多少个一件事集成服务？").run()

@@ -129,13 +129,11 @@ def test_search_says_when_a_named_place_ranked_other_places_lower(tmp_path, caps
 
 
 def test_search_says_a_hit_has_a_newer_yearly_edition(tmp_path, capsys):
-    from tests.conftest import run_cli
+    from tests.conftest import run_cli, write_yearly_editions
 
     lib = tmp_path / "lib"
     lib.mkdir()
-    for year, n in ((2023, 10), (2024, 13)):
-        title = f"江城市{year}年政务服务工作要点"
-        (lib / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")
+    write_yearly_editions(lib)
     # other notices, so that the dense side's min-max scale is not over these two clauses alone
     for topic in ("防汛物资储备", "校园安全巡查", "社会救助标准", "老旧小区改造"):
         (lib / f"{topic}.txt").write_text(f"关于做好{topic}工作的通知\n\n一、做好{topic}工作。\n", encoding="utf-8")

@@ -24,7 +24,7 @@ from rag.storage.milvus import MilvusStore
 from rag.storage.passages import doc_change
 from rag.storage.store import Changes, Scope, Store
 from rag.storage.stores import open_store
-from tests.conftest import REPO, SAMPLE
+from tests.conftest import REPO, SAMPLE, write_yearly_editions
 
 STORES = ["folder", "milvus"]
 QUERIES = ["双随机抽查比例", "罚款", "加强管理", "党建工作", "监管执法", "2023年"]
@@ -38,9 +38,8 @@ def _write_library(lib: Path, editions: bool = False) -> Path:
     (lib / small.name).write_bytes(small.read_bytes())
     (lib / "某某管理条例(2010-01-01).md").write_text(OLD, encoding="utf-8")
     (lib / "某某管理条例(2020-01-01).md").write_text(OLD.replace("五千元", "一万元"), encoding="utf-8")
-    for year, n in ((2023, 10), (2024, 13)) if editions else ():  # yearly editions of a plan (`rag.text.editions`)
-        title = f"江城市{year}年政务服务工作要点"
-        (lib / f"{title}.txt").write_text(f"{title}\n\n一、新增一件事集成服务{n}个。\n", encoding="utf-8")
+    if editions:
+        write_yearly_editions(lib)
     return lib
 
 
