@@ -140,8 +140,9 @@ class SearchConfig:
     situation set 0.770 → 0.788, STARD and the policy set unchanged (docs/quality.md).
 
     older: a question that names no year (今年…, or none) means the newest of a yearly series: a clause of
-    a document whose series has a later edition by the same issuer (江城市2023年政务服务工作要点 when
-    江城市2024年… is held; `rag.text.editions`) has its fused score multiplied by this. A question naming
+    a document whose series has a later edition by the same issuer, or of the same place when the issuer is
+    unknown (江城市2023年政务服务工作要点 when 江城市2024年… is held; `rag.text.editions`,
+    `rag.storage.titles.older_editions`) has its fused score multiplied by this. A question naming
     a year (2023年…, 去年…) is ranked without it. 1 turns it off.
 
     Raises:
