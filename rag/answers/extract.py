@@ -11,14 +11,18 @@ focus: the sentence is cut into segments at ，；：。 (never inside quotes or
 enumeration markers (一是, （一）, 1., ①); the answer is the segment naming the principle
 (按照“减一补一”的原则), the action after the condition (对…的，[由…约谈…]), the enumerated items
 (the 、-list, or 一是…二是…三是… after a lead-in, never the lead-in alone) or the purpose/cause
-(为…, 确保…, 只有…才能…). A segment that is the whole sentence is no short answer.
+(为…, 确保…, 只有…才能…). A question whether something may or must be done (能不能…, …可以…吗,
+是否需要…) is answered by what the rule says, from its modal word on (…的，一律不得施工; 不得收费),
+preferring the rule about what the question asks. A segment that is the whole sentence is no short
+answer; a lead-in (应当遵守下列规定：) never stands alone: its items follow it.
 
 Other questions get the single most relevant sentence. Everything returned is a verbatim slice of
 a hit's clause text: `hit.clause.text[span.start:span.end] == span.text`.
 
 Relevance of a sentence: the summed length of the distinct question words it contains
-(`rag.text.tokens.tokenize`), discounted by the hit's rank; a candidate span scores by how
-close it lies to those words (the words a figure answers usually come just before it).
+(`rag.text.tokens.tokenize`), discounted by the hit's rank; a candidate span scores its sentence's
+relevance plus `SPAN_WEIGHT` × how close it lies to those words (the words a figure answers usually
+come just before it).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import jieba
 
 from rag.answers.types import Answer, AnswerSentence, Span
 from rag.citing.cite import sentence_spans
@@ -37,7 +43,7 @@ from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN
 _N = rf"(?:\d+(?:[.．]\d+)?(?:万|亿)?|[{CN_NUMERALS}半]+)"  # 5万(条), 1.2亿(元)
 _CMP_BEFORE = (
     r"(?:不得少于|不得低于|不得超过|不得高于|不少于|不低于|不超过|不高于|不大于|不小于|不足|不满|未满|超过|达到|达|低于|高于|"
-    r"至少|最多|最高|最低|提高到|降低到|控制在|保持在|满)?"
+    r"至少|最多|最高|最低|提高到|降低到|控制在|保持在|届满|满)?"
 )
 # what an amount is counted per, kept with it (每人每天50元, 每户1200元, 每平方米四十五元)
 _PER = rf"(?:(?:每[^\d{CN_NUMERALS}，。；、：\s]{{0,3}}?){{1,2}})?"
@@ -62,23 +68,42 @@ _DATE = re.compile(
     rf"|{_N}年(?:底前|年底|底|前|以前|起)|年底前|年内|季度末|月底前"
 )
 _DEADLINE = re.compile(
-    rf"(?:不得超过|不超过|不得少于|不少于|不得低于|不低于|至少|最长|最短|满|{_EVERY}){_N}(?:个)?"
+    rf"(?:不得超过|不超过|不得少于|不少于|不得低于|不低于|至少|最长|最短|届满|满|{_EVERY}){_N}(?:个)?"
     r"(?:工作日|日|天|小时|分钟|个月|月|年|周)(?:内|以内|之内|前|后)?"
 )
+# how often (多久…一次): 每季度, 至少每半年, 每学期, as well as 每N年 (a deadline's figure)
+_ASK_OFTEN = re.compile(r"(?:多久|多长时间|隔多长时间|什么时候|几年|几个月)[^，。？?]{0,12}一次|频次|频率")
+_EVERY_PERIOD = re.compile(rf"(?:至少|不少于)?每(?:{_N}个?)?(?:季度|学期|半年|年度|年|个月|月|周|旬|日|天)")
 _BODY_END = (
     "人民政府|主管部门|行政部门|管理部门|有关部门|部门|机关|机构|委员会|常务委员会|办公室|办事处|人民法院|人民检察院|"
-    "公安局|局|厅|委|中心|单位|组织|协会|法院|检察院"
-)
+    "公安局|(?<![布格结大全当变开出饭棋书])局|(?<![大客餐舞展门])厅|委|中心|单位|组织|协会|法院|检察院"
+)  # 局 and 厅 not of 布局, 大厅
 _STOP = (
-    "负责|应当|会同|依法|可以|按照|根据|组织|建立|制定|履行|予以|做好|加强|"
+    "负责|应当|会同|依法|依照|依据|规定|可以|按照|根据|组织|建立|制定|履行|予以|做好|加强|委托|授权|"
+    "报送|提交|移送|移交|送交|前款|本条|"
     "的|对|在|与|及|或者|并|由|经|向|报|将|为|是|对于"
 )
-_BODY_PIECE = rf"(?:(?:(?!{_STOP})[\u4e00-\u9fff]){{0,14}}?(?:{_BODY_END}))+"
-# one body, or several joined (市公安机关会同市农业农村部门, 交通运输部门、综合行政执法部门)
-_BODY = re.compile(rf"{_BODY_PIECE}(?:(?:会同|和|、|或者|及)(?:{_BODY_PIECE}))*")
+_STOP_WORDS = tuple(w for w in _STOP.split("|") if len(w) > 1)
+# a body's name may hold a bracketed part: 县（市、区）人民政府
+_BODY_ONE = rf"(?:(?!{_STOP})[\u4e00-\u9fff]|[（(][\u4e00-\u9fff、]{{1,6}}[）)]){{0,14}}?(?:{_BODY_END})"
+# an organ whose unit may follow in one name (look-behinds of fixed width, one each)
+_ORGAN_HEADS = ("政府", "国务院", "委员会", "办公厅", "机关", "厅", "局", "委")
+_ORGAN_HEAD = "(?:" + "|".join(f"(?<={h})" for h in _ORGAN_HEADS) + ")"
+_BODY_PIECE = rf"{_BODY_ONE}(?:{_ORGAN_HEAD}{_BODY_ONE})*"
+# 省、自治区、直辖市人民政府; 市或者区绿化行政管理部门
+_LEVELS = r"(?:(?:省|自治区|直辖市|设区的市|自治州|市|县|区|乡|镇)(?:、|或者|和))*"
+# one body, or several joined (市公安机关会同市农业农村部门, 交通运输部门、综合行政执法部门), or the body
+# named by its duty (负有安全生产监督管理职责的部门)
+_BODY = re.compile(
+    rf"负有[^，。；：\s]{{2,24}}?职责的(?:{_BODY_END})"
+    rf"|{_LEVELS}{_BODY_PIECE}(?:(?:会同|和|、|或者|及)(?:{_BODY_PIECE}))*"
+)
+# a body's generic head alone names no body (…工作的组织领导 -> 组织; …职责的部门 -> 部门)
+_GENERIC_BODY = frozenset("部门 有关部门 机关 机构 单位 组织 中心 局 厅 委 协会 委员会 办公室 办事处".split())
 
 _ASK_AMOUNT = re.compile(
     r"多少|几|比例|比率|百分之|多大|多高|多长|多远|上限|下限|标准是|金额|额度|罚款|率是|率要|率达"
+    r"|(?:怎么|怎样|如何)(?:处)?罚"
     r"|(?:奖励|补助|补贴|收费|赔偿|津贴|罚款)标准"
 )
 _ASK_TIME = re.compile(
@@ -98,7 +123,17 @@ _ASK_PRINCIPLE = re.compile(
 )
 _ASK_LIST = re.compile(r"哪些|哪几|包括什么|包含什么|有什么内容|什么内容|是指什么|指什么|指哪|有哪|几个方面|几方面")
 _ASK_HOW = re.compile(r"怎样|怎么|如何|什么程序|什么步骤|什么流程|什么手续")
-_FOCUS_PATTERNS = (("reason", _ASK_REASON), ("principle", _ASK_PRINCIPLE), ("list", _ASK_LIST), ("procedure", _ASK_HOW))
+# may / must / is it allowed (能不能…, …可以…吗, 是否需要…): what the rule says, from its modal word on; a
+# question whether there is a provision at all (有没有…的规定) is answered by the sentence
+_ASK_RULE = re.compile(
+    r"能不能|能否|可不可以|可否|是否|允不允许|准不准|行不行|需不需要|要不要|必须|[吗么]\s*[？?]?\s*$"
+)
+_ASK_PROVISION = re.compile(r"(?:有没有|有无|是否有)[^？?]*(?:规定|条款|条文|政策|要求)")
+_FOCUS_PATTERNS = (
+    ("reason", _ASK_REASON), ("principle", _ASK_PRINCIPLE), ("list", _ASK_LIST), ("procedure", _ASK_HOW),
+    ("rule", _ASK_RULE),
+)
+_MODAL = re.compile(r"一律|不得|禁止|严禁|不准|不许|应当|应予|必须|无须|无需|不需要|不必|均须|须经|可以|不予|免予|有权")
 
 _KIND_PATTERNS = {
     "amount": (_FIGURE, _RATIO),
@@ -125,11 +160,14 @@ _ASKED_UNITS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"(?:几|多少)次", ("次",)),
         (r"(?:几|多少)(?:个)?字", ("字",)),
         (r"多远|多大范围|(?:几|多少)(?:米|公里)", ("米", "公里")),
-        (r"钱|多少元|几元|多少万|罚多少|罚款|补贴|补助|奖补|奖励|津贴|贷款|贷多少|工资|收费|费用|税", _MONEY),
+        (r"钱|多少元|几元|多少万|罚多少|罚款|(?:怎么|怎样|如何)(?:处)?罚|补贴|补助|奖补|奖励|津贴|贷款|贷多少|"
+         r"工资|收费|费用|税", _MONEY),
+        (r"(?:几|多少)个(?!月|人|工作日|小时|百分点|周)", ("个",)),
     )
 )
 _BOUNDARY = re.compile(r"[，,；;。：:]")
 RANK_DISCOUNT = 0.15
+SPAN_WEIGHT = 0.5  # a candidate span: its sentence's relevance + this × the question words near it
 LEAD_SHARE = 0.9
 TITLE_SHARE = 0.25  # a sentence of hit k scores overlap / (1 + RANK_DISCOUNT * (k - 1))
 
@@ -164,11 +202,12 @@ def question_kind(question: str) -> str | None:
 
 
 def question_focus(question: str) -> str | None:
-    """'reason', 'principle', 'list', 'procedure' or None, for a question `question_kind` leaves
-    without a kind: why / what principle / which ones / how."""
+    """'reason', 'principle', 'list', 'procedure', 'rule' or None, for a question `question_kind` leaves
+    without a kind: why / what principle / which ones / how / may or must (能不能…, …吗)."""
     if question_kind(question) is not None:
         return None
-    return next((focus for focus, pattern in _FOCUS_PATTERNS if pattern.search(question)), None)
+    focus = next((focus for focus, pattern in _FOCUS_PATTERNS if pattern.search(question)), None)
+    return None if focus == "rule" and _ASK_PROVISION.search(question) else focus
 
 
 def query_words(question: str) -> set[str]:
@@ -208,7 +247,8 @@ def candidates(kind: str, text: str, question: str = "") -> list[tuple[int, int]
     """(start, end) of the spans of `text` that could answer a question of `kind`: maximal ones
     (a span inside a longer candidate is only part of the answer), none the question itself contains."""
     spans: set[tuple[int, int]] = set()
-    for pattern in _KIND_PATTERNS[kind]:
+    often = (_EVERY_PERIOD,) if kind == "time" and _ASK_OFTEN.search(question) else ()
+    for pattern in _KIND_PATTERNS[kind] + often:
         for m in pattern.finditer(text):
             s, e = m.start(), m.end()
             while s < e and text[s].isspace():
@@ -216,10 +256,38 @@ def candidates(kind: str, text: str, question: str = "") -> list[tuple[int, int]
             piece = text[s:e]
             if e - s < 2 or (question and piece in question):
                 continue
-            if kind == "body" and piece.startswith(("各", "有关", "相关")) and e - s <= 4:
-                continue
+            if kind == "body":
+                s = _past_stop_words(text, _word_start(text, s), e)
+                if (piece.startswith(("各", "有关", "相关")) and e - s <= 4) or text[s:e] in _GENERIC_BODY or e - s < 2:
+                    continue
             spans.add((s, e))
     return sorted(sp for sp in spans if not any(o != sp and o[0] <= sp[0] and sp[1] <= o[1] for o in spans))
+
+
+def _word_start(text: str, s: int) -> int:
+    """The start of the word (jieba's, without its HMM) that position `s` of `text` falls inside: a body
+    found from the middle of a word (生产经营单位 from 营, as 经 may be a preposition) starts with that word."""
+    at = max(0, s - 8)
+    for _, start, end in jieba.tokenize(text[at : s + 8], HMM=False):
+        if at + start < s < at + end:
+            return at + start
+    return s
+
+
+def _past_stop_words(text: str, s: int, e: int) -> int:
+    """Where a body found at `s` starts once a word of `_STOP_WORDS` it opens inside of, or opens with, is
+    left out: 可以委托城市街道办事处 is found from 以委托…, and the body is 城市街道办事处."""
+    moved = True
+    while moved and s < e:
+        moved = False
+        for w in _STOP_WORDS:
+            for k in range(len(w)):  # w starts k characters before s (0: at s)
+                if s - k >= 0 and text.startswith(w, s - k) and s - k + len(w) <= e:
+                    s, moved = s - k + len(w), True
+                    break
+            if moved:
+                break
+    return s
 
 
 def _positions(words: set[str], text: str) -> list[tuple[int, int, int]]:
@@ -249,8 +317,12 @@ def _span_score(span: tuple[int, int], occurrences: list[tuple[int, int, int]], 
 
 
 def asked_units(question: str) -> tuple[str, ...]:
-    """The units an amount or time question asks for (() when it names none): `_ASKED_UNITS`, first match."""
-    return next((units for pattern, units in _ASKED_UNITS if pattern.search(question)), ())
+    """The units an amount or time question asks for (() when it names none): `_ASKED_UNITS`, the match
+    ending last (a question ends on what it asks: 排前几名的乡镇奖励多少 asks for money, not 名), the first
+    of the table on a tie."""
+    found = [(m.end(), -k, units) for k, (pattern, units) in enumerate(_ASKED_UNITS)
+             for m in [None, *pattern.finditer(question)][-1:] if m is not None]  # fmt: skip
+    return max(found)[2] if found else ()
 
 
 _TAKES_EFFECT = re.compile(r"施行|实施|生效")  # a question asking when a document takes effect…
@@ -282,7 +354,7 @@ def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
                 continue
         occurrences = _positions(words, sentence)
         for s, e in candidates(kind, sentence, question):
-            value = sc.score + _span_score((s, e), occurrences, sentence)
+            value = sc.score + SPAN_WEIGHT * _span_score((s, e), occurrences, sentence)
             found.append((value, -(e - s), sc, (sc.start + s, sc.start + e), sentence[s:e]))
             if effect and _EFFECT_FOLLOWS.match(sentence, e):
                 effective.append(found[-1])
@@ -329,6 +401,7 @@ _PURPOSE_VERB = re.compile(
     r"(?:确保|保证|维护|保障|提高|提升|促进|推动|实现|增强|降低|减少|营造|防止|避免|满足|改善)"
 )
 _PURPOSE_INSIDE = re.compile(r"(?:是)?(为了|旨在|目的是)")
+_ARTICLE_LABEL = re.compile(rf"第[{CN_NUMERALS}\d]+条(?:之[{CN_NUMERALS}]+)?\s*")
 _MAIN_CLAUSE_START = re.compile(r"(?:根据|按照|依据|依照|结合|经|现|特|制定|决定|就)")
 _DEFINE_START = re.compile(r"(?:即|也就是|具体是|具体为)")
 _AND_ITEMS = re.compile(r"和|及|以及|与|或者|或")
@@ -546,16 +619,18 @@ def _reason_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int,
         return nxt is not segs[last] and not _MAIN_CLAUSE_START.match(text, nxt.body)
 
     for i, seg in enumerate(segs):
-        body = text[seg.body : seg.end]
+        label = _ARTICLE_LABEL.match(text, seg.body, seg.end) if i == 0 else None  # 第一条 为了…
+        opens = label.end() if label else seg.body
+        body = text[opens : seg.end]
         inside = _PURPOSE_INSIDE.search(body)
         if i == 0 and body.startswith("为") and last > 0:
-            add(8, seg.body, _grow(segs, i, purpose_goes_on), 1.0)
+            add(8, opens, _grow(segs, i, purpose_goes_on), 1.0)
         elif body.startswith("只有"):
             add(8, seg.body, min(i + 1, last), 1.0)
         elif i > 0 and body.startswith(("才能", "才")):
             add(8, segs[i - 1].body, i, 1.0)
         elif inside:
-            add(6, seg.body + inside.start(1), i, 1.0)
+            add(6, opens + inside.start(1), i, 1.0)
         elif body.startswith(("因为", "由于", "鉴于")):
             add(6, seg.body, _grow(segs, i, lambda nxt, n: n + (nxt.end - nxt.start) <= SPAN_CAP))
         elif i != top and _PURPOSE_VERB.match(body):
@@ -574,6 +649,51 @@ def _reason_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int,
         if 0 <= i <= last:
             add(2 if i > top else 1, segs[i].body, i)
     return out
+
+
+_ASK_MODAL = re.compile(r"能不能|能否|可不可以|可否|可以|能|需不需要|需要|要不要|要|必须|得|允许|准许|是否")
+
+
+def _rule_words(question: str) -> set[str]:
+    """The question's words after its last modal word (学校能开除吗 -> 开除): what it asks may be done."""
+    found = list(_ASK_MODAL.finditer(question))
+    return query_words(question[found[-1].end() :]) if found else set()
+
+
+def _rule_spans(question: str, text: str, segs: list[Segment], occ) -> list[tuple[float, int, int]]:
+    """What a rule allows, forbids or requires: a segment with a modal word (不得, 禁止, 应当, 可以, 一律 …),
+    from that word to the segment's end (…的，一律不得施工), or a later action of the sentence in the
+    modal's scope (…应当推行无纸化办公，不使用一次性杯具); never a lead-in (禁止下列行为：). Scored by the
+    question words in it, in its subject before the modal word and in the conditions right before it."""
+    asked = _rule_words(question)
+    out = []
+    modal_before = False
+    for i, seg in enumerate(segs):
+        m = _MODAL.search(text, seg.body, seg.end)
+        lead_in = text[seg.end : seg.end + 1] in ("：", ":")
+        if m is not None:
+            modal_before = True
+            if lead_in or seg.end - m.end() < 2:
+                continue
+            start, value = m.start(), 3.0
+        elif modal_before and not lead_in and not _is_condition(text, seg):
+            start, value = seg.body, 2.0
+        else:
+            continue
+        cond = i  # the conditions right before it start at segs[cond]
+        while cond > 0 and _is_condition(text, segs[cond - 1]):
+            cond -= 1
+        for s, e, w in occ:
+            if seg.body <= s and e <= seg.end:
+                value += 2 * w if start <= s and text[s:e] in asked else w
+            elif s >= segs[cond].start and e <= seg.start:
+                value += 0.8 * w
+            elif e <= seg.start:
+                value += 0.2 * w / (1 + (seg.start - e) / 10)
+        out.append((value, start, seg.end, any(start <= s and e <= seg.end and text[s:e] in asked for s, e, _ in occ)))
+    if any(says for *_, says in out):  # the rule about what is asked (可以收费吗 -> 不得收费), when one says it
+        out = [o for o in out if o[3]]
+    return [(value, start, end) for value, start, end, _ in out]
 
 
 def _enum_items(text: str, seg: Segment) -> int:
@@ -686,6 +806,8 @@ def focus_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
             found = _procedure_spans(question, text, segs, occ)
         elif focus == "reason":
             found = _reason_spans(text, segs, occ)
+        elif focus == "rule":
+            found = _rule_spans(question, text, segs, occ)
         else:
             found = _list_spans(text, segs, occ)
         spans = [(v + sc.score, sc.rank, s, e) for v, s, e in found]
@@ -698,6 +820,8 @@ def focus_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
         return None
     _, _, sc, (rank, s, e) = best
     text = by_rank[rank].clause.text
+    if focus != "list" and text[e : e + 2].lstrip()[:1] in ("：", ":"):  # a lead-in: what it leads into too
+        e = next((end for r, start, end in _lead_in_runs(hits, sc) if r == rank and start >= e), e)
     if rank != sc.rank or not (sc.start <= s and e <= sc.end):  # the items lie beyond the sentence
         covering = [(a, b) for a, b in sentence_spans(text) if a < e and s < b]
         sc = Scored(rank, covering[0][0], covering[-1][1], sc.score)
