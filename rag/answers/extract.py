@@ -216,9 +216,11 @@ def query_words(question: str) -> set[str]:
 
 
 def _overlap(words: set[str], text: str, title_words: frozenset[str] = frozenset()) -> float:
-    """Summed length of the question words in `text`; words of the document's title count
-    `TITLE_SHARE` (they say which document, not which sentence)."""
-    return float(sum(len(t) * (TITLE_SHARE if t in title_words else 1.0) for t in words & set(tokenize(text))))
+    """Summed length of the question words in `text`; words of the document's title count `TITLE_SHARE`
+    for every sentence of the document, whether it holds them or not (they say which document, not which
+    sentence: a document whose title has them is not put behind one whose title has not)."""
+    own = sum(len(t) for t in words & set(tokenize(text)) if t not in title_words)
+    return float(own + TITLE_SHARE * sum(len(t) for t in words & title_words))
 
 
 def sentences(question: str, hits: Sequence[Hit], max_hits: int = 3) -> list[Scored]:
@@ -409,7 +411,8 @@ _LIST_GOES_ON = re.compile(r"(?:以及|及其|及|和|或者|或|还有)")
 _BRACKETED = re.compile(r"[（(][^）)]*[）)]|“[^”]*”|《[^》]*》")
 MIN_SAVING = 6  # a focus span is a short answer only when it leaves out this many characters of its sentence
 LEAD_WITHIN = 8  # a principle's lead verb follows at most this many characters of subject (各街道要按照…)
-SPAN_CAP = 30  # a procedure/reason span grows by the segments that continue it up to this length
+SPAN_CAP = 30  # a procedure/reason span grows by the segments that continue it up to this length…
+SPAN_GROWTH = 1.3  # …or, for a procedure's long first segment (a law's), to this many times its length
 
 
 @dataclass(frozen=True)
@@ -591,8 +594,10 @@ def _procedure_spans(question: str, text: str, segs: list[Segment], occ) -> list
             if acts and (_ACTION_START.match(text, prev.body) or _inside(prev.body, prev.end, occ)):
                 first = i - 1
 
-        def keep(nxt: Segment, n: int) -> bool:
-            too_long = n + 1 + (nxt.end - nxt.start) > SPAN_CAP
+        cap = max(SPAN_CAP, SPAN_GROWTH * (segs[first].end - segs[first].body))
+
+        def keep(nxt: Segment, n: int, cap: float = cap) -> bool:
+            too_long = n + 1 + (nxt.end - nxt.start) > cap
             return not (too_long or _is_condition(text, nxt) or _PURPOSE_VERB.match(text, nxt.body))
 
         out.append((value, segs[first].body, segs[_grow(segs, first, keep)].end))

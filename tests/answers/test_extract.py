@@ -382,6 +382,26 @@ def test_procedure_is_the_action_after_the_condition(question, clause, short):
     assert a.short is not None and a.short.text == short
 
 
+def test_a_laws_long_action_keeps_the_action_that_follows_it():
+    clause = ("第十九条 犬只伤害他人的，养犬人或者管理人应当立即将受伤人送至疾病预防控制机构或者医院进行治疗，"
+              "先行垫付医疗费用，并将伤人犬只及时送至动物防疫机构检查。")
+    a = _focus("狗咬伤了人，养犬人应当怎么做", [hit(1, clause), HITS[1]])
+    assert a.short is not None and a.short.text.endswith("进行治疗，先行垫付医疗费用")
+
+
+def test_title_words_count_for_every_sentence_of_their_document():
+    """Title words say which document, not which sentence: every sentence of a document whose title holds
+    them gets their share, so the same sentence in a document about something else does not win on rank."""
+    text = "第十条 申请人向户籍所在地的乡镇人民政府提出书面申请。"
+
+    def doc_hit(rank: int, doc_id: str, title: str) -> Hit:
+        d = DocInfo(doc_id=doc_id, source=f"{doc_id}.md", title=title, sha256=doc_id, kind="md")
+        return Hit(rank, 1.0 / rank, Clause(doc_id, 0, "第十条", (), text, 0, len(text)), d, f"《{title}》 › 第十条")
+
+    hits = [doc_hit(1, "zj", "浙江省社会救助条例"), doc_hit(2, "cq", "重庆市城乡居民最低生活保障条例")]
+    assert extract("申请最低生活保障要向哪里递交书面申请", hits).sentences[0].citations == (2,)
+
+
 def test_procedure_never_stops_at_a_lead_in_when_items_follow():
     clause = "第九条 携犬出户的，应当遵守下列规定：\n（一）为犬只佩带犬牌；\n（二）为犬只束牵引带；\n（三）即时清除犬粪。"  # noqa: E501
     a = _focus("携犬出户时应当怎样做", [hit(1, clause), HITS[1]])
