@@ -255,15 +255,33 @@ def candidates(kind: str, text: str, question: str = "") -> list[tuple[int, int]
             s, e = m.start(), m.end()
             while s < e and text[s].isspace():
                 s += 1
-            piece = text[s:e]
-            if e - s < 2 or (question and piece in question):
-                continue
             if kind == "body":
-                s = _past_stop_words(text, _word_start(text, s), e)
-                if (piece.startswith(("各", "有关", "相关")) and e - s <= 4) or text[s:e] in _GENERIC_BODY or e - s < 2:
+                s = _qualified(text, _past_stop_words(text, _word_start(text, s), e))
+                if (text.startswith(("各", "有关", "相关"), s) and e - s <= 4) or text[s:e] in _GENERIC_BODY:
                     continue
+            if e - s < 2 or (question and text[s:e] in question):
+                continue
             spans.add((s, e))
     return sorted(sp for sp in spans if not any(o != sp and o[0] <= sp[0] and sp[1] <= o[1] for o in spans))
+
+
+_TO_BODY = frozenset("由向经报到交送给")  # the words a body follows (由…负责, 向…提出, 报…备案)
+_QUALIFIER = 16  # the longest relative clause kept before a body (设立该法律援助机构的司法行政部门)
+
+
+def _qualified(text: str, s: int) -> int:
+    """Where a body found at `s` starts with the relative clause that says which one it is, when that
+    clause runs back to the word the body follows: 向[设立该法律援助机构的]司法行政部门, 由[牵头制作的]行政机关,
+    向[户籍所在地的]乡镇人民政府 (not 对[违反规定的]单位: 对 names no body)."""
+    if s < 2 or text[s - 1] != "的":
+        return s
+    for k in range(s - 2, max(-1, s - 2 - _QUALIFIER), -1):
+        ch = text[k]
+        if ch in _TO_BODY:
+            return k + 1 if k + 1 < s - 1 else s
+        if not ("\u4e00" <= ch <= "\u9fff" or ch in "（）()、"):
+            return s
+    return s
 
 
 def _word_start(text: str, s: int) -> int:
