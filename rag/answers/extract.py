@@ -50,7 +50,7 @@ _PER = rf"(?:(?:每[^\d{CN_NUMERALS}，。；、：\s]{{0,3}}?){{1,2}})?"
 _UNITS = (
     r"%|％|‰|个百分点|倍|万亿元|亿元|万元|千元|元|个工作日|工作日|日|天|小时|分钟|周岁|周|个月|月|年|次|人次|人|名|"
     r"户|家|所|个|项|件|台|辆|类|条|种|处|座|只|米|公里|千米|平方米|平方公里|立方米|亩|公顷|吨|千克|公斤|岁|"
-    r"分贝|分(?!之)|级|层|床|张|批|场|期|字"
+    r"分贝|分(?!之)|级|层|床|张|批|场|期|字|毫升|升|摄氏度|℃|度|毫克|克|厘米|毫米|千瓦时|千瓦|学时|课时"
 )
 _NOT_INSIDE = rf"(?<![第\d{CN_NUMERALS}.．])"  # not an article number, not mid-numeral
 _ONE_FIGURE = (
@@ -160,6 +160,10 @@ _ASKED_UNITS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
         (r"(?:几|多少)次", ("次",)),
         (r"(?:几|多少)(?:个)?字", ("字",)),
         (r"多远|多大范围|(?:几|多少)(?:米|公里)", ("米", "公里")),
+        (r"(?:几|多少)(?:摄氏)?度|温度|室温|气温", ("度", "℃")),
+        (r"(?:几|多少)(?:毫升|升)|献血量|抽(?:几|多少)", ("毫升", "升")),
+        (r"(?:几|多少)(?:克|千克|公斤|吨)|多重", ("克", "公斤", "吨")),
+        (r"(?:几|多少)(?:个)?(?:学时|课时)", ("学时", "课时")),
         (r"钱|多少元|几元|多少万|罚多少|罚款|(?:怎么|怎样|如何)(?:处)?罚|补贴|补助|奖补|奖励|津贴|贷款|贷多少|"
          r"工资|收费|费用|税", _MONEY),
         (r"(?:几|多少)个(?!月|人|工作日|小时|百分点|周)", ("个",)),
@@ -514,15 +518,21 @@ def _inside(a: int, b: int, occ: list[tuple[int, int, int]]) -> float:
     return float(sum(w for s, e, w in occ if a <= s and e <= b))
 
 
-def _near(a: int, b: int, occ: list[tuple[int, int, int]], scale: float = 10.0, after: float = 1.0) -> float:
-    """Question words outside [a, b), by how close they lie; those after it count `after` as much."""
-    total = 0.0
-    for s, e, w in occ:
+def _near(a: int, b: int, occ: list[tuple[int, int, int]], scale: float = 10.0, after: float = 1.0,
+          text: str | None = None) -> float:  # fmt: skip
+    """Question words outside [a, b), by how close they lie; those after it count `after` as much. With
+    `text`, each distinct word counts once, at its closest (a word said five times is no more evidence)."""
+    best: dict[object, float] = {}
+    for k, (s, e, w) in enumerate(occ):
         if e <= a:
-            total += w / (1 + (a - e) / scale)
+            got = w / (1 + (a - e) / scale)
         elif s >= b:
-            total += after * w / (1 + (s - b) / scale)
-    return total
+            got = after * w / (1 + (s - b) / scale)
+        else:
+            continue
+        key = text[s:e] if text is not None else k
+        best[key] = max(best.get(key, 0.0), got)
+    return sum(best.values())
 
 
 def _is_condition(text: str, seg: Segment) -> bool:
@@ -742,7 +752,7 @@ def _list_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int, i
             j = len(segs) - 1  # 即…: the definition runs to the end of the sentence
         first_item = text.find("、", seg.body, seg.end)
         lead = sum(w for s, e, w in occ if seg.body <= s and e <= first_item)
-        near = _near(seg.body, segs[j].end, occ, after=0.3)
+        near = _near(seg.body, segs[j].end, occ, after=0.3, text=text)
         value = min(n, 6) * 0.8 + near + 0.5 * _inside(seg.body, segs[j].end, occ) + lead
         out.append((value, seg.body, segs[j].end))
     return out
