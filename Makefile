@@ -116,7 +116,7 @@ eval: $(STAMP)
 	@echo "## Answers (extractive spans) and cross-references"
 	$(PY) -m rag.evaluation.answers
 	@echo "## Answers on the policy set, and on two sets over the laws and local regulations nothing was tuned on"
-	for q in policy_questions answer_spans_laws answer_spans_rules; do \
+	for q in policy_questions answer_spans_laws answer_spans_rules answer_spans_fresh; do \
 	  $(PY) -m rag.evaluation.answers --questions tests/data/$$q.jsonl | sed '/^cross-references/,$$d'; done
 
 # Sentence windows: the table the default (clauses over 300 characters get windows) was chosen from. Each

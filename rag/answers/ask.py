@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from rag.answers.extract import extract, marker_runs, question_focus
+from rag.answers.extract import Meaning, extract, marker_runs, question_focus
 from rag.answers.generate import LLMBusy, LLMError, any_verified, generate, parse_llm
 from rag.answers.refs import resolve
 from rag.answers.types import AskResult
@@ -42,7 +42,7 @@ def ask(
     if llm:
         parse_llm(llm)  # a malformed spec fails before any search
     hits = searcher.search(question, k=k, filters=filters, mode=mode)
-    return answer_hits(searcher.index, question, hits, llm, llm_timeout)
+    return answer_hits(searcher.index, question, hits, llm, llm_timeout, searcher.meaning(question))
 
 
 def _followers(store: Store, question: str, hits: list[Hit], top: int = 3) -> list[Hit]:
@@ -68,16 +68,18 @@ def _followers(store: Store, question: str, hits: list[Hit], top: int = 3) -> li
 
 
 def answer_hits(
-    store: Store, question: str, hits: list[Hit], llm: str | None = None, llm_timeout: float = DEFAULT_LLM_TIMEOUT
+    store: Store, question: str, hits: list[Hit], llm: str | None = None, llm_timeout: float = DEFAULT_LLM_TIMEOUT,
+    meaning: Meaning | None = None,
 ) -> AskResult:
     """Answer from these hits (extractive, or generated and verified with `llm`) and resolve each hit's
     references in `store`. A generated answer keeps the extractive short span (verbatim either way).
+    `meaning` (`Searcher.meaning`): the extractive answer weighs its sentences' meaning as well as their words.
 
     The fallback note never repeats the model server's address or its error (they go to the log):
     the note is shown to whoever asked, who need not know where the server is.
     """
     followers = _followers(store, question, hits)
-    answer = extract(question, hits + followers)
+    answer = extract(question, hits + followers, meaning=meaning)
     used = {s.span.rank for s in answer.sentences if s.span} | ({answer.short.rank} if answer.short else set())
     hits = hits + [f for f in followers if f.rank in used]  # shown only when the answer quotes them
     if llm and hits:

@@ -27,11 +27,13 @@ come just before it).
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 import jieba
+import numpy as np
 
 from rag.answers.types import Answer, AnswerSentence, Span
 from rag.citing.cite import sentence_spans
@@ -170,6 +172,12 @@ _ASKED_UNITS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = tuple(
     )
 )
 _BOUNDARY = re.compile(r"[，,；;。：:]")
+# The cosines of the question with texts (an answer's candidate sentences, each after its document's
+# title), as the search embeds them: the meaning beside the words; None: the words alone.
+Meaning = Callable[[Sequence[str]], np.ndarray]
+MEANING_WEIGHT = 5.0  # a sentence gains this × the best word score × its cosine above the candidates' mean
+MEANING_SENTENCES = 16  # the best sentences by their words that the meaning is asked of (bounds the cost)
+logger = logging.getLogger(__name__)
 RANK_DISCOUNT = 0.15
 SPAN_WEIGHT = 0.5  # a candidate span: its sentence's relevance + this × the question words near it
 LEAD_SHARE = 0.9
@@ -227,11 +235,14 @@ def _overlap(words: set[str], text: str, title_words: frozenset[str] = frozenset
     return float(own + TITLE_SHARE * sum(len(t) for t in words & title_words))
 
 
-def sentences(question: str, hits: Sequence[Hit], max_hits: int = 3) -> list[Scored]:
+def sentences(question: str, hits: Sequence[Hit], max_hits: int = 3, meaning: Meaning | None = None
+              ) -> list[Scored]:  # fmt: skip
     """Every sentence of the top `max_hits` hits with its relevance, best first (top-ranked hit on ties).
 
     A lead sentence ending in a colon ("…处五百元至五千元罚款：") also scores `LEAD_SHARE` of its
-    best following item, since the items (（一）… ；) are what it applies to.
+    best following item, since the items (（一）… ；) are what it applies to. With `meaning`, the
+    `MEANING_SENTENCES` best also gain by how much closer than their mean they are to the question in
+    meaning (`MEANING_WEIGHT`): words the question and the clause put differently (欠了工钱, 拖欠工资).
     """
     words = query_words(question)
     out = []
@@ -246,7 +257,27 @@ def sentences(question: str, hits: Sequence[Hit], max_hits: int = 3) -> list[Sco
                 score = max(score, LEAD_SHARE * max(raw[i + 1 :]))
             out.append(Scored(h.rank, s, e, score / (1 + RANK_DISCOUNT * (h.rank - 1))))
     out.sort(key=lambda x: (-x.score, x.rank, x.start))
+    if meaning is not None and len(out) > 1:
+        out = _with_meaning(out, {h.rank: h for h in hits}, meaning)
     return out
+
+
+def _with_meaning(ranked: list[Scored], by_rank: dict[int, Hit], meaning: Meaning) -> list[Scored]:
+    """`ranked` with the best `MEANING_SENTENCES` rescored by `meaning` (see `sentences`), best first; as
+    it was when the embedder cannot be reached (the words alone still answer)."""
+    head, tail = ranked[:MEANING_SENTENCES], ranked[MEANING_SENTENCES:]
+    texts = [f"{by_rank[sc.rank].doc.title}\n{by_rank[sc.rank].clause.text[sc.start : sc.end]}" for sc in head]
+    try:
+        cos = np.asarray(meaning(texts), dtype=np.float64).reshape(-1)
+    except (OSError, RuntimeError, ValueError) as exc:
+        logger.warning("answer sentences chosen by their words alone: %s", exc)
+        return ranked
+    if cos.shape != (len(head),):
+        logger.warning("answer sentences chosen by their words alone: %d cosines for %d sentences", cos.size, len(head))
+        return ranked
+    top = max(sc.score for sc in head)
+    head = [replace(sc, score=sc.score + MEANING_WEIGHT * top * (c - cos.mean())) for sc, c in zip(head, cos)]
+    return sorted(head, key=lambda x: (-x.score, x.rank, x.start)) + tail
 
 
 def candidates(kind: str, text: str, question: str = "") -> list[tuple[int, int]]:
@@ -863,11 +894,12 @@ def focus_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
     return sc, Span(rank, s, e, text[s:e])
 
 
-def extract(question: str, hits: Sequence[Hit], max_hits: int = 3) -> Answer:
-    """The extractive answer over the top `max_hits` hits (see the module docstring)."""
+def extract(question: str, hits: Sequence[Hit], max_hits: int = 3, meaning: Meaning | None = None) -> Answer:
+    """The extractive answer over the top `max_hits` hits (see the module docstring); `meaning` as in
+    `sentences`."""
     if not hits:
         return Answer("extractive", "", note="没有找到相关条款。")
-    ranked = sentences(question, hits, max_hits)
+    ranked = sentences(question, hits, max_hits, meaning)
     if not ranked:
         return Answer("extractive", "", note="检索到的条款没有可摘录的文字。")
     found = short_span(question, hits, ranked) or focus_span(question, hits, ranked)

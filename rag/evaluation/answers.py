@@ -136,7 +136,8 @@ def answer_spans(index_dir: Path, questions: list[dict], k: int = 5) -> list[Spa
     out = []
     for q in questions:
         hits = searcher.search(q["query"], k=k)
-        a = answer_hits(searcher.index, q["query"], hits).answer  # as `rag ask` answers (a list's next clause too)
+        # as `rag ask` answers (a list's next clause too, the sentences' meaning)
+        a = answer_hits(searcher.index, q["query"], hits, meaning=searcher.meaning(q["query"])).answer
         retrieved = any(q["answer"] in h.clause.text and h.doc.title == q["title"] for h in hits[:3])
         short = a.short.text if a.short else None
         out.append(SpanResult(q["qid"], q["query"], q["answer"], a.text, short, retrieved, kind_of(q)))

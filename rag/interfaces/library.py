@@ -311,7 +311,8 @@ class Library:
         searcher = self.searcher(config)
         with self.lock:
             hits = searcher.search(question, k=k, filters=filters, mode=mode)
-        return answer_hits(searcher.index, question, self.cited(hits, searcher.index), llm, self.model.timeout)
+        return answer_hits(searcher.index, question, self.cited(hits, searcher.index), llm, self.model.timeout,
+                           searcher.meaning(question))
 
     # ------------------------------------------------------------ what clients see
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -458,6 +459,16 @@ class Searcher:
         if not split[0]:
             return [(False, plain, None)]
         return [(True, self.dense_weight, split[0]), (False, plain, split[1])]
+
+    def meaning(self, query: str) -> Callable[[Sequence[str]], np.ndarray]:
+        """The cosines of `query`, embedded as this searcher embeds questions, with texts embedded as passages
+        (an answer's candidate sentences): the dense side's view of which sentence says what is asked."""
+        text = clean_query(query) if self.config.clean_query else query
+
+        def cosines(texts: Sequence[str]) -> np.ndarray:
+            return self.embedder.embed_passages(list(texts)) @ self.query_vector(text)
+
+        return cosines
 
     def query_vector(self, text: str, adapt: bool = True) -> np.ndarray:
         """The query's embedding (memoised for repeated questions): by the query encoder when one is

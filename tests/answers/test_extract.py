@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from rag.answers.extract import (
@@ -198,6 +199,25 @@ def test_sentence_answer_without_short_span():
     _exact(a, HITS)
 
 
+def test_meaning_chooses_between_sentences_the_words_cannot_tell_apart():
+    clause = "分包单位对所招用农民工的工资支付负直接责任。分包单位拖欠农民工工资的，由施工总承包单位先行清偿。"
+    hits = [hit(1, clause)]
+    asked = "分包单位欠了农民工的钱"
+
+    def meaning(texts):  # the second sentence is the closer in meaning
+        return np.array([0.80 if "先行清偿" in t else 0.70 for t in texts])
+
+    assert extract(asked, hits).text.startswith("分包单位对所招用")  # by the words alone: the first
+    assert extract(asked, hits, meaning=meaning).text.startswith("分包单位拖欠")
+
+
+def test_an_unreachable_embedder_leaves_the_words_to_choose():
+    def down(texts):
+        raise OSError("connection refused")
+
+    assert extract("罚款是多少", HITS, meaning=down).text == extract("罚款是多少", HITS).text
+
+
 def test_ties_prefer_the_top_hit_and_no_hits_is_empty():
     twins = [hit(1, "甲事项应当公开。"), hit(2, "甲事项应当公开。")]
     assert extract("甲事项公开", twins).sentences[0].citations == (1,)
@@ -229,11 +249,21 @@ def test_sample_questions_get_exact_extractive_answers(sample_index_dir):
     for line in (REPO / "tests" / "data" / "sample_questions.jsonl").read_text(encoding="utf-8").splitlines():
         q = json.loads(line)["query"]
         hits = searcher.search(q, k=5)
-        a = extract(q, hits)
-        assert a.mode == "extractive" and a.text and len(a.sentences) == 1, q
-        _exact(a, hits)
-        if q == "双随机抽查比例要达到多少？":
-            assert a.short is not None and "20%" in a.short.text
+        for a in (extract(q, hits), extract(q, hits, meaning=searcher.meaning(q))):  # as `rag ask` answers
+            assert a.mode == "extractive" and a.text and len(a.sentences) == 1, q
+            _exact(a, hits)
+            if q == "双随机抽查比例要达到多少？":
+                assert a.short is not None and "20%" in a.short.text
+
+
+def test_searcher_meaning_is_the_cosine_of_question_and_sentence(sample_index_dir):
+    from rag.search.retrieve import Searcher
+    from rag.storage.index import ClauseIndex
+
+    cos = Searcher(ClauseIndex.load(sample_index_dir)).meaning("双随机抽查比例要达到多少？")(
+        ["双随机抽查比例达到20%以上。", "全面加强党的政治建设。"]
+    )
+    assert cos.shape == (2,) and -1 <= cos.min() and cos.max() <= 1 + 1e-6 and cos[0] > cos[1]
 
 
 @needs_shared
@@ -259,7 +289,9 @@ def test_answer_span_gold_occurs_in_named_clause():
 
 
 @needs_shared
-@pytest.mark.parametrize("name, size", [("answer_spans_laws", 80), ("answer_spans_rules", 40)])
+@pytest.mark.parametrize(
+    "name, size", [("answer_spans_laws", 80), ("answer_spans_rules", 40), ("answer_spans_fresh", 60)]
+)
 def test_unseen_answer_sets_gold_occurs_in_named_clause(name, size):
     """The two answer sets over the laws and local regulations (written by reading the documents, never
     tuned on): every gold span is verbatim in a clause of its label, the title is the document's own,
