@@ -27,6 +27,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from rag import settings
 from rag.answers.ask import answer_hits
 from rag.answers.generate import parse_llm
@@ -311,8 +313,14 @@ class Library:
         searcher = self.searcher(config)
         with self.lock:
             hits = searcher.search(question, k=k, filters=filters, mode=mode)
+        meaning = searcher.meaning(question)
+
+        def locked_meaning(texts: Sequence[str]) -> np.ndarray:  # the searcher's embedder and caches: one at a time
+            with self.lock:
+                return meaning(texts)
+
         return answer_hits(searcher.index, question, self.cited(hits, searcher.index), llm, self.model.timeout,
-                           searcher.meaning(question))
+                           locked_meaning)  # fmt: skip
 
     # ------------------------------------------------------------ what clients see
 

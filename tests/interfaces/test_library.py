@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pytest
 
 import rag
 from rag.interfaces.library import Library, ModelServer, ModelServerError
+from rag.search.retrieve import Searcher
 from rag.storage.errors import IndexLoadError
 from rag.storage.index import ClauseIndex
 from tests.conftest import REPO
@@ -55,6 +57,30 @@ def test_the_front_door_builds_searches_and_answers(library):
     assert result.hits[0].citation == "《登记条例》 › 第二条"
     again = rag.build([lib_dir], index=idx, embedder="hash:64")
     assert (again.added, again.changed, again.removed, again.unchanged) == (0, 0, 0, 2)
+
+
+def test_an_answers_sentence_meaning_is_asked_under_the_search_lock(library, monkeypatch):
+    """The searcher's embedder and caches are not made for concurrent use: the app's and the API's
+    answers embed their candidate sentences holding the same lock as the search."""
+    _, idx = library
+    lib = rag.open(idx)
+    held = []
+    real = Searcher.meaning
+
+    def watched(self, question):
+        cosines = real(self, question)
+
+        def inner(texts):
+            free = threading.Thread(target=lambda: held.append(not lib.lock.acquire(blocking=False)))
+            free.start()
+            free.join()
+            return cosines(texts)
+
+        return inner
+
+    monkeypatch.setattr(Searcher, "meaning", watched)
+    assert lib.ask("河长制巡河频次是多少").answer.text
+    assert held and all(held)  # another thread could not take the lock while the sentences were embedded
 
 
 def test_open_refuses_what_is_not_a_library(tmp_path):
