@@ -59,9 +59,11 @@ _ONE_FIGURE = (
     rf"{_NOT_INSIDE}{_PER}{_CMP_BEFORE}(?:百分之{_N}(?:[点.]{_N})?|{_N}分之{_N}|{_N}\s*(?:{_UNITS}))(?:以上|以下|以内|之内|范围内|内|左右|为限)?"
 )
 _TO = r"(?:至|到|—|－|-|~|～)"
-# a figure, or a range of two ("二千元以上二万元以下", "10％至20％", "3至5日")
+# a figure, a range of two ("二千元以上二万元以下", "10％至20％", "3至5日"), or two a choice is given
+# between ("价款十倍或者损失三倍")
 _FIGURE = re.compile(
-    rf"{_ONE_FIGURE}(?:{_TO}?{_ONE_FIGURE})?|{_CMP_BEFORE}{_N}{_TO}{_N}\s*(?:{_UNITS})(?:以上|以下|以内)?"
+    rf"{_ONE_FIGURE}(?:{_TO}?{_ONE_FIGURE}|(?:或者|或)[^\d{CN_NUMERALS}，。；、：\s]{{0,4}}{_ONE_FIGURE})?"
+    rf"|{_CMP_BEFORE}{_N}{_TO}{_N}\s*(?:{_UNITS})(?:以上|以下|以内)?"
 )
 _RATIO = re.compile(rf"{_N}\s*[:：比]\s*{_N}")
 _EVERY = r"(?:每年|每月底|每月|每季度|每周|每)?"
