@@ -137,6 +137,8 @@ _FOCUS_PATTERNS = (
     ("reason", _ASK_REASON), ("principle", _ASK_PRINCIPLE), ("list", _ASK_LIST), ("procedure", _ASK_HOW),
     ("rule", _ASK_RULE),
 )
+_MANNER = re.compile(r"(?:依照|按照|根据|依据|遵照|参照)")  # a modal's manner, before its action…
+_MANNER_ONLY = re.compile(r"(?:规定|规约|法规|法律|条例|办法|程序|标准|约定|合同|章程|规划|要求)$")  # …alone
 _MODAL = re.compile(r"一律|不得|禁止|严禁|不准|不许|应当|应予|必须|无须|无需|不需要|不必|均须|须经|可以|不予|免予|有权")
 
 _KIND_PATTERNS = {
@@ -739,24 +741,30 @@ def _rule_spans(question: str, text: str, segs: list[Segment], occ) -> list[tupl
         lead_in = text[seg.end : seg.end + 1] in ("：", ":")
         if m is not None:
             modal_before = True
-            if lead_in or seg.end - m.end() < 2:
-                continue
+            if lead_in or seg.end - m.end() < 2 or _CONDITION_END.search(text, seg.body, seg.end):
+                continue  # …应当支付经济补偿的，[在…时支付]: a condition, not the rule
             start, value = m.start(), 3.0
         elif modal_before and not lead_in and not _is_condition(text, seg):
             start, value = seg.body, 2.0
         else:
             continue
+        end = seg.end
+        manner = _MANNER.match(text, m.end() if m is not None else seg.body)
+        if manner and _MANNER_ONLY.search(text, manner.end(), seg.end) and i + 1 < len(segs):
+            nxt = segs[i + 1]  # 有权依照法律、法规以及管理规约，[请求行为人停止侵害…]: the action follows the manner
+            if not _is_condition(text, nxt) and nxt.end - start <= 2 * SPAN_CAP:
+                end = nxt.end
         cond = i  # the conditions right before it start at segs[cond]
         while cond > 0 and _is_condition(text, segs[cond - 1]):
             cond -= 1
         for s, e, w in occ:
-            if seg.body <= s and e <= seg.end:
+            if seg.body <= s and e <= end:
                 value += 2 * w if start <= s and text[s:e] in asked else w
             elif s >= segs[cond].start and e <= seg.start:
                 value += 0.8 * w
             elif e <= seg.start:
                 value += 0.2 * w / (1 + (seg.start - e) / 10)
-        out.append((value, start, seg.end, any(start <= s and e <= seg.end and text[s:e] in asked for s, e, _ in occ)))
+        out.append((value, start, end, any(start <= s and e <= end and text[s:e] in asked for s, e, _ in occ)))
     if any(says for *_, says in out):  # the rule about what is asked (可以收费吗 -> 不得收费), when one says it
         out = [o for o in out if o[3]]
     return [(value, start, end) for value, start, end, _ in out]

@@ -463,6 +463,10 @@ def test_procedure_never_stops_at_a_lead_in_when_items_follow():
         ("学校能开除学生吗", "对违反学校管理制度的学生，学校应当予以批评教育，不得开除。", "不得开除"),
         ("行政机关提供申请书格式文本可以收费吗", "行政机关应当向申请人提供行政许可申请书格式文本，不得收费。",
          "不得收费"),
+        # the action after the manner it is done in
+        ("业主委员会能不能要求侵占通道的人停止侵害",
+         "业主委员会对侵占通道等损害他人合法权益的行为，有权依照法律、法规以及管理规约，请求行为人停止侵害、排除妨碍。",
+         "有权依照法律、法规以及管理规约，请求行为人停止侵害、排除妨碍"),
         # an action in the scope of the modal before it
         ("机关开会还能用一次性纸杯吗", "党政机关应当推行无纸化办公，不使用一次性杯具。", "不使用一次性杯具"),
     ],
@@ -470,6 +474,12 @@ def test_procedure_never_stops_at_a_lead_in_when_items_follow():
 def test_may_or_must_is_the_rule_from_its_modal_word(question, clause, short):
     a = _focus(question, [hit(1, clause), HITS[1]])
     assert a.short is not None and a.short.text == short
+
+
+def test_may_or_must_never_answers_with_a_condition():
+    clause = "第五十条 用人单位依照本法有关规定应当向劳动者支付经济补偿的，在办结工作交接时支付。"
+    a = _focus("用人单位必须支付经济补偿吗", [hit(1, clause), HITS[1]])
+    assert a.short is None or not a.short.text.endswith("的")
 
 
 def test_may_or_must_never_answers_with_a_lead_in_alone():
