@@ -77,7 +77,9 @@ _DEADLINE = re.compile(
 )
 # how often (多久…一次): 每季度, 至少每半年, 每学期, as well as 每N年 (a deadline's figure)
 _ASK_OFTEN = re.compile(r"(?:多久|多长时间|隔多长时间|什么时候|几年|几个月)[^，。？?]{0,12}一次|频次|频率")
-_EVERY_PERIOD = re.compile(rf"(?:至少|不少于)?每(?:{_N}个?)?(?:季度|学期|半年|年度|年|个月|月|周|旬|日|天)")
+_EVERY_PERIOD = re.compile(
+    rf"(?:至少|不少于)?每(?:{_N}个?)?(?:季度|学期|半年|年度|年|个月|月|周|旬|日|天|小时)(?:{_N}次)?"
+)
 _BODY_END = (
     "人民政府|主管部门|行政部门|管理部门|有关部门|部门|机关|机构|委员会|常务委员会|办公室|办事处|人民法院|人民检察院|"
     "公安局|(?<![布格结大全当变开出饭棋书])局|(?<![大客餐舞展门])厅|委|中心|单位|组织|协会|法院|检察院"
@@ -423,7 +425,37 @@ def short_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
     if best is None:
         return None
     _, _, sc, (s, e), piece = best
-    return sc, Span(sc.rank, s, e, piece)
+    text = by_rank[sc.rank].clause.text
+    s, e = _respectively(question, text, sc, kind, (s, e))
+    return sc, Span(sc.rank, s, e, text[s:e])
+
+
+_RESPECTIVELY = re.compile(r"分别")
+_ITEM_SPLIT = re.compile(r"、|以及|和|及|与")
+
+
+def _respectively(question: str, text: str, sc: Scored, kind: str, span: tuple[int, int]) -> tuple[int, int]:
+    """For a sentence pairing items with figures (全自理、半护理、全护理人员…分别按照…的5%、20%、40%确定):
+    the figure in the place of the item the question names, when it names exactly one; else `span`."""
+    sentence = text[sc.start : sc.end]
+    m = _RESPECTIVELY.search(sentence)
+    if m is None:
+        return span
+    head = re.split(r"[，,；;。：:]", sentence[: m.start()])[-1]
+    items = [i for i in _ITEM_SPLIT.split(head) if i]
+    figures = candidates(kind, sentence[m.end() :])
+    if len(items) < 2 or len(figures) != len(items):
+        return span
+
+    def named(item: str) -> int:  # the longest start of the item that the question holds
+        return max((k for k in range(2, len(item) + 1) if item[:k] in question), default=0)
+
+    scores = [named(i) for i in items]
+    best = max(scores)
+    if best < 2 or scores.count(best) > 1:
+        return span
+    a, b = figures[scores.index(best)]
+    return sc.start + m.end() + a, sc.start + m.end() + b
 
 
 # --- how / which / what principle / why: the segment that carries the question's focus ---
