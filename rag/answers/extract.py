@@ -40,7 +40,7 @@ from rag.citing.cite import sentence_spans
 from rag.search.retrieve import Hit
 from rag.text.numerals import cn_int
 from rag.text.tokens import tokenize
-from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN
+from rag.text.vocab import CN_NUMERALS, CN_ONE_TO_TEN, LAW_TYPES
 
 _N = rf"(?:\d+(?:[.．]\d+)?(?:万|亿)?|[{CN_NUMERALS}半]+)"  # 5万(条), 1.2亿(元)
 _CMP_BEFORE = (
@@ -140,7 +140,9 @@ _FOCUS_PATTERNS = (
     ("rule", _ASK_RULE),
 )
 _MANNER = re.compile(r"(?:依照|按照|根据|依据|遵照|参照)")  # a modal's manner, before its action…
-_MANNER_ONLY = re.compile(r"(?:规定|规约|法规|法律|条例|办法|程序|标准|约定|合同|章程|规划|要求)$")  # …alone
+_MANNER_ONLY = re.compile(  # …alone: 依照法律、法规以及管理规约，[…]
+    "(?:" + "|".join((*LAW_TYPES, "法律", "法规", "规约", "程序", "约定", "合同", "要求", "标准", "规划")) + ")$"
+)
 _MODAL = re.compile(r"一律|不得|禁止|严禁|不准|不许|应当|应予|必须|无须|无需|不需要|不必|均须|须经|可以|不予|免予|有权")
 
 _KIND_PATTERNS = {
