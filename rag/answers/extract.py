@@ -20,9 +20,10 @@ Other questions get the single most relevant sentence. Everything returned is a 
 a hit's clause text: `hit.clause.text[span.start:span.end] == span.text`.
 
 Relevance of a sentence: the summed length of the distinct question words it contains
-(`rag.text.tokens.tokenize`), discounted by the hit's rank; a candidate span scores its sentence's
+(`rag.text.tokens.tokenize`), discounted by the hit's rank, and, when the caller passes the search's
+`meaning`, how close it lies to the question in meaning; a candidate span scores its sentence's
 relevance plus `SPAN_WEIGHT` × how close it lies to those words (the words a figure answers usually
-come just before it).
+come just before it), or `FOCUS_WEIGHT` × its own evidence for a how / which / why / may question.
 """
 
 from __future__ import annotations
@@ -187,7 +188,8 @@ MEANING_WEIGHT = 5.0  # a sentence gains this × the best word score × its cosi
 MEANING_SENTENCES = 16  # the best sentences by their words that the meaning is asked of (bounds the cost)
 logger = logging.getLogger(__name__)
 RANK_DISCOUNT = 0.15
-SPAN_WEIGHT = 0.5  # a candidate span: its sentence's relevance + this × the question words near it
+SPAN_WEIGHT = 0.25  # a figure/date/body span: its sentence's relevance + this × the question words near it
+FOCUS_WEIGHT = 0.5  # a how/which/why/may span: its sentence's relevance + this × its own evidence
 LEAD_SHARE = 0.9
 TITLE_SHARE = 0.25  # a sentence of hit k scores overlap / (1 + RANK_DISCOUNT * (k - 1))
 
@@ -918,9 +920,9 @@ def focus_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
             found = _rule_spans(question, text, segs, occ)
         else:
             found = _list_spans(text, segs, occ)
-        spans = [(v + sc.score, sc.rank, s, e) for v, s, e in found]
+        spans = [(FOCUS_WEIGHT * v + sc.score, sc.rank, s, e) for v, s, e in found]
         if focus == "list":  # the items a lead-in sentence leads into
-            spans += [(sc.score + 6.0, rank, s, e) for rank, s, e in _lead_in_runs(hits, sc)]
+            spans += [(sc.score + FOCUS_WEIGHT * 6.0, rank, s, e) for rank, s, e in _lead_in_runs(hits, sc)]
         for value, rank, s, e in spans:
             if best is None or (value, -order) > (best[0], best[1]):
                 best = (value, -order, sc, (rank, s, e))
