@@ -145,15 +145,23 @@ def test_lexical_candidates_within_a_scope(store, reference):
 
 def _brute_dense(reference: ClauseIndex, qv: np.ndarray, n: int, scope: Scope) -> dict[str, float]:
     """Brute force of the dense rule: the n best clauses in scope by their own vector and the n best sentence
-    windows in scope (without phrases), each clause scored by the best of its own and its windows' found."""
+    windows in scope (without phrases), each clause scored by the best of its own and its windows' found.
+    Those tied with the n-th are all in: the hash embedder ties often, and a store may break a tie either way."""
     whole = _brute(reference, reference.vectors() @ qv, scope)
-    top = dict(sorted(whole.items(), key=lambda kv: -kv[1])[:n])
+    top = {c: s for c, s in whole.items() if s >= _nth(list(whole.values()), n)}
     if not scope.phrases:
         owners = [reference.clauses[o].clause_id for o in reference.window_owner]
         windows = [(float(s), c) for s, c in zip(reference.window_vectors() @ qv, owners) if c in whole]
-        for s, cid in sorted(windows, reverse=True)[:n]:
-            top[cid] = max(s, top.get(cid, -np.inf))
+        cut = _nth([s for s, _ in windows], n)
+        for s, cid in windows:
+            if s >= cut:
+                top[cid] = max(s, top.get(cid, -np.inf))
     return top
+
+
+def _nth(scores: list[float], n: int) -> float:
+    """The n-th best of `scores` (-inf when there are fewer)."""
+    return sorted(scores, reverse=True)[n - 1] if len(scores) >= n else -np.inf
 
 
 def test_dense_candidates_within_a_scope(store, reference, fake_embedder):
