@@ -201,6 +201,11 @@ def test_short_spans_golden(question, short, rank):
     _exact(a, HITS)
 
 
+def test_a_discourse_word_before_a_generic_head_names_no_body():
+    a = extract("由哪个部门负责联合抽查", [hit(1, "其中部门联合抽查比例达到20%以上。")])
+    assert a.short is None  # not 其中部门
+
+
 def test_sentence_answer_without_short_span():
     a = extract("用水单位应当怎样办理手续", HITS)
     assert a.short is None
