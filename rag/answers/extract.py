@@ -496,7 +496,6 @@ _PURPOSE_VERB = re.compile(
     r"(?:确保|保证|维护|保障|提高|提升|促进|推动|实现|增强|降低|减少|营造|防止|避免|满足|改善)"
 )
 _PURPOSE_INSIDE = re.compile(r"(?:是)?(为了|旨在|目的是)")
-_ARTICLE_LABEL = re.compile(rf"第[{CN_NUMERALS}\d]+条(?:之[{CN_NUMERALS}]+)?\s*")
 _MAIN_CLAUSE_START = re.compile(r"(?:根据|按照|依据|依照|结合|经|现|特|制定|决定|就)")
 _DEFINE_START = re.compile(r"(?:即|也就是|具体是|具体为)")
 _AND_ITEMS = re.compile(r"和|及|以及|与|或者|或")
@@ -703,7 +702,7 @@ def _procedure_spans(question: str, text: str, segs: list[Segment], occ) -> list
     return out
 
 
-def _reason_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int, int]]:
+def _reason_spans(text: str, segs: list[Segment], occ, label: str = "") -> list[tuple[float, int, int]]:
     """Purposes and causes: a purpose clause opening the sentence (为…，…，until 根据/结合/现就),
     只有…才能…, …，才能…, 为了/旨在 inside a segment, a purpose verb (确保, 维护, 提高 …), a cause
     (因为, 由于, 但…); else the segment beside the one restating the question, or, when that one
@@ -723,8 +722,11 @@ def _reason_spans(text: str, segs: list[Segment], occ) -> list[tuple[float, int,
         return nxt is not segs[last] and not _MAIN_CLAUSE_START.match(text, nxt.body)
 
     for i, seg in enumerate(segs):
-        label = _ARTICLE_LABEL.match(text, seg.body, seg.end) if i == 0 else None  # 第一条 为了…
-        opens = label.end() if label else seg.body
+        opens = seg.body
+        if i == 0 and label and text.startswith(label, seg.body):  # past the clause's own label: 第一条 为了…
+            opens = seg.body + len(label)
+            while opens < seg.end and text[opens].isspace():
+                opens += 1
         body = text[opens : seg.end]
         inside = _PURPOSE_INSIDE.search(body)
         if i == 0 and body.startswith("为") and last > 0:
@@ -915,7 +917,7 @@ def focus_span(question: str, hits: Sequence[Hit], ranked: list[Scored]) -> tupl
         elif focus == "procedure":
             found = _procedure_spans(question, text, segs, occ)
         elif focus == "reason":
-            found = _reason_spans(text, segs, occ)
+            found = _reason_spans(text, segs, occ, by_rank[sc.rank].clause.label)
         elif focus == "rule":
             found = _rule_spans(question, text, segs, occ)
         else:
