@@ -42,7 +42,7 @@ def ask(
     if llm:
         parse_llm(llm)  # a malformed spec fails before any search
     hits = searcher.search(question, k=k, filters=filters, mode=mode)
-    return answer_hits(searcher.index, question, hits, llm, llm_timeout, searcher.meaning(question))
+    return answer_hits(searcher.index, question, hits, llm, llm_timeout, searcher.meaning(question, mode))
 
 
 def _followers(store: Store, question: str, hits: list[Hit], top: int = 3) -> list[Hit]:

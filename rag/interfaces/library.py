@@ -313,14 +313,14 @@ class Library:
         searcher = self.searcher(config)
         with self.lock:
             hits = searcher.search(question, k=k, filters=filters, mode=mode)
-        meaning = searcher.meaning(question)
+        meaning = searcher.meaning(question, mode)
 
         def locked_meaning(texts: Sequence[str]) -> np.ndarray:  # the searcher's embedder and caches: one at a time
             with self.lock:
                 return meaning(texts)
 
         return answer_hits(searcher.index, question, self.cited(hits, searcher.index), llm, self.model.timeout,
-                           locked_meaning)  # fmt: skip
+                           locked_meaning if meaning else None)  # fmt: skip
 
     # ------------------------------------------------------------ what clients see
 

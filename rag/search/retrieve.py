@@ -460,9 +460,13 @@ class Searcher:
             return [(False, plain, None)]
         return [(True, self.dense_weight, split[0]), (False, plain, split[1])]
 
-    def meaning(self, query: str) -> Callable[[Sequence[str]], np.ndarray]:
+    def meaning(self, query: str, mode: str = "hybrid") -> Callable[[Sequence[str]], np.ndarray] | None:
         """The cosines of `query`, embedded as this searcher embeds questions, with texts embedded as passages
-        (an answer's candidate sentences): the dense side's view of which sentence says what is asked."""
+        (an answer's candidate sentences): the dense side's view of which sentence says what is asked. None
+        when a search in `mode` uses no dense tier (asked for lexical, or embeddings not yet complete): no
+        model is loaded just for the answer."""
+        if "dense" not in self.tiers_for(mode):
+            return None
         text = clean_query(query) if self.config.clean_query else query
 
         def cosines(texts: Sequence[str]) -> np.ndarray:

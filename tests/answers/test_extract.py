@@ -274,10 +274,10 @@ def test_searcher_meaning_is_the_cosine_of_question_and_sentence(sample_index_di
     from rag.search.retrieve import Searcher
     from rag.storage.index import ClauseIndex
 
-    cos = Searcher(ClauseIndex.load(sample_index_dir)).meaning("双随机抽查比例要达到多少？")(
-        ["双随机抽查比例达到20%以上。", "全面加强党的政治建设。"]
-    )
+    searcher = Searcher(ClauseIndex.load(sample_index_dir))
+    cos = searcher.meaning("双随机抽查比例要达到多少？")(["双随机抽查比例达到20%以上。", "全面加强党的政治建设。"])
     assert cos.shape == (2,) and -1 <= cos.min() and cos.max() <= 1 + 1e-6 and cos[0] > cos[1]
+    assert searcher.meaning("双随机抽查比例要达到多少？", "lexical") is None  # no model loaded for a lexical search
 
 
 @needs_shared

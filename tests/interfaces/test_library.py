@@ -67,8 +67,8 @@ def test_an_answers_sentence_meaning_is_asked_under_the_search_lock(library, mon
     held = []
     real = Searcher.meaning
 
-    def watched(self, question):
-        cosines = real(self, question)
+    def watched(self, question, mode="hybrid"):
+        cosines = real(self, question, mode)
 
         def inner(texts):
             free = threading.Thread(target=lambda: held.append(not lib.lock.acquire(blocking=False)))
