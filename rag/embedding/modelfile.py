@@ -155,6 +155,11 @@ def compose(base: ModelFile, replace: dict[str, bytes]) -> bytes:
     return bytes(out)
 
 
+def with_layers(base: ModelFile, tensors: dict[str, bytes]) -> ModelFile:
+    """`base` with the named tensors replaced (a tuned encoder's layers laid over the model they came from)."""
+    return _parse(compose(base, tensors))
+
+
 RECORD = "__record__"  # the training record (JSON) inside a layers file
 BASE = "__xor_base__"  # the sha256 of the model the tensors are XOR-coded against
 
@@ -224,7 +229,8 @@ def layers_record(path: str | Path) -> dict:
 
 
 def blend(tuned: dict[str, bytes], base: ModelFile, weight: float) -> dict[str, bytes]:
-    """Tuned layers moved back towards the base model's: weight × tuned + (1 − weight) × base, per tensor
+    """Tuned layers moved back towards the base model's (or another tuning's, `with_layers`): weight × tuned +
+    (1 − weight) × base, per tensor
     (Q4_0 weights dequantised, mixed, quantised again; float vectors mixed). Averaging a fine-tuned model
     with the one it started from keeps most of what tuning gained on its own data and loses less of what
     the model did well elsewhere (WiSE-FT, Wortsman et al. 2022)."""

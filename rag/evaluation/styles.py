@@ -12,6 +12,10 @@ the other folds of both, `rag.evaluation.tune_queries`); the situation set is se
 encoder (trained on all of both). Nothing trains on the situation questions: that style stays unseen.
 `--epochs E --blend A` measure other training settings instead of the packaged encoder's: the fold
 encoders are trained with them, and the situation set is searched with one trained on all of both with them.
+The last row searches questions of one sentence with the short-question encoder (the same training run for 10
+epochs instead of 4, averaged weight by weight with the 4-epoch one), as the default does
+(`rag.search.adapter.QueryEncoder`): its fold encoders are trained too (~45 min more), or given with
+`--encoders DIR --short-encoders DIR` (encoder-fold0.npz … in each).
 `--place`, `--draft` and `--keyword INDEX Q..` add more unseen styles, each over the situation set's
 library, never trained on and searched as the situation set: short questions that name a place
 (tests/data/place_questions.jsonl), a drafter's sentence, not a question, whose earlier wording is sought
@@ -31,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.embedding.embed import TUNED_MODEL, tuned_layers
 from rag.evaluation.evaluate import Metrics, QueryResult, Question, evaluate, read_questions, score
 from rag.evaluation.tune_queries import QuerySettings
 from rag.search.retrieve import SearchConfig, Searcher
@@ -65,8 +70,14 @@ OPTIONS: dict[str, tuple[SearchConfig, str, str]] = {
     "query encoder, hybrid 2:1, quotes always filter": (replace(STRICT, dense_weight=2.0), "hybrid", "encoder"),
     f"query encoder, hybrid 2:1, other places ×{PLACES:g}": (replace(ENCODER, dense_weight=2.0, elsewhere=PLACES),
                                                             "hybrid", "encoder"),
+    # the default since 2026-12-06: one-sentence questions through the short-question encoder
+    f"query encoder + short-question encoder, hybrid 2:1, other places ×{PLACES:g}": (
+        replace(ENCODER, dense_weight=2.0, elsewhere=PLACES), "hybrid", "pair"),
 }
 BASELINE = "hybrid 1:1, no adapter"
+# the short-question encoder's training (rag/data/encoder-…-short-v1.json): 10 epochs, then averaged half-way with
+# the 4-epoch encoder (each fold's with that fold's)
+SHORT = QuerySettings(epochs=10, blend=0.5)
 STYLES = ("stard", "policy", "situation")  # always measured
 # more styles, each optional, never trained on, searched as the situation set: name -> help
 UNSEEN = {
@@ -128,10 +139,11 @@ def adapters(stard: Style, tmp: str, folds: int = FOLDS) -> tuple[list[str], str
     return paths, str(fit(laws, questions, embedder=embedder).save(Path(tmp) / "all.npz"))
 
 
-def encoders(trained: list[Style], tmp: str, folds: int = FOLDS, settings: QuerySettings | None = None) -> list[str]:
+def encoders(trained: list[Style], tmp: str, folds: int = FOLDS, settings: QuerySettings | None = None,
+             blend_with: list[str] | None = None) -> list[str]:  # fmt: skip
     """Query encoders, one per held-out fold: trained on the other folds of every style in `trained`
-    (question i of a style is in fold i % folds), with `settings` (default: the packaged encoder's).
-    `folds` 1: one encoder trained on every question."""
+    (question i of a style is in fold i % folds), with `settings` (default: the packaged encoder's), each
+    blended with its fold's file of `blend_with` when given. `folds` 1: one encoder trained on every question."""
     from rag.embedding.modelfile import write_layers
     from rag.evaluation.tune_queries import labelled_set, train
 
@@ -141,7 +153,8 @@ def encoders(trained: list[Style], tmp: str, folds: int = FOLDS, settings: Query
         keep = [[q for i, q in enumerate(read_all(s.questions)) if folds == 1 or i % folds != f] for s in trained]
         sets = [labelled_set(s.name, indexes[s.name], qs) for s, qs in zip(trained, keep)]
         logger.info("query encoder for held-out fold %d of %d (~5 min each on one thread)", f + 1, folds)
-        tensors, record = train(sets, settings or QuerySettings(), show_progress=False)
+        run = replace(settings or QuerySettings(), blend_with=blend_with[f]) if blend_with else settings
+        tensors, record = train(sets, run or QuerySettings(), show_progress=False)
         name = f"encoder-fold{f}.npz" if folds > 1 else "encoder-all.npz"
         paths.append(str(write_layers(tensors, record, Path(tmp) / name)))
     return paths
@@ -196,6 +209,11 @@ def print_table(rows: dict[str, dict[str, Metrics]], title: str = "") -> None:
         print(f"| {option} | " + " | ".join(cells) + f" | {mean:.3f} | {verdict} |")
 
 
+def fold_files(folder: str | None) -> list[str]:
+    """The fold encoders in `folder` (encoder-fold0.npz …), [] for none."""
+    return [str(Path(folder) / f"encoder-fold{f}.npz") for f in range(FOLDS)] if folder else []
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -204,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--title", default="")
     p.add_argument("--epochs", type=float, help="query encoders' epochs (default: the packaged one's)")
     p.add_argument("--blend", type=float, help="write blend × tuned + (1 − blend) × untuned layers (default 1)")
+    p.add_argument("--encoders", help="a folder with the fold query encoders (encoder-fold0.npz …); default: train")
+    p.add_argument("--short-encoders", help="the same for the short-question encoders; default: train (10 epochs)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     styles = styles_given(p, a)
@@ -212,13 +232,21 @@ def main(argv: list[str] | None = None) -> int:
         trained = [styles["stard"], styles["policy"]]
         given = {k: v for k, v in (("epochs", a.epochs), ("blend", a.blend)) if v is not None}
         settings = replace(QuerySettings(), **given)
-        towers = encoders(trained, tmp, settings=settings)
+        towers = fold_files(a.encoders) or encoders(trained, tmp, settings=settings)
+        (Path(tmp) / "short").mkdir()
+        shorts = fold_files(a.short_encoders) or encoders(trained, str(Path(tmp) / "short"), settings=SHORT,
+                                                          blend_with=towers)  # fmt: skip
+        pairs = [f"{m}+{s}" for m, s in zip(towers, shorts)]
         # the situation set: the packaged query encoder (trained on all of STARD and the policy set), or one
         # trained on all of both with the settings measured
-        packaged = "auto" if settings == QuerySettings() else encoders(trained, tmp, 1, settings)[0]
+        if settings == QuerySettings():
+            single = str(tuned_layers(TUNED_MODEL))
+        else:
+            single = encoders(trained, tmp, 1, settings)[0]
         rows = {
             n: style_rows(s, {"linear": (folded if n == "stard" else None, everything),
-                              "encoder": (towers if n in ("stard", "policy") else None, packaged)})
+                              "encoder": (towers if n in ("stard", "policy") else None, single),
+                              "pair": (pairs if n in ("stard", "policy") else None, "auto")})
             for n, s in styles.items()
         }  # fmt: skip
     print_table(rows, a.title)

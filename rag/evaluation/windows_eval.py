@@ -22,6 +22,7 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
+from rag.embedding.embed import TUNED_MODEL, tuned_layers
 from rag.evaluation import styles as st
 from rag.ingest.pipeline import ingest
 from rag.storage.cache import CACHE_FILE
@@ -61,15 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     options = {k: st.OPTIONS[k] for k in ROWS}
     rows: dict[str, dict] = {n: {} for n in given}
     with tempfile.TemporaryDirectory() as tmp:
-        if a.encoders:
-            towers = [str(Path(a.encoders) / f"encoder-fold{f}.npz") for f in range(st.FOLDS)]
-        else:
-            towers = st.encoders([given["stard"], given["policy"]], tmp)
+        towers = st.fold_files(a.encoders) or st.encoders([given["stard"], given["policy"]], tmp)
+        single = str(tuned_layers(TUNED_MODEL))  # the packaged query encoder alone, as this table was measured
         for chars in settings:
             for n, s in given.items():
                 style = st.Style(n, with_windows(s.index, chars), s.questions)
                 folded = towers if n in ("stard", "policy") else None
-                got = st.style_rows(style, {"linear": (None, ""), "encoder": (folded, "auto")}, options)
+                got = st.style_rows(style, {"linear": (None, ""), "encoder": (folded, single)}, options)
                 for k, m in got.items():
                     rows[n][k if chars == 0 else f"{k}, windows {chars}"] = m
     if st.BASELINE not in rows["stard"]:

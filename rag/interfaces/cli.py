@@ -377,7 +377,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     adapter = Searcher(index).adapter
     if isinstance(adapter, QueryEncoder):
         files, n = ", ".join(adapter.info.get("question_files", [])), sum(adapter.info.get("questions", {}).values())
-        print(f"adapter:    query encoder {Path(adapter.model).name} trained on {files} ({n} questions); "
+        short = f", with {Path(adapter.short).name} for one-sentence questions" if adapter.short else ""
+        print(f"adapter:    query encoder {Path(adapter.model).name} trained on {files} ({n} questions){short}; "
               "search with --set adapter= to leave it out")  # fmt: skip
     elif adapter is not None:
         print(f"adapter:    query adapter trained on {adapter.info.get('trained_on')} "
@@ -469,7 +470,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(args, "eval", str(exc))
     digest = _sha256(args.file)
-    if adapter and (adapter.info.get("sha256") == digest or digest in adapter.info.get("question_sha256", [])):
+    if isinstance(adapter, QueryEncoder):
+        trained = adapter.question_files
+    else:
+        trained = {adapter.info.get("sha256")} if adapter else set()
+    if digest in trained:
         print(
             f"rag eval: the query adapter in use was trained on {args.file}: these are training-set figures; "
             "add --set adapter= for figures without it, or see the cross-validated row of `make eval`",

