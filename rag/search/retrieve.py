@@ -158,7 +158,9 @@ class SearchConfig:
     clean_query: bool = True  # split "a/b/c" alternatives and drop question fillers before searching
     rerank_model: str = ""  # a sentence-transformers CrossEncoder (name or folder): re-rank the top candidates
     rerank_top: int = 30
-    adapter: str = "auto"  # query adapter: "auto" (the packaged one when made for the index's embedder), "", or a file
+    # query adapter: "auto" (the packaged query encoders when made for the index's embedder: one-sentence questions
+    # through the short-question one), "", a file, or "MAIN.npz+SHORT.npz" (`rag.search.adapter.resolve_adapter`)
+    adapter: str = "auto"
     route: str = "library"  # where the adapter applies: "library" (its own documents), "consultation", "off" (all)
     quotes: str = "fallback"  # quoted phrases: "filter" (only clauses containing them), "fallback" (unless none does)
     elsewhere: float = 0.5  # a question naming a place: other places' documents' scores × this (1: off)
