@@ -153,8 +153,10 @@ def encoders(trained: list[Style], tmp: str, folds: int = FOLDS, settings: Query
         keep = [[q for i, q in enumerate(read_all(s.questions)) if folds == 1 or i % folds != f] for s in trained]
         sets = [labelled_set(s.name, indexes[s.name], qs) for s, qs in zip(trained, keep)]
         logger.info("query encoder for held-out fold %d of %d (~5 min each on one thread)", f + 1, folds)
-        run = replace(settings or QuerySettings(), blend_with=blend_with[f]) if blend_with else settings
-        tensors, record = train(sets, run or QuerySettings(), show_progress=False)
+        run = settings or QuerySettings()
+        if blend_with:
+            run = replace(run, blend_with=blend_with[f])
+        tensors, record = train(sets, run, show_progress=False)
         name = f"encoder-fold{f}.npz" if folds > 1 else "encoder-all.npz"
         paths.append(str(write_layers(tensors, record, Path(tmp) / name)))
     return paths

@@ -470,11 +470,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(args, "eval", str(exc))
     digest = _sha256(args.file)
-    if isinstance(adapter, QueryEncoder):
-        trained = adapter.question_files
-    else:
-        trained = {adapter.info.get("sha256")} if adapter else set()
-    if digest in trained:
+    if adapter and digest in adapter.question_files:
         print(
             f"rag eval: the query adapter in use was trained on {args.file}: these are training-set figures; "
             "add --set adapter= for figures without it, or see the cross-validated row of `make eval`",

@@ -53,6 +53,11 @@ class QueryAdapter:
     library: frozenset[str] = frozenset()
 
     @property
+    def question_files(self) -> set[str]:
+        """SHA-256 digest of the question file it was trained on (empty: not recorded)."""
+        return {self.info["sha256"]} if self.info.get("sha256") else set()
+
+    @property
     def dense_weight(self) -> float:
         """The dense:lexical fusion weight recorded with the adapter (searches use it unless told otherwise)."""
         return float(self.info.get("dense_weight", 1.0))
