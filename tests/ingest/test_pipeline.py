@@ -122,8 +122,10 @@ def test_background_completion(tmp_path):
     rep = ingest([lib], idx, HASH, background=True, show_progress=False)
     assert rep.background_pid and rep.tiers == {"lexical": True, "dense": False}
     assert ClauseIndex.load(idx).clauses  # searchable at once
+    # the process publishes the dense tier, then records "complete": wait for both (a fresh clone's run once read
+    # the status between the two)
     deadline = time.time() + 120
-    while time.time() < deadline and not ClauseIndex.load(idx).tiers["dense"]:
+    while time.time() < deadline and not (ClauseIndex.load(idx).tiers["dense"] and status(idx)["state"] == "complete"):
         time.sleep(0.2)
     assert ClauseIndex.load(idx).tiers == {"lexical": True, "dense": True}
     assert status(idx)["state"] == "complete"
