@@ -27,6 +27,10 @@ from the order:
    wording alone contradicts or a change to a pair already made. Old articles only: a revision seldom
    drops text but often adds articles, and a new article left over is most often new (tried both
    ways on the labelled law pairs, new articles paired so were mostly wrong).
+5. Citations. A pair not resting on `THETA` of shared wording is undone when both articles cite
+   articles of their own version and the pairs made send every article the old one cites to new
+   articles the new one does not cite: alike in wording, they apply other provisions (依照本法第十五条
+   …转送 against 依照本法第五十六条、第五十七条…转送), so they are different rules.
 
 Each changed pair gets a list of changes: figures, ratios and amounts, dates, deadlines
 (六十日 -> 六十日内), penalties (罚款 amounts) and bodies (国务院 -> 县级以上人民政府) first, then
@@ -46,6 +50,7 @@ from difflib import SequenceMatcher
 import jieba
 import numpy as np
 
+from rag.text.numerals import find_refs
 from rag.text.split import Clause
 from rag.text.vocab import CN_DIGITS, CN_NUMERALS, CN_ONE_TO_TEN
 
@@ -307,7 +312,8 @@ def align(old: Sequence[Clause], new: Sequence[Clause], similar: Similar | None 
     flow = _flow(sent_o, sent_n, sim)
     share = np.maximum(flow.carried / np.maximum(flow.old_weight, 1e-9)[:, None],
                        flow.carried / np.maximum(flow.new_weight, 1e-9)[None, :])  # fmt: skip
-    links = {(i, j) for i, j in np.argwhere(share >= THETA).tolist()}
+    strong = {(i, j) for i, j in np.argwhere(share >= THETA).tolist()}
+    links = set(strong)
     linked_o, linked_n = {i for i, _ in links}, {j for _, j in links}
     for i in set(range(len(olds))) - linked_o:  # where most of an unlinked article's wording went
         j = int(flow.carried[i].argmax())
@@ -329,7 +335,7 @@ def align(old: Sequence[Clause], new: Sequence[Clause], similar: Similar | None 
     meaning = None if similar is None else _meaning(similar, olds, news)
     if meaning is not None:
         found += _agreed(sim, meaning, found)
-    return _pairs(olds, news, found, sim)
+    return _pairs(olds, news, _cited_apart(olds, news, found, strong), sim)
 
 
 def _meaning(similar: Similar, olds: Sequence[Unit], news: Sequence[Unit]) -> np.ndarray | None:
@@ -352,6 +358,28 @@ def _agreed(sim: np.ndarray, meaning: np.ndarray, links: list[tuple[int, int]]) 
     used = {i for i, _ in links}
     best = [(i, int(sim[i].argmax())) for i in range(sim.shape[0]) if i not in used]
     return [(i, j) for i, j in best if j == int(meaning[i].argmax()) and sim[i, j] >= AGREE]
+
+
+def _own_refs(unit: Unit) -> frozenset[str]:
+    """The articles of its own version a unit cites (本法第十五条, and 第十七条 after it)."""
+    return frozenset(r.article for r in find_refs(unit.body) if r.kind in ("self", "bare") and r.article)
+
+
+def _cited_apart(olds: Sequence[Unit], news: Sequence[Unit], links: list[tuple[int, int]],
+                 strong: set[tuple[int, int]]) -> list[tuple[int, int]]:  # fmt: skip
+    """Step 5 of the module doc: the links less `strong`'s that join two articles citing articles of their
+    own versions when the links send every article the old one cites to new ones the new one does not cite."""
+    went: dict[str, set[str]] = {}
+    for i, j in links:
+        went.setdefault(olds[i].label, set()).add(news[j].label)
+    kept = []
+    for i, j in links:
+        cited_o = _own_refs(olds[i]) if (i, j) not in strong else frozenset()
+        cited_n = _own_refs(news[j]) if cited_o else frozenset()
+        if cited_o and cited_n and cited_o <= went.keys() and not set().union(*(went[a] for a in cited_o)) & cited_n:
+            continue
+        kept.append((i, j))
+    return kept
 
 
 def _chain(links: list[tuple[int, int]], weight: np.ndarray) -> list[tuple[int, int]]:

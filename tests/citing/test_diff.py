@@ -173,6 +173,29 @@ def test_boilerplate_links_nothing_and_moved_articles_are_followed(tmp_path):
     assert [row[:3] for row in _rows(_align_texts(tmp_path, GREEN_OLD, GREEN_NEW))] == GREEN_GOLDEN
 
 
+FORWARD_OLD = """某县行政复议申请转送办法
+
+第一条 为了规范行政复议申请的转送，制定本办法。
+第二条 乡镇人民政府负责接收本行政区域内群众提交的行政复议申请。
+第三条 县人民政府工作部门负责审查本部门制定的规范性文件。
+第四条 依照本办法第二条的规定接受行政复议申请的乡镇人民政府，应当自接到申请之日起七日内转送有关行政复议机关。
+第五条 本办法自2020年1月1日起施行。
+"""
+
+
+@pytest.mark.parametrize(("cited", "rows"), [
+    ("第二条", [("第四条", "第四条", "changed")]),  # cites where the old article's citation went: one rule
+    ("第三条", [("第四条", None, "removed"), (None, "第四条", "added")]),  # another provision: another rule
+])  # fmt: skip
+def test_alike_articles_citing_unpaired_provisions_are_different_rules(tmp_path, cited, rows):
+    new = FORWARD_OLD.replace("2020年", "2024年").replace(
+        "依照本办法第二条的规定接受行政复议申请的乡镇人民政府，应当自接到申请之日起七日内转送有关行政复议机关。",
+        f"依照本办法{cited}的规定接受转送的行政机关，应当自收到转送之日起六十日内将处理意见回复转送的行政复议机关。",
+    )
+    got = [row[:3] for row in _rows(_align_texts(tmp_path, FORWARD_OLD, new))]
+    assert got == [(f"第{n}条", f"第{n}条", "same") for n in "一二三"] + rows + [("第五条", "第五条", "changed")]
+
+
 CARE_OLD = """某市社区养老服务补贴办法
 
 第一条 为了规范社区养老服务补贴的管理，制定本办法。
@@ -330,15 +353,16 @@ def test_law_pairs_alignment_accuracy():
     by_law = {s.law: s for s in scores}
     assert len(scores) == 5
     assert by_law["对外贸易法"].strict_share == 1.0 and by_law["统计法"].strict_share == 1.0
-    assert sum(s.strict for s in scores) / sum(s.articles for s in scores) >= 0.95
-    assert sum(s.main for s in scores) / sum(s.articles for s in scores) >= 0.97
+    assert sum(s.strict for s in scores) / sum(s.articles for s in scores) >= 0.965  # 0.970 measured
+    assert sum(s.main for s in scores) / sum(s.articles for s in scores) >= 0.98  # 0.985
     held_out = evaluate(HELD_OUT)
     print(table(held_out))
     assert [s.law for s in held_out] == ["反间谍法", "保守国家秘密法"]
     assert all(s.strict_share >= 0.9 for s in held_out)
     embedder = make_embedder(parse_spec(None))  # with the meaning of the articles: better, and no held-out pair worse
     by_meaning = evaluate(embedder=embedder)
-    assert sum(s.main for s in by_meaning) / sum(s.articles for s in by_meaning) >= 0.98
+    assert sum(s.main for s in by_meaning) / sum(s.articles for s in by_meaning) >= 0.985  # 0.989
+    assert sum(s.strict for s in by_meaning) / sum(s.articles for s in by_meaning) >= 0.97  # 0.974
     held_by_meaning = evaluate(HELD_OUT, embedder=embedder)
     for m, s in [*zip(by_meaning, scores), *zip(held_by_meaning, held_out)]:
         assert m.strict >= s.strict and m.main >= s.main, m.law
