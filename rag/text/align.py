@@ -101,6 +101,7 @@ _NON_TEXT = re.compile(r"[\s，。；：、,.;:（）()“”\"'《》]+")
 _SENTENCE_END = re.compile(r"(?<=[。；;：:！!？?])|\n+")
 _ITEM_MARK = re.compile(rf"^\s*(?:[（(][{CN_NUMERALS}\d]+[)）]|\d+[.．、]|[{CN_NUMERALS}]+、)")
 _NOT_WORD = re.compile(r"[\W_]+")
+_LIST_GLUE = re.compile(r"[、，,和及与或者至到\s]*")  # between the articles of one list of references
 
 
 @dataclass(frozen=True)
@@ -361,8 +362,16 @@ def _agreed(sim: np.ndarray, meaning: np.ndarray, links: list[tuple[int, int]]) 
 
 
 def _own_refs(unit: Unit) -> frozenset[str]:
-    """The articles of its own version a unit cites (本法第十五条, and 第十七条 after it)."""
-    return frozenset(r.article for r in find_refs(unit.body) if r.kind in ("self", "bare") and r.article)
+    """The articles of its own version a unit cites: 本法第十五条, and 第十七条 listed right after it (a bare
+    第X条 elsewhere may be another law's: 依照刑法第十条, 《刑法》第二百八十条、第二百八十一条)."""
+    out: set[str] = set()
+    own, end = False, 0
+    for r in find_refs(unit.body):
+        own = r.kind == "self" or (r.kind == "bare" and own and bool(_LIST_GLUE.fullmatch(unit.body[end : r.start])))
+        if own and r.article:
+            out.add(r.article)
+        end = r.end
+    return frozenset(out)
 
 
 def _cited_apart(olds: Sequence[Unit], news: Sequence[Unit], links: list[tuple[int, int]],

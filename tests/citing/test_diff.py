@@ -196,6 +196,18 @@ def test_alike_articles_citing_unpaired_provisions_are_different_rules(tmp_path,
     assert got == [(f"第{n}条", f"第{n}条", "same") for n in "一二三"] + rows + [("第五条", "第五条", "changed")]
 
 
+@pytest.mark.parametrize(("text", "own"), [
+    ("依照本法第五十六条、第五十七条的规定接受转送", {"第五十六条", "第五十七条"}),  # a list after 本法
+    ("依照本法第十五条第二款的规定，并依照本法第十七条办理", {"第十五条", "第十七条"}),
+    ("依照《中华人民共和国刑法》第二百八十条、第二百八十一条的规定", set()),  # another law's list
+    ("依照刑法第十条、第十一条", set()),  # a law named without 《》: not this version's articles
+])  # fmt: skip
+def test_own_refs_are_this_versions_articles_only(text, own):
+    from rag.text.align import Unit, _own_refs
+
+    assert _own_refs(Unit("第一条", (), text, text, ())) == own
+
+
 CARE_OLD = """某市社区养老服务补贴办法
 
 第一条 为了规范社区养老服务补贴的管理，制定本办法。
